@@ -1,0 +1,2 @@
+#![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![doc(test(attr(deny(warnings))))]

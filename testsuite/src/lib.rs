@@ -1,0 +1,1 @@
+//! Runner for the W3C CSVW test suite (see `tests/` and `src/main.rs`).

@@ -1,0 +1,33 @@
+//! `cargo xtask ci`: the gate. If it passes locally, CI is green too.
+
+use crate::util::{cargo, exec};
+use crate::tiers;
+use anyhow::Result;
+
+/// fmt check, clippy with `-D warnings`, all tests (with every tier), docs with `-D warnings`.
+pub(crate) fn run() -> Result<()> {
+    exec(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    exec(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    test_all()?;
+    exec(cargo()
+        .args(["doc", "--workspace", "--no-deps", "--locked"])
+        .env("RUSTDOCFLAGS", "-D warnings"))
+}
+
+
+/// Every test: the workspace's unit, integration and doc tests, then every tier.
+pub(crate) fn test_all() -> Result<()> {
+    exec(cargo().args(["test", "--workspace", "--locked"]))?;
+    for tier in tiers::ALL {
+        tiers::run(tier.name)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask`: the project's automation, in Rust instead of shell scripts.
+//!
+//! Run `cargo xtask help` for the task list. `cargo xtask ci` is the gate that CI runs.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+mod ci;
+mod setup;
+mod tiers;
+mod util;
+
+use anyhow::{Result, bail};
+
+const HELP: &str = "\
+cargo xtask <task>
+
+Tasks:
+  setup            install the system tools the test tiers need (apt, npm); idempotent
+  ci               the gate: fmt check, clippy -D warnings, all tests, doc -D warnings, every tier
+  test             all tests: cargo test --workspace, then every tier
+  tier NAME...     run the named test tiers (each starts and stops its own servers)
+  tiers            list the test tiers
+";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(task) = args.first() else {
+        print!("{HELP}");
+        return Ok(());
+    };
+    let rest = &args[1..];
+    match task.as_str() {
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        "setup" => setup::run(),
+        "ci" => ci::run(),
+        "test" => ci::test_all(),
+        "tier" => {
+            if rest.is_empty() {
+                bail!("`cargo xtask tier` needs a tier name; `cargo xtask tiers` lists them");
+            }
+            rest.iter().try_for_each(|name| tiers::run(name))
+        }
+        "tiers" => {
+            for tier in tiers::ALL {
+                println!("{:<12} {}", tier.name, tier.about);
+            }
+            Ok(())
+        }
+        other => bail!("unknown task `{other}`; run `cargo xtask help`"),
+    }
+}

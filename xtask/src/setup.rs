@@ -1,0 +1,74 @@
+//! `cargo xtask setup`: installs the system tools the test tiers need.
+//!
+//! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments) and npm packages
+//! from `xtask/deps/package.json` (installed into `xtask/deps/node_modules`). Both steps are
+//! idempotent, so CI on a fresh machine and a developer's machine run the same command.
+
+use crate::util::{exec, have, project_root};
+use anyhow::{Context, Result, bail};
+use std::process::Command;
+
+pub(crate) fn run_apt() -> Result<()> {
+    let list_path = project_root().join("xtask/deps/apt.txt");
+    let list = std::fs::read_to_string(&list_path)
+        .with_context(|| format!("cannot read {}", list_path.display()))?;
+    let wanted: Vec<&str> = list
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter(|name| !name.is_empty())
+        .collect();
+    let missing: Vec<&str> = wanted.into_iter().filter(|pkg| !dpkg_installed(pkg)).collect();
+    if missing.is_empty() {
+        eprintln!("setup: every Debian package in xtask/deps/apt.txt is installed");
+        return Ok(());
+    }
+    if !have("apt-get") {
+        bail!("setup: missing Debian packages {missing:?} and no apt-get to install them");
+    }
+    let sudo = !is_root();
+    let apt = |args: &[&str]| {
+        let mut cmd = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        if sudo {
+            cmd.arg("apt-get");
+        }
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    exec(&mut apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    exec(&mut install)
+}
+
+fn dpkg_installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+pub(crate) fn run_npm() -> Result<()> {
+    let dir = project_root().join("xtask/deps");
+    if !dir.join("package.json").is_file() {
+        return Ok(());
+    }
+    if !have("npm") {
+        bail!("setup: xtask/deps/package.json lists npm packages but npm is not installed");
+    }
+    exec(Command::new("npm")
+        .current_dir(&dir)
+        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))
+}
+
+/// Installs everything: Debian packages, then npm packages.
+pub(crate) fn run() -> Result<()> {
+    run_apt()?;
+    run_npm()
+}

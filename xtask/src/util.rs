@@ -1,0 +1,102 @@
+//! Small process helpers shared by the tasks.
+
+use anyhow::{Context, Result, bail};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// The workspace root (the parent of `xtask/`).
+pub(crate) fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// A `cargo` command run from the workspace root.
+pub(crate) fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(project_root());
+    cmd
+}
+
+/// Runs a command to completion, echoing it first; fails on a non-zero exit.
+pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
+    eprintln!("$ {}", describe(cmd));
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start `{}`", describe(cmd)))?;
+    if !status.success() {
+        bail!("`{}` failed with {status}", describe(cmd));
+    }
+    Ok(())
+}
+
+/// Whether a program is on `PATH`.
+pub(crate) fn have(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+    })
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// A background server started by a task, stopped by its own pid when dropped.
+pub(crate) struct ServerProcess {
+    name: String,
+    child: Child,
+}
+
+impl ServerProcess {
+    /// Starts `cmd` in the background.
+    pub(crate) fn spawn(name: &str, cmd: &mut Command) -> Result<Self> {
+        eprintln!("$ {} &", describe(cmd));
+        let child = cmd
+            .spawn()
+            .with_context(|| format!("cannot start {name}: `{}`", describe(cmd)))?;
+        Ok(Self { name: name.to_owned(), child })
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        // SIGTERM first so servers can clean up; then make sure.
+        let _ = Command::new("kill").arg(self.pid().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                eprintln!("stopped {} (pid {})", self.name, self.pid());
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("killed {} (pid {})", self.name, self.pid());
+    }
+}
+
+/// Waits until something accepts TCP connections on `addr`.
+pub(crate) fn wait_for_port(addr: SocketAddr, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("nothing listens on {addr} after {timeout:?}")
+}
