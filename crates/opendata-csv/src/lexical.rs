@@ -1,0 +1,200 @@
+//! XSD lexical-form checks used by the writer (for text cells in typed columns) and the
+//! validator. Hand-written so that checking a cell allocates nothing.
+
+use crate::Datatype;
+
+/// Whether `value` is in the lexical space of `datatype` (the XSD syntax the Czech standard
+/// requires). The empty string is never valid here: emptiness is handled as "absent value".
+#[must_use]
+pub fn is_valid_lexical(datatype: Datatype, value: &str) -> bool {
+    if value.is_empty() {
+        return false;
+    }
+    let b = value.as_bytes();
+    match datatype {
+        Datatype::String => true,
+        Datatype::Date => date_prefix(b).is_some_and(|n| is_timezone(&b[n..])),
+        Datatype::Time => time_prefix(b).is_some_and(|n| is_timezone(&b[n..])),
+        Datatype::DateTime => date_prefix(b).is_some_and(|n| {
+            b.get(n) == Some(&b'T')
+                && time_prefix(&b[n + 1..]).is_some_and(|m| is_timezone(&b[n + 1 + m..]))
+        }),
+        Datatype::Integer => is_integer(b),
+        Datatype::Decimal => is_decimal(strip_sign(b)),
+        Datatype::Double => is_double(b),
+        Datatype::Boolean => matches!(value, "true" | "false" | "1" | "0"),
+        Datatype::AnyUri => value.chars().all(|c| !c.is_whitespace() && !c.is_control()),
+    }
+}
+
+fn strip_sign(b: &[u8]) -> &[u8] {
+    match b.first() {
+        Some(b'+' | b'-') => &b[1..],
+        _ => b,
+    }
+}
+
+fn all_digits(b: &[u8]) -> bool {
+    !b.is_empty() && b.iter().all(u8::is_ascii_digit)
+}
+
+fn is_integer(b: &[u8]) -> bool {
+    all_digits(strip_sign(b))
+}
+
+/// Unsigned decimal: `d+`, `d+.`, `d+.d+` or `.d+`.
+fn is_decimal(b: &[u8]) -> bool {
+    match b.iter().position(|&c| c == b'.') {
+        None => all_digits(b),
+        Some(dot) => {
+            let (int, frac) = (&b[..dot], &b[dot + 1..]);
+            (int.is_empty() || all_digits(int))
+                && (frac.is_empty() || all_digits(frac))
+                && !(int.is_empty() && frac.is_empty())
+        }
+    }
+}
+
+fn is_double(b: &[u8]) -> bool {
+    if matches!(b, b"INF" | b"+INF" | b"-INF" | b"NaN") {
+        return true;
+    }
+    let b = strip_sign(b);
+    match b.iter().position(|&c| c == b'e' || c == b'E') {
+        None => is_decimal(b),
+        Some(e) => is_decimal(&b[..e]) && is_integer(&b[e + 1..]),
+    }
+}
+
+fn two_digits(b: &[u8], at: usize) -> Option<u32> {
+    let d = b.get(at..at + 2)?;
+    if d.iter().all(u8::is_ascii_digit) {
+        Some(u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0'))
+    } else {
+        None
+    }
+}
+
+/// Length of a valid `-?YYYY-MM-DD` prefix (at least four year digits, a real calendar day).
+fn date_prefix(b: &[u8]) -> Option<usize> {
+    let neg = usize::from(b.first() == Some(&b'-'));
+    let year_len = b[neg..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if year_len < 4 || (year_len > 4 && b[neg] == b'0') {
+        return None;
+    }
+    let year_digits = std::str::from_utf8(&b[neg..neg + year_len]).ok()?;
+    let mut at = neg + year_len;
+    if b.get(at) != Some(&b'-') || b.get(at + 3) != Some(&b'-') {
+        return None;
+    }
+    let month = two_digits(b, at + 1)?;
+    let day = two_digits(b, at + 4)?;
+    at += 6;
+    // Leap years repeat every 400 years, so the year modulo 400 decides the calendar.
+    let year_mod = year_digits
+        .bytes()
+        .fold(0u32, |acc, d| (acc * 10 + u32::from(d - b'0')) % 400);
+    let year_mod = if neg == 1 {
+        (400 - year_mod) % 400
+    } else {
+        year_mod
+    };
+    chrono::NaiveDate::from_ymd_opt(2000 + i32::try_from(year_mod).ok()?, month, day)?;
+    Some(at)
+}
+
+/// Length of a valid `HH:MM:SS(.s+)?` prefix (`24:00:00` allowed).
+fn time_prefix(b: &[u8]) -> Option<usize> {
+    let (h, m, s) = (two_digits(b, 0)?, two_digits(b, 3)?, two_digits(b, 6)?);
+    if b.get(2) != Some(&b':') || b.get(5) != Some(&b':') {
+        return None;
+    }
+    let mut at = 8;
+    let mut fraction_nonzero = false;
+    if b.get(at) == Some(&b'.') {
+        let digits = b[at + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        fraction_nonzero = b[at + 1..at + 1 + digits].iter().any(|&c| c != b'0');
+        at += 1 + digits;
+    }
+    let ok = (h < 24 && m < 60 && s < 60) || (h == 24 && m == 0 && s == 0 && !fraction_nonzero);
+    ok.then_some(at)
+}
+
+/// Empty, `Z`, or `(+|-)HH:MM` with HH ≤ 14.
+fn is_timezone(b: &[u8]) -> bool {
+    match b {
+        [] | [b'Z'] => true,
+        [b'+' | b'-', rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
+            match (two_digits(rest, 0), two_digits(rest, 3)) {
+                (Some(h), Some(m)) => (h < 14 && m < 60) || (h == 14 && m == 0),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Datatype as D;
+
+    #[test]
+    fn lexical_forms() {
+        let ok = [
+            (D::Date, "2024-02-29"),
+            (D::Date, "2019-01-01+01:00"),
+            (D::Date, "2019-01-01Z"),
+            (D::Date, "12019-01-01"),
+            (D::Time, "09:30:10.5+01:00"),
+            (D::Time, "24:00:00"),
+            (D::DateTime, "2019-01-01T09:30:00+02:00"),
+            (D::Integer, "-100000"),
+            (D::Integer, "+7"),
+            (D::Decimal, "-3.14"),
+            (D::Decimal, ".5"),
+            (D::Decimal, "5."),
+            (D::Double, "12.78e-2"),
+            (D::Double, "-INF"),
+            (D::Double, "NaN"),
+            (D::Boolean, "true"),
+            (D::Boolean, "0"),
+            (D::AnyUri, "https://example.cz/ř"),
+            (D::String, " anything "),
+        ];
+        for (dt, v) in ok {
+            assert!(is_valid_lexical(dt, v), "{dt} {v:?} should be valid");
+        }
+        let bad = [
+            (D::Date, "2023-02-29"),
+            (D::Date, "10.03.2022"),
+            (D::Date, "2022-3-10"),
+            (D::Date, "2022-03-10 "),
+            (D::Date, "02022-03-10"),
+            (D::Date, "2022-03-10+15:00"),
+            (D::Time, "24:00:01"),
+            (D::Time, "9:30:00"),
+            (D::DateTime, "2019-01-01 09:30:00"),
+            (D::Integer, "100 000"),
+            (D::Integer, "1.0"),
+            (D::Integer, "-"),
+            (D::Decimal, "3,14"),
+            (D::Decimal, "1e3"),
+            (D::Decimal, "."),
+            (D::Double, "1e"),
+            (D::Double, "inf"),
+            (D::Boolean, "ano"),
+            (D::AnyUri, "a b"),
+            (D::String, ""),
+        ];
+        for (dt, v) in bad {
+            assert!(!is_valid_lexical(dt, v), "{dt} {v:?} should be invalid");
+        }
+    }
+}
