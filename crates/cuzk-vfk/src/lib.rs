@@ -1,2 +1,14 @@
-#![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+
+pub mod distributor_csv;
+pub mod fees;
+pub mod header;
+pub mod mj;
+pub mod reader;
+
+pub use header::{DataKind, VfkHeader};
+pub use mj::{
+    AreaCounts, CountFileError, MjCounter, MjRowPolicy, VfkSummary, count_mj, count_mj_file,
+};
+pub use reader::{CodePage, Record, SyntaxError, SyntaxErrorKind, Value, VfkError, VfkReader};
