@@ -1,2 +1,20 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
 #![doc(test(attr(deny(warnings))))]
+
+mod error;
+mod fault;
+mod files;
+mod graphql;
+mod http_util;
+mod server;
+mod snapshot;
+mod sparql;
+mod tpf;
+
+pub use error::{Error, SnapshotError};
+pub use fault::{Fault, Faults, Route, SlowBody};
+pub use server::{NkodServer, RunningServer, ServerConfig, SnapshotSource};
+pub use snapshot::{
+    CATALOG_GRAPH_IRI, CATALOG_IRI, Snapshot, SnapshotFormat, load_snapshot, render_snapshot,
+};
+pub use tpf::TPF_PAGE_SIZE;

@@ -1,0 +1,231 @@
+//! Deterministic fault injection, configured per route.
+//!
+//! Faults exist so that clients can be tested against every failure mode a real catalogue shows:
+//! slow answers, 500/503 errors, bodies cut short and bodies that trickle in. Everything is
+//! deterministic (driven by a per-route request counter, never by a random generator), so a test
+//! knows exactly which request fails.
+
+use std::time::Duration;
+
+/// The routes of the server, each with its own faults and request counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// `/sparql`
+    Sparql,
+    /// `/ldf/...` (Triple Pattern Fragments)
+    Ldf,
+    /// `/graphql`
+    Graphql,
+    /// `/soubory/...` (distribution files)
+    Files,
+}
+
+impl Route {
+    /// All routes, in a fixed order.
+    pub const ALL: [Route; 4] = [Route::Sparql, Route::Ldf, Route::Graphql, Route::Files];
+
+    /// The route that serves a request path, if any.
+    pub fn for_path(path: &str) -> Option<Route> {
+        let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        match first {
+            "sparql" => Some(Route::Sparql),
+            "ldf" => Some(Route::Ldf),
+            "graphql" => Some(Route::Graphql),
+            "soubory" => Some(Route::Files),
+            _ => None,
+        }
+    }
+
+    /// The route's name as used on the command line (`sparql`, `ldf`, `graphql`, `files`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Route::Sparql => "sparql",
+            Route::Ldf => "ldf",
+            Route::Graphql => "graphql",
+            Route::Files => "files",
+        }
+    }
+
+    /// Parses a route name (`sparql`, `ldf`, `graphql`, `files`).
+    pub fn from_name(name: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    pub(crate) fn index(self) -> usize {
+        match self {
+            Route::Sparql => 0,
+            Route::Ldf => 1,
+            Route::Graphql => 2,
+            Route::Files => 3,
+        }
+    }
+}
+
+/// A body sent in small chunks with a pause before each one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlowBody {
+    /// Bytes per chunk (at least 1).
+    pub chunk_size: usize,
+    /// Pause before each chunk.
+    pub delay: Duration,
+}
+
+/// The faults applied to one route. The default injects nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fault {
+    /// Delay before the response head is sent.
+    pub latency: Duration,
+    /// The first `fail_first` requests of the route fail with `error_status`.
+    pub fail_first: u64,
+    /// Fraction (0.0–1.0) of the later requests that fail with `error_status`, spread evenly:
+    /// request number n (1-based, counted after `fail_first`) fails when
+    /// `ceil(n·rate) > ceil((n−1)·rate)`, so 0.5 fails requests 1, 3, 5, … and 1.0 fails all.
+    pub error_rate: f64,
+    /// Status of injected errors: 500 or 503 (503 carries `Retry-After: 1`). 0 means 500.
+    pub error_status: u16,
+    /// Send the full `Content-Length` but close the connection after this many body bytes.
+    pub truncate_body_at: Option<usize>,
+    /// Send the body slowly.
+    pub slow_body: Option<SlowBody>,
+}
+
+impl Fault {
+    /// A fault that only delays responses.
+    pub fn latency(latency: Duration) -> Self {
+        Fault {
+            latency,
+            ..Fault::default()
+        }
+    }
+
+    /// A fault that fails the given fraction of requests with `status` (500 or 503).
+    pub fn errors(rate: f64, status: u16) -> Self {
+        Fault {
+            error_rate: rate,
+            error_status: status,
+            ..Fault::default()
+        }
+    }
+
+    /// A fault that fails the first `count` requests with `status` (500 or 503).
+    pub fn fail_first(count: u64, status: u16) -> Self {
+        Fault {
+            fail_first: count,
+            error_status: status,
+            ..Fault::default()
+        }
+    }
+
+    /// A fault that cuts every body after `bytes` bytes.
+    pub fn truncate_at(bytes: usize) -> Self {
+        Fault {
+            truncate_body_at: Some(bytes),
+            ..Fault::default()
+        }
+    }
+
+    /// A fault that sends every body in `chunk_size` pieces, `delay` apart.
+    pub fn slow(chunk_size: usize, delay: Duration) -> Self {
+        Fault {
+            slow_body: Some(SlowBody {
+                chunk_size: chunk_size.max(1),
+                delay,
+            }),
+            ..Fault::default()
+        }
+    }
+
+    /// True when this fault changes nothing.
+    pub fn is_none(&self) -> bool {
+        *self == Fault::default()
+    }
+
+    /// Whether request number `n` (1-based, per route) gets an injected error.
+    pub(crate) fn fails_request(&self, n: u64) -> bool {
+        if n <= self.fail_first {
+            return true;
+        }
+        let rate = self.error_rate.clamp(0.0, 1.0);
+        if rate == 0.0 {
+            return false;
+        }
+        let k = (n - self.fail_first) as f64;
+        (k * rate).ceil() > ((k - 1.0) * rate).ceil()
+    }
+
+    pub(crate) fn status(&self) -> u16 {
+        match self.error_status {
+            0 => 500,
+            s => s,
+        }
+    }
+}
+
+/// Faults for every route.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Faults {
+    routes: [Fault; 4],
+}
+
+impl Faults {
+    /// No faults anywhere.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    /// Sets the fault of one route (replacing the previous one).
+    pub fn set(&mut self, route: Route, fault: Fault) -> &mut Self {
+        self.routes[route.index()] = fault;
+        self
+    }
+
+    /// Builder form of [`Faults::set`].
+    #[must_use]
+    pub fn with(mut self, route: Route, fault: Fault) -> Self {
+        self.set(route, fault);
+        self
+    }
+
+    /// The fault of one route.
+    pub fn get(&self, route: Route) -> &Fault {
+        &self.routes[route.index()]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_rate_is_even_and_deterministic() {
+        let half = Fault::errors(0.5, 503);
+        let failed: Vec<u64> = (1..=8).filter(|&n| half.fails_request(n)).collect();
+        assert_eq!(failed, vec![1, 3, 5, 7]);
+        let all = Fault::errors(1.0, 500);
+        assert!((1..=10).all(|n| all.fails_request(n)));
+        let none = Fault::default();
+        assert!((1..=10).all(|n| !none.fails_request(n)));
+        let third = Fault::errors(1.0 / 3.0, 500);
+        assert_eq!((1..=9).filter(|&n| third.fails_request(n)).count(), 3);
+    }
+
+    #[test]
+    fn fail_first_then_rate() {
+        let f = Fault {
+            fail_first: 2,
+            ..Fault::default()
+        };
+        assert!(f.fails_request(1) && f.fails_request(2) && !f.fails_request(3));
+        assert_eq!(f.status(), 500);
+    }
+
+    #[test]
+    fn route_for_path() {
+        assert_eq!(Route::for_path("/sparql"), Some(Route::Sparql));
+        assert_eq!(Route::for_path("/ldf/nkod-ldf"), Some(Route::Ldf));
+        assert_eq!(Route::for_path("/soubory/a.csv"), Some(Route::Files));
+        assert_eq!(Route::for_path("/graphql"), Some(Route::Graphql));
+        assert_eq!(Route::for_path("/"), None);
+        assert_eq!(Route::from_name("files"), Some(Route::Files));
+    }
+}

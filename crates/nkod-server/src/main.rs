@@ -1,0 +1,3 @@
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+//! `nkod-server` binary.
+fn main() {}
