@@ -1,4 +1,8 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(doc),
+    doc = "A local NKOD serving a catalogue dump over SPARQL, TPF, GraphQL and files."
+)]
 #![doc(test(attr(deny(warnings))))]
 
 mod error;
