@@ -1,2 +1,15 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(doc),
+    doc = "The daily service that builds, publishes and serves the Czech unified list of blocked websites."
+)]
 #![doc(test(attr(deny(warnings))))]
+
+pub mod changes;
+pub mod config;
+pub mod dcat;
+pub mod html;
+pub mod publish;
+pub mod rows;
+pub mod schedule;
+pub mod serve;

@@ -1,0 +1,196 @@
+//! The TOML configuration of `run` (and the defaults of `update` and `serve`).
+
+use crate::dcat::DcatSettings;
+use chrono::NaiveTime;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the catalogue is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// SPARQL 1.1 protocol (`…/sparql`).
+    Sparql,
+    /// Triple Pattern Fragments (`…/ldf/nkod-ldf`).
+    Ldf,
+    /// NKOD's GraphQL API (`…/graphql`).
+    Graphql,
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The catalogue: `"embedded"` (the snapshot served in-process) or NKOD's base URL
+    /// (e.g. `https://data.gov.cz/`).
+    pub nkod: String,
+    /// Which catalogue API to use.
+    pub backend: Backend,
+    /// The output path (a link to the current publication).
+    pub out: PathBuf,
+    /// The state directory (validators, cached sources, last publication).
+    pub state: PathBuf,
+    /// Where `serve`/`run` listen.
+    pub listen: String,
+    /// The daily update time on the wall clock of `time_zone` (`HH:MM`).
+    pub update_at: String,
+    /// An IANA time zone name.
+    pub time_zone: String,
+    /// The first retry delay after a failed update, in seconds (doubles each time).
+    pub retry_initial_secs: u64,
+    /// The longest retry delay, in seconds.
+    pub retry_max_secs: u64,
+    /// The largest share (0–1) by which a source may shrink against the last good version
+    /// before the guard stops the update.
+    pub max_shrink: f64,
+    /// `/healthz` reports 503 when the publication is older than this many hours.
+    pub max_age_hours: u64,
+    /// How the list is registered in NKOD.
+    pub dcat: DcatSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            nkod: "embedded".into(),
+            backend: Backend::Sparql,
+            out: "out".into(),
+            state: "state".into(),
+            listen: "127.0.0.1:8080".into(),
+            update_at: "22:00".into(),
+            time_zone: "Europe/Prague".into(),
+            retry_initial_secs: 300,
+            retry_max_secs: 3600,
+            max_shrink: 0.2,
+            max_age_hours: 48,
+            dcat: DcatSettings::default(),
+        }
+    }
+}
+
+/// The configuration is unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this configuration.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (with line and column).
+        message: String,
+    },
+    /// A value is out of range.
+    #[error("{path}: `{key}`: {message}")]
+    Value {
+        /// The file.
+        path: PathBuf,
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and checks configuration text (`path` only names it in errors).
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let value = |key, message: String| ConfigError::Value {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        self.update_time().map_err(|m| value("update_at", m))?;
+        self.zone().map_err(|m| value("time_zone", m))?;
+        if !(0.0..=1.0).contains(&self.max_shrink) {
+            return Err(value(
+                "max_shrink",
+                format!("{} is not between 0 and 1", self.max_shrink),
+            ));
+        }
+        if self.retry_initial_secs == 0 || self.retry_max_secs < self.retry_initial_secs {
+            return Err(value(
+                "retry_initial_secs",
+                "must be positive and not above retry_max_secs".into(),
+            ));
+        }
+        if !self.dcat.public_url.starts_with("https://") {
+            return Err(value(
+                "dcat.public_url",
+                format!(
+                    "{:?} must start with https:// (DCAT-AP-CZ access URLs)",
+                    self.dcat.public_url
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The daily update time.
+    pub fn update_time(&self) -> Result<NaiveTime, String> {
+        NaiveTime::parse_from_str(&self.update_at, "%H:%M")
+            .map_err(|_| format!("{:?} is not a time of day HH:MM", self.update_at))
+    }
+
+    /// The time zone.
+    pub fn zone(&self) -> Result<chrono_tz::Tz, String> {
+        self.time_zone
+            .parse()
+            .map_err(|_| format!("{:?} is not an IANA time zone name", self.time_zone))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_overrides() {
+        let config = Config::parse(
+            "update_at = \"21:30\"\nbackend = \"ldf\"\n[dcat]\npublic_url = \"https://seznam.example/\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            config.update_time().unwrap(),
+            NaiveTime::from_hms_opt(21, 30, 0).unwrap()
+        );
+        assert_eq!(config.backend, Backend::Ldf);
+        assert_eq!(config.time_zone, "Europe/Prague");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let err = Config::parse("update_at = \"25:00\"", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("update_at"), "{err}");
+        let err = Config::parse("unknown = 1", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown"), "{err}");
+        let err = Config::parse("time_zone = \"Mars/Olympus\"", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("time_zone"), "{err}");
+    }
+}

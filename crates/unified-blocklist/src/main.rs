@@ -1,0 +1,3 @@
+//! `unified-blocklist`: see the crate README.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+fn main() {}
