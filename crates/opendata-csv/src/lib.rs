@@ -1,12 +1,23 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
 
+mod check;
+mod convert;
+mod descriptor;
 mod lexical;
 mod metadata;
 mod schema;
+mod validate;
 mod writer;
 
+pub use check::{CheckError, CheckReport, check_file, locate_metadata};
+pub use convert::{
+    ConvertError, ConvertOutcome, DateFormat, FormatError, SourceFormat, ascii_name, convert_file,
+    describe_file,
+};
+pub use descriptor::{DescriptorError, ExpectedColumn, ExpectedTable, parse_descriptor};
 pub use lexical::is_valid_lexical;
 pub use metadata::{CSVW_CONTEXT, TableMetadata, metadata_path_for};
 pub use schema::{Column, Datatype, SchemaError, TableSchema, TableSchemaBuilder, is_valid_name};
+pub use validate::{Summary, Violation, ViolationKind, validate_bytes, validate_reader};
 pub use writer::{Cell, CellProblem, CsvWriter, WriteError};

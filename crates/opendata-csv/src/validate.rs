@@ -1,0 +1,877 @@
+//! Streaming validator: reports every deviation from the Czech open-data CSV standard with
+//! its record and field number. Works on third-party files in constant memory.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Read};
+
+use serde::Serialize;
+
+use crate::Datatype;
+use crate::descriptor::ExpectedTable;
+use crate::lexical::is_valid_lexical;
+use crate::writer::has_padding;
+
+/// A class of violation. The `code` (kebab-case) is stable and used in JSON output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ViolationKind {
+    /// The file starts with a UTF-8 byte order mark.
+    Bom,
+    /// A field is not valid UTF-8 (typically windows-1250).
+    InvalidUtf8,
+    /// The delimiter is not a comma (`;` or tab detected in the header).
+    WrongDelimiter,
+    /// A record ends with LF alone instead of CRLF.
+    BareLf,
+    /// A record ends with CR alone instead of CRLF.
+    BareCr,
+    /// The last record has no CRLF after it.
+    MissingFinalLineBreak,
+    /// A `"` inside an unquoted field (the field must be quoted and the quote doubled).
+    UnquotedQuote,
+    /// A quoted field has a lone `"` not followed by a delimiter or line end.
+    BadQuoteEscaping,
+    /// A quoted field is still open at the end of the file.
+    UnterminatedQuote,
+    /// A record has a different number of fields than the header.
+    RaggedRow,
+    /// An empty line.
+    EmptyRow,
+    /// The file has no header row.
+    EmptyFile,
+    /// A value has leading or trailing whitespace.
+    Padding,
+    /// `null` written instead of an empty field.
+    NullValue,
+    /// A value looks like a date not in `YYYY-MM-DD` (checked when no datatype is known).
+    NonIsoDate,
+    /// A value looks like a number with a decimal comma (checked when no datatype is known).
+    DecimalComma,
+    /// A value is not in the lexical form of the column's declared datatype.
+    DatatypeMismatch,
+    /// An empty value in a column declared `required`.
+    MissingRequired,
+    /// A header cell is empty.
+    EmptyHeader,
+    /// Two header cells are the same.
+    DuplicateHeader,
+    /// The header has a different number of columns than the metadata.
+    HeaderColumnCount,
+    /// A header cell is not among the metadata column's `titles`.
+    HeaderTitleMismatch,
+    /// A header cell differs from the metadata column's `name` (when no titles are given).
+    HeaderNameMismatch,
+    /// The metadata `@context` is not `["http://www.w3.org/ns/csvw", {"@language": "cs"}]`.
+    WrongContext,
+    /// A metadata column `name` is not a valid URI fragment (ASCII).
+    InvalidColumnName,
+    /// A metadata datatype is not a CSVW built-in datatype.
+    UnknownDatatype,
+    /// No `<file>.csv-metadata.json` (or `csv-metadata.json`) was found.
+    MissingMetadata,
+    /// The metadata `url` does not name the checked file.
+    UrlMismatch,
+}
+
+impl ViolationKind {
+    /// Stable kebab-case code (`bare-lf`, `invalid-utf8`, …).
+    #[must_use]
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Bom => "bom",
+            Self::InvalidUtf8 => "invalid-utf8",
+            Self::WrongDelimiter => "wrong-delimiter",
+            Self::BareLf => "bare-lf",
+            Self::BareCr => "bare-cr",
+            Self::MissingFinalLineBreak => "missing-final-line-break",
+            Self::UnquotedQuote => "unquoted-quote",
+            Self::BadQuoteEscaping => "bad-quote-escaping",
+            Self::UnterminatedQuote => "unterminated-quote",
+            Self::RaggedRow => "ragged-row",
+            Self::EmptyRow => "empty-row",
+            Self::EmptyFile => "empty-file",
+            Self::Padding => "padding",
+            Self::NullValue => "null-value",
+            Self::NonIsoDate => "non-iso-date",
+            Self::DecimalComma => "decimal-comma",
+            Self::DatatypeMismatch => "datatype-mismatch",
+            Self::MissingRequired => "missing-required",
+            Self::EmptyHeader => "empty-header",
+            Self::DuplicateHeader => "duplicate-header",
+            Self::HeaderColumnCount => "header-column-count",
+            Self::HeaderTitleMismatch => "header-title-mismatch",
+            Self::HeaderNameMismatch => "header-name-mismatch",
+            Self::WrongContext => "wrong-context",
+            Self::InvalidColumnName => "invalid-column-name",
+            Self::UnknownDatatype => "unknown-datatype",
+            Self::MissingMetadata => "missing-metadata",
+            Self::UrlMismatch => "url-mismatch",
+        }
+    }
+}
+
+impl fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// One deviation from the standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Its class.
+    pub kind: ViolationKind,
+    /// 1-based record number (the header is record 1); `None` for file- or metadata-level
+    /// problems.
+    pub record: Option<u64>,
+    /// 1-based field number within the record, when the problem is in one field.
+    pub field: Option<usize>,
+    /// Human-readable explanation with the offending value.
+    pub message: String,
+}
+
+impl Violation {
+    pub(crate) fn metadata(kind: ViolationKind, message: String) -> Self {
+        Self {
+            kind,
+            record: None,
+            field: None,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.record, self.field) {
+            (Some(r), Some(c)) => write!(f, "record {r}, field {c}: ")?,
+            (Some(r), None) => write!(f, "record {r}: ")?,
+            _ => {}
+        }
+        write!(f, "{} [{}]", self.message, self.kind)
+    }
+}
+
+/// Totals of one validation run.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Summary {
+    /// Bytes read.
+    pub bytes: u64,
+    /// Records read, the header included.
+    pub records: u64,
+    /// The delimiter the file was parsed with (`,` unless another was detected).
+    pub delimiter: char,
+    /// Number of violations of each kind.
+    pub counts: BTreeMap<ViolationKind, u64>,
+}
+
+impl Summary {
+    /// Total number of violations.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.counts.values().sum()
+    }
+}
+
+/// Longest field kept whole in memory; longer fields are checked piecewise.
+const FIELD_CAP: usize = 1 << 20;
+const CHUNK: usize = 256 * 1024;
+
+/// Validates CSV bytes from `reader` against the standard and, when given, the metadata.
+///
+/// Every violation is passed to `sink` as soon as it is found (memory stays constant
+/// whatever the file size). File-level problems of the metadata itself are not reported
+/// here; see [`crate::check_file`].
+///
+/// # Errors
+/// Only I/O errors of `reader`.
+pub fn validate_reader<R: Read>(
+    mut reader: R,
+    expected: Option<&ExpectedTable>,
+    sink: &mut dyn FnMut(Violation),
+) -> io::Result<Summary> {
+    let mut buf = vec![0u8; CHUNK];
+    // Fill the first chunk fully (or to EOF) so the delimiter can be detected on the header.
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let mut parser = Parser::new(expected, sink);
+    parser.start(&buf[..filled]);
+    parser.feed(&buf[..filled]);
+    if filled == buf.len() {
+        loop {
+            let n = match reader.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            parser.feed(&buf[..n]);
+        }
+    }
+    Ok(parser.finish())
+}
+
+/// Convenience for tests and small inputs: all violations of `bytes` in a vector.
+#[must_use]
+pub fn validate_bytes(bytes: &[u8], expected: Option<&ExpectedTable>) -> (Vec<Violation>, Summary) {
+    let mut out = Vec::new();
+    let summary =
+        validate_reader(bytes, expected, &mut |v| out.push(v)).unwrap_or_else(|_| unreachable_io());
+    (out, summary)
+}
+
+fn unreachable_io() -> Summary {
+    // Reading from a byte slice cannot fail.
+    Summary::default()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    QuoteInQuoted,
+    AfterCr,
+}
+
+struct Parser<'a> {
+    expected: Option<&'a ExpectedTable>,
+    sink: &'a mut dyn FnMut(Violation),
+    summary: Summary,
+    delimiter: u8,
+    special: [bool; 256],
+    state: State,
+    started: bool,
+    record: u64,
+    field: usize,
+    record_has_bytes: bool,
+    /// Field bytes (unquoted content), at most `FIELD_CAP` of them.
+    value: Vec<u8>,
+    quoted: bool,
+    field_flagged_quote: bool,
+    spill: Option<Spill>,
+    header_width: usize,
+    header: Vec<String>,
+    /// Whether the current record has a non-empty or quoted field (else it is an empty line).
+    record_nonempty: bool,
+}
+
+/// State of a field longer than `FIELD_CAP` whose start was already checked and dropped.
+#[derive(Debug, Clone, Copy)]
+struct Spill {
+    leading_ws: bool,
+    trailing_ws: bool,
+    invalid_utf8: Option<u8>,
+    len: u64,
+}
+
+impl<'a> Parser<'a> {
+    fn new(expected: Option<&'a ExpectedTable>, sink: &'a mut dyn FnMut(Violation)) -> Self {
+        Self {
+            expected,
+            sink,
+            summary: Summary {
+                delimiter: ',',
+                ..Summary::default()
+            },
+            delimiter: b',',
+            special: [false; 256],
+            state: State::FieldStart,
+            started: false,
+            record: 1,
+            field: 1,
+            record_has_bytes: false,
+            value: Vec::with_capacity(256),
+            quoted: false,
+            field_flagged_quote: false,
+            spill: None,
+            header_width: 0,
+            header: Vec::new(),
+            record_nonempty: false,
+        }
+    }
+
+    fn report(&mut self, kind: ViolationKind, field: Option<usize>, message: String) {
+        *self.summary.counts.entry(kind).or_insert(0) += 1;
+        (self.sink)(Violation {
+            kind,
+            record: Some(self.record),
+            field,
+            message,
+        });
+    }
+
+    /// Detects the delimiter from the first record of `head` and reports a BOM.
+    fn start(&mut self, head: &[u8]) {
+        let mut body = head;
+        if let Some(rest) = head.strip_prefix(b"\xEF\xBB\xBF") {
+            self.report(
+                ViolationKind::Bom,
+                None,
+                "the file starts with a UTF-8 byte order mark (BOM); the standard is UTF-8 without BOM".to_owned(),
+            );
+            body = rest;
+        }
+        let (mut commas, mut semicolons, mut tabs, mut in_quotes) = (0usize, 0usize, 0usize, false);
+        for &b in body {
+            match b {
+                b'"' => in_quotes = !in_quotes,
+                b'\r' | b'\n' if !in_quotes => break,
+                b',' if !in_quotes => commas += 1,
+                b';' if !in_quotes => semicolons += 1,
+                b'\t' if !in_quotes => tabs += 1,
+                _ => {}
+            }
+        }
+        if commas == 0 && (semicolons > 0 || tabs > 0) {
+            let (delimiter, name) = if semicolons >= tabs {
+                (b';', "';' (semicolon)")
+            } else {
+                (b'\t', "tab")
+            };
+            self.delimiter = delimiter;
+            self.summary.delimiter = char::from(delimiter);
+            self.report(
+                ViolationKind::WrongDelimiter,
+                None,
+                format!("the delimiter is {name}; the standard allows only ',' (comma). The rest of the file is checked as {name}-delimited"),
+            );
+        }
+        for b in [self.delimiter, b'"', b'\r', b'\n'] {
+            self.special[usize::from(b)] = true;
+        }
+    }
+
+    fn feed(&mut self, mut chunk: &[u8]) {
+        self.summary.bytes += chunk.len() as u64;
+        if !self.started {
+            self.started = true;
+            if let Some(rest) = chunk.strip_prefix(b"\xEF\xBB\xBF") {
+                chunk = rest;
+            }
+        }
+        let mut i = 0;
+        while i < chunk.len() {
+            match self.state {
+                State::Unquoted => {
+                    let start = i;
+                    while i < chunk.len() && !self.special[usize::from(chunk[i])] {
+                        i += 1;
+                    }
+                    self.push_value(&chunk[start..i]);
+                    if i < chunk.len() {
+                        let b = chunk[i];
+                        i += 1;
+                        self.unquoted_special(b);
+                    }
+                }
+                State::Quoted => match memchr::memchr(b'"', &chunk[i..]) {
+                    Some(offset) => {
+                        self.push_value(&chunk[i..i + offset]);
+                        i += offset + 1;
+                        self.state = State::QuoteInQuoted;
+                    }
+                    None => {
+                        self.push_value(&chunk[i..]);
+                        i = chunk.len();
+                    }
+                },
+                State::FieldStart => {
+                    let b = chunk[i];
+                    i += 1;
+                    self.record_has_bytes = true;
+                    if b == b'"' {
+                        self.quoted = true;
+                        self.state = State::Quoted;
+                    } else {
+                        self.state = State::Unquoted;
+                        if self.special[usize::from(b)] {
+                            self.unquoted_special(b);
+                        } else {
+                            self.push_value(&[b]);
+                        }
+                    }
+                }
+                State::QuoteInQuoted => {
+                    let b = chunk[i];
+                    i += 1;
+                    match b {
+                        b'"' => {
+                            self.push_value(b"\"");
+                            self.state = State::Quoted;
+                        }
+                        b'\r' | b'\n' => self.line_end(b),
+                        _ if b == self.delimiter => self.field_end(),
+                        _ => {
+                            self.report(
+                                ViolationKind::BadQuoteEscaping,
+                                Some(self.field),
+                                format!(
+                                    "a '\"' inside a quoted value is followed by {}; a quote inside a value must be doubled (\"\")",
+                                    describe_byte(b)
+                                ),
+                            );
+                            self.field_flagged_quote = true;
+                            self.push_value(&[b'"', b]);
+                            self.state = State::Unquoted;
+                        }
+                    }
+                }
+                State::AfterCr => {
+                    let b = chunk[i];
+                    if b == b'\n' {
+                        i += 1;
+                    } else {
+                        self.report_terminator(ViolationKind::BareCr);
+                    }
+                    self.state = State::FieldStart;
+                }
+            }
+        }
+    }
+
+    fn unquoted_special(&mut self, b: u8) {
+        match b {
+            b'"' => {
+                if !self.field_flagged_quote {
+                    self.field_flagged_quote = true;
+                    self.report(
+                        ViolationKind::UnquotedQuote,
+                        Some(self.field),
+                        "a '\"' in an unquoted value; the value must be quoted and the quote doubled".to_owned(),
+                    );
+                }
+                self.push_value(b"\"");
+            }
+            b'\r' | b'\n' => self.line_end(b),
+            _ => self.field_end(),
+        }
+    }
+
+    /// CR or LF outside quotes: ends the field and the record.
+    fn line_end(&mut self, b: u8) {
+        self.field_end_inner();
+        let terminated_record = self.record;
+        self.record_end();
+        if b == b'\r' {
+            self.state = State::AfterCr;
+        } else {
+            // Report against the record just ended.
+            self.record = terminated_record;
+            self.report(
+                ViolationKind::BareLf,
+                None,
+                "the record ends with LF alone; the standard requires CRLF".to_owned(),
+            );
+            self.record = terminated_record + 1;
+            self.state = State::FieldStart;
+        }
+    }
+
+    fn report_terminator(&mut self, kind: ViolationKind) {
+        let current = self.record;
+        self.record = current - 1;
+        self.report(
+            kind,
+            None,
+            "the record ends with CR alone; the standard requires CRLF".to_owned(),
+        );
+        self.record = current;
+    }
+
+    fn push_value(&mut self, bytes: &[u8]) {
+        if self.value.len() + bytes.len() <= FIELD_CAP {
+            self.value.extend_from_slice(bytes);
+            return;
+        }
+        self.value.extend_from_slice(bytes);
+        // Check what we have and keep only an incomplete UTF-8 tail.
+        let (valid_upto, invalid) = match std::str::from_utf8(&self.value) {
+            Ok(_) => (self.value.len(), None),
+            Err(e) => match e.error_len() {
+                None => (e.valid_up_to(), None),
+                Some(_) => (self.value.len(), Some(self.value[e.valid_up_to()])),
+            },
+        };
+        let text = String::from_utf8_lossy(&self.value[..valid_upto]);
+        let spill = self.spill.get_or_insert(Spill {
+            leading_ws: text.starts_with(char::is_whitespace),
+            trailing_ws: false,
+            invalid_utf8: None,
+            len: 0,
+        });
+        spill.trailing_ws = text.ends_with(char::is_whitespace);
+        spill.invalid_utf8 = spill.invalid_utf8.or(invalid);
+        spill.len += valid_upto as u64;
+        self.value.drain(..valid_upto);
+    }
+
+    fn field_end(&mut self) {
+        self.field_end_inner();
+        self.field += 1;
+        self.state = State::FieldStart;
+        self.record_has_bytes = true;
+    }
+
+    fn field_end_inner(&mut self) {
+        let value = std::mem::take(&mut self.value);
+        if !value.is_empty() || self.quoted || self.spill.is_some() {
+            self.record_nonempty = true;
+        }
+        self.check_field(&value);
+        self.value = value;
+        self.value.clear();
+        self.quoted = false;
+        self.field_flagged_quote = false;
+        self.spill = None;
+    }
+
+    fn check_field(&mut self, bytes: &[u8]) {
+        let field = self.field;
+        let spill = self.spill;
+        let text = match std::str::from_utf8(bytes) {
+            Ok(text) if spill.is_none_or(|s| s.invalid_utf8.is_none()) => text,
+            result => {
+                let bad = spill
+                    .and_then(|s| s.invalid_utf8)
+                    .or_else(|| result.err().map(|e| bytes[e.valid_up_to()]))
+                    .unwrap_or(0);
+                let message = match windows_1250_text(bytes) {
+                    Some(decoded) => format!(
+                        "value is not valid UTF-8 (byte 0x{bad:02X}); it reads as windows-1250 {:?}, \
+                         convert the file to UTF-8",
+                        shorten(&decoded)
+                    ),
+                    None => format!(
+                        "value {:?} is not valid UTF-8 (byte 0x{bad:02X})",
+                        shorten(&String::from_utf8_lossy(bytes))
+                    ),
+                };
+                self.report(ViolationKind::InvalidUtf8, Some(field), message);
+                return;
+            }
+        };
+        let padded = match spill {
+            Some(s) => {
+                s.leading_ws
+                    || if text.is_empty() {
+                        s.trailing_ws
+                    } else {
+                        text.ends_with(char::is_whitespace)
+                    }
+            }
+            None => has_padding(text),
+        };
+        if self.record == 1 {
+            self.check_header_cell(text, padded);
+            return;
+        }
+        if padded {
+            self.report(
+                ViolationKind::Padding,
+                Some(field),
+                format!(
+                    "value {:?} has leading or trailing whitespace",
+                    shorten(text)
+                ),
+            );
+        }
+        if text.is_empty() && spill.is_none() {
+            let column = self.expected.and_then(|e| e.columns.get(field - 1));
+            if column.is_some_and(|c| c.required) {
+                let name = self.column_label(field);
+                self.report(
+                    ViolationKind::MissingRequired,
+                    Some(field),
+                    format!("column {name} is required but the value is empty"),
+                );
+            }
+            return;
+        }
+        if spill.is_none() && matches!(text, "null" | "NULL" | "Null") {
+            self.report(
+                ViolationKind::NullValue,
+                Some(field),
+                format!("{text:?} used for a missing value; leave the field empty"),
+            );
+            return;
+        }
+        match self.expected {
+            Some(expected) => {
+                let Some(datatype) = expected.columns.get(field - 1).and_then(|c| c.datatype)
+                else {
+                    return;
+                };
+                if datatype == Datatype::String {
+                    return;
+                }
+                let valid = spill.is_none() && is_valid_lexical(datatype, text.trim());
+                if !valid {
+                    let name = self.column_label(field);
+                    self.report(
+                        ViolationKind::DatatypeMismatch,
+                        Some(field),
+                        format!(
+                            "value {:?} is not a valid {datatype} (column {name}){}",
+                            shorten(text),
+                            datatype_hint(datatype)
+                        ),
+                    );
+                }
+            }
+            None => {
+                if spill.is_none() {
+                    self.heuristics(text, field);
+                }
+            }
+        }
+    }
+
+    fn heuristics(&mut self, text: &str, field: usize) {
+        let t = text.trim();
+        if looks_like_czech_date(t) {
+            self.report(
+                ViolationKind::NonIsoDate,
+                Some(field),
+                format!("value {t:?} looks like a date; dates must be YYYY-MM-DD"),
+            );
+        } else if looks_like_decimal_comma(t) {
+            self.report(
+                ViolationKind::DecimalComma,
+                Some(field),
+                format!("value {t:?} looks like a number with a decimal comma; use a dot"),
+            );
+        }
+    }
+
+    fn column_label(&self, field: usize) -> String {
+        let column = self.expected.and_then(|e| e.columns.get(field - 1));
+        match column.and_then(|c| c.name.as_deref().or(c.titles.first().map(String::as_str))) {
+            Some(name) => format!("{name:?}"),
+            None => format!("{field}"),
+        }
+    }
+
+    fn check_header_cell(&mut self, text: &str, padded: bool) {
+        let field = self.field;
+        if text.is_empty() {
+            self.report(
+                ViolationKind::EmptyHeader,
+                Some(field),
+                "the header cell is empty; every column needs a title".to_owned(),
+            );
+        } else if padded {
+            self.report(
+                ViolationKind::Padding,
+                Some(field),
+                format!(
+                    "header cell {:?} has leading or trailing whitespace",
+                    shorten(text)
+                ),
+            );
+        }
+        if !text.is_empty() && self.header.iter().any(|h| h == text) {
+            self.report(
+                ViolationKind::DuplicateHeader,
+                Some(field),
+                format!("header cell {:?} is used twice", shorten(text)),
+            );
+        }
+        if self.header.len() < 100_000 {
+            self.header.push(text.to_owned());
+        }
+    }
+
+    fn check_header_against_metadata(&mut self) {
+        let Some(expected) = self.expected else {
+            return;
+        };
+        if self.header.len() != expected.columns.len() {
+            self.report(
+                ViolationKind::HeaderColumnCount,
+                None,
+                format!(
+                    "the header has {} columns, the metadata describes {}",
+                    self.header.len(),
+                    expected.columns.len()
+                ),
+            );
+        }
+        for (index, column) in expected.columns.iter().enumerate() {
+            let Some(cell) = self.header.get(index).cloned() else {
+                break;
+            };
+            if !column.titles.is_empty() {
+                if !column.titles.contains(&cell) {
+                    self.report(
+                        ViolationKind::HeaderTitleMismatch,
+                        Some(index + 1),
+                        format!(
+                            "header cell {:?} does not match the metadata titles {:?}",
+                            shorten(&cell),
+                            column.titles
+                        ),
+                    );
+                }
+            } else if let Some(name) = &column.name
+                && *name != cell
+            {
+                self.report(
+                    ViolationKind::HeaderNameMismatch,
+                    Some(index + 1),
+                    format!(
+                        "header cell {:?} does not match the metadata column name {name:?}",
+                        shorten(&cell)
+                    ),
+                );
+            }
+        }
+    }
+
+    fn record_end(&mut self) {
+        let fields = self.field;
+        if self.record == 1 {
+            self.header_width = fields;
+            self.check_header_against_metadata();
+            self.header = Vec::new();
+        } else if fields == 1 && !self.record_had_content() {
+            self.report(
+                ViolationKind::EmptyRow,
+                None,
+                "an empty line; the standard allows no empty rows".to_owned(),
+            );
+        } else if fields != self.header_width {
+            self.report(
+                ViolationKind::RaggedRow,
+                None,
+                format!(
+                    "the record has {fields} fields, the header has {}",
+                    self.header_width
+                ),
+            );
+        }
+        self.summary.records += 1;
+        self.record += 1;
+        self.field = 1;
+        self.record_has_bytes = false;
+        self.record_nonempty = false;
+    }
+
+    fn record_had_content(&self) -> bool {
+        self.record_nonempty
+    }
+
+    fn finish(mut self) -> Summary {
+        match self.state {
+            State::AfterCr => self.report_terminator(ViolationKind::BareCr),
+            State::FieldStart if !self.record_has_bytes => {}
+            State::Quoted => {
+                self.report(
+                    ViolationKind::UnterminatedQuote,
+                    Some(self.field),
+                    "a quoted value is not closed before the end of the file".to_owned(),
+                );
+                self.close_last_record();
+            }
+            _ => self.close_last_record(),
+        }
+        if self.summary.records == 0 {
+            self.report(
+                ViolationKind::EmptyFile,
+                None,
+                "the file is empty; it needs at least a header row".to_owned(),
+            );
+        }
+        self.summary
+    }
+
+    fn close_last_record(&mut self) {
+        self.field_end_inner();
+        let record = self.record;
+        self.record_end();
+        self.record = record;
+        self.report(
+            ViolationKind::MissingFinalLineBreak,
+            None,
+            "the last record has no line break after it; the standard ends every record with CRLF"
+                .to_owned(),
+        );
+    }
+}
+
+fn describe_byte(b: u8) -> String {
+    if b.is_ascii_graphic() || b == b' ' {
+        format!("'{}'", char::from(b))
+    } else {
+        format!("byte 0x{b:02X}")
+    }
+}
+
+fn shorten(text: &str) -> String {
+    const MAX: usize = 80;
+    if text.len() <= MAX {
+        return text.to_owned();
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn datatype_hint(datatype: Datatype) -> &'static str {
+    match datatype {
+        Datatype::Date => "; dates are YYYY-MM-DD",
+        Datatype::DateTime => "; date-times are YYYY-MM-DDTHH:MM:SS",
+        Datatype::Time => "; times are HH:MM:SS",
+        Datatype::Integer => "; integers have no spaces or separators",
+        Datatype::Decimal => "; decimals use a dot and no grouping",
+        Datatype::Double => "; numbers use a dot, optionally an exponent",
+        Datatype::Boolean => "; booleans are true/false",
+        _ => "",
+    }
+}
+
+/// The text of invalid UTF-8 `bytes` read as windows-1250, if they decode cleanly and hold
+/// Czech letters (the usual cause of non-UTF-8 Czech files).
+fn windows_1250_text(bytes: &[u8]) -> Option<String> {
+    let (text, _, had_errors) = encoding_rs::WINDOWS_1250.decode(bytes);
+    (!had_errors
+        && text
+            .chars()
+            .any(|c| "áčďéěíňóřšťúůýžÁČĎÉĚÍŇÓŘŠŤÚŮÝŽ§".contains(c)))
+    .then(|| text.into_owned())
+}
+
+/// `d.m.yyyy`, `dd.mm.yyyy`, optionally with spaces after the dots.
+fn looks_like_czech_date(t: &str) -> bool {
+    let parts: Vec<&str> = t.split('.').map(str::trim).collect();
+    parts.len() == 3
+        && (1..=2).contains(&parts[0].len())
+        && (1..=2).contains(&parts[1].len())
+        && parts[2].len() == 4
+        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `-12,5` and the like.
+fn looks_like_decimal_comma(t: &str) -> bool {
+    let t = t.strip_prefix('-').unwrap_or(t);
+    match t.split_once(',') {
+        Some((int, frac)) => {
+            !int.is_empty()
+                && !frac.is_empty()
+                && int.bytes().all(|b| b.is_ascii_digit())
+                && frac.bytes().all(|b| b.is_ascii_digit())
+        }
+        None => false,
+    }
+}
