@@ -2,6 +2,7 @@
 #![cfg_attr(not(doc), doc = "The Czech unified list of blocked websites: readers, merge, diff, guards, exports.")]
 #![doc(test(attr(deny(warnings))))]
 
+mod csv_export;
 mod diff;
 mod dns;
 mod entry;
@@ -10,6 +11,10 @@ mod host;
 mod list;
 mod read;
 
+pub use csv_export::{
+    CsvExportError, DECREE_HEADER, LIST_TITLE, decree_metadata, decree_schema, extended_metadata,
+    extended_schema, write_decree_csv, write_extended_csv, write_metadata,
+};
 pub use diff::{Diff, diff};
 pub use dns::{
     DnsExportReport, RpzAction, RpzError, RpzOptions, SerialError, next_serial, write_plain_hosts,
@@ -27,3 +32,5 @@ pub use read::{
 
 /// Re-exported so callers name dates with the same type.
 pub use chrono::NaiveDate;
+/// Re-exported: the CSVW metadata type the CSV exports return.
+pub use opendata_csv::TableMetadata;
