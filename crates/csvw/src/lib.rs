@@ -1,2 +1,17 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
 #![doc(test(attr(deny(warnings))))]
+
+pub mod datatype;
+pub mod dialect;
+mod error;
+pub mod fetch;
+pub mod json;
+pub mod metadata;
+pub mod numfmt;
+pub mod rdf;
+pub mod table;
+pub mod template;
+
+pub use error::{Diagnostic, Diagnostics, Error, Severity};
+pub use fetch::{FileFetcher, Fetcher, Resource};
+pub use table::{Options, Processor, TableGroup};

@@ -1,0 +1,371 @@
+//! CSV to JSON conversion (Generating JSON from Tabular Data on the Web), standard and minimal.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::datatype::{self, TypedValue, ValueKind};
+use crate::metadata::compact_iri;
+use crate::table::{CellValue, Row, Table, TableGroup};
+
+/// An ordered JSON value (key order as produced, for readable output).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true`/`false`.
+    Bool(bool),
+    /// A number, as JSON text.
+    Number(String),
+    /// A string.
+    String(String),
+    /// An array.
+    Array(Vec<Json>),
+    /// An object with ordered keys.
+    Object(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// Writes the value as pretty-printed JSON.
+    pub fn to_pretty_string(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, 0);
+        out.push('\n');
+        out
+    }
+
+    fn write(&self, out: &mut String, indent: usize) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Number(n) => out.push_str(n),
+            Json::String(s) => write_string(out, s),
+            Json::Array(items) => {
+                if items.is_empty() {
+                    out.push_str("[]");
+                    return;
+                }
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    push_indent(out, indent + 1);
+                    item.write(out, indent + 1);
+                }
+                out.push('\n');
+                push_indent(out, indent);
+                out.push(']');
+            }
+            Json::Object(entries) => {
+                if entries.is_empty() {
+                    out.push_str("{}");
+                    return;
+                }
+                out.push('{');
+                for (i, (key, value)) in entries.iter().enumerate() {
+                    out.push_str(if i == 0 { "\n" } else { ",\n" });
+                    push_indent(out, indent + 1);
+                    write_string(out, key);
+                    out.push_str(": ");
+                    value.write(out, indent + 1);
+                }
+                out.push('\n');
+                push_indent(out, indent);
+                out.push('}');
+            }
+        }
+    }
+
+    fn push_value(entries: &mut Vec<(String, Json)>, key: String, value: Json) {
+        if let Some((_, existing)) = entries.iter_mut().find(|(k, _)| *k == key) {
+            match existing {
+                Json::Array(items) => match value {
+                    Json::Array(more) => items.extend(more),
+                    v => items.push(v),
+                },
+                other => {
+                    let old = std::mem::replace(other, Json::Null);
+                    let mut items = vec![old];
+                    match value {
+                        Json::Array(more) => items.extend(more),
+                        v => items.push(v),
+                    }
+                    *other = Json::Array(items);
+                }
+            }
+        } else {
+            entries.push((key, value));
+        }
+    }
+}
+
+fn push_indent(out: &mut String, indent: usize) {
+    for _ in 0..indent {
+        out.push_str("  ");
+    }
+}
+
+fn write_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Converts a normalised common property value to its JSON output form.
+pub fn common_to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Number(n) => Json::Number(n.to_string()),
+        Value::String(s) => Json::String(s.clone()),
+        Value::Array(items) => Json::Array(items.iter().map(common_to_json).collect()),
+        Value::Object(obj) => {
+            if let Some(v) = obj.get("@value") {
+                return common_to_json(v);
+            }
+            if obj.len() == 1
+                && let Some(Value::String(id)) = obj.get("@id")
+            {
+                return Json::String(id.clone());
+            }
+            Json::Object(
+                obj.iter()
+                    .map(|(k, v)| (k.clone(), common_to_json(v)))
+                    .collect(),
+            )
+        }
+    }
+}
+
+fn number_json(lexical: &str) -> Json {
+    // JSON forbids leading zeros and a leading '+'.
+    let (sign, rest) = match lexical.strip_prefix('-') {
+        Some(r) => ("-", r),
+        None => ("", lexical.trim_start_matches('+')),
+    };
+    let (int, tail) = rest
+        .find(['.', 'E', 'e'])
+        .map_or((rest, ""), |i| (&rest[..i], &rest[i..]));
+    let int = int.trim_start_matches('0');
+    let int = if int.is_empty() { "0" } else { int };
+    let tail = if tail.starts_with('.') && tail.len() == 1 { "" } else { tail };
+    Json::Number(format!("{sign}{int}{tail}"))
+}
+
+/// The JSON form of a typed value.
+pub fn value_to_json(value: &TypedValue, base: &str) -> Json {
+    match value.kind {
+        ValueKind::Number(n) if n.is_finite() && datatype::is_numeric_type(base) => number_json(&value.lexical),
+        ValueKind::Boolean(b) => Json::Bool(b),
+        _ => Json::String(value.lexical.clone()),
+    }
+}
+
+fn cell_json(value: &CellValue, base: &str, invalid: bool) -> Option<Json> {
+    let one = |v: &TypedValue| {
+        if invalid {
+            Json::String(v.lexical.clone())
+        } else {
+            value_to_json(v, base)
+        }
+    };
+    match value {
+        CellValue::Null => None,
+        CellValue::One(v) => Some(one(v)),
+        CellValue::List(items) => Some(Json::Array(items.iter().map(one).collect())),
+    }
+}
+
+fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
+    let vars = table.template_vars(row);
+    // (subject id or None for the default blank node, properties)
+    let mut subjects: Vec<(Option<String>, Vec<(String, Json)>)> = Vec::new();
+    let mut references: HashMap<String, usize> = HashMap::new();
+    for (column, cell) in table.columns.iter().zip(&row.cells) {
+        if column.suppress_output {
+            continue;
+        }
+        let about = column
+            .props
+            .about_url
+            .as_ref()
+            .map(|t| table.expand(t, &vars, column));
+        let index = match subjects.iter().position(|(id, _)| *id == about) {
+            Some(i) => i,
+            None => {
+                let mut props = Vec::new();
+                if let Some(id) = &about {
+                    props.push(("@id".to_owned(), Json::String(id.clone())));
+                }
+                subjects.push((about.clone(), props));
+                subjects.len() - 1
+            }
+        };
+        let value_url = column
+            .props
+            .value_url
+            .as_ref()
+            .map(|t| table.expand(t, &vars, column));
+        let property = column
+            .props
+            .property_url
+            .as_ref()
+            .map(|t| table.expand(t, &vars, column));
+        let is_type = property.as_deref() == Some("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+        let key = match (&property, is_type) {
+            (_, true) => "@type".to_owned(),
+            (Some(p), false) => compact_iri(p),
+            (None, false) => percent_encoding::percent_decode_str(&column.name)
+                .decode_utf8_lossy()
+                .into_owned(),
+        };
+        let value = if let Some(v) = value_url {
+            if cell.value == CellValue::Null && !column.virtual_ {
+                continue;
+            }
+            *references.entry(v.clone()).or_default() += 1;
+            Json::String(if is_type { compact_iri(&v) } else { v })
+        } else {
+            match cell_json(&cell.value, column.datatype.base, cell.invalid) {
+                Some(v) => v,
+                None => continue,
+            }
+        };
+        Json::push_value(&mut subjects[index].1, key, value);
+    }
+    // Nest subjects referenced exactly once from another subject of the row.
+    let mut nested: Vec<bool> = vec![false; subjects.len()];
+    let mut objects: Vec<Option<Vec<(String, Json)>>> =
+        subjects.iter().map(|(_, p)| Some(p.clone())).collect();
+    let ids: Vec<Option<String>> = subjects.iter().map(|(id, _)| id.clone()).collect();
+    for (i, id) in ids.iter().enumerate() {
+        let Some(id) = id else { continue };
+        if references.get(id) != Some(&1) {
+            continue;
+        }
+        // Find the referencing subject (not itself).
+        let holder = (0..objects.len()).find(|&j| {
+            j != i
+                && !nested[j]
+                && objects[j]
+                    .as_ref()
+                    .is_some_and(|p| p.iter().any(|(k, v)| k != "@id" && contains_id(v, id)))
+        });
+        if let Some(j) = holder
+            && let Some(obj) = objects[i].take()
+        {
+            let node = Json::Object(obj);
+            if let Some(props) = objects[j].as_mut() {
+                for (k, v) in props.iter_mut() {
+                    if k != "@id" {
+                        replace_id(v, id, &node);
+                    }
+                }
+            }
+            nested[i] = true;
+        }
+    }
+    objects.into_iter().flatten().map(Json::Object).collect()
+}
+
+fn contains_id(value: &Json, id: &str) -> bool {
+    match value {
+        Json::String(s) => s == id,
+        Json::Array(items) => items.iter().any(|v| contains_id(v, id)),
+        _ => false,
+    }
+}
+
+fn replace_id(value: &mut Json, id: &str, node: &Json) {
+    match value {
+        Json::String(s) if s == id => *value = node.clone(),
+        Json::Array(items) => items.iter_mut().for_each(|v| replace_id(v, id, node)),
+        _ => {}
+    }
+}
+
+/// Converts an annotated table group to JSON.
+pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
+    if minimal {
+        let mut out = Vec::new();
+        for table in group.tables.iter().filter(|t| !t.suppress_output) {
+            for row in &table.rows {
+                out.extend(row_subjects(table, row));
+            }
+        }
+        return Json::Array(out);
+    }
+    let mut root = Vec::new();
+    if let Some(id) = &group.id {
+        root.push(("@id".to_owned(), Json::String(id.clone())));
+    }
+    if !group.notes.is_empty() {
+        root.push((
+            "notes".to_owned(),
+            Json::Array(group.notes.iter().map(common_to_json).collect()),
+        ));
+    }
+    for (key, value) in &group.common {
+        Json::push_value(&mut root, key.clone(), common_to_json(value));
+    }
+    let mut tables = Vec::new();
+    for table in group.tables.iter().filter(|t| !t.suppress_output) {
+        let mut obj = Vec::new();
+        if let Some(id) = &table.id {
+            obj.push(("@id".to_owned(), Json::String(id.clone())));
+        }
+        obj.push(("url".to_owned(), Json::String(table.url.clone())));
+        for (key, value) in &table.common {
+            Json::push_value(&mut obj, key.clone(), common_to_json(value));
+        }
+        if !table.notes.is_empty() {
+            obj.push((
+                "notes".to_owned(),
+                Json::Array(table.notes.iter().map(common_to_json).collect()),
+            ));
+        }
+        let rows = table
+            .rows
+            .iter()
+            .map(|row| {
+                let mut r = vec![
+                    (
+                        "url".to_owned(),
+                        Json::String(format!("{}#row={}", table.url, row.source_number)),
+                    ),
+                    ("rownum".to_owned(), Json::Number(row.number.to_string())),
+                ];
+                let titles: Vec<Json> = table
+                    .row_titles
+                    .iter()
+                    .filter_map(|&i| {
+                        cell_json(&row.cells[i].value, "string", true)
+                    })
+                    .collect();
+                match titles.len() {
+                    0 => {}
+                    1 => r.push(("titles".to_owned(), titles.into_iter().next().unwrap_or(Json::Null))),
+                    _ => r.push(("titles".to_owned(), Json::Array(titles))),
+                }
+                r.push(("describes".to_owned(), Json::Array(row_subjects(table, row))));
+                Json::Object(r)
+            })
+            .collect();
+        obj.push(("row".to_owned(), Json::Array(rows)));
+        tables.push(Json::Object(obj));
+    }
+    root.push(("tables".to_owned(), Json::Array(tables)));
+    Json::Object(root)
+}
