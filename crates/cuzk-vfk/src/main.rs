@@ -1,1 +1,478 @@
-fn main() {}
+//! `vfk-fees`: count MJ in VFK files and price orders of VFK data for distributors.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use cuzk_vfk::distributor_csv::read_distributor_csv;
+use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
+use cuzk_vfk::fees::{
+    ContinuityRule, FeeEngine, PricingRule, Quote, QuoteLine, RoundingPolicy, UpdateMinimumScope,
+    invoice_metadata, write_invoice_csv,
+};
+use cuzk_vfk::{MjRowPolicy, VfkSummary, count_mj};
+use rust_decimal::Decimal;
+
+#[derive(Parser)]
+#[command(
+    name = "vfk-fees",
+    version,
+    about = "MJ counting and ČÚZK fees for distributors of VFK cadastral data"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Policy {
+    /// Every PAR (PKN/PZE) and TEL row (default).
+    AllRows,
+    /// Only rows with STAV_DAT = 0.
+    CurrentOnly,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Continuity {
+    CalendarYear,
+    TwelveMonths,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UpdateMinimum {
+    PerMonth,
+    PerOrder,
+}
+
+#[derive(clap::Args)]
+struct EngineArgs {
+    /// Rounding policy of charged lines (assumption; see README).
+    #[arg(long, default_value = "haler-half-up")]
+    rounding: RoundingPolicy,
+    /// When the annual continuity of purchases counts as broken.
+    #[arg(long, value_enum, default_value = "calendar-year")]
+    continuity: Continuity,
+    /// Whether the 100 Kč update minimum applies per month of change data or per order.
+    #[arg(long, value_enum, default_value = "per-month")]
+    update_minimum: UpdateMinimum,
+}
+
+impl EngineArgs {
+    fn engine(&self) -> FeeEngine {
+        FeeEngine {
+            rounding: self.rounding,
+            continuity: match self.continuity {
+                Continuity::CalendarYear => ContinuityRule::CalendarYear,
+                Continuity::TwelveMonths => ContinuityRule::TwelveMonths,
+            },
+            update_minimum: match self.update_minimum {
+                UpdateMinimum::PerMonth => UpdateMinimumScope::PerMonth,
+                UpdateMinimum::PerOrder => UpdateMinimumScope::PerOrder,
+            },
+            ..FeeEngine::default()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Count MJ (parcels KN + parcels ZE + LV) in VFK files or distributor CSV files.
+    Count {
+        /// VFK files (start with `&H`) or distributor CSV files (k.ú., parcel, LV).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Count only these k.ú. codes (repeatable); default all.
+        #[arg(long = "ku")]
+        areas: Vec<u32>,
+        /// Which VFK rows count as MJ.
+        #[arg(long, value_enum, default_value = "all-rows")]
+        policy: Policy,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Base fee for a number of MJ, with the price of a first purchase and of updates.
+    Price {
+        /// Number of MJ.
+        #[arg(long)]
+        mj: u64,
+        /// SPI with JPV (items 6002/6004/6006).
+        #[arg(long)]
+        jpv: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Price the next order of a customer's scope given the order history.
+    Quote {
+        /// Order history CSV (customer, scope, ordered_on, kind, valid_from, valid_to, mj, jpv).
+        #[arg(long)]
+        history: PathBuf,
+        /// The order, e.g. `customer=ACME,scope=jama,ordered_on=2019-06-05,kind=change,valid_from=2019-04-01,valid_to=2019-06-01,mj=1100`.
+        #[arg(long)]
+        order: String,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Also write the invoice as a standard CSV (and its CSVW metadata beside it).
+        #[arg(long)]
+        invoice: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let broken_pipe = err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().map(std::io::Error::kind)
+                    == Some(std::io::ErrorKind::BrokenPipe)
+                    || c.downcast_ref::<serde_json::Error>()
+                        .and_then(serde_json::Error::io_error_kind)
+                        == Some(std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("vfk-fees: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Count {
+            files,
+            areas,
+            policy,
+            format,
+        } => count(&files, &areas, policy, format),
+        Command::Price {
+            mj,
+            jpv,
+            engine,
+            format,
+        } => price(mj, jpv, &engine.engine(), format),
+        Command::Quote {
+            history,
+            order,
+            engine,
+            invoice,
+            format,
+        } => quote(
+            &history,
+            &order,
+            &engine.engine(),
+            invoice.as_deref(),
+            format,
+        ),
+    }
+}
+
+fn count(files: &[PathBuf], areas: &[u32], policy: Policy, format: Format) -> Result<()> {
+    let policy = match policy {
+        Policy::AllRows => MjRowPolicy::AllRows,
+        Policy::CurrentOnly => MjRowPolicy::CurrentOnly,
+    };
+    let selection = (!areas.is_empty()).then_some(areas);
+    let mut outputs = Vec::new();
+    let mut total = 0u64;
+    let mut seen_areas: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
+    let mut out = std::io::stdout().lock();
+    for path in files {
+        let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
+        let mut input = BufReader::with_capacity(1 << 16, file);
+        let is_vfk = input
+            .fill_buf()
+            .with_context(|| format!("{}: cannot read", path.display()))?
+            .trim_ascii_start()
+            .starts_with(b"&");
+        if is_vfk {
+            let mut summary =
+                count_mj(input, policy).with_context(|| path.display().to_string())?;
+            if let Some(sel) = selection {
+                for code in sel {
+                    if !summary.areas.contains_key(code) {
+                        bail!("{}: k.ú. {code} is not in the file", path.display());
+                    }
+                }
+                summary.areas.retain(|code, _| sel.contains(code));
+            }
+            total += summary.mj();
+            for code in summary.areas.keys() {
+                *seen_areas.entry(*code).or_default() += 1;
+            }
+            match format {
+                Format::Human => print_vfk_summary(&mut out, path, &summary)?,
+                Format::Json => outputs.push(serde_json::json!({
+                    "file": path.display().to_string(), "type": "vfk", "mj": summary.mj(), "summary": summary,
+                })),
+            }
+        } else {
+            let name = path.display().to_string();
+            let csv = read_distributor_csv(input, &name)?;
+            let mj = csv.mj(selection).with_context(|| name.clone())?;
+            total += mj.mj;
+            for a in &mj.areas {
+                *seen_areas.entry(a.code).or_default() += 1;
+            }
+            match format {
+                Format::Human => {
+                    writeln!(out, "{name}: distributor CSV, {} rows", csv.rows())?;
+                    for a in &mj.areas {
+                        writeln!(out, "  k.ú. {}: {} parcels + {} LV = {} MJ", a.code, a.parcels, a.lv, a.mj)?;
+                    }
+                    writeln!(out, "  MJ: {}", mj.mj)?;
+                }
+                Format::Json => outputs.push(serde_json::json!({
+                    "file": name, "type": "distributor_csv", "rows": csv.rows(), "mj": mj.mj, "areas": mj.areas,
+                })),
+            }
+        }
+    }
+    let repeated: Vec<u32> = seen_areas
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(c, _)| *c)
+        .collect();
+    match format {
+        Format::Human if files.len() > 1 => {
+            writeln!(out, "total MJ: {total}")?;
+            if !repeated.is_empty() {
+                writeln!(
+                    out,
+                    "note: k.ú. {repeated:?} appear in more than one file; the total counts them once per file"
+                )?;
+            }
+        }
+        Format::Human => {}
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "files": outputs, "total_mj": total, "areas_in_several_files": repeated }),
+            )?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_vfk_summary(out: &mut impl Write, path: &Path, s: &VfkSummary) -> Result<()> {
+    let h = &s.header;
+    let kind = match s.data_kind() {
+        Some(cuzk_vfk::DataKind::State) => "state data (stavová)",
+        Some(cuzk_vfk::DataKind::Change) => "change data (změnová)",
+        None => "unknown kind",
+    };
+    writeln!(
+        out,
+        "{}: VFK {}, {kind}",
+        path.display(),
+        h.version.as_deref().unwrap_or("?")
+    )?;
+    let fmt_dt = |d: Option<chrono::NaiveDateTime>| d.map_or("?".to_owned(), |d| d.to_string());
+    writeln!(
+        out,
+        "  validity: {} – {}",
+        fmt_dt(h.valid_from),
+        fmt_dt(h.valid_to)
+    )?;
+    writeln!(
+        out,
+        "  groups: {} ({})",
+        h.groups.join(" "),
+        if s.has_jpv {
+            "SPI with JPV"
+        } else {
+            "SPI without JPV"
+        }
+    )?;
+    writeln!(out, "  rows: PAR {}, TEL {}", s.par_rows, s.tel_rows)?;
+    for a in s.areas.values() {
+        writeln!(
+            out,
+            "  k.ú. {}{}: {} parcels KN + {} parcels ZE + {} LV = {} MJ{}",
+            a.code,
+            a.name
+                .as_deref()
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default(),
+            a.parcels_kn,
+            a.parcels_ze,
+            a.lv,
+            a.mj(),
+            if a.excluded_rows > 0 {
+                format!(" ({} rows excluded)", a.excluded_rows)
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    writeln!(out, "  MJ: {}", s.mj())?;
+    for note in &s.notes {
+        writeln!(out, "  note: {note}")?;
+    }
+    Ok(())
+}
+
+fn czk(d: Decimal) -> String {
+    format!("{d} Kč")
+}
+
+fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
+    let first = engine.charge(
+        PricingRule::FirstPurchase,
+        mj,
+        jpv,
+        "prvotní odběr".to_owned(),
+        None,
+    );
+    let year = engine.charge(
+        PricingRule::FirstUpdateInNewYear,
+        mj,
+        jpv,
+        "první aktualizace v roce".to_owned(),
+        None,
+    );
+    let update = engine.charge(
+        PricingRule::UpdateSameYear,
+        mj,
+        jpv,
+        "aktualizace / měsíc změn".to_owned(),
+        None,
+    );
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({
+                    "mj": mj, "jpv": jpv, "base_fee": first.base_fee, "rounding": engine.rounding.name(),
+                    "first_purchase": first, "first_update_in_new_year": year, "update_same_year": update,
+                }),
+            )?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            writeln!(
+                out,
+                "{mj} MJ, SPI {} JPV",
+                if jpv { "with" } else { "without" }
+            )?;
+            for b in &first.base_fee.bands {
+                writeln!(
+                    out,
+                    "  item {}: {} MJ × {} Kč = {}",
+                    b.band.item,
+                    b.mj,
+                    b.band.rate_czk,
+                    czk(b.amount_czk)
+                )?;
+            }
+            writeln!(out, "  base fee: {}", czk(first.base_fee.amount_czk))?;
+            for line in [&first, &year, &update] {
+                print_line(&mut out, line)?;
+            }
+            writeln!(out, "  rounding: {} (assumption)", engine.rounding.name())?;
+        }
+    }
+    Ok(())
+}
+
+fn print_line(out: &mut impl Write, line: &QuoteLine) -> Result<()> {
+    let minimum = line
+        .minimum_applied_czk
+        .map(|m| format!(", raised to the minimum {}", czk(m)))
+        .unwrap_or_default();
+    let bands = line
+        .base_fee
+        .bands
+        .iter()
+        .map(|b| b.band.item.to_string())
+        .collect::<Vec<_>>()
+        .join("+");
+    writeln!(
+        out,
+        "  {}: {} % of {} (items {bands}) = {}{minimum} → {}",
+        line.delivery,
+        line.percentage,
+        czk(line.base_fee.amount_czk),
+        czk(line.rounded_czk),
+        czk(line.amount_czk)
+    )?;
+    writeln!(out, "      rule: {}", line.rule.source())?;
+    Ok(())
+}
+
+fn quote(
+    history: &Path,
+    order: &str,
+    engine: &FeeEngine,
+    invoice: Option<&Path>,
+    format: Format,
+) -> Result<()> {
+    let name = history.display().to_string();
+    let file = File::open(history).with_context(|| format!("{name}: cannot open"))?;
+    let history = read_history(BufReader::new(file), &name)?;
+    let order = parse_order_spec(order)?;
+    let quote: Quote = engine
+        .quote(&history, &order)
+        .map_err(anyhow::Error::new)
+        .with_context(|| format!("quote against history {name}"))?;
+    if let Some(path) = invoice {
+        let file =
+            File::create(path).with_context(|| format!("{}: cannot create", path.display()))?;
+        write_invoice_csv(&quote, file).with_context(|| path.display().to_string())?;
+        let file_name = path
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        invoice_metadata(&file_name, &quote)?
+            .write_beside(path)
+            .with_context(|| format!("{}: cannot write CSVW metadata", path.display()))?;
+    }
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &quote)?;
+            writeln!(out)?;
+        }
+        Format::Human => {
+            writeln!(
+                out,
+                "{} / {}: order of {}, {} MJ, SPI {} JPV ({} earlier orders of this scope)",
+                quote.order.customer,
+                quote.order.scope,
+                quote.order.ordered_on,
+                quote.mj,
+                if quote.jpv { "with" } else { "without" },
+                quote.history_orders
+            )?;
+            for line in &quote.lines {
+                print_line(&mut out, line)?;
+            }
+            if let Some(a) = quote.order_minimum_adjustment_czk {
+                writeln!(out, "  raised to the update minimum per order: +{}", czk(a))?;
+            }
+            writeln!(out, "  total: {}", czk(quote.total_czk))?;
+            writeln!(out, "  rounding: {} (assumption)", quote.rounding)?;
+            for n in &quote.notices {
+                writeln!(out, "  notice: {n}")?;
+            }
+        }
+    }
+    Ok(())
+}
