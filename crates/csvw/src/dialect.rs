@@ -104,7 +104,7 @@ pub fn read_csv(text: &str, dialect: &Dialect) -> Result<ParsedCsv, CsvError> {
     let mut out = ParsedCsv::default();
     let mut source_row = 0;
     for _ in 0..dialect.skip_rows {
-        let Some(row) = reader.next_row(true)? else {
+        let Some(row) = reader.next_row(true, true)? else {
             return Ok(out);
         };
         source_row += 1;
@@ -124,7 +124,8 @@ pub fn read_csv(text: &str, dialect: &Dialect) -> Result<ParsedCsv, CsvError> {
         0
     };
     while out.header_rows.len() < header_rows {
-        let Some(row) = reader.next_row(false)? else {
+        // Header rows are never comments (a title may start with '#').
+        let Some(row) = reader.next_row(false, false)? else {
             return Ok(out);
         };
         source_row += 1;
@@ -135,7 +136,7 @@ pub fn read_csv(text: &str, dialect: &Dialect) -> Result<ParsedCsv, CsvError> {
                 .push(cells.into_iter().skip(dialect.skip_columns).collect()),
         }
     }
-    while let Some(row) = reader.next_row(false)? {
+    while let Some(row) = reader.next_row(false, true)? {
         source_row += 1;
         match row {
             RawRow::Comment(c) => out.comments.push(c),
@@ -167,12 +168,13 @@ impl RowReader<'_> {
             .max()
     }
 
-    fn next_row(&mut self, raw: bool) -> Result<Option<RawRow>, CsvError> {
+    fn next_row(&mut self, raw: bool, comments: bool) -> Result<Option<RawRow>, CsvError> {
         if self.pos >= self.text.len() {
             return Ok(None);
         }
         let rest = &self.text[self.pos..];
         if let Some(prefix) = &self.dialect.comment_prefix
+            && comments
             && !prefix.is_empty()
             && rest.starts_with(prefix.as_str())
         {

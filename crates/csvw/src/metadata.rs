@@ -170,6 +170,8 @@ pub struct ColumnDesc {
     pub name: Option<String>,
     /// `titles`: (title, language tag or `und`).
     pub titles: Vec<(String, String)>,
+    /// The first title in the default language (or `und`): the default `name`.
+    pub name_from_titles: Option<String>,
     /// `suppressOutput`.
     pub suppress_output: bool,
     /// `virtual`.
@@ -416,9 +418,10 @@ impl<'a> MetadataReader<'a> {
                 }
                 Ok(Some(self.resolve(ctx, s)))
             }
+            // An invalid link acts as the empty string, i.e. the base URL.
             Some(other) => {
                 self.warn(ctx, format!("@id must be a string, not {other}"));
-                Ok(None)
+                Ok(Some(self.resolve(ctx, "")))
             }
         }
     }
@@ -432,6 +435,9 @@ impl<'a> MetadataReader<'a> {
     }
 
     fn resolve(&self, ctx: &Ctx, link: &str) -> String {
+        if Url::parse(link).is_ok() {
+            return link.to_owned();
+        }
         ctx.base
             .join(link)
             .map_or_else(|_| link.to_owned(), |u| u.to_string())
@@ -916,7 +922,15 @@ impl<'a> MetadataReader<'a> {
                     Some(n) if is_valid_name(n) => col.name = Some(n.to_owned()),
                     _ => self.warn(ctx, format!("invalid column name {value}")),
                 },
-                "titles" => col.titles = self.titles(ctx, value),
+                "titles" => {
+                    col.titles = self.titles(ctx, value);
+                    let default_lang = ctx.lang.as_deref().unwrap_or("und");
+                    col.name_from_titles = col
+                        .titles
+                        .iter()
+                        .find(|(_, lang)| lang == default_lang)
+                        .map(|(t, _)| t.clone());
+                }
                 "suppressOutput" => col.suppress_output = self.boolean(ctx, key, value),
                 "virtual" => col.virtual_ = self.boolean(ctx, key, value),
                 k if INHERITED_KEYS.contains(&k) => self.inherited(ctx, &mut col.inherited, k, value)?,
@@ -972,13 +986,14 @@ impl<'a> MetadataReader<'a> {
     fn template(&mut self, ctx: &Ctx, key: &str, value: &Value) -> Option<UriTemplate> {
         match value.as_str().map(UriTemplate::parse) {
             Some(Ok(t)) => Some(t),
+            // An invalid template acts as the empty template (which resolves to the table URL).
             Some(Err(e)) => {
                 self.warn(ctx, format!("{key}: {e}"));
-                None
+                UriTemplate::parse("").ok()
             }
             None => {
                 self.warn(ctx, format!("{key} must be a string, not {value}"));
-                None
+                UriTemplate::parse("").ok()
             }
         }
     }
@@ -1191,7 +1206,9 @@ impl<'a> MetadataReader<'a> {
                     }
                 }
             };
-            let group_char = single(group, "groupChar", self);
+            let has_pattern = pattern.is_some();
+            // In a pattern, ',' is the grouping character unless another one is given.
+            let group_char = single(group, "groupChar", self).or(has_pattern.then_some(','));
             let decimal_char = single(decimal, "decimalChar", self).unwrap_or('.');
             let pattern = match pattern {
                 Some(p) => match NumberPattern::parse(&p) {

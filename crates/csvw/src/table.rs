@@ -180,12 +180,8 @@ impl<'a> Processor<'a> {
         let resource = fetch_required(self.fetcher, url)?;
         if let Some(user) = self.options.user_metadata.clone() {
             let meta = fetch_required(self.fetcher, &user)?;
-            let mut group =
+            let group =
                 MetadataReader::new(self.fetcher, &mut self.diagnostics).read(&user, &meta.body)?;
-            // User metadata describes this file even if its url says otherwise (single table).
-            if group.tables.len() == 1 && !describes(&group, url) {
-                group.tables[0].url = url.to_string();
-            }
             return self.process_group(group, Some((url, resource)));
         }
         if let Some(group) = self.locate_metadata(url, &resource)? {
@@ -359,13 +355,20 @@ impl<'a> Processor<'a> {
         let empty = SchemaDesc::default();
         let schema_ref = schema.unwrap_or(&empty);
         let meta_cols: Vec<&ColumnDesc> = schema_ref.columns.iter().filter(|c| !c.virtual_).collect();
-        if schema.is_some() {
-            self.check_compatibility(&url_text, &meta_cols, &embedded, !parsed.header_rows.is_empty());
-        }
-        let lang_default = String::from("und");
         let inherited_base = schema_ref
             .inherited
             .over(&desc.inherited.over(&group.inherited));
+        // Embedded titles take the table's language.
+        let lang_default = inherited_base.lang.clone().unwrap_or_else(|| "und".to_owned());
+        if schema.is_some() {
+            self.check_compatibility(
+                &url_text,
+                &meta_cols,
+                &embedded,
+                !parsed.header_rows.is_empty(),
+                &lang_default,
+            );
+        }
         let mut columns = Vec::new();
         let n_real = meta_cols.len().max(width);
         for i in 0..n_real {
@@ -377,10 +380,17 @@ impl<'a> Processor<'a> {
                     .map(|ts| ts.iter().map(|t| (t.clone(), lang_default.clone())).collect())
                     .unwrap_or_default(),
             };
-            let name = meta
-                .and_then(|m| m.name.clone())
-                .or_else(|| titles.first().map(|(t, _)| percent_encode_name(t)))
-                .unwrap_or_else(|| format!("_col.{}", i + 1));
+            // With a metadata schema, names come from the metadata only (embedded titles are
+            // just checked for compatibility).
+            let name = match (schema.is_some(), meta) {
+                (_, Some(m)) => m
+                    .name
+                    .clone()
+                    .or_else(|| m.name_from_titles.as_deref().map(percent_encode_name)),
+                (false, None) => titles.first().map(|(t, _)| percent_encode_name(t)),
+                (true, None) => None,
+            }
+            .unwrap_or_else(|| format!("_col.{}", i + 1));
             let props = meta.map_or_else(|| inherited_base.clone(), |m| m.inherited.over(&inherited_base));
             columns.push(Column {
                 number: i + 1,
@@ -403,7 +413,7 @@ impl<'a> Processor<'a> {
                 name: v
                     .name
                     .clone()
-                    .or_else(|| v.titles.first().map(|(t, _)| percent_encode_name(t)))
+                    .or_else(|| v.name_from_titles.as_deref().map(percent_encode_name))
                     .unwrap_or_else(|| format!("_col.{number}")),
                 titles: v.titles.clone(),
                 virtual_: true,
@@ -491,6 +501,7 @@ impl<'a> Processor<'a> {
         meta_cols: &[&ColumnDesc],
         embedded: &[Vec<String>],
         has_header: bool,
+        embedded_lang: &str,
     ) {
         if meta_cols.len() != embedded.len() && (!embedded.is_empty() || !meta_cols.is_empty()) {
             if embedded.len() > meta_cols.len() || has_header || meta_cols.is_empty() {
@@ -520,10 +531,9 @@ impl<'a> Processor<'a> {
                     continue;
                 }
             }
-            let matches = meta
-                .titles
-                .iter()
-                .any(|(t, _)| titles.iter().any(|e| e == t));
+            let matches = meta.titles.iter().any(|(t, lang)| {
+                languages_match(lang, embedded_lang) && titles.iter().any(|e| e == t)
+            });
             if !matches {
                 self.problem(
                     url,
@@ -639,6 +649,16 @@ fn key_string(value: &CellValue) -> String {
             .collect::<Vec<_>>()
             .join("\u{1f}"),
     }
+}
+
+/// Language tags match if either is `und` or they are equal when truncated to the shorter.
+fn languages_match(a: &str, b: &str) -> bool {
+    if a == "und" || b == "und" {
+        return true;
+    }
+    let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    let n = a.len().min(b.len());
+    a[..n] == b[..n] && (a.len() == n || a.as_bytes()[n] == b'-' || b.len() == n || b.as_bytes()[n] == b'-')
 }
 
 fn same_resource(a: &Url, b: &Url) -> bool {
