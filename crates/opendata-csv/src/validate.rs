@@ -516,23 +516,37 @@ impl<'a> Parser<'a> {
     }
 
     fn field_end(&mut self) {
+        let first_deferred = self.field == 1 && self.is_deferrable_empty();
         self.field_end_inner();
+        if first_deferred {
+            // Not an empty line after all: check the empty first value now.
+            self.check_field(&[]);
+        }
         self.field += 1;
         self.state = State::FieldStart;
         self.record_has_bytes = true;
     }
 
     fn field_end_inner(&mut self) {
+        // An empty unquoted first value may be an empty line: `field_end` checks it once a
+        // delimiter shows that the record goes on.
+        let deferred = self.field == 1 && self.is_deferrable_empty();
         let value = std::mem::take(&mut self.value);
         if !value.is_empty() || self.quoted || self.spill.is_some() {
             self.record_nonempty = true;
         }
-        self.check_field(&value);
+        if !deferred {
+            self.check_field(&value);
+        }
         self.value = value;
         self.value.clear();
         self.quoted = false;
         self.field_flagged_quote = false;
         self.spill = None;
+    }
+
+    fn is_deferrable_empty(&self) -> bool {
+        self.record > 1 && self.value.is_empty() && !self.quoted && self.spill.is_none()
     }
 
     fn check_field(&mut self, bytes: &[u8]) {
@@ -775,21 +789,26 @@ impl<'a> Parser<'a> {
             State::AfterCr => self.report_terminator(ViolationKind::BareCr),
             State::FieldStart if !self.record_has_bytes => {}
             State::Quoted => {
+                // The rest of the file is one value; checking it further would only add noise.
                 self.report(
                     ViolationKind::UnterminatedQuote,
                     Some(self.field),
                     "a quoted value is not closed before the end of the file".to_owned(),
                 );
-                self.close_last_record();
+                self.summary.records += 1;
             }
             _ => self.close_last_record(),
         }
         if self.summary.records == 0 {
-            self.report(
+            *self
+                .summary
+                .counts
+                .entry(ViolationKind::EmptyFile)
+                .or_insert(0) += 1;
+            (self.sink)(Violation::metadata(
                 ViolationKind::EmptyFile,
-                None,
                 "the file is empty; it needs at least a header row".to_owned(),
-            );
+            ));
         }
         self.summary
     }
