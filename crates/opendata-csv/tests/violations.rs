@@ -11,8 +11,11 @@ fn fixture(name: &str) -> PathBuf {
         .join(format!("{name}.csv"))
 }
 
+/// (kind, record number, field number) of one violation.
+type Found = (K, Option<u64>, Option<usize>);
+
 /// (kind, record, field) of every violation `check_file` reports for the fixture.
-fn report(name: &str) -> Vec<(K, Option<u64>, Option<usize>)> {
+fn report(name: &str) -> Vec<Found> {
     let mut found = Vec::new();
     let report = check_file(&fixture(name), None, &mut |v| {
         found.push((v.kind, v.record, v.field));
@@ -33,7 +36,7 @@ fn clean_fixture_has_no_violation() {
 
 #[test]
 fn each_fixture_reports_exactly_its_class() {
-    let cases: &[(&str, &[(K, Option<u64>, Option<usize>)])] = &[
+    let cases: &[(&str, &[Found])] = &[
         ("bom", &[(K::Bom, Some(1), None)]),
         ("invalid-utf8", &[(K::InvalidUtf8, Some(2), Some(1))]),
         ("wrong-delimiter", &[(K::WrongDelimiter, Some(1), None)]),
@@ -128,7 +131,7 @@ fn each_fixture_reports_exactly_its_class() {
 fn messages_name_the_value_and_the_rule() {
     let mut messages = Vec::new();
     check_file(&fixture("datatype-mismatch"), None, &mut |v| {
-        messages.push(v.to_string())
+        messages.push(v.to_string());
     })
     .unwrap();
     assert_eq!(
@@ -140,7 +143,7 @@ fn messages_name_the_value_and_the_rule() {
     );
     let mut messages = Vec::new();
     check_file(&fixture("invalid-utf8"), None, &mut |v| {
-        messages.push(v.to_string())
+        messages.push(v.to_string());
     })
     .unwrap();
     assert_eq!(
