@@ -90,7 +90,14 @@ impl Fetcher for SuiteFetcher {
         let path = if text == "http://www.w3.org/.well-known/csvm" {
             self.dir.join("_extra/well-known-csvm")
         } else if let Some(rest) = text.strip_prefix(SUITE_BASE) {
-            let rest = rest.split(['?', '#']).next().unwrap_or("");
+            // Only the action's own query is served as the plain file; any other URL with a
+            // query (e.g. `test116.csv?query-metadata.json`) names a file that does not exist.
+            let rest = rest.split('#').next().unwrap_or("");
+            let rest = if url == &self.action {
+                rest.split('?').next().unwrap_or("")
+            } else {
+                rest
+            };
             if rest.split('/').any(|s| s == "..") {
                 return Ok(None);
             }

@@ -242,6 +242,8 @@ pub enum ValueKind {
     Temporal(f64),
     /// A duration (months, seconds).
     Duration(f64, f64),
+    /// A value that did not parse or broke a constraint: kept as a plain string.
+    Invalid,
 }
 
 /// A parsed cell value: the lexical form to output and its kind.

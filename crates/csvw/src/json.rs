@@ -175,7 +175,7 @@ pub fn value_to_json(value: &TypedValue, base: &str) -> Json {
 
 fn cell_json(value: &CellValue, base: &str, invalid: bool) -> Option<Json> {
     let one = |v: &TypedValue| {
-        if invalid {
+        if invalid || v.kind == ValueKind::Invalid {
             Json::String(v.lexical.clone())
         } else {
             value_to_json(v, base)

@@ -303,7 +303,7 @@ const INHERITED_KEYS: &[&str] = &[
 /// Whether `tag` is a well-formed BCP 47 language tag.
 pub fn is_valid_lang(tag: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| regex::Regex::new(
-        r"^(?i:[a-z]{2,3}(-[a-z]{3}){0,3}|[a-z]{4,8})(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*(-[0-9a-wy-z](-[a-z0-9]{2,8})+)*(-x(-[a-z0-9]{1,8})+)?$|^(?i:x(-[a-z0-9]{1,8})+)$|^(?i:i-[a-z]+|en-GB-oed|sgn-[a-z]{2}-[a-z]{3})$",
+        r"(?i)^(?:[a-z]{2,3}(-[a-z]{3}){0,3}|[a-z]{4,8})(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*(-[0-9a-wy-z](-[a-z0-9]{2,8})+)*(-x(-[a-z0-9]{1,8})+)?$|^(?i:x(-[a-z0-9]{1,8})+)$|^(?i:i-[a-z]+|en-GB-oed|sgn-[a-z]{2}-[a-z]{3})$",
     )
     .expect("valid regex"));
     RE.is_match(tag)

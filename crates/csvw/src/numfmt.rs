@@ -187,10 +187,12 @@ impl NumberFormat {
             percent = k;
         }
         let mut negative = false;
+        let mut plus = false;
         if let Some(r) = s.strip_prefix('-') {
             negative = true;
             s = r;
         } else if let Some(r) = s.strip_prefix('+') {
+            plus = true;
             s = r;
         }
         if percent == 0
@@ -212,7 +214,9 @@ impl NumberFormat {
             }
         }
         // Split mantissa and exponent.
-        let (mantissa, exponent) = match s.find(['E', 'e']) {
+        // A pattern's exponent is written 'E'; without a pattern XSD also allows 'e'.
+        let exp_pos = if self.pattern.is_some() { s.find('E') } else { s.find(['E', 'e']) };
+        let (mantissa, exponent) = match exp_pos {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
         };
@@ -343,9 +347,13 @@ impl NumberFormat {
                 (None, None) => {}
             }
         }
+        // The lexical form keeps the writer's sign and exponent marker (RDF output keeps the
+        // literal as written); only grouping and the decimal character are normalised.
         let mut lexical = String::new();
         if negative {
             lexical.push('-');
+        } else if plus {
+            lexical.push('+');
         }
         let int_digits = if int_digits.is_empty() {
             "0".to_owned()
@@ -363,10 +371,8 @@ impl NumberFormat {
         }
         let mut has_fraction = frac_part.is_some();
         if let Some((sign, digits)) = exp_value {
-            lexical.push('E');
-            if sign == "-" {
-                lexical.push('-');
-            }
+            lexical.push_str(&s[exp_pos.unwrap_or(0)..exp_pos.unwrap_or(0) + 1]);
+            lexical.push_str(sign);
             lexical.push_str(digits);
         }
         if percent > 0 {
@@ -411,7 +417,7 @@ fn shift_decimal(lexical: &str, places: usize) -> String {
     }
     let (sign, digits) = match lexical.strip_prefix('-') {
         Some(d) => ("-", d),
-        None => ("", lexical),
+        None => ("", lexical.trim_start_matches('+')),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     let mut int = int.to_owned();

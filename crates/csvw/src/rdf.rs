@@ -7,7 +7,7 @@ use std::io::Write;
 use oxrdf::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use serde_json::Value;
 
-use crate::datatype::TypedValue;
+use crate::datatype::{TypedValue, ValueKind};
 use crate::metadata::{CSVW_NS, expand_prefixed};
 use crate::table::{CellValue, Column, Row, Table, TableGroup};
 
@@ -49,7 +49,7 @@ impl Emitter<'_> {
     fn literal(&mut self, value: &TypedValue, column: &Column, invalid: bool) -> Literal {
         let dt = &column.datatype;
         let lang = column.props.lang.as_deref().filter(|l| *l != "und");
-        if invalid {
+        if invalid || value.kind == ValueKind::Invalid {
             return Literal::new_simple_literal(value.lexical.clone());
         }
         if dt.id.is_none() && matches!(dt.base, "string") {

@@ -294,6 +294,7 @@ impl<'a> Processor<'a> {
             };
             tables.push(self.process_table(&group, desc, &url, &resource)?);
         }
+        resolve_foreign_keys(&tables)?;
         if self.options.validate {
             self.check_foreign_keys(&tables);
         }
@@ -523,13 +524,9 @@ impl<'a> Processor<'a> {
             if titles.is_empty() || (meta.name.is_none() && meta.titles.is_empty()) {
                 continue;
             }
-            if meta.titles.is_empty() {
-                if !self.options.validate {
-                    continue;
-                }
-                if meta.name.as_deref() == titles.first().map(String::as_str) {
-                    continue;
-                }
+            // A name without titles is only compatible with embedded titles when not validating.
+            if meta.titles.is_empty() && !self.options.validate {
+                continue;
             }
             let matches = meta.titles.iter().any(|(t, lang)| {
                 languages_match(lang, embedded_lang) && titles.iter().any(|e| e == t)
@@ -639,6 +636,45 @@ impl<'a> Processor<'a> {
     }
 }
 
+/// Every foreign key must reference an existing table and existing columns (always an error).
+fn resolve_foreign_keys(tables: &[Table]) -> Result<(), Error> {
+    for table in tables {
+        for fk in &table.foreign_keys {
+            let target = tables.iter().find(|t| match (&fk.resource, &fk.schema_reference) {
+                (Some(r), _) => &t.url == r,
+                (None, Some(s)) => t.schema_id.as_ref() == Some(s),
+                _ => false,
+            });
+            let Some(target) = target else {
+                return Err(Error::Tabular {
+                    url: table.url.clone(),
+                    message: format!(
+                        "foreign key references {}, which is not a table of the group",
+                        fk.resource.as_ref().or(fk.schema_reference.as_ref()).map_or("", String::as_str)
+                    ),
+                });
+            };
+            if let Some(missing) = fk
+                .referenced_columns
+                .iter()
+                .find(|n| !target.columns.iter().any(|c| &c.name == *n))
+            {
+                return Err(Error::Tabular {
+                    url: table.url.clone(),
+                    message: format!("foreign key references unknown column {missing:?} of {}", target.url),
+                });
+            }
+            if fk.columns.len() != fk.referenced_columns.len() {
+                return Err(Error::Tabular {
+                    url: table.url.clone(),
+                    message: "foreign key column counts differ".to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn key_string(value: &CellValue) -> String {
     match value {
         CellValue::Null => String::new(),
@@ -696,11 +732,9 @@ pub fn parse_link_header(value: &str) -> Vec<(String, Vec<(String, String)>)> {
 
 /// Percent-encodes a title for use as a column name.
 fn percent_encode_name(title: &str) -> String {
-    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
+    // URI template variable names allow only ALPHA, DIGIT, '_', '.' and pct-encoded.
+    const SET: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'_');
     percent_encoding::utf8_percent_encode(title, SET).to_string()
 }
 
@@ -760,7 +794,7 @@ pub fn parse_cell(raw: String, column: &Column) -> (Cell, Vec<String>) {
                         errors.push(e);
                         items.push(TypedValue {
                             lexical: item,
-                            kind: datatype::ValueKind::Text,
+                            kind: datatype::ValueKind::Invalid,
                         });
                     }
                 }
@@ -775,7 +809,7 @@ pub fn parse_cell(raw: String, column: &Column) -> (Cell, Vec<String>) {
                 errors.push(e);
                 CellValue::One(TypedValue {
                     lexical: normalized,
-                    kind: datatype::ValueKind::Text,
+                    kind: datatype::ValueKind::Invalid,
                 })
             }
         }
