@@ -257,9 +257,10 @@ fn run_test_inner(entry: &TestEntry) -> Result<Outcome> {
                     let missing: Vec<&String> = e.iter().filter(|l| !a.contains(l)).take(10).collect();
                     let extra: Vec<&String> = a.iter().filter(|l| !e.contains(l)).take(10).collect();
                     Outcome::Failed(format!(
-                        "graphs differ ({} vs {} triples)\nmissing: {missing:#?}\nextra: {extra:#?}",
+                        "graphs differ ({} vs {} triples)\nmissing: {missing:#?}\nextra: {extra:#?}\nactual:\n{}",
                         a.len(),
-                        e.len()
+                        e.len(),
+                        a.join("\n")
                     ))
                 }
             }

@@ -371,7 +371,13 @@ impl NumberFormat {
         }
         let mut has_fraction = frac_part.is_some();
         if let Some((sign, digits)) = exp_value {
-            lexical.push_str(&s[exp_pos.unwrap_or(0)..exp_pos.unwrap_or(0) + 1]);
+            // Values read through a pattern get the XSD-preferred lower-case marker, as the
+            // reference implementation writes them; other values keep the marker as written.
+            lexical.push(if self.pattern.is_some() {
+                'e'
+            } else {
+                s.as_bytes()[exp_pos.unwrap_or(0)] as char
+            });
             lexical.push_str(sign);
             lexical.push_str(digits);
         }

@@ -192,7 +192,7 @@ impl Emitter<'_> {
                         let mut head: Term = rdf("nil").into();
                         for item in items.iter().rev() {
                             let b = BlankNode::default();
-                            let lit = self.literal(item, column, cell.invalid);
+                            let lit = self.literal(item, column, false);
                             self.emit(b.clone(), rdf("first"), lit);
                             self.emit(b.clone(), rdf("rest"), head);
                             head = b.into();
@@ -200,7 +200,7 @@ impl Emitter<'_> {
                         self.emit(subject.clone(), predicate, head);
                     } else {
                         for item in items {
-                            let lit = self.literal(item, column, cell.invalid);
+                            let lit = self.literal(item, column, false);
                             self.emit(subject.clone(), predicate.clone(), lit);
                         }
                     }

@@ -609,9 +609,7 @@ impl<'a> Processor<'a> {
                     *counts.entry(key).or_default() += 1;
                 }
                 for row in &table.rows {
-                    if src.iter().all(|&i| row.cells[i].value == CellValue::Null) {
-                        continue;
-                    }
+                    // Null referencing values are checked too: they must match a (null) key.
                     let key: Vec<String> = src.iter().map(|&i| key_string(&row.cells[i].value)).collect();
                     match counts.get(&key).copied().unwrap_or(0) {
                         1 => {}
