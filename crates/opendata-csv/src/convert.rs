@@ -563,6 +563,8 @@ struct DecodingReader<R> {
     raw_start: usize,
     raw_end: usize,
     eof: bool,
+    /// The decoder saw the end of input; it must not be called again.
+    finished: bool,
     consumed: u64,
 }
 
@@ -576,6 +578,7 @@ impl<R: Read> DecodingReader<R> {
             raw_start: 0,
             raw_end: 0,
             eof: false,
+            finished: false,
             consumed: 0,
         }
     }
@@ -592,6 +595,9 @@ impl<R: Read> Read for DecodingReader<R> {
             return Ok(n);
         }
         loop {
+            if self.finished {
+                return Ok(0);
+            }
             if self.raw_start == self.raw_end && !self.eof {
                 self.raw_start = 0;
                 self.raw_end = loop {
@@ -618,7 +624,10 @@ impl<R: Read> Read for DecodingReader<R> {
                     },
                 ));
             }
-            if written > 0 || (self.eof && self.raw_start == self.raw_end) {
+            if self.eof && result == DecoderResult::InputEmpty {
+                self.finished = true;
+            }
+            if written > 0 || self.finished {
                 return Ok(written);
             }
         }
