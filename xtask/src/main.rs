@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod ci;
+mod csvw_suite;
 mod setup;
 mod tiers;
 mod util;
@@ -19,6 +20,7 @@ Tasks:
   test             all tests: cargo test --workspace, then every tier
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
+  csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
 ";
 
 fn main() -> Result<()> {
@@ -34,6 +36,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         "setup" => setup::run(),
+        "csvw-suite" => csvw_suite::run(rest),
         "ci" => ci::run(),
         "test" => ci::test_all(),
         "tier" => {

@@ -1,5 +1,6 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
 #![doc(test(attr(deny(warnings))))]
+//! A W3C CSV on the Web processor: metadata, validation, CSV to JSON and CSV to RDF.
 
 pub mod datatype;
 pub mod dialect;

@@ -426,6 +426,15 @@ impl<'a> Processor<'a> {
         }
         let mut rows = Vec::with_capacity(parsed.rows.len());
         for (index, (source_number, raw_cells)) in parsed.rows.into_iter().enumerate() {
+            if self.options.validate && raw_cells.len() != n_real {
+                self.diagnostics.push(
+                    Severity::Error,
+                    &url_text,
+                    Some(source_number),
+                    None,
+                    format!("the row has {} cells but the table has {n_real} columns", raw_cells.len()),
+                );
+            }
             let mut cells = Vec::with_capacity(columns.len());
             let mut raw_iter = raw_cells.into_iter();
             for column in &columns {
