@@ -9,6 +9,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use opendata_csv::{SourceFormat, Violation, check_file};
 
+mod cli_csvw;
+
 /// Writer, CSVW metadata and validator for the Czech open-data CSV standard.
 #[derive(Debug, Parser)]
 #[command(name = "opendata-csv", version, about)]
@@ -29,6 +31,13 @@ enum Command {
     /// Convert a non-standard CSV (other encoding, delimiter, date format) into a standard one
     /// plus its `<OUT>-metadata.json`.
     Convert(ConvertArgs),
+    /// Validate a CSV file or CSVW metadata by the W3C CSV on the Web rules (datatypes, formats,
+    /// keys). Exit code 0: valid; 1: errors found; 2: I/O error.
+    Validate(cli_csvw::ValidateArgs),
+    /// Convert CSV (+ CSVW metadata) to JSON (W3C csv2json, standard or minimal).
+    Csv2json(cli_csvw::Csv2JsonArgs),
+    /// Convert CSV (+ CSVW metadata) to RDF (W3C csv2rdf), Turtle or N-Triples.
+    Csv2rdf(cli_csvw::Csv2RdfArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -111,6 +120,9 @@ fn main() -> ExitCode {
         Command::Check(args) => run_check(&args),
         Command::Describe(args) => run_describe(&args).map(|()| ExitCode::SUCCESS),
         Command::Convert(args) => run_convert(&args).map(|()| ExitCode::SUCCESS),
+        Command::Validate(args) => cli_csvw::run_validate(&args),
+        Command::Csv2json(args) => cli_csvw::run_csv2json(&args),
+        Command::Csv2rdf(args) => cli_csvw::run_csv2rdf(&args),
     };
     match result {
         Ok(code) => code,

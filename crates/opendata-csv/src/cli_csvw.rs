@@ -1,0 +1,200 @@
+//! The CSVW subcommands of the binary: `validate`, `csv2json` and `csv2rdf`, backed by the
+//! `csvw` crate (a full W3C CSV on the Web processor).
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use csvw::rdf::RdfSyntax;
+use csvw::{Diagnostics, Error, FileFetcher, Options, Processor, TableGroup};
+use url::Url;
+
+/// Where the input comes from and how URLs are formed.
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// A CSV file (its metadata is located per CSVW: `--metadata`, `<FILE>-metadata.json`,
+    /// `csv-metadata.json`) or a CSVW metadata file (`*.json`).
+    input: PathBuf,
+    /// User metadata overriding everything else.
+    #[arg(long)]
+    metadata: Option<PathBuf>,
+    /// Publish URL of the input's directory (e.g. `https://data.example.cz/soubory/`): output
+    /// IRIs are built from it instead of `file:` URLs; files are still read locally.
+    #[arg(long)]
+    base_url: Option<String>,
+}
+
+/// `validate` options.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Print at most this many problems (all are counted).
+    #[arg(long, default_value_t = 1000)]
+    limit: usize,
+}
+
+/// `csv2json` options.
+#[derive(Debug, Args)]
+pub(crate) struct Csv2JsonArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Minimal mode: only the row objects, without table group and table scaffolding.
+    #[arg(long)]
+    minimal: bool,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+/// RDF syntaxes of `csv2rdf`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RdfFormat {
+    /// Turtle.
+    Turtle,
+    /// N-Triples.
+    Ntriples,
+}
+
+/// `csv2rdf` options.
+#[derive(Debug, Args)]
+pub(crate) struct Csv2RdfArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Minimal mode: only the triples from the cells.
+    #[arg(long)]
+    minimal: bool,
+    /// Output syntax.
+    #[arg(long, value_enum, default_value = "turtle")]
+    format: RdfFormat,
+    /// Output file (default: standard output).
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+fn file_url(path: &Path) -> anyhow::Result<Url> {
+    let absolute = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
+    Url::from_file_path(&absolute)
+        .map_err(|()| anyhow::anyhow!("cannot make a URL of {}", absolute.display()))
+}
+
+/// Runs the processor; returns the table group (or the fatal error) and the diagnostics.
+fn process(input: &InputArgs, validate: bool) -> anyhow::Result<(Result<TableGroup, Error>, Diagnostics)> {
+    let dir = std::path::absolute(&input.input)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let file_name = input
+        .input
+        .file_name()
+        .and_then(|n| n.to_str())
+        .context("the input must be a file")?
+        .to_owned();
+    let mut fetcher = FileFetcher::new();
+    let url = match &input.base_url {
+        Some(base) => {
+            let base = if base.ends_with('/') { base.clone() } else { format!("{base}/") };
+            let base_url = Url::parse(&base).with_context(|| format!("invalid --base-url {base}"))?;
+            fetcher = fetcher.with_mapping(base.clone(), dir);
+            base_url.join(&file_name)?
+        }
+        None => file_url(&input.input)?,
+    };
+    let user_metadata = input.metadata.as_deref().map(file_url).transpose()?;
+    let mut processor = Processor::new(
+        &fetcher,
+        Options {
+            validate,
+            user_metadata,
+        },
+    );
+    let result = if file_name.ends_with(".json") {
+        processor.process_metadata(&url)
+    } else {
+        processor.process_tabular(&url)
+    };
+    Ok((result, processor.diagnostics))
+}
+
+fn fatal(error: Error) -> anyhow::Result<ExitCode> {
+    match error {
+        Error::Io { .. } | Error::NotFound { .. } | Error::Output(_) => Err(error.into()),
+        other => {
+            eprintln!("error: {other}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `opendata-csv validate`: exit 0 when valid (warnings allowed), 1 when not, 2 on I/O errors.
+pub(crate) fn run_validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
+    let (result, diagnostics) = process(&args.input, true)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for diagnostic in diagnostics.items.iter().take(args.limit) {
+        writeln!(out, "{diagnostic}")?;
+    }
+    let errors = diagnostics.errors().count();
+    let warnings = diagnostics.warnings().count();
+    out.flush()?;
+    if let Err(e) = result {
+        return fatal(e);
+    }
+    writeln!(out, "{errors} errors, {warnings} warnings")?;
+    out.flush()?;
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(io::BufWriter::new(io::stdout())),
+    })
+}
+
+fn report_warnings(diagnostics: &Diagnostics) {
+    for diagnostic in &diagnostics.items {
+        eprintln!("{diagnostic}");
+    }
+}
+
+/// `opendata-csv csv2json`.
+pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
+    let (result, diagnostics) = process(&args.input, false)?;
+    report_warnings(&diagnostics);
+    let group = match result {
+        Ok(g) => g,
+        Err(e) => return fatal(e),
+    };
+    let mut out = output(args.output.as_deref())?;
+    out.write_all(csvw::json::to_json(&group, args.minimal).to_pretty_string().as_bytes())?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `opendata-csv csv2rdf`.
+pub(crate) fn run_csv2rdf(args: &Csv2RdfArgs) -> anyhow::Result<ExitCode> {
+    let (result, diagnostics) = process(&args.input, false)?;
+    report_warnings(&diagnostics);
+    let group = match result {
+        Ok(g) => g,
+        Err(e) => return fatal(e),
+    };
+    let syntax = match args.format {
+        RdfFormat::Turtle => RdfSyntax::Turtle,
+        RdfFormat::Ntriples => RdfSyntax::NTriples,
+    };
+    let out = output(args.output.as_deref())?;
+    if let Err(e) = csvw::rdf::write_rdf(&group, args.minimal, syntax, out) {
+        bail!("cannot write RDF: {e}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
