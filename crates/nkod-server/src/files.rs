@@ -19,7 +19,10 @@ pub(crate) async fn handle(
     headers: HeaderMap,
 ) -> Response {
     let Some(dir) = &state.files_dir else {
-        return text_error(StatusCode::NOT_FOUND, "this server serves no distribution files");
+        return text_error(
+            StatusCode::NOT_FOUND,
+            "this server serves no distribution files",
+        );
     };
     let Some(file) = resolve(dir, &path) else {
         return text_error(
@@ -37,7 +40,10 @@ pub(crate) async fn handle(
             (bytes, modified)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return text_error(StatusCode::NOT_FOUND, format!("no distribution file {path:?}"));
+            return text_error(
+                StatusCode::NOT_FOUND,
+                format!("no distribution file {path:?}"),
+            );
         }
         Err(e) => {
             return text_error(
@@ -50,7 +56,10 @@ pub(crate) async fn handle(
     let etag = format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32]);
     let modified = whole_seconds(modified);
     let last_modified = httpdate::fmt_http_date(modified);
-    let not_modified = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let not_modified = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(list) => etag_matches(list, &etag),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
@@ -68,7 +77,10 @@ pub(crate) async fn handle(
     if not_modified {
         return (StatusCode::NOT_MODIFIED, response_headers).into_response();
     }
-    response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&file)));
+    response_headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&file)),
+    );
     if method == Method::HEAD {
         response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
         return (StatusCode::OK, response_headers).into_response();

@@ -93,8 +93,14 @@ mod tests {
             ("text/turtle", 0.6),
             ("application/n-triples", 0.5),
         ];
-        assert_eq!(negotiate(&HeaderMap::new(), &offers), Some("application/trig"));
-        assert_eq!(negotiate(&accept("text/turtle"), &offers), Some("text/turtle"));
+        assert_eq!(
+            negotiate(&HeaderMap::new(), &offers),
+            Some("application/trig")
+        );
+        assert_eq!(
+            negotiate(&accept("text/turtle"), &offers),
+            Some("text/turtle")
+        );
         assert_eq!(
             negotiate(&accept("text/turtle;q=0.5, application/n-triples"), &offers),
             Some("application/n-triples")

@@ -112,13 +112,21 @@ impl NkodServer {
     /// async code. Dropping the [`RunningServer`] (or calling [`RunningServer::shutdown`]) stops
     /// it.
     pub fn start(config: ServerConfig) -> Result<RunningServer, Error> {
-        let listener = TcpListener::bind(config.listen).map_err(|source| Error::Bind {
-            addr: config.listen,
+        let ServerConfig {
+            snapshot,
+            files_dir,
+            listen,
+            public_base_url,
+            faults,
+            tpf_page_size,
+        } = config;
+        let listener = TcpListener::bind(listen).map_err(|source| Error::Bind {
+            addr: listen,
             source,
         })?;
         listener.set_nonblocking(true).map_err(Error::Runtime)?;
         let addr = listener.local_addr().map_err(Error::Runtime)?;
-        let base_url = match &config.public_base_url {
+        let base_url = match &public_base_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
                     .map_err(|e| Error::Config(format!("public base URL {url:?}: {e}")))?;
@@ -131,14 +139,14 @@ impl NkodServer {
             }
             None => format!("http://{addr}/"),
         };
-        let snapshot = match &config.snapshot {
+        let snapshot = match &snapshot {
             SnapshotSource::File(path) => {
                 let text = load_snapshot(path)?;
                 Snapshot::from_trig(&text, &path.display().to_string(), &base_url)?
             }
             SnapshotSource::Trig { text, origin } => Snapshot::from_trig(text, origin, &base_url)?,
         };
-        if let Some(dir) = &config.files_dir
+        if let Some(dir) = &files_dir
             && !dir.is_dir()
         {
             return Err(Error::FilesDir(dir.clone()));
@@ -147,11 +155,11 @@ impl NkodServer {
         let state = Arc::new(AppState {
             snapshot,
             graphql,
-            files_dir: config.files_dir.clone(),
+            files_dir,
             base_url: base_url.clone(),
-            faults: Mutex::new(config.faults.clone()),
+            faults: Mutex::new(faults),
             counters: Default::default(),
-            tpf_page_size: config.tpf_page_size.max(1),
+            tpf_page_size: tpf_page_size.max(1),
         });
         let app = router(Arc::clone(&state));
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -339,14 +347,14 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
          Distribution files:         {base}soubory/<name>\n",
         state.snapshot.datasets().len()
     );
-    (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        text,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }
 
-async fn inject_faults(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+async fn inject_faults(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let Some(route) = Route::for_path(request.uri().path()) else {
         return next.run(request).await;
     };
@@ -364,10 +372,14 @@ async fn inject_faults(State(state): State<Arc<AppState>>, request: Request, nex
         tokio::time::sleep(fault.latency).await;
     }
     if fault.fails_request(n) {
-        let status = StatusCode::from_u16(fault.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(fault.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = text_error(
             status,
-            format!("injected fault: request {n} of route {} fails", route.name()),
+            format!(
+                "injected fault: request {n} of route {} fails",
+                route.name()
+            ),
         );
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
@@ -389,7 +401,10 @@ async fn inject_faults(State(state): State<Arc<AppState>>, request: Request, nex
     parts
         .headers
         .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-    let limit = fault.truncate_body_at.unwrap_or(bytes.len()).min(bytes.len());
+    let limit = fault
+        .truncate_body_at
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
     let truncated = limit < bytes.len();
     let (chunk, delay) = match fault.slow_body {
         Some(slow) => (slow.chunk_size.max(1), slow.delay),

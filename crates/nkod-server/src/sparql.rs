@@ -50,7 +50,9 @@ pub(crate) async fn handle_get(
     headers: HeaderMap,
 ) -> Response {
     let mut params = Params::default();
-    params.absorb(url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()));
+    params.absorb(url::form_urlencoded::parse(
+        raw.unwrap_or_default().as_bytes(),
+    ));
     execute(state, params, headers).await
 }
 
@@ -61,7 +63,9 @@ pub(crate) async fn handle_post(
     body: Bytes,
 ) -> Response {
     let mut params = Params::default();
-    params.absorb(url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()));
+    params.absorb(url::form_urlencoded::parse(
+        raw.unwrap_or_default().as_bytes(),
+    ));
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -115,7 +119,10 @@ async fn execute(state: Arc<AppState>, params: Params, headers: HeaderMap) -> Re
     };
     match tokio::task::spawn_blocking(move || evaluate(&state, &query, &params, &headers)).await {
         Ok(response) => response,
-        Err(e) => text_error(StatusCode::INTERNAL_SERVER_ERROR, format!("query task failed: {e}")),
+        Err(e) => text_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("query task failed: {e}"),
+        ),
     }
 }
 
@@ -172,7 +179,7 @@ fn choose_output(
     is_graph: bool,
     format: Option<&str>,
     headers: &HeaderMap,
-) -> Result<Output, Response> {
+) -> Result<Output, Box<Response>> {
     if let Some(name) = format {
         let chosen = if is_graph {
             rdf_format(name).map(Output::Rdf)
@@ -180,10 +187,10 @@ fn choose_output(
             results_format(name).map(Output::Results)
         };
         return chosen.ok_or_else(|| {
-            text_error(
+            Box::new(text_error(
                 StatusCode::BAD_REQUEST,
                 format!("unsupported value of the `format` parameter: {name:?}"),
-            )
+            ))
         });
     }
     let (offers, kind) = if is_graph {
@@ -192,13 +199,17 @@ fn choose_output(
         (RESULTS_OFFERS, "results")
     };
     let media = negotiate(headers, offers).ok_or_else(|| {
-        text_error(
+        Box::new(text_error(
             StatusCode::NOT_ACCEPTABLE,
             format!(
                 "none of the Accept header's types is available for {kind}; available: {}",
-                offers.iter().map(|(m, _)| *m).collect::<Vec<_>>().join(", ")
+                offers
+                    .iter()
+                    .map(|(m, _)| *m)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-        )
+        ))
     })?;
     Ok(if is_graph {
         Output::Rdf(rdf_format(media).unwrap_or(RdfFormat::Turtle))
@@ -261,12 +272,10 @@ fn evaluate(state: &AppState, query: &str, params: &Params, headers: &HeaderMap)
     let is_graph = matches!(results, QueryResults::Graph(_));
     let output = match choose_output(is_graph, params.format.as_deref(), headers) {
         Ok(o) => o,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match serialize(results, output) {
-        Ok((body, content_type)) => {
-            ([(header::CONTENT_TYPE, content_type)], body).into_response()
-        }
+        Ok((body, content_type)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
         Err(message) => text_error(StatusCode::INTERNAL_SERVER_ERROR, message),
     }
 }
@@ -294,7 +303,9 @@ fn serialize(results: QueryResults<'_>, output: Output) -> Result<(Vec<u8>, Stri
             let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
             for triple in triples {
                 let triple = triple.map_err(|e| format!("query evaluation failed: {e}"))?;
-                writer.serialize_triple(&triple).map_err(|e| e.to_string())?;
+                writer
+                    .serialize_triple(&triple)
+                    .map_err(|e| e.to_string())?;
             }
             let body = writer.finish().map_err(|e| e.to_string())?;
             Ok((body, format!("{}; charset=utf-8", format.media_type())))

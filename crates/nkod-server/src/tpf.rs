@@ -98,8 +98,7 @@ pub(crate) async fn handle(
         }
     }
     let state2 = Arc::clone(&state);
-    let result =
-        tokio::task::spawn_blocking(move || render(&state2, &pattern, page, media)).await;
+    let result = tokio::task::spawn_blocking(move || render(&state2, &pattern, page, media)).await;
     match result {
         Ok(Ok(body)) => {
             let mut response = (StatusCode::OK, body).into_response();
@@ -117,7 +116,10 @@ pub(crate) async fn handle(
             response
         }
         Ok(Err(message)) => text_error(StatusCode::INTERNAL_SERVER_ERROR, message),
-        Err(e) => text_error(StatusCode::INTERNAL_SERVER_ERROR, format!("fragment task failed: {e}")),
+        Err(e) => text_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("fragment task failed: {e}"),
+        ),
     }
 }
 
@@ -196,7 +198,10 @@ fn parse_term(value: &str) -> Result<Option<Term>, String> {
 
 /// The distinct matching triples, in a stable order (N-Triples form), so pages do not shift.
 fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Vec<Triple>, String> {
-    let graph = pattern.graph.as_ref().map(|g| GraphName::NamedNode(g.clone()));
+    let graph = pattern
+        .graph
+        .as_ref()
+        .map(|g| GraphName::NamedNode(g.clone()));
     let mut keyed: Vec<(String, Triple)> = Vec::new();
     for quad in state.snapshot.store().quads_for_pattern(
         pattern.subject.as_ref().map(Into::into),
@@ -213,7 +218,12 @@ fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Vec<Triple>, 
     Ok(keyed.into_iter().map(|(_, t)| t).collect())
 }
 
-fn render(state: &AppState, pattern: &Pattern, page: usize, media: &str) -> Result<Vec<u8>, String> {
+fn render(
+    state: &AppState,
+    pattern: &Pattern,
+    page: usize,
+    media: &str,
+) -> Result<Vec<u8>, String> {
     let triples = matching_triples(state, pattern)?;
     let total = triples.len();
     let per_page = state.tpf_page_size;
@@ -259,7 +269,12 @@ fn render(state: &AppState, pattern: &Pattern, page: usize, media: &str) -> Resu
     };
     let h = |local: &str| NamedNode::new_unchecked(format!("{HYDRA}{local}"));
     let v = |local: &str| NamedNode::new_unchecked(format!("{VOID}{local}"));
-    let int = |n: usize| Term::from(Literal::new_typed_literal(n.to_string(), NamedNode::new_unchecked(XSD_INTEGER)));
+    let int = |n: usize| {
+        Term::from(Literal::new_typed_literal(
+            n.to_string(),
+            NamedNode::new_unchecked(XSD_INTEGER),
+        ))
+    };
     let rdf_type = NamedNode::new_unchecked(format!("{RDF}type"));
 
     let dataset = iri(&format!("{datasource_url}#dataset"))?;
@@ -272,9 +287,21 @@ fn render(state: &AppState, pattern: &Pattern, page: usize, media: &str) -> Resu
         fragment.clone().into(),
     );
     add(index.into(), h("member"), dataset.clone().into());
-    add(dataset.clone().into(), rdf_type.clone(), v("Dataset").into());
-    add(dataset.clone().into(), rdf_type.clone(), h("Collection").into());
-    add(dataset.clone().into(), v("subset"), current_node.clone().into());
+    add(
+        dataset.clone().into(),
+        rdf_type.clone(),
+        v("Dataset").into(),
+    );
+    add(
+        dataset.clone().into(),
+        rdf_type.clone(),
+        h("Collection").into(),
+    );
+    add(
+        dataset.clone().into(),
+        v("subset"),
+        current_node.clone().into(),
+    );
     if current != fragment_url {
         add(dataset.clone().into(), v("subset"), fragment.clone().into());
     }
@@ -288,8 +315,10 @@ fn render(state: &AppState, pattern: &Pattern, page: usize, media: &str) -> Resu
     add(
         search.clone().into(),
         h("template"),
-        Literal::new_simple_literal(format!("{datasource_url}{{?subject,predicate,object,graph}}"))
-            .into(),
+        Literal::new_simple_literal(format!(
+            "{datasource_url}{{?subject,predicate,object,graph}}"
+        ))
+        .into(),
     );
     add(
         search.clone().into(),
@@ -361,7 +390,11 @@ fn render(state: &AppState, pattern: &Pattern, page: usize, media: &str) -> Resu
     add(view.clone(), h("itemsPerPage"), int(per_page));
     add(view.clone(), h("first"), iri(&page_url(1))?.into());
     if page > 1 {
-        add(view.clone(), h("previous"), iri(&page_url(page - 1))?.into());
+        add(
+            view.clone(),
+            h("previous"),
+            iri(&page_url(page - 1))?.into(),
+        );
     }
     if end < total {
         add(view, h("next"), iri(&page_url(page + 1))?.into());

@@ -23,7 +23,12 @@ fn serves_the_real_files_byte_for_byte_with_validators() {
         let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
         let last_modified = resp.headers()["last-modified"].to_str().unwrap().to_owned();
         assert!(etag.starts_with('"') && etag.ends_with('"'));
-        let body = resp.body_mut().with_config().limit(10_000_000).read_to_vec().unwrap();
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(10_000_000)
+            .read_to_vec()
+            .unwrap();
         assert_eq!(body, expected, "{name} is served unchanged");
 
         let resp = agent()
@@ -63,14 +68,22 @@ fn serves_the_real_files_byte_for_byte_with_validators() {
 fn a_changed_file_gets_a_new_etag() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("list.csv");
-    std::fs::write(&file, "URL,DATUM_ZAPISU,DATUM_VYMAZU\r\n\"a.cz\",\"2024-01-01\",\r\n").unwrap();
+    std::fs::write(
+        &file,
+        "URL,DATUM_ZAPISU,DATUM_VYMAZU\r\n\"a.cz\",\"2024-01-01\",\r\n",
+    )
+    .unwrap();
     let server = NkodServer::start(
         ServerConfig::from_file(testdata().join("snapshot.trig")).with_files_dir(dir.path()),
     )
     .unwrap();
     let resp = agent().get(&server.file_url("list.csv")).call().unwrap();
     let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
-    std::fs::write(&file, "URL,DATUM_ZAPISU,DATUM_VYMAZU\r\n\"b.cz\",\"2024-01-02\",\r\n").unwrap();
+    std::fs::write(
+        &file,
+        "URL,DATUM_ZAPISU,DATUM_VYMAZU\r\n\"b.cz\",\"2024-01-02\",\r\n",
+    )
+    .unwrap();
     let mut resp = agent()
         .get(&server.file_url("list.csv"))
         .header("If-None-Match", &etag)
@@ -99,5 +112,8 @@ fn head_has_length_and_no_body() {
         .len();
     let resp = agent().head(&server.file_url(name)).call().unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-length"].to_str().unwrap(), len.to_string());
+    assert_eq!(
+        resp.headers()["content-length"].to_str().unwrap(),
+        len.to_string()
+    );
 }

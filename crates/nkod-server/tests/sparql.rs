@@ -73,11 +73,20 @@ fn post_form_and_direct_bodies_give_xml_and_csv() {
     let mut resp = agent()
         .post(&server.sparql_url())
         .header("Accept", "application/sparql-results+xml")
-        .send_form([("query", q), ("default-graph-uri", ""), ("timeout", "30000")])
+        .send_form([
+            ("query", q),
+            ("default-graph-uri", ""),
+            ("timeout", "30000"),
+        ])
         .unwrap();
     assert_eq!(resp.status(), 200);
     let xml = resp.body_mut().read_to_string().unwrap();
-    assert!(xml.contains("<literal datatype=\"http://www.w3.org/2001/XMLSchema#date\">2026-11-21</literal>"), "{xml}");
+    assert!(
+        xml.contains(
+            "<literal datatype=\"http://www.w3.org/2001/XMLSchema#date\">2026-11-21</literal>"
+        ),
+        "{xml}"
+    );
 
     let mut resp = agent()
         .post(&server.sparql_url())
@@ -86,7 +95,10 @@ fn post_form_and_direct_bodies_give_xml_and_csv() {
         .send(q)
         .unwrap();
     assert_eq!(resp.status(), 200);
-    assert_eq!(resp.body_mut().read_to_string().unwrap(), "modified\r\n2026-11-21\r\n");
+    assert_eq!(
+        resp.body_mut().read_to_string().unwrap(),
+        "modified\r\n2026-11-21\r\n"
+    );
 
     // Virtuoso's `format` parameter wins over Accept.
     let mut resp = agent()
@@ -97,7 +109,10 @@ fn post_form_and_direct_bodies_give_xml_and_csv() {
         .call()
         .unwrap();
     let body = json(&resp.body_mut().read_to_string().unwrap());
-    assert_eq!(body["results"]["bindings"][0]["modified"]["value"], "2026-11-21");
+    assert_eq!(
+        body["results"]["bindings"][0]["modified"]["value"],
+        "2026-11-21"
+    );
 }
 
 #[test]
@@ -113,12 +128,26 @@ fn default_graph_is_the_union_and_graph_wrapping_avoids_the_cross_product() {
             .query("format", "csv")
             .call()
             .unwrap();
-        resp.body_mut().read_to_string().unwrap().lines().nth(1).unwrap().to_owned()
+        resp.body_mut()
+            .read_to_string()
+            .unwrap()
+            .lines()
+            .nth(1)
+            .unwrap()
+            .to_owned()
     };
     let join = "?d <http://purl.org/dc/terms/publisher> <https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/00006947> . \
                 <https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/00006947> <http://xmlns.com/foaf/0.1/name> ?name";
-    assert_eq!(count(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ {join} }}")), "25");
-    assert_eq!(count(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {join} }} }}")), "5");
+    assert_eq!(
+        count(&format!("SELECT (COUNT(*) AS ?n) WHERE {{ {join} }}")),
+        "25"
+    );
+    assert_eq!(
+        count(&format!(
+            "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ {join} }} }}"
+        )),
+        "5"
+    );
     assert_eq!(
         count("SELECT (COUNT(?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }"),
         "38"
@@ -139,14 +168,20 @@ fn construct_and_ask_and_errors() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     let nt = resp.body_mut().read_to_string().unwrap();
-    assert!(nt.contains("Seznam stránek s nelegální nabídkou léčivých přípravků"), "{nt}");
+    assert!(
+        nt.contains("Seznam stránek s nelegální nabídkou léčivých přípravků"),
+        "{nt}"
+    );
 
     let mut resp = agent()
         .get(&server.sparql_url())
         .query("query", "ASK { ?s ?p ?o }")
         .call()
         .unwrap();
-    assert_eq!(json(&resp.body_mut().read_to_string().unwrap())["boolean"], true);
+    assert_eq!(
+        json(&resp.body_mut().read_to_string().unwrap())["boolean"],
+        true
+    );
 
     let mut resp = agent()
         .get(&server.sparql_url())
@@ -154,7 +189,12 @@ fn construct_and_ask_and_errors() {
         .call()
         .unwrap();
     assert_eq!(resp.status(), 400);
-    assert!(resp.body_mut().read_to_string().unwrap().contains("SPARQL syntax error"));
+    assert!(
+        resp.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("SPARQL syntax error")
+    );
 
     let resp = agent().get(&server.sparql_url()).call().unwrap();
     assert_eq!(resp.status(), 400);
@@ -180,7 +220,10 @@ fn default_graph_uri_restricts_the_dataset() {
     let server = start();
     let mut resp = agent()
         .get(&server.sparql_url())
-        .query("query", "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }")
+        .query(
+            "query",
+            "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { ?d a <http://www.w3.org/ns/dcat#Dataset> }",
+        )
         .query("default-graph-uri", SZPI)
         .query("format", "csv")
         .call()

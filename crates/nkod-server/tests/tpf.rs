@@ -23,8 +23,7 @@ impl Fragment {
         self.metadata
             .iter()
             .find(|q| {
-                q.subject.to_string() == format!("<{subject}>")
-                    && q.predicate.as_str() == predicate
+                q.subject.to_string() == format!("<{subject}>") && q.predicate.as_str() == predicate
             })
             .map(|q| q.object.clone())
     }
@@ -58,9 +57,9 @@ fn fetch(url: &str) -> Fragment {
         .for_slice(&body)
         .collect::<Result<_, _>>()
         .unwrap_or_else(|e| panic!("{url} is valid TriG: {e}\n{body}"));
-    let (metadata, data): (Vec<Quad>, Vec<Quad>) = quads
-        .into_iter()
-        .partition(|q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str().ends_with("#metadata")));
+    let (metadata, data): (Vec<Quad>, Vec<Quad>) = quads.into_iter().partition(
+        |q| matches!(&q.graph_name, GraphName::NamedNode(g) if g.as_str().ends_with("#metadata")),
+    );
     // The URL of the page is the metadata graph's primary topic's page (itself for page 1).
     let metadata_graph = metadata
         .first()
@@ -94,7 +93,10 @@ fn template(fragment: &Fragment) -> String {
     let t = fragment
         .metadata
         .iter()
-        .find(|q| Term::from(q.subject.clone()) == search && q.predicate.as_str() == format!("{HYDRA}template"))
+        .find(|q| {
+            Term::from(q.subject.clone()) == search
+                && q.predicate.as_str() == format!("{HYDRA}template")
+        })
         .expect("hydra:template");
     match &t.object {
         Term::Literal(l) => l.value().to_owned(),
@@ -112,7 +114,11 @@ fn crawl(url: &str) -> (usize, Vec<Triple>, usize) {
         let fragment = fetch(&url);
         pages += 1;
         let count = fragment.count();
-        assert_eq!(*total.get_or_insert(count), count, "count is stable across pages");
+        assert_eq!(
+            *total.get_or_insert(count),
+            count,
+            "count is stable across pages"
+        );
         assert!(fragment.data.len() <= 100);
         assert_eq!(fragment.link("previous").is_some(), pages > 1, "{url}");
         next = fragment.link("next");
@@ -133,8 +139,16 @@ fn start_fragment_has_the_hydra_controls() {
         format!("{}{{?subject,predicate,object,graph}}", server.ldf_url())
     );
     assert_eq!(fragment.data.len(), 100);
-    assert!(fragment.data.iter().all(|q| q.graph_name.is_default_graph()));
-    assert_eq!(fragment.link("next"), Some(format!("{}?page=2", server.ldf_url())));
+    assert!(
+        fragment
+            .data
+            .iter()
+            .all(|q| q.graph_name.is_default_graph())
+    );
+    assert_eq!(
+        fragment.link("next"),
+        Some(format!("{}?page=2", server.ldf_url()))
+    );
     assert_eq!(fragment.link("first"), Some(server.ldf_url()));
     match fragment.meta_object(&fragment.url, &format!("{HYDRA}itemsPerPage")) {
         Some(Term::Literal(l)) => assert_eq!(l.value(), "100"),
@@ -166,11 +180,7 @@ fn paging_beyond_100_triples_returns_every_distinct_triple_once() {
 #[test]
 fn predicate_pattern_pages_and_counts() {
     let server = start();
-    let url = format!(
-        "{}?predicate={}",
-        server.ldf_url(),
-        percent(RDF_TYPE)
-    );
+    let url = format!("{}?predicate={}", server.ldf_url(), percent(RDF_TYPE));
     let (total, triples, pages) = crawl(&url);
     assert!(total > 100, "rdf:type has more than a page: {total}");
     assert_eq!(triples.len(), total);
@@ -185,7 +195,12 @@ fn subject_and_literal_object_patterns() {
     assert!(fragment.count() > 5);
     assert_eq!(fragment.count(), fragment.data.len());
     assert!(fragment.link("next").is_none());
-    assert!(fragment.data.iter().all(|q| q.subject.to_string() == format!("<{SUKL}>")));
+    assert!(
+        fragment
+            .data
+            .iter()
+            .all(|q| q.subject.to_string() == format!("<{SUKL}>"))
+    );
 
     let title = "\"Seznam stránek s nelegální nabídkou léčivých přípravků\"@cs";
     let fragment = fetch(&format!("{}?object={}", server.ldf_url(), percent(title)));
@@ -214,7 +229,11 @@ fn subject_and_literal_object_patterns() {
         ))
     );
 
-    let fragment = fetch(&format!("{}?subject={}", server.ldf_url(), percent("http://nothing.example/x")));
+    let fragment = fetch(&format!(
+        "{}?subject={}",
+        server.ldf_url(),
+        percent("http://nothing.example/x")
+    ));
     assert_eq!(fragment.count(), 0);
     assert!(fragment.data.is_empty());
 }
@@ -237,22 +256,38 @@ fn graph_parameter_limits_to_one_dataset_graph() {
 fn turtle_and_ntriples_put_metadata_in_the_default_graph() {
     let server = start();
     let url = format!("{}?subject={}", server.ldf_url(), percent(SUKL));
-    for (accept, parse) in [
-        ("text/turtle", true),
-        ("application/n-triples", false),
-    ] {
+    for (accept, parse) in [("text/turtle", true), ("application/n-triples", false)] {
         let mut resp = agent().get(&url).header("Accept", accept).call().unwrap();
-        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with(accept));
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(accept)
+        );
         let body = resp.body_mut().read_to_string().unwrap();
         let triples: Vec<Triple> = if parse {
-            TurtleParser::new().for_slice(&body).collect::<Result<_, _>>().unwrap()
+            TurtleParser::new()
+                .for_slice(&body)
+                .collect::<Result<_, _>>()
+                .unwrap()
         } else {
-            NTriplesParser::new().for_slice(&body).collect::<Result<_, _>>().unwrap()
+            NTriplesParser::new()
+                .for_slice(&body)
+                .collect::<Result<_, _>>()
+                .unwrap()
         };
         assert!(triples.iter().any(|t| t.predicate.as_str() == VOID_TRIPLES));
-        assert!(triples.iter().any(|t| t.subject.to_string() == format!("<{SUKL}>")));
+        assert!(
+            triples
+                .iter()
+                .any(|t| t.subject.to_string() == format!("<{SUKL}>"))
+        );
     }
-    let resp = agent().get(&url).header("Accept", "image/png").call().unwrap();
+    let resp = agent()
+        .get(&url)
+        .header("Accept", "image/png")
+        .call()
+        .unwrap();
     assert_eq!(resp.status(), 406);
     let resp = agent()
         .get(&format!("{}?subject=%22unterminated", server.ldf_url()))
@@ -265,7 +300,8 @@ fn turtle_and_ntriples_put_metadata_in_the_default_graph() {
 fn metadata_uses_the_same_vocabulary_as_ldf_server_3() {
     // testdata/nkod/ldf/tpf-v3-basic-fragment.example.trig is @ldf/server's own test fixture for
     // a page in the middle (page 3): our page 3 must use the same metadata predicates and types.
-    let example = std::fs::read_to_string(testdata().join("ldf/tpf-v3-basic-fragment.example.trig")).unwrap();
+    let example =
+        std::fs::read_to_string(testdata().join("ldf/tpf-v3-basic-fragment.example.trig")).unwrap();
     let vocabulary = |quads: &[Quad]| -> BTreeSet<String> {
         quads
             .iter()
@@ -279,7 +315,12 @@ fn metadata_uses_the_same_vocabulary_as_ldf_server_3() {
             })
             .collect()
     };
-    let example: Vec<Quad> = TriGParser::new().with_base_iri("http://ex.org/").unwrap().for_slice(&example).collect::<Result<_, _>>().unwrap();
+    let example: Vec<Quad> = TriGParser::new()
+        .with_base_iri("http://ex.org/")
+        .unwrap()
+        .for_slice(&example)
+        .collect::<Result<_, _>>()
+        .unwrap();
     let server = start();
     let fragment = fetch(&format!("{}?page=3", server.ldf_url()));
     assert_eq!(vocabulary(&fragment.metadata), vocabulary(&example));

@@ -10,7 +10,8 @@ pub fn testdata() -> PathBuf {
 }
 
 pub fn config() -> ServerConfig {
-    ServerConfig::from_file(testdata().join("snapshot.trig")).with_files_dir(testdata().join("soubory"))
+    ServerConfig::from_file(testdata().join("snapshot.trig"))
+        .with_files_dir(testdata().join("soubory"))
 }
 
 pub fn start() -> RunningServer {
