@@ -82,11 +82,19 @@ pub fn extended_schema() -> Result<TableSchema, CsvExportError> {
 }
 
 /// Writes the decree CSV (UTF-8 without BOM, `,`, CRLF, ISO dates) in the list's order; returns
-/// the number of rows written.
+/// the number of rows written. Rows that differ only in the legal basis (not a decree column)
+/// are written once.
 pub fn write_decree_csv(list: &UnifiedList, out: impl Write) -> Result<u64, CsvExportError> {
     let schema = decree_schema()?;
     let mut w = CsvWriter::new(out, &schema)?;
+    let mut previous: Option<&crate::Entry> = None;
     for e in list.entries() {
+        // Rows that differ only in a field the decree CSV lacks (the legal basis) would print
+        // as identical lines; they are adjacent in the list's order, and printed once.
+        if previous.is_some_and(|p| same_decree_row(p, e)) {
+            continue;
+        }
+        previous = Some(e);
         w.write_row(&[
             Cell::Text(e.url()),
             Cell::Date(e.entered()),
@@ -98,6 +106,13 @@ pub fn write_decree_csv(list: &UnifiedList, out: impl Write) -> Result<u64, CsvE
     let rows = w.rows_written();
     w.finish()?;
     Ok(rows)
+}
+
+fn same_decree_row(a: &crate::Entry, b: &crate::Entry) -> bool {
+    a.url() == b.url()
+        && a.entered() == b.entered()
+        && a.removed() == b.removed()
+        && a.source() == b.source()
 }
 
 /// Writes the extended CSV for providers in the list's order; returns the number of rows.

@@ -425,14 +425,17 @@ pub fn read_source(config: &SourceConfig, bytes: &[u8]) -> Result<SourceRead, Fo
         header_len: names.len(),
         header_names: header.iter().map(|s| s.trim().to_owned()).collect(),
     };
+    // Line numbers are counted from byte offsets: the csv crate's own line counter does not
+    // count CRLF line ends the same way as LF ones.
+    let mut lines = LineCounter::default();
     for record in records {
         match record {
             Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line());
+                let line = r.position().map_or(0, |p| lines.line_at(&text, p.byte()));
                 state.row(&columns, &r, line);
             }
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| lines.line_at(&text, p.byte()));
                 state.counts.rows += 1;
                 state.error(line, Problem::Syntax(e.to_string()));
             }
@@ -481,6 +484,31 @@ pub fn read_source_from(
             error,
         })?;
     Ok(read_source(config, &bytes)?)
+}
+
+/// 1-based line numbers of increasing byte offsets, counted incrementally.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &str, byte: u64) -> u64 {
+        let bytes = text.as_bytes();
+        let mut target = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+        // After a CR the reported offset can sit on the LF before the record, and blank lines
+        // are skipped: a record starts at its first byte that is not a line end.
+        while target < bytes.len() && matches!(bytes[target], b'\r' | b'\n') {
+            target += 1;
+        }
+        if target < self.offset {
+            *self = Self::default();
+        }
+        self.newlines += bytes[self.offset..target].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.offset = target;
+        self.newlines + 1
+    }
 }
 
 fn cut(s: &str) -> String {
