@@ -1,2 +1,22 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(doc),
+    doc = "ČSÚ election results XML server for registered media."
+)]
 #![doc(test(attr(deny(warnings))))]
+
+pub mod access;
+pub mod config;
+pub mod error;
+pub mod feeds;
+pub mod model;
+pub mod phase;
+pub mod registry;
+pub mod results;
+pub mod server;
+pub mod simulate;
+pub mod store;
+pub mod time;
+pub mod xml;
+
+pub use error::{Error, Result};

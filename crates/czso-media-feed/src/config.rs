@@ -1,0 +1,115 @@
+//! Server configuration (TOML).
+
+use crate::error::{Error, Result};
+use crate::phase::Phase;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A phase switch in the config file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Switch {
+    /// Prague local time (`2025-10-04T14:00`) or RFC 3339.
+    pub at: String,
+    /// Phase from that instant on.
+    pub phase: Phase,
+}
+
+/// One election served.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ElectionConfig {
+    /// Path of the JSON definition (relative to the config file).
+    pub definition: PathBuf,
+    /// Phase switches.
+    #[serde(default)]
+    pub schedule: Vec<Switch>,
+}
+
+fn default_cache() -> f64 {
+    60.0
+}
+fn default_batch() -> f64 {
+    300.0
+}
+fn default_reload() -> f64 {
+    1.0
+}
+
+/// The server configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SQLite database (registry, phases, precinct log, batches).
+    pub database: PathBuf,
+    /// Public listeners for registered media.
+    pub listen: Vec<SocketAddr>,
+    /// Admin listener (ingest, batch cuts); must be a loopback address.
+    pub admin_listen: SocketAddr,
+    /// Proxies whose `X-Forwarded-For` is honoured (addresses or blocks).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Documents are regenerated at most once per this many seconds (ČSÚ: 60).
+    #[serde(default = "default_cache")]
+    pub cache_period_secs: f64,
+    /// A precinct batch is cut every this many seconds (0: only on admin request).
+    #[serde(default = "default_batch")]
+    pub batch_interval_secs: f64,
+    /// How often registry, phase and log changes by other processes are picked up.
+    #[serde(default = "default_reload")]
+    pub reload_interval_secs: f64,
+    /// Directory of the per-organisation access logs.
+    pub log_dir: PathBuf,
+    /// Registration deadline (Prague local time), written to the registry at start.
+    #[serde(default)]
+    pub registration_deadline: Option<String>,
+    /// Elections served.
+    #[serde(default, rename = "election")]
+    pub elections: Vec<ElectionConfig>,
+}
+
+impl Config {
+    /// Reads a config file; relative paths in it are taken relative to its directory.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let mut cfg: Self = toml::from_str(&text)
+            .map_err(|e| Error::syntax(path.display().to_string(), e.to_string()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let fix = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        fix(&mut cfg.database);
+        fix(&mut cfg.log_dir);
+        for e in &mut cfg.elections {
+            fix(&mut e.definition);
+        }
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    /// Checks values that TOML cannot.
+    pub fn check(&self) -> Result<()> {
+        if !self.admin_listen.ip().is_loopback() {
+            return Err(Error::Config(format!(
+                "admin_listen {} is not a loopback address; the ingest endpoint must not be reachable from outside",
+                self.admin_listen
+            )));
+        }
+        if self.listen.is_empty() {
+            return Err(Error::Config("`listen` names no address".into()));
+        }
+        for (name, v) in [
+            ("cache_period_secs", self.cache_period_secs),
+            ("batch_interval_secs", self.batch_interval_secs),
+            ("reload_interval_secs", self.reload_interval_secs),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::Config(format!(
+                    "{name} must be a non-negative number"
+                )));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,83 @@
+//! Error types of the crate.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the library.
+///
+/// I/O and database failures are kept apart from problems with the input (syntax of a batch
+/// document, a rule of the registry or of the results model), so callers can tell a broken
+/// disk from a bad request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The embedded database failed.
+    #[error("database: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A document (batch XML, definition, config) is not well formed.
+    #[error("{source_name}: {message}")]
+    Syntax {
+        /// File name or request that held the document.
+        source_name: String,
+        /// What is wrong, and where.
+        message: String,
+    },
+    /// Input is well formed but breaks a rule of the results model.
+    #[error("{source_name}: {message}")]
+    Invalid {
+        /// File name or request that held the data.
+        source_name: String,
+        /// The rule broken.
+        message: String,
+    },
+    /// A registry rule was broken (deadline, address limits, unknown organisation, ...).
+    #[error("registry: {0}")]
+    Registry(String),
+    /// The configuration is not usable.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A syntax error in `source_name`.
+    pub fn syntax(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Syntax {
+            source_name: source_name.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A rule of the model broken by data from `source_name`.
+    pub fn invalid(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            source_name: source_name.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether the error is the caller's fault (bad input) rather than the server's.
+    pub fn is_input_error(&self) -> bool {
+        matches!(
+            self,
+            Self::Syntax { .. } | Self::Invalid { .. } | Self::Registry(_)
+        )
+    }
+}
+
+/// Result alias of the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,622 @@
+//! `czso-media-feed`: ČSÚ's election results XML server for registered media.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use anyhow::{Context, Result, bail};
+use chrono::Utc;
+use clap::{Parser, Subcommand, ValueEnum};
+use czso_media_feed::config::Config;
+use czso_media_feed::phase::{Phase, store_switch};
+use czso_media_feed::registry::{Registry, Request};
+use czso_media_feed::simulate::{self, Params};
+use czso_media_feed::store::Channel;
+use czso_media_feed::time::{parse_prague, prague_local};
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+#[command(
+    name = "czso-media-feed",
+    version,
+    about = "ČSÚ election results XML server for registered media"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (public feeds + loopback admin endpoint).
+    Serve {
+        /// TOML config file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// Manage registered media organisations.
+    Registry {
+        /// SQLite database (the server's `database`).
+        #[arg(long)]
+        db: PathBuf,
+        #[command(subcommand)]
+        action: RegistryAction,
+    },
+    /// Switch an election's phase at an instant (Prague time); a running server follows.
+    Phase {
+        /// SQLite database.
+        #[arg(long)]
+        db: PathBuf,
+        /// Election id.
+        election: String,
+        /// test, live or closed.
+        phase: String,
+        /// When (Prague local `YYYY-MM-DDTHH:MM[:SS]` or RFC 3339); default now.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Ingest precinct batch files, through the admin endpoint or straight into the database.
+    Ingest {
+        #[command(flatten)]
+        target: Target,
+        /// Cut a batch after each file, keeping the file's batch number and time.
+        #[arg(long)]
+        cut: bool,
+        /// Batch files (VYSLEDKY_OKRSKY).
+        files: Vec<PathBuf>,
+    },
+    /// Cut a precinct batch now from the rows received since the last one.
+    Cut {
+        /// Admin endpoint, e.g. http://127.0.0.1:8081.
+        #[arg(long)]
+        admin: String,
+        /// Election id.
+        #[arg(long)]
+        election: String,
+        /// test or live.
+        #[arg(long, default_value = "live")]
+        channel: String,
+        /// Round (Senate run-off: 2).
+        #[arg(long, default_value_t = 1)]
+        round: u8,
+    },
+    /// Replay batch files (e.g. a past election for the test phase) over a compressed timeline.
+    Replay {
+        /// Admin endpoint.
+        #[arg(long)]
+        admin: String,
+        /// Election id.
+        #[arg(long)]
+        election: String,
+        /// test or live.
+        #[arg(long, default_value = "test")]
+        channel: String,
+        /// Round.
+        #[arg(long, default_value_t = 1)]
+        round: u8,
+        /// Time compression: 60 plays a 5-minute gap in 5 seconds; 0 sends at once.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+        /// Batch files, played in name order.
+        files: Vec<PathBuf>,
+    },
+    /// Generate a synthetic election of realistic size (definition.json + batch files).
+    Simulate {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Election id.
+        #[arg(long, default_value = "ps2025")]
+        election: String,
+        /// ps or kz.
+        #[arg(long, default_value = "ps")]
+        kind: String,
+        /// Seed.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Precincts.
+        #[arg(long, default_value_t = 14_800)]
+        okrsky: u32,
+        /// Municipalities.
+        #[arg(long, default_value_t = 6250)]
+        obce: u32,
+        /// Parties.
+        #[arg(long, default_value_t = 26)]
+        parties: u32,
+        /// Stream the batches to this admin endpoint after generating them.
+        #[arg(long)]
+        admin: Option<String>,
+        /// Channel when streaming.
+        #[arg(long, default_value = "test")]
+        channel: String,
+        /// Time compression when streaming.
+        #[arg(long, default_value_t = 60.0)]
+        speed: f64,
+    },
+    /// Measure ingesting a whole simulated election and regenerating every feed (CPU time,
+    /// wall time, peak memory).
+    BenchIngest {
+        /// Directory written by `simulate`.
+        #[arg(long)]
+        dir: PathBuf,
+        /// Scratch directory for the database.
+        #[arg(long)]
+        scratch: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct Target {
+    /// Admin endpoint of a running server (http://127.0.0.1:PORT).
+    #[arg(long, conflicts_with = "config")]
+    admin: Option<String>,
+    /// Server config: write straight into its database instead.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Election id.
+    #[arg(long)]
+    election: String,
+    /// test or live.
+    #[arg(long, default_value = "live")]
+    channel: String,
+    /// Round.
+    #[arg(long, default_value_t = 1)]
+    round: u8,
+}
+
+#[derive(Subcommand)]
+enum RegistryAction {
+    /// Record a registration request (refused after the deadline).
+    Add {
+        /// Organisation name.
+        #[arg(long)]
+        name: String,
+        /// Contact e-mail.
+        #[arg(long)]
+        email: String,
+        /// Contact phone.
+        #[arg(long)]
+        phone: String,
+        /// Production address (repeat, at most 5).
+        #[arg(long = "production")]
+        production: Vec<IpAddr>,
+        /// Test address (repeat, at most 5).
+        #[arg(long = "test")]
+        test: Vec<IpAddr>,
+    },
+    /// Approve an organisation (id or name).
+    Approve {
+        /// Id or exact name.
+        who: String,
+    },
+    /// Refuse an organisation (no reason needs to be given).
+    Refuse {
+        /// Id or exact name.
+        who: String,
+        /// Internal note.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List organisations.
+    List,
+    /// Export organisations or the allow list.
+    Export {
+        /// Format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Json)]
+        format: ExportFormat,
+    },
+    /// Set the registration deadline (Prague local time).
+    Deadline {
+        /// e.g. 2025-09-18T23:59:59.
+        at: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// Every organisation as JSON.
+    Json,
+    /// One address per line: address,kind,organisation.
+    Csv,
+    /// nginx `allow` lines for approved production addresses (live phase).
+    Nginx,
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("czso-media-feed: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn post(admin: &str, path_query: &str, body: &[u8]) -> Result<String> {
+    let url = format!("{}{path_query}", admin.trim_end_matches('/'));
+    let mut resp = agent()
+        .post(&url)
+        .content_type("application/xml")
+        .send(body)
+        .with_context(|| format!("POST {url}"))?;
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    if !resp.status().is_success() {
+        bail!("{url}: {} {text}", resp.status());
+    }
+    Ok(text)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve { config } => {
+            let config = Config::load(&config)?;
+            let server = czso_media_feed::server::start(config)?;
+            for a in &server.public {
+                println!("public http://{a}");
+            }
+            println!("admin http://{}", server.admin);
+            std::io::stdout().flush()?;
+            server.wait();
+            Ok(())
+        }
+        Command::Registry { db, action } => registry(&db, action),
+        Command::Phase {
+            db,
+            election,
+            phase,
+            at,
+        } => {
+            let phase = Phase::parse(&phase)?;
+            let at = match at {
+                Some(t) => parse_prague(&t)?,
+                None => Utc::now(),
+            };
+            let conn = czso_media_feed::store::open_database(&db)?;
+            store_switch(&conn, &election, at, phase)?;
+            println!(
+                "{election}: {} from {} (Prague)",
+                phase.as_str(),
+                prague_local(at)
+            );
+            Ok(())
+        }
+        Command::Ingest { target, cut, files } => {
+            let channel = Channel::parse(&target.channel)?;
+            if let Some(admin) = &target.admin {
+                for f in &files {
+                    let q = format!(
+                        "/admin/ingest?election={}&channel={}&round={}&source={}{}",
+                        enc(&target.election),
+                        channel.as_str(),
+                        target.round,
+                        enc(&f.display().to_string()),
+                        if cut { "&cut=2" } else { "" }
+                    );
+                    println!("{}: {}", f.display(), post(admin, &q, &read(f)?)?);
+                }
+            } else if let Some(config) = &target.config {
+                let config = Config::load(config)?;
+                let docs = files
+                    .iter()
+                    .map(|f| Ok((f.display().to_string(), read(f)?)))
+                    .collect::<Result<Vec<_>>>()?;
+                let reports = czso_media_feed::server::ingest_direct(
+                    &config,
+                    &target.election,
+                    channel,
+                    target.round,
+                    &docs,
+                    cut,
+                )?;
+                for (f, r) in files.iter().zip(reports) {
+                    println!("{}: {}", f.display(), serde_json::to_string(&r)?);
+                }
+            } else {
+                bail!("give --admin URL or --config FILE");
+            }
+            Ok(())
+        }
+        Command::Cut {
+            admin,
+            election,
+            channel,
+            round,
+        } => {
+            let q = format!(
+                "/admin/cut?election={}&channel={channel}&round={round}",
+                enc(&election)
+            );
+            println!("{}", post(&admin, &q, b"")?);
+            Ok(())
+        }
+        Command::Replay {
+            admin,
+            election,
+            channel,
+            round,
+            speed,
+            mut files,
+        } => {
+            files.sort();
+            replay(&admin, &election, &channel, round, speed, &files)
+        }
+        Command::Simulate {
+            out,
+            election,
+            kind,
+            seed,
+            okrsky,
+            obce,
+            parties,
+            admin,
+            channel,
+            speed,
+        } => {
+            let kind = match kind.as_str() {
+                "ps" => czso_media_feed::model::ElectionKind::Ps,
+                "kz" => czso_media_feed::model::ElectionKind::Kz,
+                other => bail!("simulate supports kind ps or kz, not `{other}`"),
+            };
+            let sim = simulate::generate(&Params {
+                id: election.clone(),
+                kind,
+                seed,
+                okrsky,
+                obce,
+                parties,
+                ..Params::default()
+            });
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let def_path = out.join("definition.json");
+            std::fs::write(&def_path, serde_json::to_string_pretty(&sim.definition)?)?;
+            let mut files = Vec::new();
+            for (i, b) in sim.batches.iter().enumerate() {
+                let f = out.join(format!("vysledky_okrsky_{:05}.xml", i + 1));
+                std::fs::write(&f, b)?;
+                files.push(f);
+            }
+            println!(
+                "{}: {} okrsky in {} obce, {} batches",
+                def_path.display(),
+                sim.definition.okrsky_celkem(),
+                sim.definition.obce.len(),
+                sim.batches.len()
+            );
+            if let Some(admin) = admin {
+                replay(&admin, &election, &channel, 1, speed, &files)?;
+            }
+            Ok(())
+        }
+        Command::BenchIngest { dir, scratch } => bench_ingest(&dir, &scratch),
+    }
+}
+
+fn replay(
+    admin: &str,
+    election: &str,
+    channel: &str,
+    round: u8,
+    speed: f64,
+    files: &[PathBuf],
+) -> Result<()> {
+    let mut previous: Option<chrono::DateTime<Utc>> = None;
+    for f in files {
+        let body = read(f)?;
+        let parsed = czso_media_feed::xml::parse_batch(&body, &f.display().to_string(), round)?;
+        let generated = parsed
+            .generated
+            .as_deref()
+            .and_then(|g| parse_prague(g).ok());
+        if let (Some(prev), Some(now), true) = (previous, generated, speed > 0.0) {
+            let gap = (now - prev).num_milliseconds().max(0) as f64 / 1000.0 / speed;
+            std::thread::sleep(Duration::from_secs_f64(gap.min(3600.0)));
+        }
+        previous = generated.or(previous);
+        let q = format!(
+            "/admin/ingest?election={}&channel={channel}&round={round}&cut=2&source={}",
+            enc(election),
+            enc(&f.display().to_string())
+        );
+        println!("{}: {}", f.display(), post(admin, &q, &body)?);
+    }
+    Ok(())
+}
+
+fn registry(db: &Path, action: RegistryAction) -> Result<()> {
+    let mut reg = Registry::open(db)?;
+    let now = Utc::now();
+    match action {
+        RegistryAction::Add {
+            name,
+            email,
+            phone,
+            production,
+            test,
+        } => {
+            let id = reg.request(
+                &Request {
+                    name: name.clone(),
+                    email,
+                    phone,
+                    production,
+                    test,
+                },
+                now,
+            )?;
+            println!("{id}\t{name}\trequested");
+        }
+        RegistryAction::Approve { who } => println!("{}\tapproved", reg.approve(&who, now)?),
+        RegistryAction::Refuse { who, note } => {
+            println!("{}\trefused", reg.refuse(&who, note.as_deref(), now)?)
+        }
+        RegistryAction::List => {
+            if let Some(d) = reg.deadline()? {
+                println!("# deadline {} (Prague)", prague_local(d));
+            }
+            for o in reg.list()? {
+                let join = |v: &[IpAddr]| {
+                    v.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                };
+                println!(
+                    "{}\t{}\t{:?}\t{}\t{}\tproduction={}\ttest={}",
+                    o.id,
+                    o.name,
+                    o.state,
+                    o.email,
+                    o.phone,
+                    join(&o.production),
+                    join(&o.test)
+                );
+            }
+        }
+        RegistryAction::Export { format } => match format {
+            ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&reg.list()?)?),
+            ExportFormat::Csv => {
+                println!("address,kind,organisation_id,organisation,state");
+                for o in reg.list()? {
+                    for (kind, ips) in [("production", &o.production), ("test", &o.test)] {
+                        for ip in ips {
+                            println!(
+                                "{ip},{kind},{},\"{}\",{:?}",
+                                o.id,
+                                o.name.replace('"', "\"\""),
+                                o.state
+                            );
+                        }
+                    }
+                }
+            }
+            ExportFormat::Nginx => {
+                let list = reg.access_list()?;
+                let mut lines: Vec<String> = list
+                    .iter()
+                    .filter(|(_, g)| g.kind == czso_media_feed::access::AddressKind::Production)
+                    .map(|(ip, g)| format!("allow {ip}; # {}", g.name))
+                    .collect();
+                lines.sort();
+                for l in lines {
+                    println!("{l}");
+                }
+                println!("deny all;");
+            }
+        },
+        RegistryAction::Deadline { at } => {
+            let t = parse_prague(&at)?;
+            reg.set_deadline(t)?;
+            println!("deadline {} (Prague)", prague_local(t));
+        }
+    }
+    Ok(())
+}
+
+fn cpu_seconds() -> f64 {
+    // utime + stime of this process, in clock ticks (100 per second on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
+    use czso_media_feed::model::Definition;
+    use czso_media_feed::results::{ElectionResults, GeoIndex};
+    use std::sync::Arc;
+    let def = Arc::new(Definition::load(&dir.join("definition.json"))?);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    let bodies: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_>>()?;
+    std::fs::create_dir_all(scratch)?;
+    let db_path = scratch.join("bench.sqlite");
+    let _ = std::fs::remove_file(&db_path);
+    let cpu0 = cpu_seconds();
+    let wall0 = Instant::now();
+    let index = Arc::new(GeoIndex::new(&def));
+    let mut conn = czso_media_feed::store::open_database(&db_path)?;
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    let mut rows = 0usize;
+    let mut applied = 0i64;
+    for (f, body) in files.iter().zip(&bodies) {
+        let source = f.display().to_string();
+        let parsed = czso_media_feed::server::prepare(&def, &index, body, &source, 1)?;
+        rows += parsed.precincts.len();
+        czso_media_feed::store::ingest(
+            &mut conn,
+            &def.id,
+            Channel::Live,
+            &parsed.precincts,
+            &source,
+            "bench",
+        )?;
+        let number = parsed.header.as_ref().map(|h| h.number);
+        czso_media_feed::store::cut_batch(
+            &mut conn,
+            &def.id,
+            Channel::Live,
+            1,
+            number,
+            Utc::now().timestamp(),
+        )?;
+        for row in czso_media_feed::store::read_log(&conn, &def.id, applied)? {
+            applied = row.seq;
+            results.apply(row.seq, row.result);
+        }
+        for cut in czso_media_feed::store::read_batches(&conn, &def.id)? {
+            results.apply_cut(cut);
+        }
+    }
+    let cpu_ingest = cpu_seconds() - cpu0;
+    let wall_ingest = wall0.elapsed();
+    let set = czso_media_feed::feeds::generate(&results, None, Utc::now());
+    let bytes: usize = set.docs.values().map(|d| d.body.len()).sum();
+    let cpu_total = cpu_seconds() - cpu0;
+    println!(
+        "files={} rows={rows} documents={} bytes={bytes} cpu_ingest_s={cpu_ingest:.2} cpu_total_s={cpu_total:.2} wall_ingest_s={:.2} wall_total_s={:.2} peak_rss_mib={:.1}",
+        files.len(),
+        set.docs.len(),
+        wall_ingest.as_secs_f64(),
+        wall0.elapsed().as_secs_f64(),
+        peak_rss_kib() as f64 / 1024.0
+    );
+    Ok(())
+}

@@ -1,0 +1,406 @@
+//! In-memory results of one election and data set, with aggregates updated incrementally
+//! per precinct (never recomputed from all precincts).
+
+use crate::error::{Error, Result};
+use crate::model::{Definition, ElectionKind, PrecinctKey, PrecinctResult};
+use crate::store::BatchCut;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Running totals of an area (`UCAST` plus votes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Precinct rows processed (`OKRSKY_ZPRAC`).
+    pub processed: u32,
+    /// `ZAPSANI_VOLICI`.
+    pub registered: u64,
+    /// `VYDANE_OBALKY`.
+    pub envelopes_issued: u64,
+    /// `ODEVZDANE_OBALKY`.
+    pub envelopes_returned: u64,
+    /// `PLATNE_HLASY`.
+    pub valid_votes: u64,
+    /// Votes per party (index into the definition's parties, or candidates of an obvod).
+    pub votes: Vec<u64>,
+}
+
+impl Tally {
+    fn with_width(width: usize) -> Self {
+        Self {
+            votes: vec![0; width],
+            ..Self::default()
+        }
+    }
+
+    fn apply(&mut self, r: &PrecinctResult, vote_index: &[(usize, u64)], add: bool) {
+        let t = &r.turnout;
+        if add {
+            self.processed += 1;
+            self.registered += t.registered;
+            self.envelopes_issued += t.envelopes_issued;
+            self.envelopes_returned += t.envelopes_returned;
+            self.valid_votes += t.valid_votes;
+            for &(i, v) in vote_index {
+                self.votes[i] += v;
+            }
+        } else {
+            self.processed -= 1;
+            self.registered -= t.registered;
+            self.envelopes_issued -= t.envelopes_issued;
+            self.envelopes_returned -= t.envelopes_returned;
+            self.valid_votes -= t.valid_votes;
+            for &(i, v) in vote_index {
+                self.votes[i] -= v;
+            }
+        }
+    }
+}
+
+/// Lookup tables built once from a [`Definition`].
+#[derive(Debug)]
+pub struct GeoIndex {
+    /// Obec code → (obec index, okres index, kraj index).
+    pub obec: HashMap<u32, (usize, usize, usize)>,
+    /// Party number → index.
+    pub party: HashMap<u32, usize>,
+    /// Senate obvod number → (index, candidate number → index).
+    pub obvod: HashMap<u32, (usize, HashMap<u32, usize>)>,
+    /// Precincts per kraj.
+    pub kraj_total: Vec<u32>,
+    /// Precincts per okres.
+    pub okres_total: Vec<u32>,
+    /// Obce per okres (indices, in definition order).
+    pub okres_obce: Vec<Vec<usize>>,
+}
+
+impl GeoIndex {
+    /// Builds the index (the definition must have passed [`Definition::check`]).
+    pub fn new(def: &Definition) -> Self {
+        let kraj_pos: HashMap<u32, usize> = def
+            .kraje
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (k.number, i))
+            .collect();
+        let okres_pos: HashMap<&str, usize> = def
+            .okresy
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.nuts.as_str(), i))
+            .collect();
+        let mut kraj_total = vec![0; def.kraje.len()];
+        let mut okres_total = vec![0; def.okresy.len()];
+        let mut okres_obce = vec![Vec::new(); def.okresy.len()];
+        let mut obec = HashMap::with_capacity(def.obce.len());
+        for (i, o) in def.obce.iter().enumerate() {
+            let oi = okres_pos[o.okres.as_str()];
+            let ki = kraj_pos[&def.okresy[oi].kraj];
+            kraj_total[ki] += o.okrsky;
+            okres_total[oi] += o.okrsky;
+            okres_obce[oi].push(i);
+            obec.insert(o.code, (i, oi, ki));
+        }
+        let party = def
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.number, i))
+            .collect();
+        let obvod = def
+            .obvody
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                (
+                    o.number,
+                    (
+                        i,
+                        o.candidates
+                            .iter()
+                            .enumerate()
+                            .map(|(j, c)| (c.number, j))
+                            .collect(),
+                    ),
+                )
+            })
+            .collect();
+        Self {
+            obec,
+            party,
+            obvod,
+            kraj_total,
+            okres_total,
+            okres_obce,
+        }
+    }
+}
+
+/// Checks a precinct row against the definition before it is stored.
+pub fn validate(
+    def: &Definition,
+    index: &GeoIndex,
+    r: &PrecinctResult,
+    source: &str,
+) -> Result<()> {
+    let bad = |m: String| Err(Error::invalid(source, format!("{}: {m}", r.label())));
+    if r.round == 0 || r.round > def.kind.rounds() {
+        return bad(format!("round {} does not exist in this election", r.round));
+    }
+    if r.obec > 999_999 {
+        return bad("CIS_OBEC has more than 6 digits".into());
+    }
+    if !def.open_geography && !index.obec.contains_key(&r.obec) {
+        return bad(format!(
+            "CIS_OBEC {} is not a municipality of election {}",
+            r.obec, def.id
+        ));
+    }
+    if r.okrsek == 0 {
+        return bad("CIS_OKRSEK must be at least 1".into());
+    }
+    let t = &r.turnout;
+    if t.envelopes_issued > t.registered + t.voter_cards.unwrap_or(0)
+        && def.kind != ElectionKind::Kv
+    {
+        // Voters with a voter card (voličský průkaz) are not on the precinct roll, so issued
+        // envelopes can exceed the roll; only a gross excess is rejected.
+        if t.envelopes_issued > t.registered.saturating_mul(2) + 100 {
+            return bad(format!(
+                "VYDANE_OBALKY={} is implausibly above ZAPSANI_VOLICI={}",
+                t.envelopes_issued, t.registered
+            ));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for &(k, _) in &r.votes {
+        if !seen.insert(k) {
+            return bad(format!(
+                "{} {k} appears twice",
+                def.kind.vote_key_attribute()
+            ));
+        }
+    }
+    let sum: u64 = r.votes.iter().map(|&(_, v)| v).sum();
+    match def.kind {
+        ElectionKind::Ps | ElectionKind::Kz => {
+            for &(k, _) in &r.votes {
+                if !index.party.contains_key(&k) {
+                    return bad(format!("KSTRANA {k} is not on the ballot"));
+                }
+            }
+            if sum != t.valid_votes {
+                return bad(format!(
+                    "party votes add up to {sum}, PLATNE_HLASY says {}",
+                    t.valid_votes
+                ));
+            }
+            if t.valid_votes > t.envelopes_returned {
+                return bad(format!(
+                    "PLATNE_HLASY={} exceeds ODEVZDANE_OBALKY={}",
+                    t.valid_votes, t.envelopes_returned
+                ));
+            }
+        }
+        ElectionKind::Senat => {
+            let Some(d) = r.senate_district else {
+                return bad("a Senate precinct needs CIS_OBVOD".into());
+            };
+            let Some((_, cands)) = index.obvod.get(&d) else {
+                return bad(format!("CIS_OBVOD {d} is not elected in this election"));
+            };
+            for &(k, _) in &r.votes {
+                if !cands.contains_key(&k) {
+                    return bad(format!(
+                        "PORADOVE_CISLO {k} is not a candidate in obvod {d}"
+                    ));
+                }
+            }
+            if sum != t.valid_votes {
+                return bad(format!(
+                    "candidate votes add up to {sum}, PLATNE_HLASY says {}",
+                    t.valid_votes
+                ));
+            }
+        }
+        ElectionKind::Kv => {
+            if sum != t.valid_votes {
+                return bad(format!(
+                    "list votes add up to {sum}, PLATNE_HLASY says {}",
+                    t.valid_votes
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A cut batch with the rows it holds.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The stored cut.
+    pub cut: BatchCut,
+    /// Rows in this batch, in log order.
+    pub rows: Vec<Arc<PrecinctResult>>,
+    /// Distinct precinct rows processed up to and including this batch (`OKRSKY_ZPRAC`).
+    pub processed: u32,
+}
+
+/// Results of one round.
+#[derive(Debug)]
+pub struct RoundResults {
+    /// Current row per precinct key.
+    pub current: HashMap<PrecinctKey, Arc<PrecinctResult>>,
+    /// National totals.
+    pub cr: Tally,
+    /// Per kraj.
+    pub kraje: Vec<Tally>,
+    /// Per okres.
+    pub okresy: Vec<Tally>,
+    /// Per obec.
+    pub obce: Vec<Tally>,
+    /// Per Senate obvod (votes indexed by candidate).
+    pub obvody: Vec<Tally>,
+    /// Rows not yet in a batch, with their log seq.
+    pub pending: Vec<(i64, Arc<PrecinctResult>)>,
+    /// Cut batches, in order.
+    pub batches: Vec<Batch>,
+    /// Keys that appeared in a cut batch.
+    pub batched: std::collections::HashSet<PrecinctKey>,
+}
+
+/// Results of one election in one data set (test or live).
+#[derive(Debug)]
+pub struct ElectionResults {
+    /// The definition.
+    pub def: Arc<Definition>,
+    /// Lookup tables.
+    pub index: Arc<GeoIndex>,
+    /// Per round (index 0 = round 1).
+    pub rounds: Vec<RoundResults>,
+    /// Highest log seq applied.
+    pub applied_seq: i64,
+    /// Bumped on every change; feeds regenerate when it moved.
+    pub version: u64,
+}
+
+impl ElectionResults {
+    /// Empty results.
+    pub fn new(def: Arc<Definition>, index: Arc<GeoIndex>) -> Self {
+        let parties = def.parties.len();
+        let rounds = (0..def.kind.rounds())
+            .map(|_| RoundResults {
+                current: HashMap::new(),
+                cr: Tally::with_width(parties),
+                kraje: vec![Tally::with_width(parties); def.kraje.len()],
+                okresy: vec![Tally::with_width(parties); def.okresy.len()],
+                obce: vec![Tally::with_width(parties); def.obce.len()],
+                obvody: def
+                    .obvody
+                    .iter()
+                    .map(|o| Tally::with_width(o.candidates.len()))
+                    .collect(),
+                pending: Vec::new(),
+                batches: Vec::new(),
+                batched: std::collections::HashSet::new(),
+            })
+            .collect();
+        Self {
+            def,
+            index,
+            rounds,
+            applied_seq: 0,
+            version: 0,
+        }
+    }
+
+    fn vote_index(&self, r: &PrecinctResult) -> Vec<(usize, u64)> {
+        match self.def.kind {
+            ElectionKind::Ps | ElectionKind::Kz => r
+                .votes
+                .iter()
+                .filter_map(|(k, v)| self.index.party.get(k).map(|&i| (i, *v)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Applies one stored log row: replaces the precinct's previous row in every aggregate.
+    pub fn apply(&mut self, seq: i64, r: PrecinctResult) {
+        let r = Arc::new(r);
+        let key = r.key();
+        let ri = usize::from(key.round.saturating_sub(1)).min(self.rounds.len() - 1);
+        let old = self.rounds[ri].current.get(&key).cloned();
+        if let Some(old) = &old
+            && old.sequence >= r.sequence
+        {
+            // The store only appends higher sequences; keep the invariant anyway.
+            self.applied_seq = self.applied_seq.max(seq);
+            return;
+        }
+        let geo = self.index.obec.get(&r.obec).copied();
+        let obvod = r
+            .senate_district
+            .and_then(|d| self.index.obvod.get(&d))
+            .map(|(i, c)| (*i, c));
+        let new_votes = self.vote_index(&r);
+        let old_votes = old.as_ref().map(|o| self.vote_index(o));
+        let obvod_votes = |p: &PrecinctResult| -> Vec<(usize, u64)> {
+            match obvod {
+                Some((_, cands)) => p
+                    .votes
+                    .iter()
+                    .filter_map(|(k, v)| cands.get(k).map(|&i| (i, *v)))
+                    .collect(),
+                None => Vec::new(),
+            }
+        };
+        let round = &mut self.rounds[ri];
+        let mut update = |p: &PrecinctResult, votes: &[(usize, u64)], add: bool| {
+            round.cr.apply(p, votes, add);
+            if let Some((oi, ki, kri)) = geo {
+                round.obce[oi].apply(p, votes, add);
+                round.okresy[ki].apply(p, votes, add);
+                round.kraje[kri].apply(p, votes, add);
+            }
+        };
+        if let (Some(old), Some(ov)) = (&old, &old_votes) {
+            update(old, ov, false);
+        }
+        update(&r, &new_votes, true);
+        if let Some((i, _)) = obvod {
+            if let Some(old) = &old {
+                let v = obvod_votes(old);
+                round.obvody[i].apply(old, &v, false);
+            }
+            let v = obvod_votes(&r);
+            round.obvody[i].apply(&r, &v, true);
+        }
+        round.current.insert(key, Arc::clone(&r));
+        round.pending.push((seq, r));
+        self.applied_seq = self.applied_seq.max(seq);
+        self.version += 1;
+    }
+
+    /// Applies a batch cut: moves the pending rows with `seq <= last_seq` into it.
+    pub fn apply_cut(&mut self, cut: BatchCut) {
+        let ri = usize::from(cut.round.saturating_sub(1)).min(self.rounds.len() - 1);
+        let round = &mut self.rounds[ri];
+        if round
+            .batches
+            .last()
+            .is_some_and(|b| b.cut.number >= cut.number)
+        {
+            return;
+        }
+        let split = round.pending.partition_point(|(s, _)| *s <= cut.last_seq);
+        let rows: Vec<_> = round.pending.drain(..split).map(|(_, r)| r).collect();
+        round.batched.extend(rows.iter().map(|r| r.key()));
+        let processed = u32::try_from(round.batched.len()).unwrap_or(u32::MAX);
+        round.batches.push(Batch {
+            cut,
+            rows,
+            processed,
+        });
+        self.version += 1;
+    }
+}

@@ -1,0 +1,425 @@
+//! A synthetic election of realistic size: 14 kraje, 77 okresy (real NUTS codes and names),
+//! about 6,250 obce and 14,800 okrsky, 20+ parties, delivered as precinct batches over the
+//! evening of counting.
+
+use crate::model::{
+    Definition, ElectionKind, Kraj, Obec, Okres, Party, PrecinctResult, Turnout, TypObec,
+};
+use crate::xml::{BatchHeader, write_batch};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+
+/// The 14 regions (PS numbering `CIS_KRAJ`, NUTS, name as in the feeds).
+pub const KRAJE: [(u32, &str, &str); 14] = [
+    (1, "CZ010", "Hl. m. Praha"),
+    (2, "CZ020", "Středočeský"),
+    (3, "CZ031", "Jihočeský"),
+    (4, "CZ032", "Plzeňský"),
+    (5, "CZ041", "Karlovarský"),
+    (6, "CZ042", "Ústecký"),
+    (7, "CZ051", "Liberecký"),
+    (8, "CZ052", "Královéhradecký"),
+    (9, "CZ053", "Pardubický"),
+    (10, "CZ063", "Vysočina"),
+    (11, "CZ064", "Jihomoravský"),
+    (12, "CZ071", "Olomoucký"),
+    (13, "CZ072", "Zlínský"),
+    (14, "CZ080", "Moravskoslezský"),
+];
+
+/// The 77 districts (NUTS, name, kraj).
+pub const OKRESY: [(&str, &str, u32); 77] = [
+    ("CZ0100", "Praha", 1),
+    ("CZ0201", "Benešov", 2),
+    ("CZ0202", "Beroun", 2),
+    ("CZ0203", "Kladno", 2),
+    ("CZ0204", "Kolín", 2),
+    ("CZ0205", "Kutná Hora", 2),
+    ("CZ0206", "Mělník", 2),
+    ("CZ0207", "Mladá Boleslav", 2),
+    ("CZ0208", "Nymburk", 2),
+    ("CZ0209", "Praha-východ", 2),
+    ("CZ020A", "Praha-západ", 2),
+    ("CZ020B", "Příbram", 2),
+    ("CZ020C", "Rakovník", 2),
+    ("CZ0311", "České Budějovice", 3),
+    ("CZ0312", "Český Krumlov", 3),
+    ("CZ0313", "Jindřichův Hradec", 3),
+    ("CZ0314", "Písek", 3),
+    ("CZ0315", "Prachatice", 3),
+    ("CZ0316", "Strakonice", 3),
+    ("CZ0317", "Tábor", 3),
+    ("CZ0321", "Domažlice", 4),
+    ("CZ0322", "Klatovy", 4),
+    ("CZ0323", "Plzeň-město", 4),
+    ("CZ0324", "Plzeň-jih", 4),
+    ("CZ0325", "Plzeň-sever", 4),
+    ("CZ0326", "Rokycany", 4),
+    ("CZ0327", "Tachov", 4),
+    ("CZ0411", "Cheb", 5),
+    ("CZ0412", "Karlovy Vary", 5),
+    ("CZ0413", "Sokolov", 5),
+    ("CZ0421", "Děčín", 6),
+    ("CZ0422", "Chomutov", 6),
+    ("CZ0423", "Litoměřice", 6),
+    ("CZ0424", "Louny", 6),
+    ("CZ0425", "Most", 6),
+    ("CZ0426", "Teplice", 6),
+    ("CZ0427", "Ústí nad Labem", 6),
+    ("CZ0511", "Česká Lípa", 7),
+    ("CZ0512", "Jablonec nad Nisou", 7),
+    ("CZ0513", "Liberec", 7),
+    ("CZ0514", "Semily", 7),
+    ("CZ0521", "Hradec Králové", 8),
+    ("CZ0522", "Jičín", 8),
+    ("CZ0523", "Náchod", 8),
+    ("CZ0524", "Rychnov nad Kněžnou", 8),
+    ("CZ0525", "Trutnov", 8),
+    ("CZ0531", "Chrudim", 9),
+    ("CZ0532", "Pardubice", 9),
+    ("CZ0533", "Svitavy", 9),
+    ("CZ0534", "Ústí nad Orlicí", 9),
+    ("CZ0631", "Havlíčkův Brod", 10),
+    ("CZ0632", "Jihlava", 10),
+    ("CZ0633", "Pelhřimov", 10),
+    ("CZ0634", "Třebíč", 10),
+    ("CZ0635", "Žďár nad Sázavou", 10),
+    ("CZ0641", "Blansko", 11),
+    ("CZ0642", "Brno-město", 11),
+    ("CZ0643", "Brno-venkov", 11),
+    ("CZ0644", "Břeclav", 11),
+    ("CZ0645", "Hodonín", 11),
+    ("CZ0646", "Vyškov", 11),
+    ("CZ0647", "Znojmo", 11),
+    ("CZ0711", "Jeseník", 12),
+    ("CZ0712", "Olomouc", 12),
+    ("CZ0713", "Prostějov", 12),
+    ("CZ0714", "Přerov", 12),
+    ("CZ0715", "Šumperk", 12),
+    ("CZ0721", "Kroměříž", 13),
+    ("CZ0722", "Uherské Hradiště", 13),
+    ("CZ0723", "Vsetín", 13),
+    ("CZ0724", "Zlín", 13),
+    ("CZ0801", "Bruntál", 14),
+    ("CZ0802", "Frýdek-Místek", 14),
+    ("CZ0803", "Karviná", 14),
+    ("CZ0804", "Nový Jičín", 14),
+    ("CZ0805", "Opava", 14),
+    ("CZ0806", "Ostrava-město", 14),
+];
+
+/// Parameters of a synthetic election.
+#[derive(Debug, Clone)]
+pub struct Params {
+    /// Election id (URL slug).
+    pub id: String,
+    /// `ps` or `kz` (KZ drops Prague and numbers the 13 regions 1–13).
+    pub kind: ElectionKind,
+    /// Seed of the deterministic generator.
+    pub seed: u64,
+    /// Municipalities.
+    pub obce: u32,
+    /// Precincts.
+    pub okrsky: u32,
+    /// Parties on the ballot.
+    pub parties: u32,
+    /// Minutes between batches.
+    pub batch_minutes: i64,
+    /// Share of precincts re-sent later with `OPAKOVANE="1"` (per mille).
+    pub resend_per_mille: u32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Self {
+            id: "ps2025".into(),
+            kind: ElectionKind::Ps,
+            seed: 2025,
+            obce: 6250,
+            okrsky: 14_800,
+            parties: 26,
+            batch_minutes: 5,
+            resend_per_mille: 10,
+        }
+    }
+}
+
+/// A synthetic election: its definition and its batches in order.
+#[derive(Debug, Clone)]
+pub struct Simulation {
+    /// The definition.
+    pub definition: Definition,
+    /// Batch documents (`VYSLEDKY_OKRSKY`), numbered from 1, in order.
+    pub batches: Vec<String>,
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // splitmix64
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+const PARTY_NAMES: [&str; 8] = [
+    "Strana",
+    "Hnutí",
+    "Aliance",
+    "Unie",
+    "Koalice",
+    "Iniciativa",
+    "Blok",
+    "Sdružení",
+];
+
+/// Generates a synthetic election.
+pub fn generate(p: &Params) -> Simulation {
+    let mut rng = Rng(p.seed);
+    let kz = p.kind == ElectionKind::Kz;
+    let kraje: Vec<Kraj> = KRAJE
+        .iter()
+        .filter(|k| !(kz && k.0 == 1))
+        .map(|&(n, nuts, name)| Kraj {
+            number: if kz { n - 1 } else { n },
+            nuts: nuts.into(),
+            name: name.into(),
+        })
+        .collect();
+    let okresy: Vec<Okres> = OKRESY
+        .iter()
+        .filter(|o| !(kz && o.2 == 1))
+        .map(|&(nuts, name, k)| Okres {
+            nuts: nuts.into(),
+            name: name.into(),
+            kraj: if kz { k - 1 } else { k },
+        })
+        .collect();
+    // Spread obce over okresy, Prague being one municipality with many precincts.
+    let n_okresy = okresy.len() as u32;
+    let mut obce = Vec::new();
+    let mut code = 500_000u32;
+    let per_okres = p.obce.max(n_okresy) / n_okresy;
+    let mut precinct_budget = i64::from(p.okrsky);
+    for (oi, o) in okresy.iter().enumerate() {
+        let count = if o.nuts == "CZ0100" {
+            1
+        } else {
+            per_okres + u32::from((oi as u32) < p.obce % n_okresy)
+        };
+        for j in 0..count {
+            code += 1 + rng.below(7) as u32;
+            let okrsky = if o.nuts == "CZ0100" {
+                (p.okrsky / 13).max(1)
+            } else if j == 0 {
+                // The district town.
+                10 + rng.below(50) as u32
+            } else {
+                1 + u32::from(rng.below(100) < 25) + u32::from(rng.below(100) < 8)
+            };
+            precinct_budget -= i64::from(okrsky);
+            let name = if j == 0 {
+                o.name.clone()
+            } else {
+                format!("{} {}", o.name, j)
+            };
+            let name: String = name.chars().take(40).collect();
+            obce.push(Obec {
+                code,
+                name,
+                okres: o.nuts.clone(),
+                typ: TypObec::ObecBezMcmo,
+                okrsky,
+            });
+        }
+    }
+    // Adjust the towns so the precinct total matches the target.
+    let mut i = 0usize;
+    let n = obce.len();
+    while precinct_budget != 0 && n > 0 {
+        let o = &mut obce[i % n];
+        if precinct_budget > 0 {
+            o.okrsky += 1;
+            precinct_budget -= 1;
+        } else if o.okrsky > 1 {
+            o.okrsky -= 1;
+            precinct_budget += 1;
+        }
+        i += 97;
+    }
+    let parties: Vec<Party> = (1..=p.parties)
+        .map(|n| Party {
+            number: n,
+            name: format!("{} {}", PARTY_NAMES[(n as usize) % PARTY_NAMES.len()], n),
+            vstrana: Some(1000 + n),
+        })
+        .collect();
+    let definition = Definition {
+        id: p.id.clone(),
+        legacy_slug: None,
+        kind: p.kind,
+        election_date: "20251003".into(),
+        kraje,
+        okresy,
+        obce,
+        parties,
+        obvody: Vec::new(),
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: false,
+    };
+    // Party strength: a few big parties, a long tail.
+    let weights: Vec<f64> = (0..p.parties)
+        .map(|i| 1.0 / (1.0 + f64::from(i)).powf(1.3))
+        .collect();
+    let mut precincts: Vec<(f64, PrecinctResult)> = Vec::new();
+    for obec in &definition.obce {
+        for okrsek in 1..=obec.okrsky {
+            let registered = 150 + rng.below(1200);
+            let turnout = 0.5 + rng.unit() * 0.25;
+            let issued = (registered as f64 * turnout) as u64;
+            let returned = issued - rng.below(3).min(issued);
+            let valid = returned - (returned / 100).min(returned);
+            let local: Vec<f64> = weights
+                .iter()
+                .map(|w| w * (0.6 + rng.unit() * 0.8))
+                .collect();
+            let sum: f64 = local.iter().sum();
+            let mut votes: Vec<(u32, u64)> = Vec::new();
+            let mut left = valid;
+            for (pi, w) in local.iter().enumerate() {
+                let v = if pi + 1 == local.len() {
+                    left
+                } else {
+                    ((valid as f64) * w / sum) as u64
+                };
+                let v = v.min(left);
+                left -= v;
+                if v > 0 {
+                    votes.push((pi as u32 + 1, v));
+                }
+            }
+            // Arrival: most precincts within three hours, a tail into the night.
+            let minutes = -60.0 * (1.0 - rng.unit() * 0.999).ln();
+            precincts.push((
+                minutes.min(600.0),
+                PrecinctResult {
+                    round: 1,
+                    obec: obec.code,
+                    okrsek,
+                    council: None,
+                    council_district: None,
+                    council_type: None,
+                    senate_district: None,
+                    sequence: 0,
+                    processed_at: String::new(),
+                    repeated: false,
+                    turnout: Turnout {
+                        registered,
+                        envelopes_issued: issued,
+                        envelopes_returned: returned,
+                        valid_votes: valid,
+                        voter_cards: None,
+                        valid_ballots: None,
+                    },
+                    votes,
+                },
+            ));
+        }
+    }
+    // Re-sends: a corrected row later on.
+    let mut resends = Vec::new();
+    for (t, r) in &precincts {
+        if rng.below(1000) < u64::from(p.resend_per_mille) {
+            let mut c = r.clone();
+            c.repeated = true;
+            if let Some(first) = c.votes.first_mut()
+                && first.1 > 0
+                && c.turnout.valid_votes > 0
+            {
+                first.1 -= 1;
+                c.turnout.valid_votes -= 1;
+            }
+            resends.push((t + 10.0 + rng.unit() * 60.0, c));
+        }
+    }
+    precincts.extend(resends);
+    precincts.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let start = NaiveDate::from_ymd_opt(2025, 10, 4)
+        .and_then(|d| d.and_hms_opt(14, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN);
+    let total = definition.okrsky_celkem();
+    let mut batches = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut idx = 0usize;
+    let mut seq = 0u64;
+    let mut number = 0u32;
+    while idx < precincts.len() {
+        number += 1;
+        let end = (i64::from(number) * p.batch_minutes) as f64;
+        let mut rows = Vec::new();
+        while idx < precincts.len() && precincts[idx].0 < end {
+            let (t, mut r) = precincts[idx].clone();
+            seq += 1;
+            r.sequence = seq;
+            r.processed_at = (start + Duration::seconds((t * 60.0) as i64))
+                .format("%Y-%m-%dT%H:%M:%S")
+                .to_string();
+            seen.insert(r.key());
+            rows.push(r);
+            idx += 1;
+        }
+        let header = BatchHeader {
+            election_date: definition.election_date.clone(),
+            number,
+            rows: rows.len() as u32,
+            total,
+            processed: seen.len() as u32,
+        };
+        let generated = (start + Duration::minutes(i64::from(number) * p.batch_minutes))
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string();
+        let refs: Vec<&PrecinctResult> = rows.iter().collect();
+        batches.push(write_batch(p.kind, &generated, &header, &refs));
+    }
+    Simulation {
+        definition,
+        batches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn realistic_size_and_valid() {
+        let sim = generate(&Params::default());
+        let d = &sim.definition;
+        d.check("sim").unwrap();
+        assert_eq!(d.kraje.len(), 14);
+        assert_eq!(d.okresy.len(), 77);
+        assert!((6000..=6500).contains(&d.obce.len()), "{}", d.obce.len());
+        assert_eq!(d.okrsky_celkem(), 14_800);
+        let index = crate::results::GeoIndex::new(d);
+        let mut rows = 0;
+        for (i, b) in sim.batches.iter().enumerate() {
+            let parsed = crate::xml::parse_batch(b.as_bytes(), "sim", 1).unwrap();
+            assert_eq!(parsed.header.unwrap().number as usize, i + 1);
+            for p in &parsed.precincts {
+                crate::results::validate(d, &index, p, "sim").unwrap();
+            }
+            rows += parsed.precincts.len();
+        }
+        assert!(rows >= 14_800);
+    }
+}

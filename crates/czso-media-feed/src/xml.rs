@@ -1,0 +1,436 @@
+//! Reading and writing precinct batch documents (`VYSLEDKY_OKRSKY`), plus small XML helpers.
+
+use crate::error::{Error, Result};
+use crate::model::{ElectionKind, PrecinctResult, Turnout};
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+use std::fmt::Write as _;
+
+/// The note citing ČSÚ as the source, placed in every generated document.
+pub const SOURCE_NOTE: &str = "<!-- Zdroj dat: Český statistický úřad (ČSÚ), volby.cz. \
+Podmínkou využívání dat je uvedení ČSÚ jako zdroje. -->";
+
+/// The `DAVKA` header of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchHeader {
+    /// `DATUMVOLEB`.
+    pub election_date: String,
+    /// `PORADI_DAVKY`.
+    pub number: u32,
+    /// `OKRSKY_DAVKA`.
+    pub rows: u32,
+    /// `OKRSKY_CELKEM`.
+    pub total: u32,
+    /// `OKRSKY_ZPRAC` (cumulative).
+    pub processed: u32,
+}
+
+/// A parsed batch document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedBatch {
+    /// Election kind from the namespace.
+    pub kind: ElectionKind,
+    /// `DATUM_CAS_GENEROVANI`.
+    pub generated: Option<String>,
+    /// The `DAVKA` header, absent in a `CHYBA` document.
+    pub header: Option<BatchHeader>,
+    /// `CHYBA/@KOD_CHYBY` (10 = batch not available yet).
+    pub error_code: Option<u32>,
+    /// The precinct rows in document order.
+    pub precincts: Vec<PrecinctResult>,
+}
+
+/// Decodes an XML document to UTF-8 following its declaration.
+///
+/// A document declared ISO-8859-2 whose bytes are valid UTF-8 with non-ASCII characters is
+/// read as UTF-8: clients re-encoded ČSÚ files without fixing the declaration.
+pub fn decode(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(200)];
+    let head = String::from_utf8_lossy(head);
+    let label = head
+        .find("encoding=")
+        .and_then(|i| {
+            let rest = &head[i + 9..];
+            let quote = rest.chars().next()?;
+            let rest = &rest[1..];
+            rest.find(quote).map(|end| rest[..end].to_owned())
+        })
+        .unwrap_or_else(|| "utf-8".into());
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+    if encoding != encoding_rs::UTF_8
+        && let Ok(text) = std::str::from_utf8(bytes)
+        && !text.is_ascii()
+    {
+        return text.to_owned();
+    }
+    let (text, _, _) = encoding.decode(bytes);
+    text.into_owned()
+}
+
+fn attrs(e: &BytesStart<'_>, source: &str, reader_pos: u64) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+        let key = a.key.local_name().as_ref().to_owned();
+        let value = a
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+        out.push((key, value.into_owned()));
+    }
+    Ok(out)
+}
+
+struct Attrs<'a> {
+    list: Vec<(String, String)>,
+    element: &'a str,
+    source: &'a str,
+    context: String,
+}
+
+impl Attrs<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.list
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    fn required(&self, name: &str) -> Result<&str> {
+        self.get(name).ok_or_else(|| {
+            Error::syntax(
+                self.source,
+                format!(
+                    "{}{} lacks the attribute {name}",
+                    self.context, self.element
+                ),
+            )
+        })
+    }
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<T> {
+        let v = self.required(name)?;
+        v.trim().parse().map_err(|_| {
+            Error::syntax(
+                self.source,
+                format!(
+                    "{}{}/@{name}=\"{v}\" is not a whole number",
+                    self.context, self.element
+                ),
+            )
+        })
+    }
+    fn optional_number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>> {
+        if self.get(name).is_none() {
+            return Ok(None);
+        }
+        self.number(name).map(Some)
+    }
+}
+
+/// Parses a precinct batch document (`VYSLEDKY_OKRSKY`) of any election kind.
+///
+/// `source` names the file or request in error messages. The document's namespace decides
+/// the kind. `round` is the round assumed when the document does not say (`KOLO`).
+pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch> {
+    let text = decode(bytes);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    reader.config_mut().trim_text(true);
+    let mut kind = None;
+    let mut generated = None;
+    let mut header = None;
+    let mut error_code = None;
+    let mut precincts: Vec<PrecinctResult> = Vec::new();
+    let mut current: Option<PrecinctResult> = None;
+    let mut depth = 0usize;
+    loop {
+        let pos = reader.buffer_position();
+        let event = reader
+            .read_event()
+            .map_err(|e| Error::syntax(source, format!("byte {pos}: {e}")))?;
+        let (e, empty) = match event {
+            Event::Start(e) => (e, false),
+            Event::Empty(e) => (e, true),
+            Event::End(e) => {
+                depth -= 1;
+                if e.local_name().as_ref() == "OKRSEK"
+                    && let Some(p) = current.take()
+                {
+                    precincts.push(p);
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let name = e.local_name().as_ref().to_owned();
+        let context = match &current {
+            Some(p) => format!("{}: ", p.label()),
+            None => String::new(),
+        };
+        let a = Attrs {
+            list: attrs(&e, source, pos)?,
+            element: &name,
+            source,
+            context,
+        };
+        if depth == 0 {
+            if name != "VYSLEDKY_OKRSKY" {
+                return Err(Error::syntax(
+                    source,
+                    format!("root element is {name}, expected VYSLEDKY_OKRSKY"),
+                ));
+            }
+            let ns = a.get("xmlns").unwrap_or_default();
+            kind = Some(ElectionKind::from_namespace(ns).ok_or_else(|| {
+                Error::syntax(
+                    source,
+                    format!("unknown namespace `{ns}` on VYSLEDKY_OKRSKY"),
+                )
+            })?);
+            generated = a.get("DATUM_CAS_GENEROVANI").map(str::to_owned);
+        } else {
+            let kind = kind.unwrap_or(ElectionKind::Ps);
+            match name.as_str() {
+                "DAVKA" => {
+                    header = Some(BatchHeader {
+                        election_date: a.get("DATUMVOLEB").unwrap_or_default().to_owned(),
+                        number: a.number("PORADI_DAVKY")?,
+                        rows: a.number("OKRSKY_DAVKA")?,
+                        total: a.number("OKRSKY_CELKEM")?,
+                        processed: a.number("OKRSKY_ZPRAC")?,
+                    });
+                }
+                "CHYBA" => {
+                    error_code = Some(a.optional_number("KOD_CHYBY")?.unwrap_or(0));
+                }
+                "OKRSEK" => {
+                    let repeated = match a.get("OPAKOVANE").unwrap_or("0") {
+                        "0" | "false" => false,
+                        "1" | "true" => true,
+                        other => {
+                            return Err(Error::syntax(
+                                source,
+                                format!("OKRSEK/@OPAKOVANE=\"{other}\" is not 0, 1, true or false"),
+                            ));
+                        }
+                    };
+                    let processed_at = a.required("DATUM_CAS_ZPRAC")?.to_owned();
+                    if !crate::time::is_local_timestamp(&processed_at) {
+                        return Err(Error::syntax(
+                            source,
+                            format!(
+                                "OKRSEK/@DATUM_CAS_ZPRAC=\"{processed_at}\" is not YYYY-MM-DDTHH:MM:SS"
+                            ),
+                        ));
+                    }
+                    let p = PrecinctResult {
+                        round: a.optional_number("KOLO")?.unwrap_or(round),
+                        obec: a.number("CIS_OBEC")?,
+                        okrsek: a.number("CIS_OKRSEK")?,
+                        council: a.optional_number("KODZASTUP")?,
+                        council_district: a.optional_number("CIS_OBVODU")?,
+                        council_type: a.get("OZNAC_TYPU").map(str::to_owned),
+                        senate_district: a.optional_number("CIS_OBVOD")?,
+                        sequence: a.number("PORADI_ZPRAC")?,
+                        processed_at,
+                        repeated,
+                        turnout: Turnout::default(),
+                        votes: Vec::new(),
+                    };
+                    if empty {
+                        precincts.push(p);
+                    } else {
+                        current = Some(p);
+                    }
+                }
+                "UCAST_OKRSEK" => {
+                    let Some(p) = current.as_mut() else {
+                        return Err(Error::syntax(source, "UCAST_OKRSEK outside OKRSEK"));
+                    };
+                    p.turnout = Turnout {
+                        registered: a.number("ZAPSANI_VOLICI")?,
+                        envelopes_issued: a.number("VYDANE_OBALKY")?,
+                        envelopes_returned: a.number("ODEVZDANE_OBALKY")?,
+                        valid_votes: a.number("PLATNE_HLASY")?,
+                        voter_cards: a.optional_number("VOLICSKE_PRUKAZY")?,
+                        valid_ballots: a.optional_number("PLATNE_LISTKY")?,
+                    };
+                }
+                "HLASY_OKRSEK" => {
+                    let key_attr = kind.vote_key_attribute();
+                    let key = a.number(key_attr)?;
+                    let votes = a.number("HLASY")?;
+                    let Some(p) = current.as_mut() else {
+                        return Err(Error::syntax(source, "HLASY_OKRSEK outside OKRSEK"));
+                    };
+                    p.votes.push((key, votes));
+                }
+                _ => {}
+            }
+        }
+        if !empty {
+            depth += 1;
+        }
+    }
+    let kind = kind.ok_or_else(|| Error::syntax(source, "empty document"))?;
+    Ok(ParsedBatch {
+        kind,
+        generated,
+        header,
+        error_code,
+        precincts,
+    })
+}
+
+/// Appends `value` to `out` escaped for an attribute value.
+pub fn push_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+/// Writes the XML declaration, the source note and the opening root tag (left open for
+/// extra attributes is not needed: the root is closed with `>`).
+pub fn open_root(out: &mut String, kind: ElectionKind, root: &str, xsd: &str, generated: &str) {
+    let ns = kind.namespace();
+    let _ = write!(
+        out,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{SOURCE_NOTE}\n<{root} xmlns=\"{ns}\" \
+xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"{ns} {prefix}_{xsd}.xsd\" \
+DATUM_CAS_GENEROVANI=\"{generated}\">\n",
+        prefix = kind.xsd_prefix()
+    );
+}
+
+/// Formats `num / den` as a percentage with two decimals, rounding half up (`"0.00"` when
+/// `den` is 0).
+pub fn percent(num: u64, den: u64) -> String {
+    if den == 0 {
+        return "0.00".into();
+    }
+    let hundredths = (u128::from(num) * 20_000 + u128::from(den)) / (2 * u128::from(den));
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// Writes one batch document.
+pub fn write_batch(
+    kind: ElectionKind,
+    generated: &str,
+    header: &BatchHeader,
+    rows: &[&PrecinctResult],
+) -> String {
+    let mut out = String::with_capacity(256 + rows.len() * 400);
+    open_root(
+        &mut out,
+        kind,
+        "VYSLEDKY_OKRSKY",
+        "vysledky_okrsky",
+        generated,
+    );
+    let _ = writeln!(
+        out,
+        "<DAVKA DATUMVOLEB=\"{}\" PORADI_DAVKY=\"{}\" OKRSKY_DAVKA=\"{}\" OKRSKY_CELKEM=\"{}\" OKRSKY_ZPRAC=\"{}\"/>",
+        header.election_date, header.number, header.rows, header.total, header.processed
+    );
+    let key_attr = kind.vote_key_attribute();
+    for p in rows {
+        let _ = write!(
+            out,
+            "<OKRSEK CIS_OBEC=\"{}\" CIS_OKRSEK=\"{}\"",
+            p.obec, p.okrsek
+        );
+        if let Some(v) = p.council {
+            let _ = write!(out, " KODZASTUP=\"{v}\"");
+        }
+        if let Some(v) = p.council_district {
+            let _ = write!(out, " CIS_OBVODU=\"{v}\"");
+        }
+        if let Some(v) = &p.council_type {
+            out.push_str(" OZNAC_TYPU=\"");
+            push_escaped(&mut out, v);
+            out.push('"');
+        }
+        if let Some(v) = p.senate_district {
+            let _ = write!(out, " CIS_OBVOD=\"{v}\"");
+        }
+        if kind == ElectionKind::Senat {
+            let _ = write!(out, " KOLO=\"{}\"", p.round);
+        }
+        let _ = writeln!(
+            out,
+            " PORADI_ZPRAC=\"{}\" DATUM_CAS_ZPRAC=\"{}\" OPAKOVANE=\"{}\">",
+            p.sequence,
+            p.processed_at,
+            u8::from(p.repeated)
+        );
+        let t = &p.turnout;
+        let _ = write!(
+            out,
+            "<UCAST_OKRSEK ZAPSANI_VOLICI=\"{}\" VYDANE_OBALKY=\"{}\" ODEVZDANE_OBALKY=\"{}\" PLATNE_HLASY=\"{}\"",
+            t.registered, t.envelopes_issued, t.envelopes_returned, t.valid_votes
+        );
+        if let Some(v) = t.voter_cards {
+            let _ = write!(out, " VOLICSKE_PRUKAZY=\"{v}\"");
+        }
+        if let Some(v) = t.valid_ballots {
+            let _ = write!(out, " PLATNE_LISTKY=\"{v}\"");
+        }
+        out.push_str("/>\n");
+        for (key, votes) in &p.votes {
+            let _ = writeln!(
+                out,
+                "<HLASY_OKRSEK {key_attr}=\"{key}\" HLASY=\"{votes}\"/>"
+            );
+        }
+        out.push_str("</OKRSEK>\n");
+    }
+    out.push_str("</VYSLEDKY_OKRSKY>\n");
+    out
+}
+
+/// The "not yet" answer: `<CHYBA KOD_CHYBY="10"/>` in a batch root.
+pub fn write_not_yet(kind: ElectionKind, generated: &str) -> String {
+    let mut out = String::with_capacity(400);
+    open_root(
+        &mut out,
+        kind,
+        "VYSLEDKY_OKRSKY",
+        "vysledky_okrsky",
+        generated,
+    );
+    out.push_str("<CHYBA KOD_CHYBY=\"10\"/>\n</VYSLEDKY_OKRSKY>\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_half_up() {
+        assert_eq!(percent(1, 3), "33.33");
+        assert_eq!(percent(2, 3), "66.67");
+        assert_eq!(percent(1, 8), "12.50");
+        assert_eq!(percent(1, 1), "100.00");
+        assert_eq!(percent(0, 0), "0.00");
+        assert_eq!(percent(633_646, 903_239), "70.15");
+    }
+
+    #[test]
+    fn bad_batches_are_named() {
+        let err =
+            parse_batch(b"<VYSLEDKY xmlns=\"http://www.volby.cz/ps/\"/>", "x.xml", 1).unwrap_err();
+        assert!(err.to_string().contains("x.xml"), "{err}");
+        let doc = br#"<VYSLEDKY_OKRSKY xmlns="http://www.volby.cz/ps/"><OKRSEK CIS_OBEC="1" CIS_OKRSEK="x" PORADI_ZPRAC="1" DATUM_CAS_ZPRAC="2025-10-04T14:00:00"/></VYSLEDKY_OKRSKY>"#;
+        let err = parse_batch(doc, "b.xml", 1).unwrap_err().to_string();
+        assert!(err.contains("CIS_OKRSEK") && err.contains("b.xml"), "{err}");
+        let err = parse_batch(b"<VYSLEDKY_OKRSKY", "c.xml", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("c.xml"), "{err}");
+    }
+}
