@@ -472,7 +472,7 @@ fn registry(db: &Path, action: RegistryAction) -> Result<()> {
         }
         RegistryAction::Approve { who } => println!("{}\tapproved", reg.approve(&who, now)?),
         RegistryAction::Refuse { who, note } => {
-            println!("{}\trefused", reg.refuse(&who, note.as_deref(), now)?)
+            println!("{}\trefused", reg.refuse(&who, note.as_deref(), now)?);
         }
         RegistryAction::List => {
             if let Some(d) = reg.deadline()? {
