@@ -192,9 +192,139 @@ impl Faults {
     }
 }
 
+/// A fault specification that could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid fault {spec:?}: {reason}")]
+pub struct FaultSpecError {
+    /// The specification as given.
+    pub spec: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Faults {
+    /// Applies one command-line style specification, `ROUTE:KEY=VALUE`, where ROUTE is
+    /// `sparql`, `ldf`, `graphql`, `files` or `all`, and KEY is one of `latency-ms` (N),
+    /// `fail-first` (N), `error-rate` (0.0–1.0), `status` (500 or 503), `truncate` (bytes) or
+    /// `slow` (`CHUNK/DELAYms`, e.g. `16/50ms`). Several specifications add up.
+    pub fn apply_spec(&mut self, spec: &str) -> Result<(), FaultSpecError> {
+        let fail = |reason: &str| FaultSpecError {
+            spec: spec.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let (route, setting) = spec
+            .split_once(':')
+            .ok_or_else(|| fail("expected ROUTE:KEY=VALUE"))?;
+        let routes: Vec<Route> = if route == "all" {
+            Route::ALL.to_vec()
+        } else {
+            vec![
+                Route::from_name(route)
+                    .ok_or_else(|| fail("the route must be sparql, ldf, graphql, files or all"))?,
+            ]
+        };
+        let (key, value) = setting
+            .split_once('=')
+            .ok_or_else(|| fail("expected KEY=VALUE after the route"))?;
+        let number = |v: &str| -> Result<u64, FaultSpecError> {
+            v.trim()
+                .parse::<u64>()
+                .map_err(|_| fail("the value must be a whole number"))
+        };
+        for route in routes {
+            let mut fault = self.get(route).clone();
+            match key {
+                "latency-ms" => fault.latency = Duration::from_millis(number(value)?),
+                "fail-first" => fault.fail_first = number(value)?,
+                "error-rate" => {
+                    let rate: f64 = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| fail("the rate must be a number"))?;
+                    if !(0.0..=1.0).contains(&rate) {
+                        return Err(fail("the rate must be between 0.0 and 1.0"));
+                    }
+                    fault.error_rate = rate;
+                }
+                "status" => {
+                    let status = number(value)?;
+                    if status != 500 && status != 503 {
+                        return Err(fail("the status must be 500 or 503"));
+                    }
+                    fault.error_status = u16::try_from(status).unwrap_or(500);
+                }
+                "truncate" => {
+                    fault.truncate_body_at = Some(
+                        usize::try_from(number(value)?)
+                            .map_err(|_| fail("the byte count is too large"))?,
+                    );
+                }
+                "slow" => {
+                    let (chunk, delay) = value
+                        .split_once('/')
+                        .ok_or_else(|| fail("slow takes CHUNK/DELAYms, e.g. 16/50ms"))?;
+                    let chunk = usize::try_from(number(chunk)?)
+                        .map_err(|_| fail("the chunk size is too large"))?;
+                    if chunk == 0 {
+                        return Err(fail("the chunk size must be at least 1"));
+                    }
+                    let delay = number(delay.trim().trim_end_matches("ms"))?;
+                    fault.slow_body = Some(SlowBody {
+                        chunk_size: chunk,
+                        delay: Duration::from_millis(delay),
+                    });
+                }
+                _ => {
+                    return Err(fail(
+                        "the key must be latency-ms, fail-first, error-rate, status, truncate or slow",
+                    ));
+                }
+            }
+            self.set(route, fault);
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn specs_parse_and_add_up() {
+        let mut faults = Faults::none();
+        faults.apply_spec("sparql:error-rate=0.5").unwrap();
+        faults.apply_spec("sparql:status=503").unwrap();
+        faults.apply_spec("all:latency-ms=20").unwrap();
+        faults.apply_spec("files:slow=16/50ms").unwrap();
+        faults.apply_spec("ldf:truncate=100").unwrap();
+        faults.apply_spec("graphql:fail-first=2").unwrap();
+        let sparql = faults.get(Route::Sparql);
+        assert_eq!((sparql.error_rate, sparql.error_status), (0.5, 503));
+        assert_eq!(sparql.latency, Duration::from_millis(20));
+        assert_eq!(faults.get(Route::Files).latency, Duration::from_millis(20));
+        assert_eq!(
+            faults.get(Route::Files).slow_body,
+            Some(SlowBody {
+                chunk_size: 16,
+                delay: Duration::from_millis(50)
+            })
+        );
+        assert_eq!(faults.get(Route::Ldf).truncate_body_at, Some(100));
+        assert_eq!(faults.get(Route::Graphql).fail_first, 2);
+        for bad in [
+            "sparql",
+            "web:latency-ms=1",
+            "sparql:latency-ms=x",
+            "sparql:error-rate=2",
+            "sparql:status=404",
+            "files:slow=0/5ms",
+            "files:slow=5",
+            "files:color=red",
+        ] {
+            assert!(Faults::none().apply_spec(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn error_rate_is_even_and_deterministic() {

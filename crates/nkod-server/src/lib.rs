@@ -16,7 +16,7 @@ mod sparql;
 mod tpf;
 
 pub use error::{Error, SnapshotError};
-pub use fault::{Fault, Faults, Route, SlowBody};
+pub use fault::{Fault, FaultSpecError, Faults, Route, SlowBody};
 pub use server::{NkodServer, RunningServer, ServerConfig, SnapshotSource};
 pub use snapshot::{
     CATALOG_GRAPH_IRI, CATALOG_IRI, Snapshot, SnapshotFormat, load_snapshot, render_snapshot,

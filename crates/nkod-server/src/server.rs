@@ -330,6 +330,7 @@ fn router(state: Arc<AppState>) -> Router {
             get(crate::graphql::handle_get).post(crate::graphql::handle_post),
         )
         .route("/soubory/{*path}", get(crate::files::handle))
+        .route("/presmerovani/{*path}", get(redirect))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             inject_faults,
@@ -344,10 +345,43 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
          SPARQL 1.1 protocol:        {base}sparql\n\
          Triple Pattern Fragments:   {base}ldf/nkod-ldf\n\
          GraphQL:                    {base}graphql\n\
-         Distribution files:         {base}soubory/<name>\n",
+         Distribution files:         {base}soubory/<name>\n\
+         Redirect (302) to {base}X:  {base}presmerovani/X\n",
         state.snapshot.datasets().len()
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `/presmerovani/{path}` answers 302 to `{base}{path}` (query kept), so clients can test
+/// redirects: `/presmerovani/presmerovani/soubory/x.csv` redirects twice.
+async fn redirect(
+    State(state): State<Arc<AppState>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let encoded: String = path
+        .split('/')
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, PATH_SEGMENT).to_string())
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut location = format!("{}{encoded}", state.base_url);
+    if let Some(q) = query {
+        location.push('?');
+        location.push_str(&q);
+    }
+    match HeaderValue::from_str(&location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => text_error(
+            StatusCode::BAD_REQUEST,
+            "the redirect target is not a valid URL",
+        ),
+    }
 }
 
 async fn inject_faults(
@@ -415,6 +449,9 @@ async fn inject_faults(
         async move {
             if sent >= limit {
                 if truncated && sent != usize::MAX {
+                    // Let the connection flush what was sent before it is cut; erroring at once
+                    // could discard the buffered head and partial body.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
                     return Some((
                         Err(std::io::Error::other("injected fault: body truncated")),
                         usize::MAX,
