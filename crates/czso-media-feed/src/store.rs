@@ -232,6 +232,10 @@ pub fn cut_batch(
     )?;
     let last_seq = last_seq.max(prev_seq);
     let number = match number {
+        // The same batch sent again after it was cut: nothing new, nothing to do.
+        Some(n) if last_seq == prev_seq && batch_exists(&tx, election, channel, round, n)? => {
+            return Ok(Some(n));
+        }
         Some(n) if n <= prev_number => {
             return Err(Error::invalid(
                 election,
@@ -248,6 +252,23 @@ pub fn cut_batch(
     )?;
     tx.commit()?;
     Ok(Some(number))
+}
+
+fn batch_exists(
+    conn: &Connection,
+    election: &str,
+    channel: Channel,
+    round: u8,
+    number: u32,
+) -> Result<bool> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM batches WHERE election=?1 AND channel=?2 AND round=?3 AND number=?4",
+            params![election, channel.as_str(), round, number],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }
 
 /// Log rows of `election` with `seq > after`, in order.

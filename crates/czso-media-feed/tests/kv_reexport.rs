@@ -8,7 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata/volby").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../testdata/volby")
+        .join(name)
 }
 
 fn kv2022() -> Definition {
@@ -43,12 +45,40 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
             let name = format!("kv2022_vysledky_okrsky_davka_{n:03}.xml");
             let bytes = std::fs::read(testdata(&name)).unwrap();
             let parsed = czso_media_feed::server::prepare(&def, &index, &bytes, &name, 1).unwrap();
-            let report = store::ingest(&mut conn, "kv2022", Channel::Live, &parsed.precincts, &name, "t").unwrap();
-            assert_eq!(report.accepted + report.stale, parsed.precincts.len(), "{name}");
+            let report = store::ingest(
+                &mut conn,
+                "kv2022",
+                Channel::Live,
+                &parsed.precincts,
+                &name,
+                "t",
+            )
+            .unwrap();
+            assert_eq!(
+                report.accepted + report.stale,
+                parsed.precincts.len(),
+                "{name}"
+            );
             // Ingesting the same batch again changes nothing.
-            let again = store::ingest(&mut conn, "kv2022", Channel::Live, &parsed.precincts, &name, "t").unwrap();
+            let again = store::ingest(
+                &mut conn,
+                "kv2022",
+                Channel::Live,
+                &parsed.precincts,
+                &name,
+                "t",
+            )
+            .unwrap();
             assert_eq!(again.accepted, 0, "{name}");
-            let cut = store::cut_batch(&mut conn, "kv2022", Channel::Live, 1, Some(n), 1_663_000_000).unwrap();
+            let cut = store::cut_batch(
+                &mut conn,
+                "kv2022",
+                Channel::Live,
+                1,
+                Some(n),
+                1_663_000_000,
+            )
+            .unwrap();
             assert_eq!(cut, Some(n));
             sources.push(parsed);
         }
@@ -68,9 +98,15 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
         let doc = &feeds.docs[&path];
         let again = parse_batch(&doc.body, &path, 1).unwrap();
         assert_eq!(again.kind, ElectionKind::Kv);
-        assert_eq!(again.precincts, source.precincts, "batch {n}: OKRSEK rows differ");
+        assert_eq!(
+            again.precincts, source.precincts,
+            "batch {n}: OKRSEK rows differ"
+        );
         let (h, sh) = (again.header.unwrap(), source.header.clone().unwrap());
-        assert_eq!((h.number, h.total, h.election_date.as_str()), (sh.number, sh.total, sh.election_date.as_str()));
+        assert_eq!(
+            (h.number, h.total, h.election_date.as_str()),
+            (sh.number, sh.total, sh.election_date.as_str())
+        );
         if *n != 1 {
             // Batch 1 of 2022 announced 572 rows without listing them; every other batch
             // counts exactly the rows it holds.
@@ -80,8 +116,11 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
     // OKRSKY_ZPRAC counts distinct precinct rows (re-sends once). The source also counts
     // batch 1's 572 unlisted precincts, some of which were re-sent in batches 2–7, so ours
     // is at most 572 below the source's 1061.
-    let distinct: std::collections::HashSet<_> =
-        sources[..7].iter().flat_map(|s| &s.precincts).map(|p| p.key()).collect();
+    let distinct: std::collections::HashSet<_> = sources[..7]
+        .iter()
+        .flat_map(|s| &s.precincts)
+        .map(|p| p.key())
+        .collect();
     let b7 = parse_batch(&feeds.docs["okrsky/vysledky_okrsky_00007.xml"].body, "7", 1).unwrap();
     let processed = b7.header.unwrap().processed;
     assert_eq!(processed as usize, distinct.len());
@@ -92,10 +131,21 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
         feeds.docs["okrsky/vysledky_okrsky_00152.xml"].body
     );
     // Re-sent rows (OPAKOVANE="1") replaced the earlier ones in the current state.
-    let repeated = sources.iter().flat_map(|s| &s.precincts).filter(|p| p.repeated).count();
+    let repeated = sources
+        .iter()
+        .flat_map(|s| &s.precincts)
+        .filter(|p| p.repeated)
+        .count();
     assert!(repeated > 0);
-    let prague_rows = sources[7..].iter().flat_map(|s| &s.precincts).filter(|p| p.council_type.as_deref() == Some("MCMO")).count();
-    assert!(prague_rows > 0, "the Prague borough rows are kept apart from the city rows");
+    let prague_rows = sources[7..]
+        .iter()
+        .flat_map(|s| &s.precincts)
+        .filter(|p| p.council_type.as_deref() == Some("MCMO"))
+        .count();
+    assert!(
+        prague_rows > 0,
+        "the Prague borough rows are kept apart from the city rows"
+    );
 }
 
 #[test]
@@ -104,7 +154,8 @@ fn chyba_and_iso_8859_2_batches() {
     let parsed = parse_batch(&chyba, "chyba", 1).unwrap();
     assert_eq!(parsed.error_code, Some(10));
     assert!(parsed.precincts.is_empty());
-    let latin2 = std::fs::read(testdata("kv2018_vysledky_okrsky_davka_001_iso-8859-2.xml")).unwrap();
+    let latin2 =
+        std::fs::read(testdata("kv2018_vysledky_okrsky_davka_001_iso-8859-2.xml")).unwrap();
     let parsed = parse_batch(&latin2, "kv2018", 1).unwrap();
     assert_eq!(parsed.header.unwrap().rows, 8);
     assert_eq!(parsed.precincts.len(), 8);
@@ -118,8 +169,19 @@ fn conflicting_resend_with_the_same_sequence_is_refused() {
     let mut rows = parse_batch(&bytes, "b2", 1).unwrap().precincts;
     store::ingest(&mut conn, "kv2022", Channel::Live, &rows, "b2", "t").unwrap();
     rows[0].turnout.registered += 1;
-    let err = store::ingest(&mut conn, "kv2022", Channel::Live, &rows[..1], "b2-changed", "t").unwrap_err();
-    assert!(err.to_string().contains("b2-changed") && err.to_string().contains("higher PORADI_ZPRAC"), "{err}");
+    let err = store::ingest(
+        &mut conn,
+        "kv2022",
+        Channel::Live,
+        &rows[..1],
+        "b2-changed",
+        "t",
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("b2-changed") && err.to_string().contains("higher PORADI_ZPRAC"),
+        "{err}"
+    );
     // A lower sequence is stale and ignored; a higher one replaces.
     let mut older = rows[1].clone();
     older.sequence -= 1;

@@ -1,0 +1,638 @@
+//! The server binary end to end on loopback: access control from many 127.0.0.x source
+//! addresses, phases, hot reload, conditional GET and gzip, restart and kill -9.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_czso-media-feed");
+
+fn cli(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN).args(args).output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+struct Server {
+    child: Child,
+    public: SocketAddr,
+    admin: String,
+}
+
+impl Server {
+    fn start(config: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config", config.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let mut public = None;
+        let mut admin = None;
+        while admin.is_none() {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(a) = line.strip_prefix("public http://") {
+                public = Some(a.parse().unwrap());
+            } else if let Some(a) = line.strip_prefix("admin ") {
+                admin = Some(a.to_owned());
+            }
+        }
+        Self {
+            child,
+            public: public.unwrap(),
+            admin: admin.unwrap(),
+        }
+    }
+
+    /// SIGKILL: no chance to flush anything.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// One HTTP/1.1 request from source address `from` (a 127.0.0.x address).
+fn get_from(from: Ipv4Addr, server: SocketAddr, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::V4(SocketAddrV4::new(from, 0)).into())
+        .unwrap();
+    socket.connect(&server.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: media.volby.test\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
+}
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    config: PathBuf,
+    db: String,
+}
+
+/// A small simulated election, a config in `test` phase since 2020, and a registry.
+fn setup(batch_interval: f64) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let sim = root.join("sim");
+    let (ok, out) = cli(&[
+        "simulate",
+        "--out",
+        sim.to_str().unwrap(),
+        "--okrsky",
+        "600",
+        "--obce",
+        "160",
+        "--parties",
+        "8",
+    ]);
+    assert!(ok, "{out}");
+    let config = root.join("feed.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:0\"]\nadmin_listen = \"127.0.0.1:0\"\n\
+             cache_period_secs = 0.1\nbatch_interval_secs = {batch_interval}\nreload_interval_secs = 0.1\nlog_dir = \"logs\"\n\
+             [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"test\" }}]\n"
+        ),
+    )
+    .unwrap();
+    let db = root.join("feed.sqlite").to_str().unwrap().to_owned();
+    Setup {
+        _dir: dir,
+        root,
+        config,
+        db,
+    }
+}
+
+fn batch_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("sim"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+const VYSLEDKY: &str = "/appdata/ps2025/odata/vysledky.xml";
+
+/// `OKRSKY_ZPRAC` of the national totals (`CR`).
+fn cr_processed(body: &[u8]) -> u32 {
+    let text = String::from_utf8_lossy(body);
+    let cr = &text[text.find("<CR>").expect("CR element")..];
+    let v = &cr[cr.find("OKRSKY_ZPRAC=\"").unwrap() + 14..];
+    v[..v.find('"').unwrap()].parse().unwrap()
+}
+
+fn without_timestamp(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body).into_owned();
+    let start = text.find("DATUM_CAS_GENEROVANI=\"").unwrap();
+    format!("{}{}", &text[..start], &text[start + 42..])
+}
+
+#[test]
+fn access_control_from_many_source_addresses_and_phases() {
+    let s = setup(0.0);
+    // Organisation A: five production (127.0.0.11–15) and five test (127.0.0.21–25) addresses.
+    let mut args = vec![
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "Redakce A",
+        "--email",
+        "it@a.cz",
+        "--phone",
+        "+420 222 111 000",
+    ];
+    let prod: Vec<String> = (11..=15).map(|i| format!("127.0.0.{i}")).collect();
+    let test: Vec<String> = (21..=25).map(|i| format!("127.0.0.{i}")).collect();
+    for p in &prod {
+        args.extend(["--production", p]);
+    }
+    for t in &test {
+        args.extend(["--test", t]);
+    }
+    let (ok, out) = cli(&args);
+    assert!(ok, "{out}");
+    // A sixth production address is refused at registration.
+    let (ok, out) = cli(&[
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "Redakce B",
+        "--email",
+        "it@b.cz",
+        "--phone",
+        "+420 222 111 001",
+        "--production",
+        "127.0.0.31",
+        "--production",
+        "127.0.0.32",
+        "--production",
+        "127.0.0.33",
+        "--production",
+        "127.0.0.34",
+        "--production",
+        "127.0.0.35",
+        "--production",
+        "127.0.0.36",
+    ]);
+    assert!(!ok && out.contains("at most 5"), "{out}");
+    // An address can belong to one organisation only.
+    let (ok, out) = cli(&[
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "Redakce C",
+        "--email",
+        "it@c.cz",
+        "--phone",
+        "+420 222 111 002",
+        "--production",
+        "127.0.0.11",
+    ]);
+    assert!(
+        !ok && out.contains("already belongs to `Redakce A`"),
+        "{out}"
+    );
+    // Requested but not approved: still refused.
+    let server = Server::start(&s.config);
+    let r = get_from(ip(11), server.public, VYSLEDKY, &[]);
+    assert_eq!(r.status, 403);
+    let (ok, out) = cli(&["registry", "--db", &s.db, "approve", "Redakce A"]);
+    assert!(ok, "{out}");
+    // Hot reload: no restart needed.
+    wait_until("approval to reach the server", || {
+        get_from(ip(11), server.public, VYSLEDKY, &[]).status == 200
+    });
+
+    // Test data go to the test channel and are served in the test phase.
+    let files = batch_files(&s.root);
+    let (ok, out) = cli(&[
+        "replay",
+        "--admin",
+        &server.admin,
+        "--election",
+        "ps2025",
+        "--channel",
+        "test",
+        "--speed",
+        "0",
+        files[0].to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    wait_until("test data published", || {
+        cr_processed(&get_from(ip(12), server.public, VYSLEDKY, &[]).body) > 0
+    });
+    for i in (11..=15).chain(21..=25) {
+        let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
+        assert_eq!(r.status, 200, "127.0.0.{i} in test phase");
+        assert!(r.headers["x-data-source"].contains("CSU"));
+    }
+    for i in [1, 2, 30, 31, 99, 200] {
+        let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
+        assert_eq!(r.status, 403, "unregistered 127.0.0.{i}");
+        assert!(String::from_utf8_lossy(&r.body).contains("není registrována"));
+    }
+
+    // Switch to live: test addresses are cut off, production addresses read live data.
+    let (ok, out) = cli(&["phase", "--db", &s.db, "ps2025", "live"]);
+    assert!(ok, "{out}");
+    wait_until("live phase", || {
+        get_from(ip(21), server.public, VYSLEDKY, &[]).status == 403
+    });
+    for i in 21..=25 {
+        let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
+        assert_eq!(r.status, 403);
+        assert!(String::from_utf8_lossy(&r.body).contains("test address, live phase"));
+    }
+    for i in 11..=15 {
+        let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
+        assert_eq!(r.status, 200);
+        // No live data yet: the test replay is not shown.
+        assert_eq!(cr_processed(&r.body), 0, "live channel is empty");
+    }
+    let r = get_from(ip(30), server.public, VYSLEDKY, &[]);
+    assert_eq!(r.status, 403);
+
+    // Closed: everybody refused.
+    let (ok, out) = cli(&["phase", "--db", &s.db, "ps2025", "closed"]);
+    assert!(ok, "{out}");
+    wait_until("closed phase", || {
+        get_from(ip(11), server.public, VYSLEDKY, &[]).status == 403
+    });
+
+    // Access logs per organisation, refused requests apart.
+    std::thread::sleep(Duration::from_millis(700));
+    let org = std::fs::read_to_string(s.root.join("logs/organisation-1.log")).unwrap();
+    assert!(
+        org.contains("127.0.0.13 \"GET /appdata/ps2025/odata/vysledky.xml\" 200"),
+        "{org}"
+    );
+    let refused = std::fs::read_to_string(s.root.join("logs/refused.log")).unwrap();
+    assert!(refused.contains("127.0.0.99") && refused.contains("unregistered"));
+    assert!(refused.contains("127.0.0.22") && refused.contains("test-address-live"));
+}
+
+#[test]
+fn registration_deadline_is_enforced() {
+    let s = setup(0.0);
+    let (ok, out) = cli(&["registry", "--db", &s.db, "deadline", "2020-09-18T23:59:59"]);
+    assert!(ok, "{out}");
+    let (ok, out) = cli(&[
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "Pozdě",
+        "--email",
+        "a@b.cz",
+        "--phone",
+        "+420 222 111 000",
+        "--production",
+        "127.0.0.40",
+    ]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("deadline 2020-09-18T23:59:59") && out.contains("not accepted"),
+        "{out}"
+    );
+    let (ok, out) = cli(&["registry", "--db", &s.db, "deadline", "2999-01-01T00:00"]);
+    assert!(ok, "{out}");
+    let (ok, out) = cli(&[
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "Včas",
+        "--email",
+        "a@b.cz",
+        "--phone",
+        "+420 222 111 000",
+        "--production",
+        "127.0.0.40",
+    ]);
+    assert!(ok, "{out}");
+    let (ok, out) = cli(&[
+        "registry", "--db", &s.db, "add", "--name", "Bad", "--email", "nope", "--phone", "1",
+    ]);
+    assert!(!ok && out.contains("e-mail"), "{out}");
+}
+
+#[test]
+fn feeds_restart_conditional_get_and_gzip() {
+    let s = setup(0.0);
+    for a in [
+        vec![
+            "registry",
+            "--db",
+            &s.db,
+            "add",
+            "--name",
+            "R",
+            "--email",
+            "it@r.cz",
+            "--phone",
+            "+420 222 111 000",
+            "--production",
+            "127.0.0.50",
+        ],
+        vec!["registry", "--db", &s.db, "approve", "R"],
+        vec![
+            "phase",
+            "--db",
+            &s.db,
+            "ps2025",
+            "live",
+            "--at",
+            "2021-01-01T00:00",
+        ],
+    ] {
+        let (ok, out) = cli(&a);
+        assert!(ok, "{out}");
+    }
+    let server = Server::start(&s.config);
+    let files = batch_files(&s.root);
+    let paths: Vec<&str> = files[..3].iter().map(|f| f.to_str().unwrap()).collect();
+    let mut args = vec![
+        "ingest",
+        "--admin",
+        &server.admin,
+        "--election",
+        "ps2025",
+        "--cut",
+    ];
+    args.extend(&paths);
+    let (ok, out) = cli(&args);
+    assert!(ok, "{out}");
+    // Sending the same files again is idempotent.
+    let (ok, out) = cli(&args);
+    assert!(ok && out.contains("\"accepted\":0"), "{out}");
+    wait_until("batch 3 published", || {
+        get_from(
+            ip(50),
+            server.public,
+            "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00003.xml",
+            &[],
+        )
+        .status
+            == 200
+    });
+    let before = get_from(ip(50), server.public, VYSLEDKY, &[]);
+    assert_eq!(before.status, 200);
+    let etag = before.headers["etag"].clone();
+    let r = get_from(ip(50), server.public, VYSLEDKY, &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    let lm = before.headers["last-modified"].clone();
+    assert_eq!(
+        get_from(
+            ip(50),
+            server.public,
+            VYSLEDKY,
+            &[("If-Modified-Since", &lm)]
+        )
+        .status,
+        304
+    );
+    let gz = get_from(
+        ip(50),
+        server.public,
+        VYSLEDKY,
+        &[("Accept-Encoding", "gzip, deflate")],
+    );
+    assert_eq!(gz.headers["content-encoding"], "gzip");
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, before.body);
+    // Not yet: 404 + CHYBA 10 (static), 200 + CHYBA 10 (legacy).
+    let r = get_from(
+        ip(50),
+        server.public,
+        "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00004.xml",
+        &[],
+    );
+    assert_eq!(r.status, 404);
+    assert!(String::from_utf8_lossy(&r.body).contains("<CHYBA KOD_CHYBY=\"10\"/>"));
+    let r = get_from(
+        ip(50),
+        server.public,
+        "/pls/ps2025/vysledky_okrsky?davka=4",
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    assert!(String::from_utf8_lossy(&r.body).contains("<CHYBA KOD_CHYBY=\"10\"/>"));
+    let latest = get_from(
+        ip(50),
+        server.public,
+        "/pls/ps2025/vysledky_okrsky?davka=",
+        &[],
+    );
+    assert!(String::from_utf8_lossy(&latest.body).contains("PORADI_DAVKY=\"3\""));
+    let okres_static = get_from(
+        ip(50),
+        server.public,
+        "/appdata/ps2025/odata/okresy/vysledky_okres_CZ0312.xml",
+        &[],
+    );
+    let okres_legacy = get_from(
+        ip(50),
+        server.public,
+        "/pls/ps2025/vysledky_okres?nuts=CZ0312",
+        &[],
+    );
+    assert_eq!(okres_static.status, 200);
+    assert_eq!(okres_static.body, okres_legacy.body);
+    let batch3 = get_from(
+        ip(50),
+        server.public,
+        "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00003.xml",
+        &[],
+    );
+
+    // Restart: everything comes back the same (registry, phase, results, batches).
+    server.kill();
+    let server = Server::start(&s.config);
+    let after = get_from(ip(50), server.public, VYSLEDKY, &[]);
+    assert_eq!(after.status, 200);
+    assert_eq!(
+        without_timestamp(&after.body),
+        without_timestamp(&before.body)
+    );
+    let batch3_again = get_from(
+        ip(50),
+        server.public,
+        "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00003.xml",
+        &[],
+    );
+    assert_eq!(
+        batch3_again.body, batch3.body,
+        "batch documents are immutable"
+    );
+    assert_eq!(batch3_again.headers["etag"], batch3.headers["etag"]);
+}
+
+#[test]
+fn kill_9_during_ingest_loses_nothing_acknowledged() {
+    let s = setup(0.0);
+    let server = Server::start(&s.config);
+    let files = batch_files(&s.root);
+    let admin = server.admin.clone();
+    let sender_files = files.clone();
+    // Send batches one after another; remember which ones were acknowledged.
+    let sender = std::thread::spawn(move || {
+        let mut acked = Vec::new();
+        for f in &sender_files {
+            let (ok, out) = cli(&[
+                "ingest",
+                "--admin",
+                &admin,
+                "--election",
+                "ps2025",
+                "--cut",
+                f.to_str().unwrap(),
+            ]);
+            if !ok {
+                break;
+            }
+            let batch: u32 = out
+                .split("\"batch\":")
+                .nth(1)
+                .and_then(|r| r.trim_end_matches(['}', '\n']).parse().ok())
+                .unwrap();
+            acked.push((f.clone(), batch));
+        }
+        acked
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    server.kill();
+    let acked = sender.join().unwrap();
+    assert!(
+        !acked.is_empty(),
+        "nothing was acknowledged before the kill"
+    );
+    assert!(
+        acked.len() < files.len(),
+        "the kill came after the last batch; nothing tested"
+    );
+    // Live data are served in the live phase to production addresses.
+    assert!(
+        cli(&[
+            "phase",
+            "--db",
+            &s.db,
+            "ps2025",
+            "live",
+            "--at",
+            "2021-01-01T00:00"
+        ])
+        .0
+    );
+    let (ok, out) = cli(&[
+        "registry",
+        "--db",
+        &s.db,
+        "add",
+        "--name",
+        "P",
+        "--email",
+        "it@p.cz",
+        "--phone",
+        "+420 222 111 001",
+        "--production",
+        "127.0.0.61",
+    ]);
+    assert!(ok, "{out}");
+    assert!(cli(&["registry", "--db", &s.db, "approve", "P"]).0);
+    let server = Server::start(&s.config);
+    for (file, batch) in &acked {
+        let source =
+            czso_media_feed::xml::parse_batch(&std::fs::read(file).unwrap(), "src", 1).unwrap();
+        let path = format!("/appdata/ps2025/odata/okrsky/vysledky_okrsky_{batch:05}.xml");
+        let r = get_from(ip(61), server.public, &path, &[]);
+        assert_eq!(r.status, 200, "acknowledged batch {batch} lost");
+        let served = czso_media_feed::xml::parse_batch(&r.body, &path, 1).unwrap();
+        assert_eq!(served.precincts, source.precincts, "batch {batch}");
+    }
+}
