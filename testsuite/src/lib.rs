@@ -48,9 +48,12 @@ pub struct TestEntry {
 /// Reads the entries of a manifest (`manifest-json.jsonld`, …).
 pub fn load_manifest(file: &str) -> Result<Vec<TestEntry>> {
     let path = suite_dir().join(file);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let json: Value = serde_json::from_str(&text)?;
-    let entries = json["entries"].as_array().context("manifest without entries")?;
+    let entries = json["entries"]
+        .as_array()
+        .context("manifest without entries")?;
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
     entries
         .iter()
@@ -175,7 +178,11 @@ fn run_test_inner(entry: &TestEntry) -> Result<Outcome> {
     let validate = kind.contains("Validation");
     let options = Options {
         validate,
-        user_metadata: entry.user_metadata.as_ref().map(|m| base.join(m)).transpose()?,
+        user_metadata: entry
+            .user_metadata
+            .as_ref()
+            .map(|m| base.join(m))
+            .transpose()?,
     };
     let mut processor = Processor::new(&fetcher, options);
     let path = entry.action.split('?').next().unwrap_or("");
@@ -204,8 +211,12 @@ fn run_test_inner(entry: &TestEntry) -> Result<Outcome> {
         },
         "WarningValidationTest" => match result {
             Err(e) => Outcome::Failed(format!("unexpected error: {e}")),
-            Ok(_) if diagnostics.has_errors() => Outcome::Failed(format!("unexpected errors: {}", summary())),
-            Ok(_) if !diagnostics.has_warnings() => Outcome::Failed("expected a warning".to_owned()),
+            Ok(_) if diagnostics.has_errors() => {
+                Outcome::Failed(format!("unexpected errors: {}", summary()))
+            }
+            Ok(_) if !diagnostics.has_warnings() => {
+                Outcome::Failed("expected a warning".to_owned())
+            }
             Ok(_) => Outcome::Passed,
         },
         "NegativeValidationTest" => match result {
@@ -254,8 +265,10 @@ fn run_test_inner(entry: &TestEntry) -> Result<Outcome> {
                 if a == e {
                     Outcome::Passed
                 } else {
-                    let missing: Vec<&String> = e.iter().filter(|l| !a.contains(l)).take(10).collect();
-                    let extra: Vec<&String> = a.iter().filter(|l| !e.contains(l)).take(10).collect();
+                    let missing: Vec<&String> =
+                        e.iter().filter(|l| !a.contains(l)).take(10).collect();
+                    let extra: Vec<&String> =
+                        a.iter().filter(|l| !e.contains(l)).take(10).collect();
                     Outcome::Failed(format!(
                         "graphs differ ({} vs {} triples)\nmissing: {missing:#?}\nextra: {extra:#?}\nactual:\n{}",
                         a.len(),
@@ -279,7 +292,10 @@ pub struct ManifestRun {
 impl ManifestRun {
     /// Number passed.
     pub fn passed(&self) -> usize {
-        self.results.iter().filter(|(_, o)| matches!(o, Outcome::Passed)).count()
+        self.results
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Passed))
+            .count()
     }
 
     /// Number failed.
@@ -313,7 +329,10 @@ pub fn check_manifest(file: &str, ignored: &[&str]) -> Result<()> {
                 problems.push(format!("{} ({}): {why}", entry.id, entry.name));
             }
             Outcome::Passed if is_ignored => {
-                problems.push(format!("{} passes now: remove it from the ignore list", entry.id));
+                problems.push(format!(
+                    "{} passes now: remove it from the ignore list",
+                    entry.id
+                ));
             }
             _ => {}
         }
@@ -321,7 +340,11 @@ pub fn check_manifest(file: &str, ignored: &[&str]) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        bail!("{} problems in {file}:\n{}", problems.len(), problems.join("\n\n"))
+        bail!(
+            "{} problems in {file}:\n{}",
+            problems.len(),
+            problems.join("\n\n")
+        )
     }
 }
 

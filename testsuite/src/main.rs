@@ -41,12 +41,17 @@ fn main() -> Result<()> {
     }
     let (mut total_passed, mut total_failed) = (0, 0);
     for (manifest, run) in &runs {
-        println!("{manifest:<28} {:>4} passed, {:>4} failed", run.passed(), run.failed());
+        println!(
+            "{manifest:<28} {:>4} passed, {:>4} failed",
+            run.passed(),
+            run.failed()
+        );
         total_passed += run.passed();
         total_failed += run.failed();
     }
     if let Some(path) = earl {
-        let refs: Vec<(&str, &testsuite::ManifestRun)> = runs.iter().map(|(m, r)| (*m, r)).collect();
+        let refs: Vec<(&str, &testsuite::ManifestRun)> =
+            runs.iter().map(|(m, r)| (*m, r)).collect();
         std::fs::write(&path, earl_report(&refs, &today()))?;
         println!("EARL report written to {path}");
     }

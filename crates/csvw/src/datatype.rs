@@ -354,13 +354,16 @@ fn parse_lexical(dt: &Datatype, text: &str) -> Result<TypedValue, String> {
     if let Format::Regex(re) = &dt.format
         && !re.is_match(text)
     {
-        return Err(format!("{text:?} does not match the format {:?}", re.as_str()));
+        return Err(format!(
+            "{text:?} does not match the format {:?}",
+            re.as_str()
+        ));
     }
     if is_duration_type(base) {
         return parse_duration(base, text).ok_or_else(bad);
     }
     let ok = match base {
-        "hexBinary" => text.len() % 2 == 0 && text.chars().all(|c| c.is_ascii_hexdigit()),
+        "hexBinary" => text.len().is_multiple_of(2) && text.chars().all(|c| c.is_ascii_hexdigit()),
         "base64Binary" => BASE64.is_match(text),
         "language" => LANGUAGE.is_match(text),
         "Name" => NAME.is_match(text),
@@ -486,8 +489,9 @@ static QNAME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[\p{L}_][\p{L}\p{N}_.\-]*:)?[\p{L}_][\p{L}\p{N}_.\-]*$").expect("valid regex")
 });
 static TZ: &str = r"(Z|[+-]\d\d:\d\d)?";
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^(-?\d{{4,}})-(\d\d)-(\d\d){TZ}$")).expect("valid regex"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"^(-?\d{{4,}})-(\d\d)-(\d\d){TZ}$")).expect("valid regex")
+});
 static DATETIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
         r"^(-?\d{{4,}})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?{TZ}$"
@@ -508,8 +512,10 @@ static GMONTHDAY: LazyLock<Regex> =
 static GDAY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&format!(r"^---(\d\d){TZ}$")).expect("valid regex"));
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
-        .expect("valid regex")
+    Regex::new(
+        r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$",
+    )
+    .expect("valid regex")
 });
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -564,13 +570,16 @@ fn parse_temporal(base: &str, text: &str) -> Option<TypedValue> {
             if !valid_date(y, m, d) {
                 return None;
             }
-            days_from_civil(y, m, d) as f64 * 86400.0 - tz_offset_seconds(c.get(4).map(|x| x.as_str()))?
+            days_from_civil(y, m, d) as f64 * 86400.0
+                - tz_offset_seconds(c.get(4).map(|x| x.as_str()))?
         }
         "dateTime" | "dateTimeStamp" => {
             let c = DATETIME.captures(text)?;
             let (y, mo, d) = (num(&c[1])?, num(&c[2])? as u32, num(&c[3])? as u32);
             let (h, mi) = (num(&c[4])? as u32, num(&c[5])? as u32);
-            let s: f64 = format!("{}{}", &c[6], c.get(7).map_or("", |x| x.as_str())).parse().ok()?;
+            let s: f64 = format!("{}{}", &c[6], c.get(7).map_or("", |x| x.as_str()))
+                .parse()
+                .ok()?;
             if !valid_date(y, mo, d) || !valid_time(h, mi, s) {
                 return None;
             }
@@ -583,7 +592,9 @@ fn parse_temporal(base: &str, text: &str) -> Option<TypedValue> {
         "time" => {
             let c = TIME.captures(text)?;
             let (h, mi) = (num(&c[1])? as u32, num(&c[2])? as u32);
-            let s: f64 = format!("{}{}", &c[3], c.get(4).map_or("", |x| x.as_str())).parse().ok()?;
+            let s: f64 = format!("{}{}", &c[3], c.get(4).map_or("", |x| x.as_str()))
+                .parse()
+                .ok()?;
             if !valid_time(h, mi, s) {
                 return None;
             }
@@ -652,7 +663,10 @@ fn parse_duration(base: &str, text: &str) -> Option<TypedValue> {
         "yearMonthDuration" if has(4) || has(5) => return None,
         _ => {}
     }
-    let n = |i: usize| c.get(i).map_or(0.0, |x| x.as_str().parse::<f64>().unwrap_or(0.0));
+    let n = |i: usize| {
+        c.get(i)
+            .map_or(0.0, |x| x.as_str().parse::<f64>().unwrap_or(0.0))
+    };
     let sign = if has(1) { -1.0 } else { 1.0 };
     let months = sign * (n(2) * 12.0 + n(3));
     let seconds = sign * (n(4) * 86400.0 + n(6) * 3600.0 + n(7) * 60.0 + n(8));
@@ -877,7 +891,11 @@ impl DateFields {
             "time" => format!("{}{tz}", time?),
             _ => format!("{}T{}{tz}", date?, time?),
         };
-        let builtin = if base == "dateTimeStamp" { "dateTimeStamp" } else { base };
+        let builtin = if base == "dateTimeStamp" {
+            "dateTimeStamp"
+        } else {
+            base
+        };
         parse_temporal(builtin, &lexical)
     }
 }
@@ -901,7 +919,11 @@ mod tests {
         let v = p.read("22.03.2015 Z").unwrap().to_value("date").unwrap();
         assert_eq!(v.lexical, "2015-03-22Z");
         let p = DatePattern::parse("dateTime", "d-M-yyyy HHmm X").unwrap();
-        let v = p.read("15-3-2015 1502 +0800").unwrap().to_value("dateTime").unwrap();
+        let v = p
+            .read("15-3-2015 1502 +0800")
+            .unwrap()
+            .to_value("dateTime")
+            .unwrap();
         assert_eq!(v.lexical, "2015-03-15T15:02:00+08:00");
         assert!(DatePattern::parse("date", "yy-MM-dd").is_none());
     }

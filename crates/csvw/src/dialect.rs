@@ -144,8 +144,10 @@ pub fn read_csv(text: &str, dialect: &Dialect) -> Result<ParsedCsv, CsvError> {
                 if dialect.skip_blank_rows && cells.iter().all(String::is_empty) {
                     continue;
                 }
-                out.rows
-                    .push((source_row, cells.into_iter().skip(dialect.skip_columns).collect()));
+                out.rows.push((
+                    source_row,
+                    cells.into_iter().skip(dialect.skip_columns).collect(),
+                ));
             }
         }
     }
@@ -190,7 +192,11 @@ impl RowReader<'_> {
             return Ok(Some(RawRow::Cells(vec![line.to_owned()])));
         }
         let d = self.dialect;
-        let escape = if d.double_quote { d.quote_char } else { Some('\\') };
+        let escape = if d.double_quote {
+            d.quote_char
+        } else {
+            Some('\\')
+        };
         let mut cells = Vec::new();
         let mut cell = String::new();
         let mut quoted = false;
@@ -254,13 +260,14 @@ impl RowReader<'_> {
                 i += c.len_utf8();
                 continue;
             }
-            if !d.double_quote && c == '\\' {
-                if let Some(n) = here[1..].chars().next() {
-                    cell.push(n);
-                    i += 1 + n.len_utf8();
-                    at_cell_start = false;
-                    continue;
-                }
+            if !d.double_quote
+                && c == '\\'
+                && let Some(n) = here[1..].chars().next()
+            {
+                cell.push(n);
+                i += 1 + n.len_utf8();
+                at_cell_start = false;
+                continue;
             }
             cell.push(c);
             at_cell_start = false;
@@ -306,8 +313,14 @@ mod tests {
     fn quoting_and_comments() {
         let csv = "a,b\n# note\n\"x, \"\"y\"\"\",2\r\n";
         let parsed = read_csv(csv, &Dialect::default()).unwrap();
-        assert_eq!(parsed.header_rows, vec![vec!["a".to_owned(), "b".to_owned()]]);
+        assert_eq!(
+            parsed.header_rows,
+            vec![vec!["a".to_owned(), "b".to_owned()]]
+        );
         assert_eq!(parsed.comments, vec!["note".to_owned()]);
-        assert_eq!(parsed.rows, vec![(3, vec!["x, \"y\"".to_owned(), "2".to_owned()])]);
+        assert_eq!(
+            parsed.rows,
+            vec![(3, vec!["x, \"y\"".to_owned(), "2".to_owned()])]
+        );
     }
 }

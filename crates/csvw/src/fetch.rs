@@ -62,7 +62,9 @@ impl FileFetcher {
         let text = without_query.as_str();
         for (prefix, dir) in &self.mappings {
             if let Some(rest) = text.strip_prefix(prefix.as_str()) {
-                let decoded = percent_encoding::percent_decode_str(rest).decode_utf8().ok()?;
+                let decoded = percent_encoding::percent_decode_str(rest)
+                    .decode_utf8()
+                    .ok()?;
                 if decoded.split('/').any(|segment| segment == "..") {
                     return None;
                 }
@@ -96,5 +98,40 @@ impl Fetcher for FileFetcher {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+/// Serves resources held in memory, keyed by URL (tests, servers, embedded data).
+#[derive(Debug, Clone, Default)]
+pub struct MemoryFetcher {
+    resources: std::collections::HashMap<String, Resource>,
+}
+
+impl MemoryFetcher {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the body served at `url`.
+    pub fn insert(&mut self, url: impl Into<String>, body: impl Into<Vec<u8>>) {
+        self.insert_resource(
+            url,
+            Resource {
+                body: body.into(),
+                ..Resource::default()
+            },
+        );
+    }
+
+    /// Adds a resource with headers.
+    pub fn insert_resource(&mut self, url: impl Into<String>, resource: Resource) {
+        self.resources.insert(url.into(), resource);
+    }
+}
+
+impl Fetcher for MemoryFetcher {
+    fn fetch(&self, url: &Url) -> io::Result<Option<Resource>> {
+        Ok(self.resources.get(url.as_str()).cloned())
     }
 }

@@ -160,14 +160,20 @@ fn number_json(lexical: &str) -> Json {
         .map_or((rest, ""), |i| (&rest[..i], &rest[i..]));
     let int = int.trim_start_matches('0');
     let int = if int.is_empty() { "0" } else { int };
-    let tail = if tail.starts_with('.') && tail.len() == 1 { "" } else { tail };
+    let tail = if tail.starts_with('.') && tail.len() == 1 {
+        ""
+    } else {
+        tail
+    };
     Json::Number(format!("{sign}{int}{tail}"))
 }
 
 /// The JSON form of a typed value.
 pub fn value_to_json(value: &TypedValue, base: &str) -> Json {
     match value.kind {
-        ValueKind::Number(n) if n.is_finite() && datatype::is_numeric_type(base) => number_json(&value.lexical),
+        ValueKind::Number(n) if n.is_finite() && datatype::is_numeric_type(base) => {
+            number_json(&value.lexical)
+        }
         ValueKind::Boolean(b) => Json::Bool(b),
         _ => Json::String(value.lexical.clone()),
     }
@@ -188,10 +194,13 @@ fn cell_json(value: &CellValue, base: &str, invalid: bool) -> Option<Json> {
     }
 }
 
+/// Object entries in order.
+type Entries = Vec<(String, Json)>;
+
 fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
     let vars = table.template_vars(row);
     // (subject id or None for the default blank node, properties)
-    let mut subjects: Vec<(Option<String>, Vec<(String, Json)>)> = Vec::new();
+    let mut subjects: Vec<(Option<String>, Entries)> = Vec::new();
     let mut references: HashMap<String, usize> = HashMap::new();
     for (column, cell) in table.columns.iter().zip(&row.cells) {
         if column.suppress_output {
@@ -223,7 +232,8 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
             .property_url
             .as_ref()
             .map(|t| table.expand(t, &vars, column));
-        let is_type = property.as_deref() == Some("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
+        let is_type =
+            property.as_deref() == Some("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
         let key = match (&property, is_type) {
             (_, true) => "@type".to_owned(),
             (Some(p), false) => compact_iri(p),
@@ -350,16 +360,20 @@ pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
                 let titles: Vec<Json> = table
                     .row_titles
                     .iter()
-                    .filter_map(|&i| {
-                        cell_json(&row.cells[i].value, "string", true)
-                    })
+                    .filter_map(|&i| cell_json(&row.cells[i].value, "string", true))
                     .collect();
                 match titles.len() {
                     0 => {}
-                    1 => r.push(("titles".to_owned(), titles.into_iter().next().unwrap_or(Json::Null))),
+                    1 => r.push((
+                        "titles".to_owned(),
+                        titles.into_iter().next().unwrap_or(Json::Null),
+                    )),
                     _ => r.push(("titles".to_owned(), Json::Array(titles))),
                 }
-                r.push(("describes".to_owned(), Json::Array(row_subjects(table, row))));
+                r.push((
+                    "describes".to_owned(),
+                    Json::Array(row_subjects(table, row)),
+                ));
                 Json::Object(r)
             })
             .collect();

@@ -14,5 +14,6 @@ pub mod table;
 pub mod template;
 
 pub use error::{Diagnostic, Diagnostics, Error, Severity};
-pub use fetch::{FileFetcher, Fetcher, Resource};
+pub use fetch::{Fetcher, FileFetcher, MemoryFetcher, Resource};
 pub use table::{Options, Processor, TableGroup};
+pub use url::Url;

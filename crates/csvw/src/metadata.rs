@@ -279,6 +279,9 @@ pub struct MetadataReader<'a> {
     diagnostics: &'a mut Diagnostics,
 }
 
+/// A fetched referenced document: its context and its object.
+type Fetched = (Ctx, Map<String, Value>);
+
 #[derive(Clone)]
 struct Ctx {
     doc: String,
@@ -302,10 +305,12 @@ const INHERITED_KEYS: &[&str] = &[
 
 /// Whether `tag` is a well-formed BCP 47 language tag.
 pub fn is_valid_lang(tag: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| regex::Regex::new(
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
         r"(?i)^(?:[a-z]{2,3}(-[a-z]{3}){0,3}|[a-z]{4,8})(-[a-z]{4})?(-([a-z]{2}|[0-9]{3}))?(-([a-z0-9]{5,8}|[0-9][a-z0-9]{3}))*(-[0-9a-wy-z](-[a-z0-9]{2,8})+)*(-x(-[a-z0-9]{1,8})+)?$|^(?i:x(-[a-z0-9]{1,8})+)$|^(?i:i-[a-z]+|en-GB-oed|sgn-[a-z]{2}-[a-z]{3})$",
     )
-    .expect("valid regex"));
+    .expect("valid regex")
+    });
     RE.is_match(tag)
 }
 
@@ -367,7 +372,12 @@ impl<'a> MetadataReader<'a> {
         }
     }
 
-    fn read_context(&mut self, ctx: &mut Ctx, context: Option<&Value>, required: bool) -> Result<(), Error> {
+    fn read_context(
+        &mut self,
+        ctx: &mut Ctx,
+        context: Option<&Value>,
+        required: bool,
+    ) -> Result<(), Error> {
         match context {
             None if required => Err(Self::err(ctx, "@context is missing")),
             None => Ok(()),
@@ -402,7 +412,9 @@ impl<'a> MetadataReader<'a> {
                 }
                 Ok(())
             }
-            Some(Value::Array(items)) if items.len() == 1 && items[0].as_str() == Some(CSVW_CONTEXT) => {
+            Some(Value::Array(items))
+                if items.len() == 1 && items[0].as_str() == Some(CSVW_CONTEXT) =>
+            {
                 Ok(())
             }
             Some(other) => Err(Self::err(ctx, format!("invalid @context {other}"))),
@@ -414,7 +426,10 @@ impl<'a> MetadataReader<'a> {
             None => Ok(None),
             Some(Value::String(s)) => {
                 if s.starts_with("_:") {
-                    return Err(Self::err(ctx, format!("@id {s:?} must not be a blank node")));
+                    return Err(Self::err(
+                        ctx,
+                        format!("@id {s:?} must not be a blank node"),
+                    ));
                 }
                 Ok(Some(self.resolve(ctx, s)))
             }
@@ -430,7 +445,10 @@ impl<'a> MetadataReader<'a> {
         match obj.get("@type") {
             None => Ok(()),
             Some(Value::String(s)) if s == expected => Ok(()),
-            Some(other) => Err(Self::err(ctx, format!("@type must be {expected:?}, not {other}"))),
+            Some(other) => Err(Self::err(
+                ctx,
+                format!("@type must be {expected:?}, not {other}"),
+            )),
         }
     }
 
@@ -443,7 +461,11 @@ impl<'a> MetadataReader<'a> {
             .map_or_else(|_| link.to_owned(), |u| u.to_string())
     }
 
-    fn table_group(&mut self, ctx: &Ctx, obj: &Map<String, Value>) -> Result<TableGroupDesc, Error> {
+    fn table_group(
+        &mut self,
+        ctx: &Ctx,
+        obj: &Map<String, Value>,
+    ) -> Result<TableGroupDesc, Error> {
         Self::check_type(ctx, obj, "TableGroup")?;
         let id = self.check_id(ctx, obj)?;
         let mut group = TableGroupDesc {
@@ -473,14 +495,21 @@ impl<'a> MetadataReader<'a> {
                 "tableDirection" => group.table_direction = self.direction(ctx, key, value),
                 "tableSchema" => group.schema = self.schema_property(ctx, value)?,
                 "transformations" => group.transformations = self.transformations(ctx, value)?,
-                k if INHERITED_KEYS.contains(&k) => self.inherited(ctx, &mut group.inherited, k, value)?,
+                k if INHERITED_KEYS.contains(&k) => {
+                    self.inherited(ctx, &mut group.inherited, k, value)?;
+                }
                 _ => self.other_property(ctx, key, value, &mut group.common)?,
             }
         }
         Ok(group)
     }
 
-    fn table(&mut self, ctx: &Ctx, obj: &Map<String, Value>, top: bool) -> Result<TableDesc, Error> {
+    fn table(
+        &mut self,
+        ctx: &Ctx,
+        obj: &Map<String, Value>,
+        top: bool,
+    ) -> Result<TableDesc, Error> {
         Self::check_type(ctx, obj, "Table")?;
         let id = self.check_id(ctx, obj)?;
         let url = match obj.get("url") {
@@ -506,7 +535,9 @@ impl<'a> MetadataReader<'a> {
                 "tableDirection" => table.table_direction = self.direction(ctx, key, value),
                 "tableSchema" => table.schema = self.schema_property(ctx, value)?,
                 "transformations" => table.transformations = self.transformations(ctx, value)?,
-                k if INHERITED_KEYS.contains(&k) => self.inherited(ctx, &mut table.inherited, k, value)?,
+                k if INHERITED_KEYS.contains(&k) => {
+                    self.inherited(ctx, &mut table.inherited, k, value)?;
+                }
                 _ => self.other_property(ctx, key, value, &mut table.common)?,
             }
         }
@@ -572,11 +603,17 @@ impl<'a> MetadataReader<'a> {
                 if obj.contains_key("@value") {
                     for key in obj.keys() {
                         if !matches!(key.as_str(), "@value" | "@type" | "@language") {
-                            return Err(Self::err(ctx, format!("a value object must not have {key}")));
+                            return Err(Self::err(
+                                ctx,
+                                format!("a value object must not have {key}"),
+                            ));
                         }
                     }
                     if obj.contains_key("@type") && obj.contains_key("@language") {
-                        return Err(Self::err(ctx, "a value object must not have both @type and @language"));
+                        return Err(Self::err(
+                            ctx,
+                            "a value object must not have both @type and @language",
+                        ));
                     }
                     if let Some(lang) = obj.get("@language") {
                         match lang.as_str() {
@@ -606,7 +643,10 @@ impl<'a> MetadataReader<'a> {
                                 return Err(Self::err(ctx, "@id must be a string"));
                             };
                             if id.starts_with("_:") {
-                                return Err(Self::err(ctx, format!("@id {id:?} must not be a blank node")));
+                                return Err(Self::err(
+                                    ctx,
+                                    format!("@id {id:?} must not be a blank node"),
+                                ));
                             }
                             let expanded = expand_prefixed(id);
                             out.insert(key.clone(), Value::String(self.resolve(ctx, &expanded)));
@@ -624,9 +664,17 @@ impl<'a> MetadataReader<'a> {
                             }
                             out.insert(key.clone(), v.clone());
                         }
-                        "@context" => return Err(Self::err(ctx, "@context is not allowed in a common property")),
+                        "@context" => {
+                            return Err(Self::err(
+                                ctx,
+                                "@context is not allowed in a common property",
+                            ));
+                        }
                         "@list" | "@set" => {
-                            return Err(Self::err(ctx, format!("{key} is not allowed in a common property")));
+                            return Err(Self::err(
+                                ctx,
+                                format!("{key} is not allowed in a common property"),
+                            ));
                         }
                         k if k.starts_with('@') => {
                             return Err(Self::err(ctx, format!("unknown keyword {k}")));
@@ -644,7 +692,10 @@ impl<'a> MetadataReader<'a> {
 
     fn check_type_name(&mut self, ctx: &Ctx, t: &str, datatype: bool) -> Result<(), Error> {
         if t.starts_with("_:") {
-            return Err(Self::err(ctx, format!("@type {t:?} must not be a blank node")));
+            return Err(Self::err(
+                ctx,
+                format!("@type {t:?} must not be a blank node"),
+            ));
         }
         let ok = if let Some((prefix, _)) = t.split_once(':') {
             PREFIXES.iter().any(|(p, _)| *p == prefix) || Url::parse(t).is_ok()
@@ -675,7 +726,10 @@ impl<'a> MetadataReader<'a> {
 
     fn transformations(&mut self, ctx: &Ctx, value: &Value) -> Result<Vec<Value>, Error> {
         let Value::Array(items) = value else {
-            self.warn(ctx, format!("transformations must be an array, not {value}"));
+            self.warn(
+                ctx,
+                format!("transformations must be an array, not {value}"),
+            );
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -708,7 +762,7 @@ impl<'a> MetadataReader<'a> {
         Ok(out)
     }
 
-    fn fetch_object(&mut self, ctx: &Ctx, link: &str) -> Result<Option<(Ctx, Map<String, Value>)>, Error> {
+    fn fetch_object(&mut self, ctx: &Ctx, link: &str) -> Result<Option<Fetched>, Error> {
         let url = ctx.base.join(link).map_err(|e| Error::Url {
             url: link.to_owned(),
             message: e.to_string(),
@@ -749,7 +803,10 @@ impl<'a> MetadataReader<'a> {
                 None => Ok(Some(SchemaDesc::default())),
             },
             other => {
-                self.warn(ctx, format!("tableSchema must be an object or URL, not {other}"));
+                self.warn(
+                    ctx,
+                    format!("tableSchema must be an object or URL, not {other}"),
+                );
                 Ok(Some(SchemaDesc::default()))
             }
         }
@@ -763,7 +820,10 @@ impl<'a> MetadataReader<'a> {
                 None => Ok(None),
             },
             other => {
-                self.warn(ctx, format!("dialect must be an object or URL, not {other}"));
+                self.warn(
+                    ctx,
+                    format!("dialect must be an object or URL, not {other}"),
+                );
                 Ok(None)
             }
         }
@@ -787,7 +847,9 @@ impl<'a> MetadataReader<'a> {
                     for col in cols {
                         match col {
                             Value::Object(c) => schema.columns.push(self.column(ctx, c)?),
-                            other => self.warn(ctx, format!("columns: ignoring non-object {other}")),
+                            other => {
+                                self.warn(ctx, format!("columns: ignoring non-object {other}"));
+                            }
                         }
                     }
                 }
@@ -801,11 +863,15 @@ impl<'a> MetadataReader<'a> {
                     for fk in fks {
                         match fk {
                             Value::Object(f) => schema.foreign_keys.push(self.foreign_key(ctx, f)?),
-                            other => self.warn(ctx, format!("foreignKeys: ignoring non-object {other}")),
+                            other => {
+                                self.warn(ctx, format!("foreignKeys: ignoring non-object {other}"));
+                            }
                         }
                     }
                 }
-                k if INHERITED_KEYS.contains(&k) => self.inherited(ctx, &mut schema.inherited, k, value)?,
+                k if INHERITED_KEYS.contains(&k) => {
+                    self.inherited(ctx, &mut schema.inherited, k, value)?;
+                }
                 _ => self.other_property(ctx, key, value, &mut schema.common)?,
             }
         }
@@ -821,11 +887,21 @@ impl<'a> MetadataReader<'a> {
             if col.virtual_ {
                 virtual_seen = true;
             } else if virtual_seen {
-                return Err(Self::err(ctx, "virtual columns must come after non-virtual columns"));
+                return Err(Self::err(
+                    ctx,
+                    "virtual columns must come after non-virtual columns",
+                ));
             }
         }
-        let names: Vec<String> = schema.columns.iter().filter_map(|c| c.name.clone()).collect();
-        for (what, refs) in [("primaryKey", &mut schema.primary_key), ("rowTitles", &mut schema.row_titles)] {
+        let names: Vec<String> = schema
+            .columns
+            .iter()
+            .filter_map(|c| c.name.clone())
+            .collect();
+        for (what, refs) in [
+            ("primaryKey", &mut schema.primary_key),
+            ("rowTitles", &mut schema.row_titles),
+        ] {
             if let Some(bad) = refs.iter().find(|r| !names.contains(r)) {
                 self.warn(ctx, format!("{what} refers to unknown column {bad:?}"));
                 refs.clear();
@@ -833,7 +909,10 @@ impl<'a> MetadataReader<'a> {
         }
         for fk in &schema.foreign_keys {
             if let Some(bad) = fk.columns.iter().find(|r| !names.contains(r)) {
-                return Err(Self::err(ctx, format!("foreign key refers to unknown column {bad:?}")));
+                return Err(Self::err(
+                    ctx,
+                    format!("foreign key refers to unknown column {bad:?}"),
+                ));
             }
         }
         Ok(schema)
@@ -853,7 +932,11 @@ impl<'a> MetadataReader<'a> {
         }
     }
 
-    fn foreign_key(&mut self, ctx: &Ctx, obj: &Map<String, Value>) -> Result<ForeignKeyDesc, Error> {
+    fn foreign_key(
+        &mut self,
+        ctx: &Ctx,
+        obj: &Map<String, Value>,
+    ) -> Result<ForeignKeyDesc, Error> {
         let mut fk = ForeignKeyDesc::default();
         for (key, value) in obj {
             match key.as_str() {
@@ -870,22 +953,40 @@ impl<'a> MetadataReader<'a> {
                             },
                             "schemaReference" => match rv.as_str() {
                                 Some(s) => fk.schema_reference = Some(self.resolve(ctx, s)),
-                                None => return Err(Self::err(ctx, "schemaReference must be a string")),
+                                None => {
+                                    return Err(Self::err(ctx, "schemaReference must be a string"));
+                                }
                             },
-                            "columnReference" => fk.referenced_columns = self.strict_refs(ctx, rv)?,
+                            "columnReference" => {
+                                fk.referenced_columns = self.strict_refs(ctx, rv)?;
+                            }
                             other => {
-                                return Err(Self::err(ctx, format!("invalid property {other} in a foreign key reference")));
+                                return Err(Self::err(
+                                    ctx,
+                                    format!("invalid property {other} in a foreign key reference"),
+                                ));
                             }
                         }
                     }
                     if fk.resource.is_some() == fk.schema_reference.is_some() {
-                        return Err(Self::err(ctx, "a foreign key reference needs exactly one of resource and schemaReference"));
+                        return Err(Self::err(
+                            ctx,
+                            "a foreign key reference needs exactly one of resource and schemaReference",
+                        ));
                     }
                     if fk.referenced_columns.is_empty() {
-                        return Err(Self::err(ctx, "a foreign key reference needs a columnReference"));
+                        return Err(Self::err(
+                            ctx,
+                            "a foreign key reference needs a columnReference",
+                        ));
                     }
                 }
-                other => return Err(Self::err(ctx, format!("invalid property {other} in a foreign key"))),
+                other => {
+                    return Err(Self::err(
+                        ctx,
+                        format!("invalid property {other} in a foreign key"),
+                    ));
+                }
             }
         }
         if fk.columns.is_empty() {
@@ -900,10 +1001,12 @@ impl<'a> MetadataReader<'a> {
     fn strict_refs(&mut self, ctx: &Ctx, value: &Value) -> Result<Vec<String>, Error> {
         match value {
             Value::String(s) => Ok(vec![s.clone()]),
-            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => Ok(items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect()),
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_string) => {
+                Ok(items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect())
+            }
             other => Err(Self::err(ctx, format!("invalid columnReference {other}"))),
         }
     }
@@ -933,7 +1036,9 @@ impl<'a> MetadataReader<'a> {
                 }
                 "suppressOutput" => col.suppress_output = self.boolean(ctx, key, value),
                 "virtual" => col.virtual_ = self.boolean(ctx, key, value),
-                k if INHERITED_KEYS.contains(&k) => self.inherited(ctx, &mut col.inherited, k, value)?,
+                k if INHERITED_KEYS.contains(&k) => {
+                    self.inherited(ctx, &mut col.inherited, k, value)?;
+                }
                 _ => self.other_property(ctx, key, value, &mut col.common)?,
             }
         }
@@ -967,7 +1072,8 @@ impl<'a> MetadataReader<'a> {
                             for item in items {
                                 match item {
                                     Value::String(s) => out.push((s.clone(), tag.clone())),
-                                    other => self.warn(ctx, format!("titles: ignoring non-string {other}")),
+                                    other => self
+                                        .warn(ctx, format!("titles: ignoring non-string {other}")),
                                 }
                             }
                         }
@@ -998,7 +1104,13 @@ impl<'a> MetadataReader<'a> {
         }
     }
 
-    fn inherited(&mut self, ctx: &Ctx, inh: &mut Inherited, key: &str, value: &Value) -> Result<(), Error> {
+    fn inherited(
+        &mut self,
+        ctx: &Ctx,
+        inh: &mut Inherited,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), Error> {
         match key {
             "aboutUrl" => inh.about_url = self.template(ctx, key, value),
             "propertyUrl" => inh.property_url = self.template(ctx, key, value),
@@ -1037,7 +1149,10 @@ impl<'a> MetadataReader<'a> {
             "separator" => match value {
                 Value::String(s) => inh.separator = Some(Some(s.clone())),
                 Value::Null => inh.separator = Some(None),
-                other => self.warn(ctx, format!("separator must be a string or null, not {other}")),
+                other => self.warn(
+                    ctx,
+                    format!("separator must be a string or null, not {other}"),
+                ),
             },
             "textDirection" => inh.text_direction = self.direction(ctx, key, value),
             _ => {}
@@ -1066,11 +1181,17 @@ impl<'a> MetadataReader<'a> {
         let id = match obj.get("@id") {
             Some(Value::String(s)) => {
                 if s.starts_with("_:") {
-                    return Err(Self::err(ctx, format!("datatype @id {s:?} must not be a blank node")));
+                    return Err(Self::err(
+                        ctx,
+                        format!("datatype @id {s:?} must not be a blank node"),
+                    ));
                 }
                 let expanded = expand_prefixed(s);
                 if datatype::builtin_from_iri(&expanded).is_some() {
-                    return Err(Self::err(ctx, format!("datatype @id {s:?} must not be a built-in datatype")));
+                    return Err(Self::err(
+                        ctx,
+                        format!("datatype @id {s:?} must not be a built-in datatype"),
+                    ));
                 }
                 Some(self.resolve(ctx, &expanded))
             }
@@ -1102,7 +1223,10 @@ impl<'a> MetadataReader<'a> {
                 "format" => dt.format = self.format(ctx, base, v),
                 "length" | "minLength" | "maxLength" => {
                     let Some(n) = v.as_u64() else {
-                        self.warn(ctx, format!("{key} must be a non-negative integer, not {v}"));
+                        self.warn(
+                            ctx,
+                            format!("{key} must be a non-negative integer, not {v}"),
+                        );
                         continue;
                     };
                     let n = n as usize;
@@ -1112,9 +1236,16 @@ impl<'a> MetadataReader<'a> {
                         _ => dt.max_length = Some(n),
                     }
                 }
-                "minimum" | "maximum" | "minInclusive" | "maxInclusive" | "minExclusive" | "maxExclusive" => {
-                    if datatype::is_string_type(base) || datatype::is_binary_type(base) || base == "boolean" {
-                        return Err(Self::err(ctx, format!("{key} is not allowed on datatype {base}")));
+                "minimum" | "maximum" | "minInclusive" | "maxInclusive" | "minExclusive"
+                | "maxExclusive" => {
+                    if datatype::is_string_type(base)
+                        || datatype::is_binary_type(base)
+                        || base == "boolean"
+                    {
+                        return Err(Self::err(
+                            ctx,
+                            format!("{key} is not allowed on datatype {base}"),
+                        ));
                     }
                     let text = match v {
                         Value::String(s) => s.clone(),
@@ -1144,12 +1275,15 @@ impl<'a> MetadataReader<'a> {
         if (dt.length.is_some() || dt.min_length.is_some() || dt.max_length.is_some())
             && !(datatype::is_string_type(base) || datatype::is_binary_type(base))
         {
-            return Err(Self::err(ctx, format!("length constraints are not allowed on datatype {base}")));
+            return Err(Self::err(
+                ctx,
+                format!("length constraints are not allowed on datatype {base}"),
+            ));
         }
-        if let Some(l) = dt.length {
-            if dt.min_length.is_some_and(|m| l < m) || dt.max_length.is_some_and(|m| l > m) {
-                return Err(Self::err(ctx, "length is outside minLength..maxLength"));
-            }
+        if let Some(l) = dt.length
+            && (dt.min_length.is_some_and(|m| l < m) || dt.max_length.is_some_and(|m| l > m))
+        {
+            return Err(Self::err(ctx, "length is outside minLength..maxLength"));
         }
         if let (Some(min), Some(max)) = (dt.min_length, dt.max_length)
             && min > max
@@ -1158,12 +1292,19 @@ impl<'a> MetadataReader<'a> {
         }
         use std::cmp::Ordering::{Greater, Less};
         if dt.min_inclusive.is_some() && dt.min_exclusive.is_some() {
-            return Err(Self::err(ctx, "minInclusive and minExclusive cannot both be set"));
+            return Err(Self::err(
+                ctx,
+                "minInclusive and minExclusive cannot both be set",
+            ));
         }
         if dt.max_inclusive.is_some() && dt.max_exclusive.is_some() {
-            return Err(Self::err(ctx, "maxInclusive and maxExclusive cannot both be set"));
+            return Err(Self::err(
+                ctx,
+                "maxInclusive and maxExclusive cannot both be set",
+            ));
         }
-        let cmp = |a: &Option<datatype::TypedValue>, b: &Option<datatype::TypedValue>| match (a, b) {
+        let cmp = |a: &Option<datatype::TypedValue>, b: &Option<datatype::TypedValue>| match (a, b)
+        {
             (Some(a), Some(b)) => datatype::compare_bounds(a, b),
             _ => None,
         };
@@ -1172,7 +1313,10 @@ impl<'a> MetadataReader<'a> {
             || cmp(&dt.min_exclusive, &dt.max_exclusive).is_some_and(|o| o != Less)
             || cmp(&dt.min_exclusive, &dt.max_inclusive).is_some_and(|o| o != Less)
         {
-            return Err(Self::err(ctx, "the datatype's lower bound is above its upper bound"));
+            return Err(Self::err(
+                ctx,
+                "the datatype's lower bound is above its upper bound",
+            ));
         }
         Ok(Some(dt))
     }
@@ -1253,7 +1397,10 @@ impl<'a> MetadataReader<'a> {
         match regex::Regex::new(&format!("^(?:{text})$")) {
             Ok(re) => Format::Regex(re),
             Err(e) => {
-                self.warn(ctx, format!("invalid format regular expression {text:?}: {e}"));
+                self.warn(
+                    ctx,
+                    format!("invalid format regular expression {text:?}: {e}"),
+                );
                 Format::None
             }
         }
@@ -1351,7 +1498,10 @@ impl<'a> MetadataReader<'a> {
                 }
             }
             if invalid {
-                self.warn(ctx, format!("invalid dialect {key} {value}; using the default"));
+                self.warn(
+                    ctx,
+                    format!("invalid dialect {key} {value}; using the default"),
+                );
             }
         }
         d.header_row_count = match header_row_count {
@@ -1382,6 +1532,7 @@ pub fn is_valid_name(name: &str) -> bool {
                 }
                 &part[2..]
             };
-            rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            rest.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
         })
 }

@@ -215,7 +215,11 @@ impl NumberFormat {
         }
         // Split mantissa and exponent.
         // A pattern's exponent is written 'E'; without a pattern XSD also allows 'e'.
-        let exp_pos = if self.pattern.is_some() { s.find('E') } else { s.find(['E', 'e']) };
+        let exp_pos = if self.pattern.is_some() {
+            s.find('E')
+        } else {
+            s.find(['E', 'e'])
+        };
         let (mantissa, exponent) = match exp_pos {
             Some(i) => (&s[..i], Some(&s[i + 1..])),
             None => (s, None),
@@ -243,7 +247,8 @@ impl NumberFormat {
             if int_part.contains(&doubled)
                 || int_part.starts_with(&gs)
                 || int_part.ends_with(&gs)
-                || frac_part.is_some_and(|f| f.contains(&doubled) || f.starts_with(&gs) || f.ends_with(&gs))
+                || frac_part
+                    .is_some_and(|f| f.contains(&doubled) || f.starts_with(&gs) || f.ends_with(&gs))
             {
                 return None;
             }

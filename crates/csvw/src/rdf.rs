@@ -97,14 +97,19 @@ impl Emitter<'_> {
                         }
                         Value::Bool(b) => {
                             if obj.get("@type").is_none() {
-                                return Some(Literal::new_typed_literal(b.to_string(), xsd("boolean")).into());
+                                return Some(
+                                    Literal::new_typed_literal(b.to_string(), xsd("boolean"))
+                                        .into(),
+                                );
                             }
                             b.to_string()
                         }
                         _ => return None,
                     };
                     if let Some(Value::String(t)) = obj.get("@type") {
-                        return Some(Literal::new_typed_literal(text, iri(&type_iri(t, true))).into());
+                        return Some(
+                            Literal::new_typed_literal(text, iri(&type_iri(t, true))).into(),
+                        );
                     }
                     if let Some(Value::String(l)) = obj.get("@language") {
                         return Some(
@@ -129,7 +134,11 @@ impl Emitter<'_> {
                             };
                             for t in types {
                                 if let Some(t) = t.as_str() {
-                                    self.emit(subject.clone(), rdf("type"), iri(&type_iri(t, false)));
+                                    self.emit(
+                                        subject.clone(),
+                                        rdf("type"),
+                                        iri(&type_iri(t, false)),
+                                    );
                                 }
                             }
                         }
@@ -161,7 +170,10 @@ impl Emitter<'_> {
             let subject: NamedOrBlankNode = match &column.props.about_url {
                 Some(t) => {
                     let about = table.expand(t, &vars, column);
-                    subject_cache.entry(about.clone()).or_insert_with(|| node(&about)).clone()
+                    subject_cache
+                        .entry(about.clone())
+                        .or_insert_with(|| node(&about))
+                        .clone()
                 }
                 None => default_subject.clone().into(),
             };
@@ -170,7 +182,11 @@ impl Emitter<'_> {
             }
             let predicate = match &column.props.property_url {
                 Some(t) => iri(&table.expand(t, &vars, column)),
-                None => iri(&format!("{}#{}", table.url.split('#').next().unwrap_or(""), column.name)),
+                None => iri(&format!(
+                    "{}#{}",
+                    table.url.split('#').next().unwrap_or(""),
+                    column.name
+                )),
             };
             if let Some(t) = &column.props.value_url {
                 if cell.value == CellValue::Null && !column.virtual_ {

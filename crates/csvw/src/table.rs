@@ -170,8 +170,9 @@ impl<'a> Processor<'a> {
     /// Processes a metadata document (a table group or table description).
     pub fn process_metadata(&mut self, url: &Url) -> Result<TableGroup, Error> {
         let resource = fetch_required(self.fetcher, url)?;
-        let group = MetadataReader::new(self.fetcher, &mut self.diagnostics).read(url, &resource.body)?;
-        self.process_group(group, None)
+        let group =
+            MetadataReader::new(self.fetcher, &mut self.diagnostics).read(url, &resource.body)?;
+        self.process_group(&group, None)
     }
 
     /// Processes a CSV file, locating its metadata (user metadata, `Link` header, site-wide
@@ -182,10 +183,10 @@ impl<'a> Processor<'a> {
             let meta = fetch_required(self.fetcher, &user)?;
             let group =
                 MetadataReader::new(self.fetcher, &mut self.diagnostics).read(&user, &meta.body)?;
-            return self.process_group(group, Some((url, resource)));
+            return self.process_group(&group, Some((url, resource)));
         }
         if let Some(group) = self.locate_metadata(url, &resource)? {
-            return self.process_group(group, Some((url, resource)));
+            return self.process_group(&group, Some((url, resource)));
         }
         let group = TableGroupDesc {
             tables: vec![TableDesc {
@@ -195,10 +196,14 @@ impl<'a> Processor<'a> {
             single_table: true,
             ..TableGroupDesc::default()
         };
-        self.process_group(group, Some((url, resource)))
+        self.process_group(&group, Some((url, resource)))
     }
 
-    fn locate_metadata(&mut self, url: &Url, resource: &Resource) -> Result<Option<TableGroupDesc>, Error> {
+    fn locate_metadata(
+        &mut self,
+        url: &Url,
+        resource: &Resource,
+    ) -> Result<Option<TableGroupDesc>, Error> {
         for link in &resource.links {
             for (target, params) in parse_link_header(link) {
                 let rel_ok = params
@@ -233,7 +238,10 @@ impl<'a> Processor<'a> {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            _ => vec!["{+url}-metadata.json".to_owned(), "csv-metadata.json".to_owned()],
+            _ => vec![
+                "{+url}-metadata.json".to_owned(),
+                "csv-metadata.json".to_owned(),
+            ],
         };
         let url_value = TemplateValue::Str(url.to_string());
         for template in templates {
@@ -251,7 +259,11 @@ impl<'a> Processor<'a> {
         Ok(None)
     }
 
-    fn try_metadata(&mut self, csv_url: &Url, meta_url: &Url) -> Result<Option<TableGroupDesc>, Error> {
+    fn try_metadata(
+        &mut self,
+        csv_url: &Url,
+        meta_url: &Url,
+    ) -> Result<Option<TableGroupDesc>, Error> {
         let Ok(Some(meta)) = self.fetcher.fetch(meta_url) else {
             return Ok(None);
         };
@@ -269,8 +281,10 @@ impl<'a> Processor<'a> {
                 Ok(None)
             }
             Err(e) => {
-                self.diagnostics
-                    .warn(meta_url.as_str(), format!("ignoring unusable metadata: {e}"));
+                self.diagnostics.warn(
+                    meta_url.as_str(),
+                    format!("ignoring unusable metadata: {e}"),
+                );
                 Ok(None)
             }
         }
@@ -278,7 +292,7 @@ impl<'a> Processor<'a> {
 
     fn process_group(
         &mut self,
-        group: TableGroupDesc,
+        group: &TableGroupDesc,
         first: Option<(&Url, Resource)>,
     ) -> Result<TableGroup, Error> {
         let mut tables = Vec::new();
@@ -292,7 +306,7 @@ impl<'a> Processor<'a> {
                     fetch_required(self.fetcher, &url)?
                 }
             };
-            tables.push(self.process_table(&group, desc, &url, &resource)?);
+            tables.push(self.process_table(group, desc, &url, &resource)?);
         }
         resolve_foreign_keys(&tables)?;
         if self.options.validate {
@@ -326,11 +340,14 @@ impl<'a> Processor<'a> {
             dialect.header = false;
             dialect.header_row_count = 0;
         }
-        let encoding = encoding_rs::Encoding::for_label(dialect.encoding.as_bytes()).unwrap_or(encoding_rs::UTF_8);
+        let encoding = encoding_rs::Encoding::for_label(dialect.encoding.as_bytes())
+            .unwrap_or(encoding_rs::UTF_8);
         let (text, _, had_errors) = encoding.decode(&resource.body);
         if had_errors {
-            self.diagnostics
-                .warn(&url_text, format!("the file is not valid {}", encoding.name()));
+            self.diagnostics.warn(
+                &url_text,
+                format!("the file is not valid {}", encoding.name()),
+            );
         }
         let parsed = dialect::read_csv(&text, &dialect).map_err(|e| Error::Tabular {
             url: url_text.clone(),
@@ -355,12 +372,16 @@ impl<'a> Processor<'a> {
         let schema: Option<&SchemaDesc> = desc.schema.as_ref().or(group.schema.as_ref());
         let empty = SchemaDesc::default();
         let schema_ref = schema.unwrap_or(&empty);
-        let meta_cols: Vec<&ColumnDesc> = schema_ref.columns.iter().filter(|c| !c.virtual_).collect();
+        let meta_cols: Vec<&ColumnDesc> =
+            schema_ref.columns.iter().filter(|c| !c.virtual_).collect();
         let inherited_base = schema_ref
             .inherited
             .over(&desc.inherited.over(&group.inherited));
         // Embedded titles take the table's language.
-        let lang_default = inherited_base.lang.clone().unwrap_or_else(|| "und".to_owned());
+        let lang_default = inherited_base
+            .lang
+            .clone()
+            .unwrap_or_else(|| "und".to_owned());
         if schema.is_some() {
             self.check_compatibility(
                 &url_text,
@@ -378,7 +399,11 @@ impl<'a> Processor<'a> {
                 Some(m) if !m.titles.is_empty() => m.titles.clone(),
                 _ => embedded
                     .get(i)
-                    .map(|ts| ts.iter().map(|t| (t.clone(), lang_default.clone())).collect())
+                    .map(|ts| {
+                        ts.iter()
+                            .map(|t| (t.clone(), lang_default.clone()))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             };
             // With a metadata schema, names come from the metadata only (embedded titles are
@@ -392,7 +417,10 @@ impl<'a> Processor<'a> {
                 (true, None) => None,
             }
             .unwrap_or_else(|| format!("_col.{}", i + 1));
-            let props = meta.map_or_else(|| inherited_base.clone(), |m| m.inherited.over(&inherited_base));
+            let props = meta.map_or_else(
+                || inherited_base.clone(),
+                |m| m.inherited.over(&inherited_base),
+            );
             columns.push(Column {
                 number: i + 1,
                 source_number: i + 1 + dialect.skip_columns,
@@ -432,7 +460,10 @@ impl<'a> Processor<'a> {
                     &url_text,
                     Some(source_number),
                     None,
-                    format!("the row has {} cells but the table has {n_real} columns", raw_cells.len()),
+                    format!(
+                        "the row has {} cells but the table has {n_real} columns",
+                        raw_cells.len()
+                    ),
                 );
             }
             let mut cells = Vec::with_capacity(columns.len());
@@ -513,18 +544,19 @@ impl<'a> Processor<'a> {
         has_header: bool,
         embedded_lang: &str,
     ) {
-        if meta_cols.len() != embedded.len() && (!embedded.is_empty() || !meta_cols.is_empty()) {
-            if embedded.len() > meta_cols.len() || has_header || meta_cols.is_empty() {
-                self.problem(
-                    url,
-                    format!(
-                        "the metadata describes {} columns but the file has {}",
-                        meta_cols.len(),
-                        embedded.len()
-                    ),
-                );
-                return;
-            }
+        if meta_cols.len() != embedded.len()
+            && (!embedded.is_empty() || !meta_cols.is_empty())
+            && (embedded.len() > meta_cols.len() || has_header || meta_cols.is_empty())
+        {
+            self.problem(
+                url,
+                format!(
+                    "the metadata describes {} columns but the file has {}",
+                    meta_cols.len(),
+                    embedded.len()
+                ),
+            );
+            return;
         }
         if !has_header {
             return;
@@ -580,11 +612,13 @@ impl<'a> Processor<'a> {
     fn check_foreign_keys(&mut self, tables: &[Table]) {
         for table in tables {
             for fk in &table.foreign_keys {
-                let target = tables.iter().find(|t| match (&fk.resource, &fk.schema_reference) {
-                    (Some(r), _) => &t.url == r,
-                    (None, Some(s)) => t.schema_id.as_ref() == Some(s),
-                    _ => false,
-                });
+                let target = tables
+                    .iter()
+                    .find(|t| match (&fk.resource, &fk.schema_reference) {
+                        (Some(r), _) => &t.url == r,
+                        (None, Some(s)) => t.schema_id.as_ref() == Some(s),
+                        _ => false,
+                    });
                 let Some(target) = target else {
                     self.diagnostics.error(
                         &table.url,
@@ -614,12 +648,18 @@ impl<'a> Processor<'a> {
                 }
                 let mut counts: HashMap<Vec<String>, usize> = HashMap::new();
                 for row in &target.rows {
-                    let key: Vec<String> = dst.iter().map(|&i| key_string(&row.cells[i].value)).collect();
+                    let key: Vec<String> = dst
+                        .iter()
+                        .map(|&i| key_string(&row.cells[i].value))
+                        .collect();
                     *counts.entry(key).or_default() += 1;
                 }
                 for row in &table.rows {
                     // Null referencing values are checked too: they must match a (null) key.
-                    let key: Vec<String> = src.iter().map(|&i| key_string(&row.cells[i].value)).collect();
+                    let key: Vec<String> = src
+                        .iter()
+                        .map(|&i| key_string(&row.cells[i].value))
+                        .collect();
                     match counts.get(&key).copied().unwrap_or(0) {
                         1 => {}
                         0 => self.diagnostics.push(
@@ -647,17 +687,22 @@ impl<'a> Processor<'a> {
 fn resolve_foreign_keys(tables: &[Table]) -> Result<(), Error> {
     for table in tables {
         for fk in &table.foreign_keys {
-            let target = tables.iter().find(|t| match (&fk.resource, &fk.schema_reference) {
-                (Some(r), _) => &t.url == r,
-                (None, Some(s)) => t.schema_id.as_ref() == Some(s),
-                _ => false,
-            });
+            let target = tables
+                .iter()
+                .find(|t| match (&fk.resource, &fk.schema_reference) {
+                    (Some(r), _) => &t.url == r,
+                    (None, Some(s)) => t.schema_id.as_ref() == Some(s),
+                    _ => false,
+                });
             let Some(target) = target else {
                 return Err(Error::Tabular {
                     url: table.url.clone(),
                     message: format!(
                         "foreign key references {}, which is not a table of the group",
-                        fk.resource.as_ref().or(fk.schema_reference.as_ref()).map_or("", String::as_str)
+                        fk.resource
+                            .as_ref()
+                            .or(fk.schema_reference.as_ref())
+                            .map_or("", String::as_str)
                     ),
                 });
             };
@@ -668,7 +713,10 @@ fn resolve_foreign_keys(tables: &[Table]) -> Result<(), Error> {
             {
                 return Err(Error::Tabular {
                     url: table.url.clone(),
-                    message: format!("foreign key references unknown column {missing:?} of {}", target.url),
+                    message: format!(
+                        "foreign key references unknown column {missing:?} of {}",
+                        target.url
+                    ),
                 });
             }
             if fk.columns.len() != fk.referenced_columns.len() {
@@ -701,7 +749,8 @@ fn languages_match(a: &str, b: &str) -> bool {
     }
     let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
     let n = a.len().min(b.len());
-    a[..n] == b[..n] && (a.len() == n || a.as_bytes()[n] == b'-' || b.len() == n || b.as_bytes()[n] == b'-')
+    a[..n] == b[..n]
+        && (a.len() == n || a.as_bytes()[n] == b'-' || b.len() == n || b.as_bytes()[n] == b'-')
 }
 
 fn same_resource(a: &Url, b: &Url) -> bool {
@@ -750,7 +799,7 @@ fn normalize_whitespace(raw: &str, base: &str) -> String {
         "string" | "json" | "xml" | "html" | "anyAtomicType" => raw.to_owned(),
         "normalizedString" => raw.replace(['\r', '\n', '\t'], " "),
         _ => raw
-            .split(|c: char| c == ' ' || c == '\t' || c == '\r' || c == '\n')
+            .split([' ', '\t', '\r', '\n'])
             .filter(|s| !s.is_empty())
             .collect::<Vec<_>>()
             .join(" "),
@@ -848,7 +897,10 @@ impl Table {
                 .into_owned();
             vars.insert(name, value);
         }
-        vars.insert("_row".to_owned(), TemplateValue::Str(row.number.to_string()));
+        vars.insert(
+            "_row".to_owned(),
+            TemplateValue::Str(row.number.to_string()),
+        );
         vars.insert(
             "_sourceRow".to_owned(),
             TemplateValue::Str(row.source_number.to_string()),

@@ -21,7 +21,10 @@ pub struct UriTemplate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Expression { operator: Option<char>, vars: Vec<VarSpec> },
+    Expression {
+        operator: Option<char>,
+        vars: Vec<VarSpec>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -210,8 +213,23 @@ fn is_unreserved(c: char) -> bool {
 fn is_reserved(c: char) -> bool {
     matches!(
         c,
-        ':' | '/' | '?' | '#' | '[' | ']' | '@' | '!' | '$' | '&' | '\'' | '(' | ')' | '*' | '+'
-            | ',' | ';' | '='
+        ':' | '/'
+            | '?'
+            | '#'
+            | '['
+            | ']'
+            | '@'
+            | '!'
+            | '$'
+            | '&'
+            | '\''
+            | '('
+            | ')'
+            | '*'
+            | '+'
+            | ','
+            | ';'
+            | '='
     )
 }
 
