@@ -360,6 +360,24 @@ fn errors_are_graphql_errors_with_locations() {
     );
     assert_eq!(status, 400);
 
+    // A fragment cycle and a fragment bomb are refused, not followed.
+    let (status, _) = post(
+        &server.graphql_url(),
+        "{ datasets { data { ...A } } } fragment A on Dataset { iri ...A }",
+        &Value::Null,
+    );
+    assert_eq!(status, 400);
+    let mut bomb = String::from("{ datasets { data { ...F0 } } }\n");
+    for i in 0..30 {
+        bomb.push_str(&format!(
+            "fragment F{i} on Dataset {{ iri ...F{n} ...F{n} }}\n",
+            n = i + 1
+        ));
+    }
+    bomb.push_str("fragment F30 on Dataset { iri }\n");
+    let (status, body) = post(&server.graphql_url(), &bomb, &Value::Null);
+    assert_eq!(status, 400, "{body}");
+
     let resp = agent()
         .post(&server.graphql_url())
         .header("Content-Type", "text/plain")

@@ -391,7 +391,16 @@ fn execute(
     }
     let schema = schema();
     let mut errors = Vec::new();
-    validate(schema, &doc, "Query", &operation.selection, &mut errors, 0);
+    let mut visits = 0;
+    validate(
+        schema,
+        &doc,
+        "Query",
+        &operation.selection,
+        &mut errors,
+        0,
+        &mut visits,
+    );
     if !errors.is_empty() {
         return Err(bad(errors));
     }
@@ -438,6 +447,9 @@ fn execute(
 }
 
 const MAX_DEPTH: usize = 32;
+/// Most selections validation may visit: fragments spread inside fragments could otherwise make
+/// a short query expand exponentially.
+const MAX_VISITS: usize = 100_000;
 
 fn validate(
     schema: &Schema,
@@ -446,12 +458,20 @@ fn validate(
     selection: &[Selection],
     errors: &mut Vec<GqlError>,
     depth: usize,
+    visits: &mut usize,
 ) {
     if depth > MAX_DEPTH {
         errors.push(GqlError::new("The query is nested too deeply.", None));
         return;
     }
     for sel in selection {
+        *visits += 1;
+        if *visits > MAX_VISITS {
+            if *visits == MAX_VISITS + 1 {
+                errors.push(GqlError::new("The query is too complex.", None));
+            }
+            return;
+        }
         match sel {
             Selection::Field(field) => {
                 if field.name == "__typename" {
@@ -499,7 +519,15 @@ fn validate(
                         Some(field.pos),
                     ));
                 } else {
-                    validate(schema, doc, target, &field.selection, errors, depth + 1);
+                    validate(
+                        schema,
+                        doc,
+                        target,
+                        &field.selection,
+                        errors,
+                        depth + 1,
+                        visits,
+                    );
                 }
             }
             Selection::Spread { name, pos, .. } => match doc.fragments.get(name) {
@@ -517,6 +545,7 @@ fn validate(
                             &fragment.selection,
                             errors,
                             depth + 1,
+                            visits,
                         );
                     }
                 }
@@ -534,7 +563,7 @@ fn validate(
                 if schema.get(target).is_none() {
                     errors.push(GqlError::new(format!("Unknown type \"{target}\"."), None));
                 } else if target == type_name {
-                    validate(schema, doc, type_name, selection, errors, depth + 1);
+                    validate(schema, doc, type_name, selection, errors, depth + 1, visits);
                 }
             }
         }

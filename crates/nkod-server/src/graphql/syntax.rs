@@ -414,9 +414,14 @@ pub(crate) struct TypeDefinition {
     pub(crate) fields: Vec<FieldDefinition>,
 }
 
+/// Deepest nesting of selection sets and values accepted (deeper input is refused, not
+/// recursed into, so no input can exhaust the stack).
+const MAX_NESTING: usize = 64;
+
 struct Parser {
     tokens: Vec<(Tok, Pos)>,
     at: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -604,7 +609,25 @@ impl Parser {
         Ok(args)
     }
 
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(SyntaxError {
+                message: format!("Syntax Error: nesting deeper than {MAX_NESTING} levels."),
+                pos: self.pos(),
+            });
+        }
+        Ok(())
+    }
+
     fn value(&mut self, constant: bool) -> Result<Value, SyntaxError> {
+        self.enter()?;
+        let value = self.value_inner(constant);
+        self.depth -= 1;
+        value
+    }
+
+    fn value_inner(&mut self, constant: bool) -> Result<Value, SyntaxError> {
         let pos = self.pos();
         Ok(match self.next() {
             Tok::Punct('$') if !constant => Value::Variable(self.name()?),
@@ -654,6 +677,13 @@ impl Parser {
     }
 
     fn selection_set(&mut self) -> Result<Vec<Selection>, SyntaxError> {
+        self.enter()?;
+        let selection = self.selection_set_inner();
+        self.depth -= 1;
+        selection
+    }
+
+    fn selection_set_inner(&mut self) -> Result<Vec<Selection>, SyntaxError> {
         self.expect_punct('{')?;
         let mut out = Vec::new();
         while !self.is_punct('}') {
@@ -796,6 +826,7 @@ pub(crate) fn parse_document(text: &str) -> Result<Document, SyntaxError> {
     Parser {
         tokens: lex(text)?,
         at: 0,
+        depth: 0,
     }
     .document()
 }
@@ -805,6 +836,7 @@ pub(crate) fn parse_type_definitions(text: &str) -> Result<Vec<TypeDefinition>, 
     Parser {
         tokens: lex(text)?,
         at: 0,
+        depth: 0,
     }
     .type_definitions()
 }
@@ -850,6 +882,44 @@ mod tests {
         assert!(parse_document("{ a").is_err());
         assert!(parse_document("").is_err());
         assert!(parse_document("{ a(s: \"x) }").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "{ a ".repeat(100_000), "}".repeat(100_000));
+        assert!(parse_document(&deep).is_err());
+        let deep = format!(
+            "{{ a(x: {}1{}) }}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(parse_document(&deep).is_err());
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let seeds = [
+            "query Q($v: [String!]! = [\"a\"]) { datasets(filters: {theme: $v}) { data { iri } } }",
+            "{ a: b(c: \"\"\"block\n  text\"\"\", d: -1.5e3, e: [1 2 {f: null}]) @skip(if: false) { ...on X { y } } }",
+            "fragment F on Dataset { ...F } { dataset(iri: \"\\u00e9\") { ...F } }",
+        ];
+        // Every prefix and every single-byte corruption of the seeds must parse or fail cleanly.
+        for seed in seeds {
+            for end in 0..=seed.len() {
+                if seed.is_char_boundary(end) {
+                    let _ = parse_document(&seed[..end]);
+                }
+            }
+            for i in 0..seed.len() {
+                for replacement in ['{', '}', '"', '\\', '.', '$', '-', '[', ']', '#', '\u{e9}'] {
+                    let mut s: String = seed.to_owned();
+                    if s.is_char_boundary(i) && s.is_char_boundary(i + 1) {
+                        s.replace_range(i..=i, &replacement.to_string());
+                        let _ = parse_document(&s);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
