@@ -753,13 +753,17 @@ fn languages_match(a: &str, b: &str) -> bool {
         && (a.len() == n || a.as_bytes()[n] == b'-' || b.len() == n || b.as_bytes()[n] == b'-')
 }
 
+/// URL equality after normalisation (dot segments, default ports, case of scheme and host).
 fn same_resource(a: &Url, b: &Url) -> bool {
-    a == b
+    a == b || Url::parse(a.as_str()).ok() == Url::parse(b.as_str()).ok()
 }
 
 /// Whether a table group describes the file at `url`.
 fn describes(group: &TableGroupDesc, url: &Url) -> bool {
-    group.tables.iter().any(|t| t.url == url.as_str())
+    group
+        .tables
+        .iter()
+        .any(|t| Url::parse(&t.url).is_ok_and(|u| same_resource(&u, url)))
 }
 
 /// Parses a `Link` header value into (target, params).
