@@ -3,9 +3,11 @@
 //! Run `cargo xtask help` for the task list. `cargo xtask ci` is the gate that CI runs.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_volby;
 mod ci;
 mod csvw_suite;
 mod setup;
+mod tier_volby;
 mod tiers;
 mod util;
 
@@ -20,6 +22,7 @@ Tasks:
   test             all tests: cargo test --workspace, then every tier
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
+  bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
 ";
 
@@ -45,6 +48,7 @@ fn main() -> Result<()> {
             }
             rest.iter().try_for_each(|name| tiers::run(name))
         }
+        "bench-volby" => bench_volby::run(),
         "tiers" => {
             for tier in tiers::ALL {
                 println!("{:<12} {}", tier.name, tier.about);

@@ -17,7 +17,11 @@ pub(crate) struct Tier {
 }
 
 /// Every tier, in the order `cargo xtask ci` runs them.
-pub(crate) const ALL: &[Tier] = &[];
+pub(crate) const ALL: &[Tier] = &[Tier {
+    name: "volby",
+    about: "czso-media-feed: generated PS documents against ČSÚ's XSDs (xmllint)",
+    run: crate::tier_volby::run,
+}];
 
 /// Runs the tier called `name`.
 pub(crate) fn run(name: &str) -> Result<()> {

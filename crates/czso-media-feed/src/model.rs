@@ -297,6 +297,29 @@ impl Definition {
                 return bad(format!("obvod {} defined twice", o.number));
             }
         }
+        // Limits of ČSÚ's XSDs (ps_vysledky.xsd, ps_vysledky_okres.xsd).
+        let long = |what: &str, name: &str, max: usize| -> Result<()> {
+            if name.chars().count() > max {
+                return Err(Error::invalid(
+                    source,
+                    format!("{what} `{name}` is longer than {max} characters"),
+                ));
+            }
+            Ok(())
+        };
+        for k in &self.kraje {
+            long("kraj name", &k.name, 20)?;
+        }
+        for o in &self.okresy {
+            long("okres name", &o.name, 20)?;
+            long("okres NUTS code", &o.nuts, 6)?;
+        }
+        for o in &self.obce {
+            long("obec name", &o.name, 40)?;
+        }
+        for p in &self.parties {
+            long("party name", &p.name, 50)?;
+        }
         match self.kind {
             ElectionKind::Ps | ElectionKind::Kz if self.parties.is_empty() => {
                 bad("a PS/KZ election needs parties".into())

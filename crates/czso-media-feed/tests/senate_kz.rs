@@ -1,0 +1,239 @@
+//! Senate (two rounds) and regional (KZ) feeds from ingested precinct batches.
+
+use czso_media_feed::model::{
+    Candidate, Definition, ElectionKind, Kraj, Obec, Obvod, Okres, Party, TypObec,
+};
+use czso_media_feed::results::{ElectionResults, GeoIndex};
+use czso_media_feed::server::prepare;
+use std::sync::Arc;
+
+fn candidate(number: u32, surname: &str) -> Candidate {
+    Candidate {
+        number,
+        first_name: "Jan".into(),
+        surname: surname.into(),
+        title_before: String::new(),
+        title_after: String::new(),
+    }
+}
+
+fn senate() -> Definition {
+    Definition {
+        id: "senat/20261009".into(),
+        legacy_slug: Some("senat".into()),
+        kind: ElectionKind::Senat,
+        election_date: "20261009".into(),
+        kraje: vec![Kraj {
+            number: 1,
+            nuts: "CZ010".into(),
+            name: "Hl. m. Praha".into(),
+        }],
+        okresy: vec![Okres {
+            nuts: "CZ0100".into(),
+            name: "Praha".into(),
+            kraj: 1,
+        }],
+        obce: vec![Obec {
+            code: 500054,
+            name: "Praha 1".into(),
+            okres: "CZ0100".into(),
+            typ: TypObec::Mcmo,
+            okrsky: 2,
+        }],
+        parties: vec![],
+        obvody: vec![Obvod {
+            number: 27,
+            name: "Praha 1".into(),
+            okrsky: 2,
+            candidates: vec![
+                candidate(1, "Novák"),
+                candidate(2, "Svoboda"),
+                candidate(3, "Dvořák"),
+            ],
+        }],
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: false,
+    }
+}
+
+fn precinct(round: u8, okrsek: u32, seq: u32, votes: [u64; 3]) -> String {
+    let valid: u64 = votes.iter().sum();
+    let hlasy: String = votes
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| **v > 0)
+        .map(|(i, v)| format!("<HLASY_OKRSEK PORADOVE_CISLO=\"{}\" HLASY=\"{v}\"/>", i + 1))
+        .collect();
+    format!(
+        "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{okrsek}\" CIS_OBVOD=\"27\" KOLO=\"{round}\" PORADI_ZPRAC=\"{seq}\" \
+         DATUM_CAS_ZPRAC=\"2026-10-10T14:0{okrsek}:00\" OPAKOVANE=\"0\"><UCAST_OKRSEK ZAPSANI_VOLICI=\"1000\" \
+         VYDANE_OBALKY=\"{valid}\" ODEVZDANE_OBALKY=\"{valid}\" PLATNE_HLASY=\"{valid}\"/>{hlasy}</OKRSEK>"
+    )
+}
+
+fn batch(ns: &str, rows: &[String]) -> Vec<u8> {
+    format!("<VYSLEDKY_OKRSKY xmlns=\"http://www.volby.cz/{ns}/\" DATUM_CAS_GENEROVANI=\"2026-10-10T14:05:00\">{}</VYSLEDKY_OKRSKY>", rows.concat())
+        .into_bytes()
+}
+
+#[test]
+fn senate_two_rounds() {
+    let def = Arc::new(senate());
+    let index = Arc::new(GeoIndex::new(&def));
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    let mut seq = 0;
+    let mut feed = |results: &mut ElectionResults, rows: &[String], round: u8| {
+        let parsed = prepare(&def, &index, &batch("senat", rows), "senat.xml", round).unwrap();
+        for p in parsed.precincts {
+            seq += 1;
+            results.apply(seq, p);
+        }
+        let feeds = czso_media_feed::feeds::generate(results, None, chrono::Utc::now());
+        String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap()
+    };
+    // Half the precincts: no verdict yet.
+    let xml = feed(&mut results, &[precinct(1, 1, 1, [300, 250, 100])], 1);
+    assert!(xml.contains("xmlns=\"http://www.volby.cz/senat/\""));
+    assert!(!xml.contains("ZVOLEN_1KOLO"), "{xml}");
+    // All precincts of round 1: no absolute majority, the best two go to the run-off.
+    let xml = feed(&mut results, &[precinct(1, 2, 2, [200, 260, 90])], 1);
+    assert!(xml.contains("PORADOVE_CISLO=\"1\" JMENO=\"Jan\" PRIJMENI=\"Novák\" TITULPRED=\"\" TITULZA=\"\" HLASY_1KOLO=\"500\" HLASY_PROC_1KOLO=\"41.67\" ZVOLEN_1KOLO=\"2.KOLO\""), "{xml}");
+    assert!(
+        xml.contains("HLASY_1KOLO=\"510\" HLASY_PROC_1KOLO=\"42.50\" ZVOLEN_1KOLO=\"2.KOLO\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("HLASY_1KOLO=\"190\" HLASY_PROC_1KOLO=\"15.83\" ZVOLEN_1KOLO=\"NEZVOLEN\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<UCAST KOLO=\"1\" OKRSKY_CELKEM=\"2\" OKRSKY_ZPRAC=\"2\""),
+        "{xml}"
+    );
+    assert!(!xml.contains("KOLO=\"2\""));
+    // Round 2 a week later, its own aggregates.
+    let xml = feed(
+        &mut results,
+        &[
+            precinct(2, 1, 3, [400, 300, 0]),
+            precinct(2, 2, 4, [350, 320, 0]),
+        ],
+        2,
+    );
+    assert!(
+        xml.contains("HLASY_2KOLO=\"750\" HLASY_PROC_2KOLO=\"54.74\" ZVOLEN_2KOLO=\"ZVOLEN\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("HLASY_2KOLO=\"620\" HLASY_PROC_2KOLO=\"45.26\" ZVOLEN_2KOLO=\"NEZVOLEN\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<UCAST KOLO=\"2\" OKRSKY_CELKEM=\"2\" OKRSKY_ZPRAC=\"2\""),
+        "{xml}"
+    );
+    // A candidate of another district is refused with the rule named.
+    let bad = precinct(1, 1, 9, [1, 0, 0]).replace("PORADOVE_CISLO=\"1\"", "PORADOVE_CISLO=\"7\"");
+    let err = prepare(&def, &index, &batch("senat", &[bad]), "bad.xml", 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.xml") && err.contains("PORADOVE_CISLO 7"),
+        "{err}"
+    );
+}
+
+#[test]
+fn kz_regions_and_replaced_precincts() {
+    let def = Arc::new(Definition {
+        id: "kz2024".into(),
+        legacy_slug: None,
+        kind: ElectionKind::Kz,
+        election_date: "20240920".into(),
+        kraje: vec![Kraj {
+            number: 1,
+            nuts: "CZ020".into(),
+            name: "Středočeský".into(),
+        }],
+        okresy: vec![Okres {
+            nuts: "CZ0201".into(),
+            name: "Benešov".into(),
+            kraj: 1,
+        }],
+        obce: vec![Obec {
+            code: 529303,
+            name: "Benešov".into(),
+            okres: "CZ0201".into(),
+            typ: TypObec::ObecBezMcmo,
+            okrsky: 3,
+        }],
+        parties: vec![
+            Party {
+                number: 1,
+                name: "A".into(),
+                vstrana: Some(5),
+            },
+            Party {
+                number: 2,
+                name: "B".into(),
+                vstrana: None,
+            },
+        ],
+        obvody: vec![],
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: true,
+    });
+    let index = Arc::new(GeoIndex::new(&def));
+    let row = |okrsek: u32, seq: u32, rep: u8, a: u64, b: u64| {
+        format!(
+            "<OKRSEK CIS_OBEC=\"529303\" CIS_OKRSEK=\"{okrsek}\" PORADI_ZPRAC=\"{seq}\" DATUM_CAS_ZPRAC=\"2024-09-21T14:10:00\" OPAKOVANE=\"{rep}\">\
+             <UCAST_OKRSEK ZAPSANI_VOLICI=\"500\" VYDANE_OBALKY=\"300\" ODEVZDANE_OBALKY=\"300\" PLATNE_HLASY=\"{}\"/>\
+             <HLASY_OKRSEK KSTRANA=\"1\" HLASY=\"{a}\"/><HLASY_OKRSEK KSTRANA=\"2\" HLASY=\"{b}\"/></OKRSEK>",
+            a + b
+        )
+    };
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    let parsed = prepare(
+        &def,
+        &index,
+        &batch(
+            "kz",
+            &[
+                row(1, 1, 0, 100, 190),
+                row(2, 2, 0, 50, 50),
+                row(1, 3, 1, 120, 170),
+            ],
+        ),
+        "kz.xml",
+        1,
+    )
+    .unwrap();
+    for (i, p) in parsed.precincts.into_iter().enumerate() {
+        results.apply(i as i64 + 1, p);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    let xml = std::str::from_utf8(&feeds.docs["vysledky.xml"].body).unwrap();
+    assert!(
+        xml.contains("<KRZAST CIS_KRZAST=\"1\" NAZ_KRZAST=\"Středočeský\">"),
+        "{xml}"
+    );
+    // The re-sent precinct 1 replaced its first row: 120 + 50 for party A, 2 of 3 precincts.
+    assert!(
+        xml.contains("OKRSKY_CELKEM=\"3\" OKRSKY_ZPRAC=\"2\" OKRSKY_ZPRAC_PROC=\"66.67\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<STRANA KSTRANA=\"1\" NAZ_STR=\"A\" VSTRANA=\"5\">\n<HODNOTY_STRANA HLASY=\"170\" PROC_HLASU=\"43.59\"/>"), "{xml}");
+    // Votes that do not add up to PLATNE_HLASY are refused, naming the precinct.
+    let bad = row(3, 4, 0, 10, 10).replace("PLATNE_HLASY=\"20\"", "PLATNE_HLASY=\"21\"");
+    let err = prepare(&def, &index, &batch("kz", &[bad]), "kz-bad.xml", 1)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("kz-bad.xml")
+            && err.contains("CIS_OKRSEK=3")
+            && err.contains("PLATNE_HLASY says 21"),
+        "{err}"
+    );
+}

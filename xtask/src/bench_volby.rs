@@ -1,0 +1,256 @@
+//! `cargo xtask bench-volby`: czso-media-feed against nginx serving the same bytes with the
+//! same allow list, in the same run; refused-request throughput; CPU time and memory to
+//! ingest a whole simulated election and regenerate every feed.
+
+use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use anyhow::{Context, Result, bail};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+const ALLOWED: &str = "/appdata/ps2025/odata/vysledky.xml";
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
+}
+
+fn run_bin(bin: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .with_context(|| format!("run {}", bin.display()))?;
+    if !out.status.success() {
+        bail!(
+            "{} {args:?}: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
+    let mut s = TcpStream::connect(addr)?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw)?;
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no HTTP header end")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .context("no status")?;
+    Ok((status, raw[split + 4..].to_vec()))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Runs wrk and returns requests per second and the non-2xx/3xx count line.
+fn wrk(url: &str, seconds: u32) -> Result<(f64, String)> {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), url])
+        .output()
+        .context("run wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("wrk printed no Requests/sec: {text}"))?;
+    let non2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    Ok((rps, non2xx))
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+pub(crate) fn run() -> Result<()> {
+    for tool in ["nginx", "wrk"] {
+        if !have(tool) && !Path::new("/usr/sbin/nginx").exists() {
+            bail!("{tool} is missing; `cargo xtask setup` installs it");
+        }
+    }
+    exec(cargo().args(["build", "--release", "-p", "czso-media-feed"]))?;
+    let bin = target_dir().join("release/czso-media-feed");
+    let work = std::env::temp_dir().join(format!("bench-volby-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let sim = work.join("sim");
+    println!(
+        "{}",
+        run_bin(
+            &bin,
+            &["simulate", "--out", sim.to_str().unwrap_or_default()]
+        )?
+        .trim()
+    );
+
+    // 1. Ingest + regenerate every feed, CPU time and memory (its own process).
+    let scratch = work.join("scratch");
+    let ingest = run_bin(
+        &bin,
+        &[
+            "bench-ingest",
+            "--dir",
+            sim.to_str().unwrap_or_default(),
+            "--scratch",
+            scratch.to_str().unwrap_or_default(),
+        ],
+    )?;
+    println!("ingest+regenerate: {}", ingest.trim());
+
+    // 2. Our server with the whole election ingested, 127.0.0.1 registered for production.
+    let db = work.join("feed.sqlite");
+    let db_s = db.to_str().unwrap_or_default();
+    let (public_port, admin_port) = (free_port()?, free_port()?);
+    let config = work.join("feed.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:{public_port}\"]\nadmin_listen = \"127.0.0.1:{admin_port}\"\n\
+             cache_period_secs = 60\nbatch_interval_secs = 0\nreload_interval_secs = 0.5\nlog_dir = \"logs\"\n\
+             [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"live\" }}]\n"
+        ),
+    )?;
+    run_bin(
+        &bin,
+        &[
+            "registry",
+            "--db",
+            db_s,
+            "add",
+            "--name",
+            "Bench",
+            "--email",
+            "bench@example.cz",
+            "--phone",
+            "+420 222 000 000",
+            "--production",
+            "127.0.0.1",
+        ],
+    )?;
+    run_bin(&bin, &["registry", "--db", db_s, "approve", "Bench"])?;
+    let mut batches: Vec<String> = std::fs::read_dir(&sim)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .map(|p| p.display().to_string())
+        .collect();
+    batches.sort();
+    let mut args = vec![
+        "ingest",
+        "--config",
+        config.to_str().unwrap_or_default(),
+        "--election",
+        "ps2025",
+        "--cut",
+    ];
+    args.extend(batches.iter().map(String::as_str));
+    run_bin(&bin, &args)?;
+    let mut ours_cmd = Command::new(&bin);
+    ours_cmd
+        .args(["serve", "--config", config.to_str().unwrap_or_default()])
+        .stdout(Stdio::null());
+    let ours = ServerProcess::spawn("czso-media-feed", &mut ours_cmd)?;
+    let ours_addr: SocketAddr = format!("127.0.0.1:{public_port}").parse()?;
+    wait_for_port(ours_addr, Duration::from_secs(60))?;
+    let (status, body) = http_get(ours_addr, ALLOWED)?;
+    if status != 200 {
+        bail!("our server answered {status} to the allowed address");
+    }
+
+    // 3. nginx serving the same bytes, allow 127.0.0.1 only, plus a denied location.
+    let root = work.join("nginx-root");
+    let file = root.join(ALLOWED.trim_start_matches('/'));
+    std::fs::create_dir_all(file.parent().unwrap_or(&root))?;
+    std::fs::write(&file, &body)?;
+    let nginx_port = free_port()?;
+    let conf = work.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "user root;\nworker_processes 2;\npid {pid};\nerror_log {err};\nevents {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  sendfile on;\n  server {{\n    listen 127.0.0.1:{nginx_port};\n    root {root};\n\
+             location /appdata/ {{ allow 127.0.0.1; deny all; }}\n    location /denied/ {{ deny all; }}\n  }}\n}}\n",
+            pid = work.join("nginx.pid").display(),
+            err = work.join("nginx-error.log").display(),
+            root = root.display()
+        ),
+    )?;
+    let nginx_bin = if have("nginx") {
+        "nginx".to_owned()
+    } else {
+        "/usr/sbin/nginx".to_owned()
+    };
+    let _nginx = ServerProcess::spawn(
+        "nginx",
+        Command::new(nginx_bin).args([
+            "-c",
+            conf.to_str().unwrap_or_default(),
+            "-g",
+            "daemon off;",
+        ]),
+    )?;
+    let nginx_addr: SocketAddr = format!("127.0.0.1:{nginx_port}").parse()?;
+    wait_for_port(nginx_addr, Duration::from_secs(10))?;
+    let (status, nginx_body) = http_get(nginx_addr, ALLOWED)?;
+    if status != 200 || nginx_body != body {
+        bail!("nginx does not serve the same bytes ({status})");
+    }
+
+    let seconds = 10;
+    let (ours_rps, _) = wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?;
+    let (nginx_rps, _) = wrk(&format!("http://{nginx_addr}{ALLOWED}"), seconds)?;
+    // Refused: our server in the closed phase (403 + reason + refused.log) vs nginx `deny all`.
+    run_bin(&bin, &["phase", "--db", db_s, "ps2025", "closed"])?;
+    std::thread::sleep(Duration::from_secs(2));
+    let (status, _) = http_get(ours_addr, ALLOWED)?;
+    if status != 403 {
+        bail!("closed phase should refuse, got {status}");
+    }
+    let (ours_refused, n1) = wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?;
+    let (nginx_refused, n2) = wrk(&format!("http://{nginx_addr}/denied/x"), seconds)?;
+    let rss = peak_rss_mib(ours.pid());
+    println!(
+        "document: {} bytes (vysledky.xml of a complete simulated election)",
+        body.len()
+    );
+    println!(
+        "allowed vysledky.xml, wrk -t2 -c64 -d{seconds}s: czso-media-feed {ours_rps:.0} req/s, nginx {nginx_rps:.0} req/s, ratio {:.2}",
+        ours_rps / nginx_rps
+    );
+    println!(
+        "refused (403): czso-media-feed {ours_refused:.0} req/s [{n1}], nginx {nginx_refused:.0} req/s [{n2}], ratio {:.2}",
+        ours_refused / nginx_refused
+    );
+    println!("czso-media-feed server peak RSS: {rss:.1} MiB");
+    drop(ours);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
