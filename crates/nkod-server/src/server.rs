@@ -3,7 +3,7 @@
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -139,22 +139,15 @@ impl NkodServer {
             }
             None => format!("http://{addr}/"),
         };
-        let snapshot = match &snapshot {
-            SnapshotSource::File(path) => {
-                let text = load_snapshot(path)?;
-                Snapshot::from_trig(&text, &path.display().to_string(), &base_url)?
-            }
-            SnapshotSource::Trig { text, origin } => Snapshot::from_trig(text, origin, &base_url)?,
-        };
+        let catalog = Catalog::load(&snapshot, &base_url)?;
         if let Some(dir) = &files_dir
             && !dir.is_dir()
         {
             return Err(Error::FilesDir(dir.clone()));
         }
-        let graphql = GraphqlCatalog::build(&snapshot);
+        let datasets = catalog.snapshot.datasets().len();
         let state = Arc::new(AppState {
-            snapshot,
-            graphql,
+            catalog: RwLock::new(Arc::new(catalog)),
             files_dir,
             base_url: base_url.clone(),
             faults: Mutex::new(faults),
@@ -184,7 +177,7 @@ impl NkodServer {
                 result
             })
             .map_err(Error::Runtime)?;
-        tracing::info!(%base_url, datasets = state.snapshot.datasets().len(), "nkod-server listening");
+        tracing::info!(%base_url, datasets, "nkod-server listening");
         Ok(RunningServer {
             addr,
             base_url,
@@ -236,9 +229,22 @@ impl RunningServer {
         format!("{}soubory/{name}", self.base_url)
     }
 
-    /// The loaded catalogue.
-    pub fn snapshot(&self) -> &Snapshot {
-        &self.state.snapshot
+    /// The catalogue being served (a cheap handle on the same store).
+    pub fn snapshot(&self) -> Snapshot {
+        self.state.catalog().snapshot.clone()
+    }
+
+    /// Serves another catalogue dump from the next request on (relative IRIs resolved against
+    /// this server's base URL), e.g. to simulate NKOD's daily rebuild. On error the current
+    /// catalogue stays.
+    pub fn replace_snapshot(&self, source: &SnapshotSource) -> Result<(), Error> {
+        let catalog = Catalog::load(source, &self.base_url)?;
+        *self
+            .state
+            .catalog
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(catalog);
+        Ok(())
     }
 
     /// Replaces the fault of one route; takes effect with the next request.
@@ -305,16 +311,43 @@ impl Drop for RunningServer {
     }
 }
 
+/// One loaded catalogue: the store and the GraphQL records built from it.
+#[derive(Debug)]
+pub(crate) struct Catalog {
+    pub(crate) snapshot: Snapshot,
+    pub(crate) graphql: GraphqlCatalog,
+}
+
+impl Catalog {
+    fn load(source: &SnapshotSource, base_url: &str) -> Result<Self, Error> {
+        let snapshot = match source {
+            SnapshotSource::File(path) => {
+                let text = load_snapshot(path)?;
+                Snapshot::from_trig(&text, &path.display().to_string(), base_url)?
+            }
+            SnapshotSource::Trig { text, origin } => Snapshot::from_trig(text, origin, base_url)?,
+        };
+        let graphql = GraphqlCatalog::build(&snapshot);
+        Ok(Catalog { snapshot, graphql })
+    }
+}
+
 /// State shared by all handlers.
 #[derive(Debug)]
 pub(crate) struct AppState {
-    pub(crate) snapshot: Snapshot,
-    pub(crate) graphql: GraphqlCatalog,
+    /// Swapped whole by `replace_snapshot`; a request keeps the catalogue it started with.
+    pub(crate) catalog: RwLock<Arc<Catalog>>,
     pub(crate) files_dir: Option<PathBuf>,
     pub(crate) base_url: String,
     pub(crate) faults: Mutex<Faults>,
     pub(crate) counters: [AtomicU64; 4],
     pub(crate) tpf_page_size: usize,
+}
+
+impl AppState {
+    pub(crate) fn catalog(&self) -> Arc<Catalog> {
+        Arc::clone(&self.catalog.read().unwrap_or_else(PoisonError::into_inner))
+    }
 }
 
 fn router(state: Arc<AppState>) -> Router {
@@ -347,7 +380,7 @@ async fn index(State(state): State<Arc<AppState>>) -> Response {
          GraphQL:                    {base}graphql\n\
          Distribution files:         {base}soubory/<name>\n\
          Redirect (302) to {base}X:  {base}presmerovani/X\n",
-        state.snapshot.datasets().len()
+        state.catalog().snapshot.datasets().len()
     );
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }

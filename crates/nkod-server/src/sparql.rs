@@ -260,7 +260,8 @@ fn evaluate(state: &AppState, query: &str, params: &Params, headers: &HeaderMap)
         // As in Virtuoso: plain patterns see the union of all graphs.
         prepared.dataset_mut().set_default_graph_as_union();
     }
-    let results = match prepared.on_store(state.snapshot.store()).execute() {
+    let catalog = state.catalog();
+    let results = match prepared.on_store(catalog.snapshot.store()).execute() {
         Ok(r) => r,
         Err(e) => {
             return text_error(

@@ -203,7 +203,8 @@ fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Vec<Triple>, 
         .as_ref()
         .map(|g| GraphName::NamedNode(g.clone()));
     let mut keyed: Vec<(String, Triple)> = Vec::new();
-    for quad in state.snapshot.store().quads_for_pattern(
+    let catalog = state.catalog();
+    for quad in catalog.snapshot.store().quads_for_pattern(
         pattern.subject.as_ref().map(Into::into),
         pattern.predicate.as_ref().map(Into::into),
         pattern.object.as_ref().map(Into::into),

@@ -277,7 +277,8 @@ fn run(
             );
         }
     };
-    match execute(&state.graphql, &query, &variables, operation, is_get) {
+    let catalog = state.catalog();
+    match execute(&catalog.graphql, &query, &variables, operation, is_get) {
         Ok(out) => {
             let mut body = String::from("{\"data\":");
             write_out(&out, &mut body);
