@@ -138,10 +138,9 @@ impl MjCounter {
                 if let (Some(code), Some(name)) = (
                     row.get("KOD").and_then(|v| v.as_i64()),
                     row.get("NAZEV").and_then(|v| v.as_str()),
-                ) {
-                    if let Ok(code) = u32::try_from(code) {
-                        self.area(code).name = Some(name.to_owned());
-                    }
+                ) && let Ok(code) = u32::try_from(code)
+                {
+                    self.area(code).name = Some(name.to_owned());
                 }
                 return Ok(());
             }

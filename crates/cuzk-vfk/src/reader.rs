@@ -675,16 +675,16 @@ impl<R: BufRead> VfkReader<R> {
                     ));
                 }
                 for (value, column) in values.iter().zip(&block.columns) {
-                    if let (Value::Number(v), ColumnType::Number { .. }) = (value, column.ty) {
-                        if !is_number(v) {
-                            return Err(syntax(
-                                line,
-                                SyntaxErrorKind::InvalidNumber {
-                                    column: column.name.clone(),
-                                    value: v.clone(),
-                                },
-                            ));
-                        }
+                    if let (Value::Number(v), ColumnType::Number { .. }) = (value, column.ty)
+                        && !is_number(v)
+                    {
+                        return Err(syntax(
+                            line,
+                            SyntaxErrorKind::InvalidNumber {
+                                column: column.name.clone(),
+                                value: v.clone(),
+                            },
+                        ));
                     }
                 }
                 Ok(Record::Data(DataRow {

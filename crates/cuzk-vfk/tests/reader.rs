@@ -77,10 +77,10 @@ fn transcode(code_page_header: &str, encoding: &'static encoding_rs::Encoding) -
 
 fn jama_name(data: &[u8]) -> String {
     for record in VfkReader::new(data) {
-        if let Record::Data(row) = record.unwrap() {
-            if row.block.name == "KATUZE" {
-                return row.get("NAZEV").and_then(Value::as_str).unwrap().to_owned();
-            }
+        if let Record::Data(row) = record.unwrap()
+            && row.block.name == "KATUZE"
+        {
+            return row.get("NAZEV").and_then(Value::as_str).unwrap().to_owned();
         }
     }
     panic!("no KATUZE row");

@@ -309,23 +309,18 @@ impl FeeEngine {
             why,
         };
         let last = past.last();
-        let mj = match (order.mj, last.and_then(|o| o.mj)) {
-            (Some(mj), _) | (None, Some(mj)) => mj,
-            (None, None) => {
-                return Err(unknown(
-                    "no MJ given and no earlier order to take them from",
-                ));
-            }
+        let Some(mj) = order.mj.or_else(|| last.and_then(|o| o.mj)) else {
+            return Err(unknown(
+                "no MJ given and no earlier order to take them from",
+            ));
         };
         let scope_jpv = past.iter().rev().find_map(|o| o.jpv);
         let jpv = order.jpv.or(scope_jpv).unwrap_or(false);
-        if let Some(scope_jpv) = scope_jpv {
-            if scope_jpv != jpv {
-                return Err(QuoteError::JpvChanged {
-                    order: order.to_string(),
-                    jpv,
-                });
-            }
+        if scope_jpv.is_some_and(|s| s != jpv) {
+            return Err(QuoteError::JpvChanged {
+                order: order.to_string(),
+                jpv,
+            });
         }
         let mut notices = Vec::new();
         let data_until = past.iter().map(|o| o.kind.data_until()).max();
@@ -406,14 +401,13 @@ impl FeeEngine {
                 adjustment = Some(add);
             }
         }
-        if let Some(gap_start) = data_until {
-            if let OrderKind::State { as_of } = order.kind {
-                if as_of < gap_start {
-                    notices.push(format!(
-                        "state data as of {as_of} are older than the data the customer already has ({gap_start})"
-                    ));
-                }
-            }
+        if let Some(gap_start) = data_until
+            && let OrderKind::State { as_of } = order.kind
+            && as_of < gap_start
+        {
+            notices.push(format!(
+                "state data as of {as_of} are older than the data the customer already has ({gap_start})"
+            ));
         }
         Ok(Quote {
             order: order.clone(),
@@ -431,14 +425,14 @@ impl FeeEngine {
 
 /// Checks that an order is consistent on its own (period, one year back).
 fn check_order_alone(order: &Order) -> Result<(), QuoteError> {
-    if let OrderKind::Change { from, to } = order.kind {
-        if to <= from {
-            return Err(QuoteError::InvalidPeriod {
-                order: order.to_string(),
-                from,
-                to,
-            });
-        }
+    if let OrderKind::Change { from, to } = order.kind
+        && to <= from
+    {
+        return Err(QuoteError::InvalidPeriod {
+            order: order.to_string(),
+            from,
+            to,
+        });
     }
     let earliest = earliest_data_date(order.ordered_on);
     let data_date = order.kind.first_data_date();
