@@ -141,7 +141,14 @@ fn quote_with_invoice() {
         "1,ACME,jama,2019-06-03,změnová data 2019-04,6001,1100,false,880.00,aktualizace ve stejném kalendářním roce (3 %),3,26.40,100,100.00"
     );
     assert_eq!(lines.len(), 4, "header, two rows, final CRLF");
-    assert!(dir.path().join("faktura.csv-metadata.json").exists());
+    // The invoice passes opendata-csv's own validator against its CSVW metadata.
+    let metadata = dir.path().join("faktura.csv-metadata.json");
+    let mut violations = Vec::new();
+    opendata_csv::check_file(&invoice, Some(&metadata), &mut |v| {
+        violations.push(v.to_string())
+    })
+    .unwrap();
+    assert!(violations.is_empty(), "{violations:?}");
 
     let o = run(&[
         "quote",
