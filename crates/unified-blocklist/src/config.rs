@@ -45,8 +45,78 @@ pub struct Config {
     pub max_shrink: f64,
     /// `/healthz` reports 503 when the publication is older than this many hours.
     pub max_age_hours: u64,
+    /// The RPZ zone's origin (its name in the resolvers' configuration).
+    pub rpz_origin: String,
+    /// Time allowed for one HTTP request to the catalogue or a download, in seconds.
+    pub request_timeout_secs: u64,
+    /// Attempts per HTTP call (1 = no retry inside one update).
+    pub attempts: u32,
     /// How the list is registered in NKOD.
     pub dcat: DcatSettings,
+    /// The local lists, as found in the catalogue (`[[sources]]`).
+    pub sources: Vec<SourceSpec>,
+}
+
+/// One local list: how to find it in the catalogue and how to read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// A short id (`mf`, `sukl`, …) used in messages and the state.
+    pub id: String,
+    /// The publisher's IČO (its IRI in the register is derived from it).
+    pub publisher_ico: String,
+    /// The NKOD dataset title (matched case-insensitively).
+    pub title: String,
+    /// `ZDROJ` when the catalogue gives no publisher name.
+    pub authority: String,
+    /// The reader: `mf`, `sukl`, `szpi`, `uskvbl` or `decree` (any list in the decree's shape).
+    pub reader: String,
+    /// Pins the dataset IRI instead of searching by publisher and title.
+    #[serde(default)]
+    pub dataset_iri: Option<String>,
+}
+
+impl SourceSpec {
+    fn new(id: &str, ico: &str, title: &str, authority: &str) -> Self {
+        Self {
+            id: id.into(),
+            publisher_ico: ico.into(),
+            title: title.into(),
+            authority: authority.into(),
+            reader: id.into(),
+            dataset_iri: None,
+        }
+    }
+
+    /// The four local lists registered in NKOD.
+    pub fn defaults() -> Vec<Self> {
+        vec![
+            Self::new(
+                "mf",
+                "00006947",
+                "Seznam nepovolených internetových her",
+                "Ministerstvo financí",
+            ),
+            Self::new(
+                "sukl",
+                "00023817",
+                "Seznam stránek s nelegální nabídkou léčivých přípravků",
+                "Státní ústav pro kontrolu léčiv",
+            ),
+            Self::new(
+                "szpi",
+                "75014149",
+                "Seznam internetových stránek s nabídkou nebezpečných potravin",
+                "Státní zemědělská a potravinářská inspekce",
+            ),
+            Self::new(
+                "uskvbl",
+                "00019585",
+                "Seznam stránek s nelegální nabídkou veterinárních léčivých přípravků",
+                "Ústav pro státní kontrolu veterinárních biopreparátů a léčiv",
+            ),
+        ]
+    }
 }
 
 impl Default for Config {
@@ -63,7 +133,11 @@ impl Default for Config {
             retry_max_secs: 3600,
             max_shrink: 0.2,
             max_age_hours: 48,
+            rpz_origin: "rpz.jednotny-seznam.cz".into(),
+            request_timeout_secs: 30,
+            attempts: 3,
             dcat: DcatSettings::default(),
+            sources: SourceSpec::defaults(),
         }
     }
 }
@@ -137,6 +211,23 @@ impl Config {
             return Err(value(
                 "retry_initial_secs",
                 "must be positive and not above retry_max_secs".into(),
+            ));
+        }
+        for source in &self.sources {
+            if !["mf", "sukl", "szpi", "uskvbl", "decree"].contains(&source.reader.as_str()) {
+                return Err(value(
+                    "sources.reader",
+                    format!("source {}: unknown reader {:?}", source.id, source.reader),
+                ));
+            }
+        }
+        if self.sources.is_empty() {
+            return Err(value("sources", "at least one source is needed".into()));
+        }
+        if self.request_timeout_secs == 0 || self.attempts == 0 {
+            return Err(value(
+                "request_timeout_secs",
+                "timeouts and attempts must be positive".into(),
             ));
         }
         if !self.dcat.public_url.starts_with("https://") {

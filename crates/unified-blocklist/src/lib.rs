@@ -8,8 +8,12 @@
 pub mod changes;
 pub mod config;
 pub mod dcat;
+pub mod embedded;
 pub mod html;
 pub mod publish;
 pub mod rows;
+pub mod run;
 pub mod schedule;
 pub mod serve;
+pub mod state;
+pub mod update;

@@ -1,3 +1,248 @@
-//! `unified-blocklist`: see the crate README.
+//! `unified-blocklist`: builds, publishes and serves the Czech unified list of blocked websites.
+//!
+//! Exit codes: 0 success (also when nothing changed), 2 bad usage or configuration,
+//! 3 catalogue unreachable or a source missing from it, 4 a download failed or a source has
+//! no CSV, 5 a guard stopped the publication, 6 local failure (publication, state, server).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
-fn main() {}
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use unified_blocklist::config::{Backend, Config};
+use unified_blocklist::run::{RunOptions, run};
+use unified_blocklist::serve::ServeOptions;
+use unified_blocklist::update::{SourceStatus, UpdateOptions, update};
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Builds, publishes and serves the Czech unified list of blocked websites"
+)]
+struct Cli {
+    /// Configuration file (TOML); flags override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the catalogue, rebuild and publish the list if any local list changed.
+    Update {
+        /// `embedded` (the bundled snapshot served in-process) or NKOD's base URL.
+        #[arg(long)]
+        nkod: Option<String>,
+        /// Catalogue API.
+        #[arg(long, value_enum)]
+        backend: Option<BackendArg>,
+        /// Output path (a link to the current publication).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// State directory.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Download everything and publish even if nothing changed.
+        #[arg(long)]
+        force: bool,
+        /// The validity date (YYYY-MM-DD) instead of today in Prague.
+        #[arg(long)]
+        valid_as_of: Option<chrono::NaiveDate>,
+    },
+    /// Serve the publication over HTTP.
+    Serve {
+        /// Output path to serve.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Serve, and update daily at the configured time (22:00 Europe/Prague by default).
+    Run {
+        /// Output path.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// State directory.
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+        /// `embedded` or NKOD's base URL.
+        #[arg(long)]
+        nkod: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum BackendArg {
+    Sparql,
+    Ldf,
+    Graphql,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = match &cli.config {
+        Some(path) => match Config::load(path) {
+            Ok(config) => config,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => Config::default(),
+    };
+    match cli.command {
+        Command::Update {
+            nkod,
+            backend,
+            out,
+            state,
+            force,
+            valid_as_of,
+        } => {
+            let mut config = config;
+            if let Some(nkod) = nkod {
+                config.nkod = nkod;
+            }
+            if let Some(backend) = backend {
+                config.backend = match backend {
+                    BackendArg::Sparql => Backend::Sparql,
+                    BackendArg::Ldf => Backend::Ldf,
+                    BackendArg::Graphql => Backend::Graphql,
+                };
+            }
+            if let Some(out) = out {
+                config.out = out;
+            }
+            if let Some(state) = state {
+                config.state = state;
+            }
+            let mut options = UpdateOptions::from_config(&config);
+            options.force = force;
+            options.valid_as_of = valid_as_of;
+            run_update(&options)
+        }
+        Command::Serve { out, listen } => {
+            let out = out.unwrap_or(config.out.clone());
+            let listen = listen.unwrap_or(config.listen.clone());
+            let mut options = ServeOptions::new(out);
+            options.max_age = std::time::Duration::from_secs(config.max_age_hours * 3600);
+            exit(serve(&listen, options))
+        }
+        Command::Run {
+            out,
+            state,
+            listen,
+            nkod,
+        } => {
+            let mut config = config;
+            if let Some(out) = out {
+                config.out = out;
+            }
+            if let Some(state) = state {
+                config.state = state;
+            }
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            if let Some(nkod) = nkod {
+                config.nkod = nkod;
+            }
+            exit(run(RunOptions::from_config(&config)).map_err(anyhow::Error::from))
+        }
+    }
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(6)
+        }
+    }
+}
+
+fn serve(listen: &str, options: ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, out = %options.out.display(), "serving");
+        unified_blocklist::serve::serve(
+            listener,
+            options,
+            unified_blocklist::run::shutdown_signal(),
+        )
+        .await
+        .context("server failed")
+    })
+}
+
+fn run_update(options: &UpdateOptions) -> ExitCode {
+    match update(options) {
+        Ok(report) => {
+            let requests = report.catalogue_usage.requests + report.download_usage.requests;
+            for source in &report.sources {
+                for diagnostic in source.diagnostics.iter().take(20) {
+                    tracing::warn!(source = %source.id, "{diagnostic}");
+                }
+                if source.diagnostics.len() > 20 {
+                    tracing::warn!(
+                        source = %source.id,
+                        "… and {} more diagnostics",
+                        source.diagnostics.len() - 20
+                    );
+                }
+            }
+            match (&report.published, report.rows) {
+                (Some(id), Some((active, removed))) => {
+                    let changed: Vec<&str> = report
+                        .sources
+                        .iter()
+                        .filter(|s| s.status == SourceStatus::Changed)
+                        .map(|s| s.id.as_str())
+                        .collect();
+                    tracing::info!(
+                        "published {id} into {}: {active} active and {removed} removed rows, {} changes; changed sources: {}; {requests} HTTP requests; {:.0?}",
+                        options.out.display(),
+                        report.changes,
+                        if changed.is_empty() {
+                            "none (forced or first run)".to_owned()
+                        } else {
+                            changed.join(", ")
+                        },
+                        report.elapsed
+                    );
+                }
+                _ => tracing::info!(
+                    "no change in any source; publication in {} kept ({requests} HTTP requests: {} catalogue, {} downloads; {:.0?})",
+                    options.out.display(),
+                    report.catalogue_usage.requests,
+                    report.download_usage.requests,
+                    report.elapsed
+                ),
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("update failed, previous publication kept: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! `run`: serve the publication and update it daily at a wall-clock time (22:00
+//! Europe/Prague by default), retrying with backoff after a failure while the last good
+//! publication stays served; stops cleanly on SIGTERM or Ctrl-C.
+
+use crate::config::Config;
+use crate::schedule::{Backoff, next_run};
+use crate::serve::ServeOptions;
+use crate::update::{UpdateOptions, update};
+use chrono::Utc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Everything `run` needs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The configuration (validated).
+    pub config: Config,
+}
+
+impl RunOptions {
+    /// Options from a configuration.
+    pub fn from_config(config: &Config) -> Self {
+        Self {
+            config: config.clone(),
+        }
+    }
+}
+
+/// `run` could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The async runtime or the listener could not be set up.
+    #[error("cannot {action}: {source}")]
+    Io {
+        /// What was being done.
+        action: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The configuration is not usable.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received, shutting down"),
+    }
+}
+
+/// Sleeps until the wall clock reaches `until`, waking every minute to re-check (so a changed
+/// system clock or a suspended machine cannot make the run late by hours); returns `false` if
+/// shut down first.
+async fn sleep_until(until: chrono::DateTime<Utc>, shutdown: &mut watch::Receiver<bool>) -> bool {
+    loop {
+        let now = Utc::now();
+        if now >= until {
+            return true;
+        }
+        let left = (until - now)
+            .to_std()
+            .unwrap_or_default()
+            .min(Duration::from_secs(60));
+        tokio::select! {
+            () = tokio::time::sleep(left) => {}
+            _ = shutdown.changed() => return false,
+        }
+        if *shutdown.borrow() {
+            return false;
+        }
+    }
+}
+
+/// One update with retries; gives up when the next scheduled run would come first.
+async fn update_with_retries(
+    options: &UpdateOptions,
+    backoff: Backoff,
+    give_up_at: chrono::DateTime<Utc>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let mut attempt = 0;
+    loop {
+        let job = options.clone();
+        let result = tokio::task::spawn_blocking(move || update(&job)).await;
+        match result {
+            Ok(Ok(report)) => {
+                match report.published {
+                    Some(id) => tracing::info!(
+                        "published {id}: {} changes, {:.0?}",
+                        report.changes,
+                        report.elapsed
+                    ),
+                    None => tracing::info!("no change in any source; publication kept"),
+                }
+                return;
+            }
+            Ok(Err(error)) => {
+                attempt += 1;
+                let delay = backoff.delay(attempt);
+                let retry_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
+                if retry_at >= give_up_at {
+                    tracing::error!(
+                        "update failed ({error}); the last good publication stays; next try at the scheduled time"
+                    );
+                    return;
+                }
+                tracing::error!(
+                    "update failed ({error}); the last good publication stays; retry {attempt} in {delay:?}"
+                );
+                if !sleep_until(retry_at, shutdown).await {
+                    return;
+                }
+            }
+            Err(join_error) => {
+                tracing::error!("update task failed: {join_error}");
+                return;
+            }
+        }
+    }
+}
+
+/// Serves and updates on schedule until SIGTERM.
+pub fn run(options: RunOptions) -> Result<(), RunError> {
+    let config = options.config;
+    let at = config.update_time().map_err(RunError::Config)?;
+    let zone = config.zone().map_err(RunError::Config)?;
+    let backoff = Backoff {
+        initial: Duration::from_secs(config.retry_initial_secs),
+        max: Duration::from_secs(config.retry_max_secs),
+    };
+    let update_options = UpdateOptions::from_config(&config);
+    let mut serve_options = ServeOptions::new(config.out.clone());
+    serve_options.max_age = Duration::from_secs(config.max_age_hours * 3600);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| RunError::Io {
+            action: "start the async runtime".into(),
+            source,
+        })?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.listen)
+            .await
+            .map_err(|source| RunError::Io {
+                action: format!("listen on {}", config.listen),
+                source,
+            })?;
+        let address = listener.local_addr().map_err(|source| RunError::Io {
+            action: "read the listening address".into(),
+            source,
+        })?;
+        tracing::info!(%address, "serving {}", config.out.display());
+        let (stop, mut stopped) = watch::channel(false);
+        let mut server_stop = stop.subscribe();
+        let server = tokio::spawn(crate::serve::serve(listener, serve_options, async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        }));
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+
+        let has_publication = crate::publish::Publisher::new(&config.out)
+            .current()
+            .ok()
+            .flatten()
+            .is_some();
+        if !has_publication {
+            tracing::info!("no publication yet: updating now");
+            let next = next_run(Utc::now(), at, zone);
+            update_with_retries(&update_options, backoff, next, &mut stopped).await;
+        }
+        while !*stopped.borrow() {
+            let next = next_run(Utc::now(), at, zone);
+            tracing::info!(
+                "next update at {} ({})",
+                next.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"),
+                next.format("%H:%M UTC")
+            );
+            if !sleep_until(next, &mut stopped).await {
+                break;
+            }
+            let following = next_run(next, at, zone);
+            update_with_retries(&update_options, backoff, following, &mut stopped).await;
+        }
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(source)) => {
+                return Err(RunError::Io {
+                    action: "serve".into(),
+                    source,
+                });
+            }
+            Err(e) => tracing::error!("server task failed: {e}"),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    })
+}

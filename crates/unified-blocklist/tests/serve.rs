@@ -1,0 +1,314 @@
+//! `serve` over real HTTP on loopback: validators, 304, gzip, content types, archive URLs,
+//! `/healthz`, and nothing outside the publication.
+
+use chrono::NaiveDate;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use unified_blocklist::publish::Publisher;
+use unified_blocklist::serve::ServeOptions;
+
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn start(out: &Path) -> Server {
+    let options = ServeOptions::new(out);
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            unified_blocklist::serve::serve(listener, options, async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let addr = addr_rx.recv().unwrap();
+    Server {
+        addr,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends the request target byte for byte (no client-side normalisation of `..`).
+fn get(addr: SocketAddr, target: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let mut request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in extra {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    // Chunked bodies only occur for small generated responses; de-chunk simply.
+    let reply = Reply {
+        status,
+        headers,
+        body: Vec::new(),
+    };
+    if reply
+        .header("transfer-encoding")
+        .is_some_and(|v| v.contains("chunked"))
+    {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
+            let size = usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap().trim(), 16)
+                .unwrap();
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[pos + 2..pos + 2 + size]);
+            rest = &rest[pos + 2 + size + 2..];
+        }
+        body = out;
+    }
+    Reply { body, ..reply }
+}
+
+fn publication(root: &Path) -> std::path::PathBuf {
+    let out = root.join("out");
+    let publisher = Publisher::new(&out);
+    let csv = "URL,DATUM_ZAPISU,DATUM_VYMAZU,ZDROJ,NAZEV_DATOVE_SADY\r\n".to_owned()
+        + &"example.cz,2024-01-01,,Ministerstvo financí,Seznam nepovolených internetových her\r\n"
+            .repeat(50);
+    for (day, html) in [(20, "<p>old</p>"), (21, "<p>new</p>")] {
+        let staging = publisher.stage().unwrap();
+        staging
+            .write("jednotny-seznam.csv", csv.as_bytes())
+            .unwrap();
+        staging
+            .write(
+                "jednotny-seznam.csv-metadata.json",
+                b"{\"@context\": \"http://www.w3.org/ns/csvw\"}",
+            )
+            .unwrap();
+        staging.write("index.html", html.as_bytes()).unwrap();
+        staging.write("jednotny-seznam.rpz", b"$TTL 300\n").unwrap();
+        staging.write("zmeny.atom", b"<feed/>").unwrap();
+        publisher
+            .commit(staging, NaiveDate::from_ymd_opt(2026, 11, day).unwrap())
+            .unwrap();
+    }
+    // A secret next to the publication that must never be served.
+    std::fs::write(root.join("secret.txt"), "top secret").unwrap();
+    out
+}
+
+#[test]
+fn serves_files_with_types_and_validators() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = publication(tmp.path());
+    let server = start(&out);
+
+    let page = get(server.addr, "/", &[]);
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body, b"<p>new</p>");
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+
+    let csv = get(server.addr, "/jednotny-seznam.csv", &[]);
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        csv.header("content-length"),
+        Some(csv.body.len().to_string().as_str())
+    );
+    let etag = csv.header("etag").unwrap().to_owned();
+    let modified = csv.header("last-modified").unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'));
+
+    let meta = get(server.addr, "/jednotny-seznam.csv-metadata.json", &[]);
+    assert_eq!(meta.header("content-type"), Some("application/csvm+json"));
+    assert_eq!(
+        get(server.addr, "/zmeny.atom", &[]).header("content-type"),
+        Some("application/atom+xml")
+    );
+    assert_eq!(
+        get(server.addr, "/jednotny-seznam.rpz", &[]).header("content-type"),
+        Some("text/dns")
+    );
+
+    let again = get(
+        server.addr,
+        "/jednotny-seznam.csv",
+        &[("If-None-Match", &etag)],
+    );
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let again = get(
+        server.addr,
+        "/jednotny-seznam.csv",
+        &[("If-Modified-Since", &modified)],
+    );
+    assert_eq!(again.status, 304);
+    let stale = get(
+        server.addr,
+        "/jednotny-seznam.csv",
+        &[("If-None-Match", "\"other\"")],
+    );
+    assert_eq!(stale.status, 200);
+
+    let gz = get(
+        server.addr,
+        "/jednotny-seznam.csv",
+        &[("Accept-Encoding", "gzip, br")],
+    );
+    assert_eq!(gz.status, 200);
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gz.header("vary"), Some("Accept-Encoding"));
+    assert_ne!(
+        gz.header("etag"),
+        Some(etag.as_str()),
+        "gzip has its own validator"
+    );
+    let mut plain = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(plain, csv.body);
+    let gz_etag = gz.header("etag").unwrap().to_owned();
+    let gz_again = get(
+        server.addr,
+        "/jednotny-seznam.csv",
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", &gz_etag)],
+    );
+    assert_eq!(gz_again.status, 304);
+}
+
+#[test]
+fn archive_has_dated_urls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = publication(tmp.path());
+    let server = start(&out);
+    let old = get(server.addr, "/archiv/2026-11-20/", &[]);
+    assert_eq!(old.status, 200);
+    assert_eq!(old.body, b"<p>old</p>");
+    let redirect = get(server.addr, "/archiv/2026-11-20", &[]);
+    assert_eq!(redirect.status, 301);
+    assert_eq!(redirect.header("location"), Some("/archiv/2026-11-20/"));
+    let dated = get(server.addr, "/archiv/2026-11-21/jednotny-seznam.csv", &[]);
+    assert_eq!(dated.status, 200);
+    assert!(dated.header("cache-control").unwrap().contains("max-age"));
+    let index = get(server.addr, "/archiv/", &[]);
+    assert!(String::from_utf8_lossy(&index.body).contains("2026-11-20/"));
+    assert_eq!(get(server.addr, "/archiv/1999-01-01/", &[]).status, 404);
+}
+
+#[test]
+fn nothing_outside_the_publication_is_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = publication(tmp.path());
+    // A symlink planted inside the publication pointing outside must not be followed.
+    let current = Publisher::new(&out).current().unwrap().unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("secret.txt"), current.join("link.txt")).unwrap();
+    let server = start(&out);
+    let secret = tmp.path().join("secret.txt");
+    let absolute = secret.to_string_lossy().into_owned();
+    for target in [
+        "/../secret.txt",
+        "/../../secret.txt",
+        "/archiv/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/archiv/..%2f..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/.%2e/secret.txt",
+        "//etc/passwd",
+        &format!("/{absolute}"),
+        &format!("/{}", absolute.replace('/', "%2F")),
+        "/%00",
+        "/link.txt",
+        "/../.out.publications/",
+        "/etc/passwd",
+        "http://localhost/../secret.txt",
+    ] {
+        let reply = get(server.addr, target, &[]);
+        assert!(
+            reply.status == 404 || reply.status == 400,
+            "{target} answered {} {:?}",
+            reply.status,
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert!(
+            !String::from_utf8_lossy(&reply.body).contains("top secret"),
+            "{target}"
+        );
+    }
+}
+
+#[test]
+fn healthz_reports_the_age() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = publication(tmp.path());
+    let server = start(&out);
+    let health = get(server.addr, "/healthz", &[]);
+    assert_eq!(health.status, 200);
+    let json: serde_json::Value = serde_json::from_slice(&health.body).unwrap();
+    assert_eq!(json["status"], "ok");
+    assert!(json["age_seconds"].as_u64().unwrap() < 60);
+
+    let empty = tmp.path().join("nothing");
+    let server = start(&empty);
+    assert_eq!(get(server.addr, "/healthz", &[]).status, 503);
+    assert_eq!(get(server.addr, "/", &[]).status, 503);
+}
