@@ -64,7 +64,7 @@ struct Shared {
     schedule: RwLock<Arc<Schedule>>,
     config_schedule: Schedule,
     db: Mutex<Connection>,
-    log: Mutex<mpsc::Sender<LogLine>>,
+    log: mpsc::Sender<LogLine>,
 }
 
 /// A running server: its bound addresses and a handle to stop it.
@@ -169,7 +169,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
         schedule: RwLock::new(Arc::new(Schedule::default())),
         config_schedule,
         db: Mutex::new(db),
-        log: Mutex::new(log_tx),
+        log: log_tx,
         config,
     });
     reload_schedule(&shared, registry.connection())?;
@@ -447,7 +447,7 @@ fn log_request(
         "{} {client} \"{method} {uri}\" {status} {bytes} {note}\n",
         Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     );
-    let _ = lock(&shared.log).send(LogLine { organisation, line });
+    let _ = shared.log.send(LogLine { organisation, line });
 }
 
 /// Which document a public URL asks for.

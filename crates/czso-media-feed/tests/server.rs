@@ -150,7 +150,7 @@ fn setup(batch_interval: f64) -> Setup {
         &config,
         format!(
             "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:0\"]\nadmin_listen = \"127.0.0.1:0\"\n\
-             cache_period_secs = 0.1\nbatch_interval_secs = {batch_interval}\nreload_interval_secs = 0.1\nlog_dir = \"logs\"\n\
+             trusted_proxies = [\"127.0.0.70\"]\ncache_period_secs = 0.1\nbatch_interval_secs = {batch_interval}\nreload_interval_secs = 0.1\nlog_dir = \"logs\"\n\
              [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"test\" }}]\n"
         ),
     )
@@ -331,6 +331,20 @@ fn access_control_from_many_source_addresses_and_phases() {
     }
     let r = get_from(ip(30), server.public, VYSLEDKY, &[]);
     assert_eq!(r.status, 403);
+    // X-Forwarded-For counts only from the trusted proxy.
+    let xff = [("X-Forwarded-For", "127.0.0.11")];
+    assert_eq!(get_from(ip(70), server.public, VYSLEDKY, &xff).status, 200);
+    assert_eq!(get_from(ip(71), server.public, VYSLEDKY, &xff).status, 403);
+    let spoofed = [("X-Forwarded-For", "127.0.0.99")];
+    assert_eq!(
+        get_from(ip(70), server.public, VYSLEDKY, &spoofed).status,
+        403
+    );
+    assert_eq!(
+        get_from(ip(11), server.public, VYSLEDKY, &spoofed).status,
+        200,
+        "XFF from a client is ignored"
+    );
 
     // Closed: everybody refused.
     let (ok, out) = cli(&["phase", "--db", &s.db, "ps2025", "closed"]);
