@@ -381,6 +381,7 @@ pub struct VfkReader<R> {
     require_end: bool,
     max_record_bytes: usize,
     version_hint: Option<String>,
+    utf8_bom: bool,
 }
 
 impl<R: fmt::Debug> fmt::Debug for VfkReader<R> {
@@ -407,6 +408,7 @@ impl<R: BufRead> VfkReader<R> {
             require_end: true,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             version_hint: None,
+            utf8_bom: false,
         }
     }
 
@@ -496,6 +498,9 @@ impl<R: BufRead> VfkReader<R> {
     /// Without `&HCODEPAGE`: UTF-8 for version 6 and later (ČÚZK made 6.0 UTF-8
     /// only), ISO-8859-2 otherwise (the code page of every earlier ISKN export).
     fn default_code_page(&self) -> CodePage {
+        if self.utf8_bom {
+            return CodePage::Utf8;
+        }
         let major = self
             .version_hint
             .as_deref()
@@ -553,6 +558,11 @@ impl<R: BufRead> VfkReader<R> {
             buf.clear();
             if !self.read_physical_line(&mut buf)? {
                 return Ok(None);
+            }
+            if self.line == 1 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                // A UTF-8 byte order mark: the file is UTF-8 whatever the version says.
+                self.utf8_bom = true;
+                buf.drain(..3);
             }
             if !buf.iter().all(u8::is_ascii_whitespace) {
                 break;
@@ -939,6 +949,15 @@ mod tests {
                 .contains("line 2: bytes are not valid UTF-8"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn utf8_byte_order_mark() {
+        let recs = records("\u{feff}&HINFO;\"Jáma\"\n&K\n".as_bytes()).unwrap();
+        let Record::Header(h) = &recs[0] else {
+            panic!()
+        };
+        assert_eq!(h.values[0], Value::Text("Jáma".into()));
     }
 
     #[test]
