@@ -316,6 +316,29 @@ mod tests {
     }
 
     #[test]
+    fn change_data_header() {
+        let change = SMALL.replace(
+            "&HZMENY;0",
+            "&HZMENY;1\n&HPLATNOST;\"01.04.2019 00:00:00\";\"01.06.2019 00:00:00\"",
+        );
+        let s = count_mj(change.as_bytes(), MjRowPolicy::AllRows).unwrap();
+        assert_eq!(s.data_kind(), Some(DataKind::Change));
+        assert_eq!(
+            s.header.valid_from.map(|d| d.date().to_string()).as_deref(),
+            Some("2019-04-01")
+        );
+        assert_eq!(
+            s.header.valid_to.map(|d| d.date().to_string()).as_deref(),
+            Some("2019-06-01")
+        );
+        assert!(
+            s.notes.iter().any(|n| n.starts_with("change data:")),
+            "{:?}",
+            s.notes
+        );
+    }
+
+    #[test]
     fn unknown_parcel_type_is_an_error() {
         let bad = SMALL.replace("\"PZE\"", "\"XYZ\"");
         let err = count_mj(bad.as_bytes(), MjRowPolicy::AllRows).unwrap_err();
