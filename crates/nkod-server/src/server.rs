@@ -316,6 +316,7 @@ impl Drop for RunningServer {
 pub(crate) struct Catalog {
     pub(crate) snapshot: Snapshot,
     pub(crate) graphql: GraphqlCatalog,
+    pub(crate) tpf_cache: crate::tpf::FragmentCache,
 }
 
 impl Catalog {
@@ -328,7 +329,11 @@ impl Catalog {
             SnapshotSource::Trig { text, origin } => Snapshot::from_trig(text, origin, base_url)?,
         };
         let graphql = GraphqlCatalog::build(&snapshot);
-        Ok(Catalog { snapshot, graphql })
+        Ok(Catalog {
+            snapshot,
+            graphql,
+            tpf_cache: crate::tpf::FragmentCache::default(),
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 //! distinct triples of all graphs together. The hydra template also offers `graph`, as
 //! @ldf/server 3's quad pattern fragments do: with it the fragment is limited to one named graph.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -50,6 +50,8 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
 
 const OFFERS: &[(&str, f32)] = &[
     ("application/trig", 0.9),
+    ("application/ld+json", 0.8),
+    ("application/json", 0.8),
     ("application/n-quads", 0.7),
     ("text/turtle", 0.6),
     ("text/n3", 0.6),
@@ -75,7 +77,7 @@ pub(crate) async fn handle(
     let Some(media) = negotiate(&headers, OFFERS) else {
         return text_error(
             StatusCode::NOT_ACCEPTABLE,
-            "available: application/trig, application/n-quads, text/turtle, application/n-triples",
+            "available: application/trig, application/ld+json, application/n-quads, text/turtle, application/n-triples",
         );
     };
     let mut pattern = Pattern::default();
@@ -196,14 +198,37 @@ fn parse_term(value: &str) -> Result<Option<Term>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Fragments remembered per catalogue, so crawling a big fragment page by page sorts it once.
+const CACHED_FRAGMENTS: usize = 16;
+
+/// The raw subject, predicate, object and graph of a request: the cache key.
+type PatternKey = [Option<String>; 4];
+
+/// Recently computed fragments of one catalogue (most recent last).
+#[derive(Debug, Default)]
+pub(crate) struct FragmentCache {
+    entries: Mutex<Vec<(PatternKey, Arc<Vec<Triple>>)>>,
+}
+
 /// The distinct matching triples, in a stable order (N-Triples form), so pages do not shift.
-fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Vec<Triple>, String> {
+fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Arc<Vec<Triple>>, String> {
+    let catalog = state.catalog();
+    let key = pattern.raw.clone();
+    {
+        let entries = catalog
+            .tpf_cache
+            .entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, triples)) = entries.iter().find(|(k, _)| *k == key) {
+            return Ok(Arc::clone(triples));
+        }
+    }
     let graph = pattern
         .graph
         .as_ref()
         .map(|g| GraphName::NamedNode(g.clone()));
     let mut keyed: Vec<(String, Triple)> = Vec::new();
-    let catalog = state.catalog();
     for quad in catalog.snapshot.store().quads_for_pattern(
         pattern.subject.as_ref().map(Into::into),
         pattern.predicate.as_ref().map(Into::into),
@@ -216,7 +241,17 @@ fn matching_triples(state: &AppState, pattern: &Pattern) -> Result<Vec<Triple>, 
     }
     keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     keyed.dedup_by(|a, b| a.0 == b.0);
-    Ok(keyed.into_iter().map(|(_, t)| t).collect())
+    let triples = Arc::new(keyed.into_iter().map(|(_, t)| t).collect::<Vec<_>>());
+    let mut entries = catalog
+        .tpf_cache
+        .entries
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if entries.len() >= CACHED_FRAGMENTS {
+        entries.remove(0);
+    }
+    entries.push((key, Arc::clone(&triples)));
+    Ok(triples)
 }
 
 fn render(
@@ -409,6 +444,9 @@ fn render(
         "application/trig" => RdfFormat::TriG,
         "application/n-quads" => RdfFormat::NQuads,
         "application/n-triples" => RdfFormat::NTriples,
+        "application/ld+json" | "application/json" => RdfFormat::JsonLd {
+            profile: oxigraph::io::JsonLdProfileSet::empty(),
+        },
         _ => RdfFormat::Turtle,
     };
     let mut serializer = RdfSerializer::from_format(format);

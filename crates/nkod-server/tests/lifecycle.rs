@@ -42,10 +42,27 @@ fn catalogue_date(server: &RunningServer) -> String {
         .to_owned()
 }
 
+fn tpf_catalogue_date(server: &RunningServer) -> String {
+    let mut resp = agent()
+        .get(&server.ldf_url())
+        .query("subject", "https://data.gov.cz/zdroj/katalog/NKOD")
+        .query("predicate", "http://purl.org/dc/terms/modified")
+        .header("Accept", "application/n-triples")
+        .call()
+        .unwrap();
+    let body = resp.body_mut().read_to_string().unwrap();
+    body.lines()
+        .find(|l| l.starts_with("<https://data.gov.cz/zdroj/katalog/NKOD>"))
+        .and_then(|l| l.split('"').nth(1))
+        .unwrap_or("")
+        .to_owned()
+}
+
 #[test]
 fn replacing_the_snapshot_simulates_a_rebuild() {
     let server = start();
     assert_eq!(catalogue_date(&server), "2026-11-21");
+    assert_eq!(tpf_catalogue_date(&server), "2026-11-21");
     let original = std::fs::read_to_string(testdata().join("snapshot.trig")).unwrap();
     let rebuilt = original
         .replace("\"2026-11-21\"^^xsd:date", "\"2026-11-22\"^^xsd:date")
@@ -61,6 +78,7 @@ fn replacing_the_snapshot_simulates_a_rebuild() {
         })
         .unwrap();
     assert_eq!(catalogue_date(&server), "2026-11-22");
+    assert_eq!(tpf_catalogue_date(&server), "2026-11-22");
     let q = format!("{{ dataset(iri: \"{SZPI}\") {{ distribution {{ downloadURL }} }} }}");
     let mut resp = agent()
         .post(&server.graphql_url())
