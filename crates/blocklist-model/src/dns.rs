@@ -171,7 +171,11 @@ pub fn write_rpz(
     let origin = options.origin.trim_end_matches('.');
     let hosts = list.blocked_hosts(options.www);
     let mut out = io::BufWriter::new(&mut out);
-    writeln!(out, "; Unified list of blocked websites (RPZ), valid as of {}", list.valid_as_of())?;
+    writeln!(
+        out,
+        "; Unified list of blocked websites (RPZ), valid as of {}",
+        list.valid_as_of()
+    )?;
     writeln!(out, "$TTL {}", options.ttl)?;
     writeln!(out, "$ORIGIN {origin}.")?;
     writeln!(

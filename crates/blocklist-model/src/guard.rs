@@ -32,7 +32,10 @@ impl fmt::Display for GuardKind {
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     /// The source yields zero rows.
-    #[error("source {source_name:?} yields zero rows (override: {})", GuardKind::EmptySource)]
+    #[error(
+        "source {source_name:?} yields zero rows (override: {})",
+        GuardKind::EmptySource
+    )]
     EmptySource {
         /// The authority.
         source_name: String,
@@ -167,18 +170,20 @@ impl Guards {
                 source_name: source_name.to_owned(),
             });
         }
-        if let Some(previous) = previous_entries.filter(|&p| p > 0) {
-            if current < previous && !self.overridden(source_name, GuardKind::Shrink) {
-                let lost_share = (previous - current) as f64 / previous as f64;
-                if lost_share > self.max_shrink && current > 0 {
-                    return Err(GuardError::Shrunk {
-                        source_name: source_name.to_owned(),
-                        previous,
-                        current,
-                        lost_share,
-                        limit: self.max_shrink,
-                    });
-                }
+        if let Some(previous) = previous_entries.filter(|&p| p > 0)
+            && current > 0
+            && current < previous
+            && !self.overridden(source_name, GuardKind::Shrink)
+        {
+            let lost_share = (previous - current) as f64 / previous as f64;
+            if lost_share > self.max_shrink {
+                return Err(GuardError::Shrunk {
+                    source_name: source_name.to_owned(),
+                    previous,
+                    current,
+                    lost_share,
+                    limit: self.max_shrink,
+                });
             }
         }
         Ok(Some(read))

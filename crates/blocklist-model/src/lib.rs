@@ -1,5 +1,8 @@
 #![cfg_attr(doc, doc = include_str!("../README.md"))]
-#![cfg_attr(not(doc), doc = "The Czech unified list of blocked websites: readers, merge, diff, guards, exports.")]
+#![cfg_attr(
+    not(doc),
+    doc = "The Czech unified list of blocked websites: readers, merge, diff, guards, exports."
+)]
 #![doc(test(attr(deny(warnings))))]
 
 mod csv_export;

@@ -42,12 +42,32 @@ impl UnifiedList {
         let before = entries.len();
         entries.dedup();
         let collapsed_duplicates = before - entries.len();
-        entries.shrink_to_fit();
         Self {
             valid_as_of,
             entries,
             collapsed_duplicates,
         }
+    }
+
+    /// Like [`UnifiedList::merge`], for rows that come in one vector per source (such as
+    /// [`SourceRead::entries`](crate::SourceRead::entries)): the largest vector is reused and the
+    /// others are moved into it, so memory peaks at the merged rows plus nothing per source.
+    pub fn merge_sources(
+        valid_as_of: NaiveDate,
+        sources: impl IntoIterator<Item = Vec<Entry>>,
+    ) -> Self {
+        let mut sources: Vec<Vec<Entry>> = sources.into_iter().collect();
+        let largest = (0..sources.len()).max_by_key(|&i| sources[i].len());
+        let Some(largest) = largest else {
+            return Self::merge(valid_as_of, []);
+        };
+        let total: usize = sources.iter().map(Vec::len).sum();
+        let mut all = sources.swap_remove(largest);
+        all.reserve_exact(total - all.len());
+        for mut s in sources {
+            all.append(&mut s);
+        }
+        Self::merge(valid_as_of, all)
     }
 
     /// The date the list is valid as of.
@@ -105,10 +125,11 @@ impl UnifiedList {
                 }
             };
             add(host);
-            if www == WwwPolicy::AlsoApex && e.leading_www() {
-                if let Some(apex) = host.strip_prefix("www.") {
-                    add(apex);
-                }
+            if www == WwwPolicy::AlsoApex
+                && e.leading_www()
+                && let Some(apex) = host.strip_prefix("www.")
+            {
+                add(apex);
             }
         }
         for sources in hosts.values_mut() {

@@ -68,7 +68,11 @@ pub struct SourceConfig {
 
 impl SourceConfig {
     /// A source from its three settings.
-    pub fn new(authority: impl Into<String>, dataset: impl Into<String>, reader: ReaderKind) -> Self {
+    pub fn new(
+        authority: impl Into<String>,
+        dataset: impl Into<String>,
+        reader: ReaderKind,
+    ) -> Self {
         Self {
             authority: authority.into(),
             dataset: dataset.into(),
@@ -218,7 +222,9 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::DecodedAsWindows1250 => f.write_str("the file is not UTF-8; decoded as windows-1250"),
+            Self::DecodedAsWindows1250 => {
+                f.write_str("the file is not UTF-8; decoded as windows-1250")
+            }
             Self::Syntax(s) => write!(f, "CSV syntax: {s}"),
             Self::MissingFields { found, expected } => {
                 write!(f, "the row has {found} fields, the header {expected}")
@@ -386,22 +392,22 @@ pub fn read_source(config: &SourceConfig, bytes: &[u8]) -> Result<SourceRead, Fo
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    let mut records = csv.records();
     // The first non-blank record is the header (csv skips blank lines).
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
+    let mut header = csv::StringRecord::new();
+    match csv.read_record(&mut header) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(format_error(FormatErrorKind::Empty {
+                expected: config.reader.expected(),
+            }));
+        }
+        Err(e) => {
             return Err(format_error(FormatErrorKind::UnrecognisedHeader {
                 found: format!("{} ({e})", cut(header_line)),
                 expected: config.reader.expected(),
             }));
         }
-        None => {
-            return Err(format_error(FormatErrorKind::Empty {
-                expected: config.reader.expected(),
-            }));
-        }
-    };
+    }
     let names: Vec<String> = header.iter().map(header_key).collect();
     for (i, n) in names.iter().enumerate() {
         if !n.is_empty() && names[..i].contains(n) {
@@ -428,14 +434,28 @@ pub fn read_source(config: &SourceConfig, bytes: &[u8]) -> Result<SourceRead, Fo
     // Line numbers are counted from byte offsets: the csv crate's own line counter does not
     // count CRLF line ends the same way as LF ones.
     let mut lines = LineCounter::default();
-    for record in records {
-        match record {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| lines.line_at(&text, p.byte()));
-                state.row(&columns, &r, line);
+    state
+        .entries
+        .reserve(text.bytes().filter(|&b| b == b'\n').count());
+    let mut record = csv::StringRecord::new();
+    let mut last_error_at = None;
+    loop {
+        match csv.read_record(&mut record) {
+            Ok(true) => {
+                let line = record
+                    .position()
+                    .map_or(0, |p| lines.line_at(&text, p.byte()));
+                state.row(&columns, &record, line);
             }
+            Ok(false) => break,
             Err(e) => {
-                let line = e.position().map_or(0, |p| lines.line_at(&text, p.byte()));
+                let at = e.position().map(csv::Position::byte);
+                // A reader that cannot advance past an error would loop forever.
+                if at.is_some() && at == last_error_at {
+                    break;
+                }
+                last_error_at = at;
+                let line = at.map_or(0, |b| lines.line_at(&text, b));
                 state.counts.rows += 1;
                 state.error(line, Problem::Syntax(e.to_string()));
             }
@@ -505,7 +525,10 @@ impl LineCounter {
         if target < self.offset {
             *self = Self::default();
         }
-        self.newlines += bytes[self.offset..target].iter().filter(|&&b| b == b'\n').count() as u64;
+        self.newlines += bytes[self.offset..target]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
         self.offset = target;
         self.newlines + 1
     }
@@ -911,11 +934,11 @@ pub(crate) fn parse_date(value: &str) -> Option<(NaiveDate, DateStyle)> {
         return None;
     }
     let mut cz = v.split('.');
-    if let (Some(d), Some(m), Some(y), None) = (cz.next(), cz.next(), cz.next(), cz.next()) {
-        if y.trim().len() == 4 {
-            let date = NaiveDate::from_ymd_opt(num(y, 4)? as i32, num(m, 2)?, num(d, 2)?)?;
-            return Some((date, DateStyle::Czech));
-        }
+    if let (Some(d), Some(m), Some(y), None) = (cz.next(), cz.next(), cz.next(), cz.next())
+        && y.trim().len() == 4
+    {
+        let date = NaiveDate::from_ymd_opt(num(y, 4)? as i32, num(m, 2)?, num(d, 2)?)?;
+        return Some((date, DateStyle::Czech));
     }
     None
 }
@@ -930,7 +953,15 @@ mod tests {
         assert_eq!(parse_date("2023-01-04"), Some((d, DateStyle::Iso)));
         assert_eq!(parse_date("04.01.2023"), Some((d, DateStyle::Czech)));
         assert_eq!(parse_date("4. 1. 2023"), Some((d, DateStyle::Czech)));
-        for bad in ["2023-02-30", "31.11.2023", "2023/01/04", "x", "23-01-04", "1.1.23", "+202-1-1"] {
+        for bad in [
+            "2023-02-30",
+            "31.11.2023",
+            "2023/01/04",
+            "x",
+            "23-01-04",
+            "1.1.23",
+            "+202-1-1",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
@@ -938,7 +969,10 @@ mod tests {
     #[test]
     fn delimiter() {
         assert_eq!(detect_delimiter("URL;DATUM_ZAPISU;DATUM_VYMAZU"), b';');
-        assert_eq!(detect_delimiter("\"URL\",\"DATUM_ZAPISU\",\"DATUM_VYMAZU\""), b',');
+        assert_eq!(
+            detect_delimiter("\"URL\",\"DATUM_ZAPISU\",\"DATUM_VYMAZU\""),
+            b','
+        );
         assert_eq!(detect_delimiter("a;\"b;c\";d,e"), b';');
     }
 }

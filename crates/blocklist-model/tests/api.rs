@@ -17,7 +17,11 @@ fn sukl() -> SourceConfig {
 }
 
 fn list(csv: &str, date: NaiveDate) -> UnifiedList {
-    let r = read_source(&SourceConfig::new("A", "B", ReaderKind::Decree), csv.as_bytes()).unwrap();
+    let r = read_source(
+        &SourceConfig::new("A", "B", ReaderKind::Decree),
+        csv.as_bytes(),
+    )
+    .unwrap();
     UnifiedList::merge(date, r.entries)
 }
 
@@ -57,7 +61,14 @@ fn bad_rows_are_reported_and_others_kept() {
                 Severity::Warning,
                 Problem::Address(blocklist_model::AddressError::InvalidCharacter)
             ),
-            (8, Severity::Error, Problem::MissingFields { found: 1, expected: 3 }),
+            (
+                8,
+                Severity::Error,
+                Problem::MissingFields {
+                    found: 1,
+                    expected: 3
+                }
+            ),
         ]
     );
     let urls: Vec<&str> = r.entries.iter().map(|e| e.url()).collect();
@@ -71,7 +82,10 @@ fn unrecognised_format_names_source_and_expectation() {
     let e = read_source(&sukl(), b"foo,bar\r\n1,2\r\n").unwrap_err();
     assert_eq!(e.source_name, "SÚKL");
     let msg = e.to_string();
-    assert!(msg.contains("SÚKL") && msg.contains("URL, DATUM_ZAPISU"), "{msg}");
+    assert!(
+        msg.contains("SÚKL") && msg.contains("URL, DATUM_ZAPISU"),
+        "{msg}"
+    );
     assert!(matches!(e.kind, FormatErrorKind::UnrecognisedHeader { .. }));
     let e = read_source(&sukl(), b"\xEF\xBB\xBF\r\n\r\n").unwrap_err();
     assert!(matches!(e.kind, FormatErrorKind::Empty { .. }));
@@ -91,7 +105,10 @@ fn mf_unknown_object_type_and_utf8() {
     assert_eq!(r.entries.len(), 1);
     assert_eq!(r.entries[0].url(), "x.cz");
     assert_eq!(r.entries[0].legal_basis(), Some("§ 1; § 2"));
-    assert_eq!(r.diagnostics[0].problem, Problem::UnknownObjectType("Doména".into()));
+    assert_eq!(
+        r.diagnostics[0].problem,
+        Problem::UnknownObjectType("Doména".into())
+    );
     assert_eq!(r.diagnostics[0].line, 3);
 }
 
@@ -106,7 +123,8 @@ fn diff_classifies_changes() {
         d(2024, 6, 2),
     );
     let diff = diff(&old, &new);
-    let urls = |v: &[&blocklist_model::Entry]| v.iter().map(|e| e.url().to_owned()).collect::<Vec<_>>();
+    let urls =
+        |v: &[&blocklist_model::Entry]| v.iter().map(|e| e.url().to_owned()).collect::<Vec<_>>();
     assert_eq!(urls(&diff.added), ["new.cz", "stays.cz"]);
     assert_eq!(urls(&diff.vanished), ["gone.cz"]);
     assert_eq!(diff.newly_removed.len(), 1);
@@ -124,17 +142,40 @@ fn guards_and_overrides() {
     let e = g.check("MF", Some(10), Ok(&empty)).unwrap_err();
     assert_eq!(e.kind(), GuardKind::EmptySource);
     assert!(matches!(e, GuardError::EmptySource { .. }));
-    assert!(g.clone().allow("MF", GuardKind::EmptySource).check("MF", Some(10), Ok(&empty)).is_ok());
+    assert!(
+        g.clone()
+            .allow("MF", GuardKind::EmptySource)
+            .check("MF", Some(10), Ok(&empty))
+            .is_ok()
+    );
 
-    let eight = "URL,DATUM_ZAPISU\n".to_owned() + &(0..8).map(|i| format!("h{i}.cz,2024-01-01\n")).collect::<String>();
+    let eight = "URL,DATUM_ZAPISU\n".to_owned()
+        + &(0..8)
+            .map(|i| format!("h{i}.cz,2024-01-01\n"))
+            .collect::<String>();
     let eight = read_source(&cfg, eight.as_bytes()).unwrap();
     assert!(g.check("MF", Some(10), Ok(&eight)).is_ok()); // 20 % lost: allowed
     let e = g.check("MF", Some(11), Ok(&eight)).unwrap_err(); // 27 %
     assert_eq!(e.kind(), GuardKind::Shrink);
     assert!(e.to_string().contains("from 11 to 8"), "{e}");
-    assert!(g.clone().with_max_shrink(0.5).check("MF", Some(11), Ok(&eight)).is_ok());
-    assert!(g.clone().allow("MF", GuardKind::Shrink).check("MF", Some(11), Ok(&eight)).is_ok());
-    assert!(g.clone().allow("SÚKL", GuardKind::Shrink).check("MF", Some(11), Ok(&eight)).is_err());
+    assert!(
+        g.clone()
+            .with_max_shrink(0.5)
+            .check("MF", Some(11), Ok(&eight))
+            .is_ok()
+    );
+    assert!(
+        g.clone()
+            .allow("MF", GuardKind::Shrink)
+            .check("MF", Some(11), Ok(&eight))
+            .is_ok()
+    );
+    assert!(
+        g.clone()
+            .allow("SÚKL", GuardKind::Shrink)
+            .check("MF", Some(11), Ok(&eight))
+            .is_err()
+    );
 
     let bad = read_source(&cfg, b"nope\n").unwrap_err();
     let e = g.check("MF", None, Err(bad)).unwrap_err();
@@ -150,7 +191,10 @@ fn serial_strictly_increases() {
     assert_eq!(next_serial(None, day), Ok(2026081800));
     assert_eq!(next_serial(Some(2026081800), day), Ok(2026081801));
     assert_eq!(next_serial(Some(2026081799), day), Ok(2026081800));
-    assert_eq!(next_serial(Some(2026081899), d(2026, 8, 19)), Ok(2026081900));
+    assert_eq!(
+        next_serial(Some(2026081899), d(2026, 8, 19)),
+        Ok(2026081900)
+    );
     // A previous serial from another scheme that is larger still wins.
     assert_eq!(next_serial(Some(3_000_000_000), day), Ok(3_000_000_001));
     assert!(next_serial(Some(u32::MAX), day).is_err());
@@ -169,7 +213,12 @@ fn rpz_text_exact() {
         d(2024, 6, 1),
     );
     let mut out = Vec::new();
-    let report = write_rpz(&l, &RpzOptions::new("rpz.example.cz.", 2024060100), &mut out).unwrap();
+    let report = write_rpz(
+        &l,
+        &RpzOptions::new("rpz.example.cz.", 2024060100),
+        &mut out,
+    )
+    .unwrap();
     assert_eq!(report.hosts, 4);
     assert_eq!(
         String::from_utf8(out).unwrap(),
@@ -194,17 +243,28 @@ fn rpz_text_exact() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("\na.cz A 192.0.2.80\na.cz AAAA 2001:db8::80\n*.a.cz A 192.0.2.80\n"));
     assert!(!text.contains("\nb.cz "));
-    opts.action = RpzAction::Landing { ipv4: None, ipv6: None };
-    assert!(matches!(write_rpz(&l, &opts, Vec::new()), Err(RpzError::NoLandingAddress)));
+    opts.action = RpzAction::Landing {
+        ipv4: None,
+        ipv6: None,
+    };
+    assert!(matches!(
+        write_rpz(&l, &opts, Vec::new()),
+        Err(RpzError::NoLandingAddress)
+    ));
     let bad = RpzOptions::new("rpz/evil", 1);
-    assert!(matches!(write_rpz(&l, &bad, Vec::new()), Err(RpzError::InvalidName { .. })));
+    assert!(matches!(
+        write_rpz(&l, &bad, Vec::new()),
+        Err(RpzError::InvalidName { .. })
+    ));
 }
 
 #[test]
 fn same_host_from_two_sources_stays_twice() {
     let mf = Arc::new(SourceLabel::new("MF", "x"));
     let sukl = Arc::new(SourceLabel::new("SÚKL", "y"));
-    let e = |s: &Arc<SourceLabel>| blocklist_model::Entry::new("x.cz", d(2024, 1, 1), None, Arc::clone(s), None);
+    let e = |s: &Arc<SourceLabel>| {
+        blocklist_model::Entry::new("x.cz", d(2024, 1, 1), None, Arc::clone(s), None)
+    };
     let l = UnifiedList::merge(d(2024, 1, 2), [e(&mf), e(&sukl), e(&mf)]);
     assert_eq!(l.len(), 2);
     assert_eq!(l.collapsed_duplicates(), 1);

@@ -38,7 +38,10 @@ fn address() -> impl Strategy<Value = String> {
     ]
 }
 
-fn entry() -> impl Strategy<Value = (String, u32, Option<u32>, usize, Option<usize>)> {
+/// Address, entry day, days until removal, source index, legal-basis index.
+type RawEntry = (String, u32, Option<u32>, usize, Option<usize>);
+
+fn entry() -> impl Strategy<Value = RawEntry> {
     (
         address(),
         0u32..40,
@@ -48,7 +51,7 @@ fn entry() -> impl Strategy<Value = (String, u32, Option<u32>, usize, Option<usi
     )
 }
 
-fn build(raw: &[(String, u32, Option<u32>, usize, Option<usize>)]) -> Vec<Entry> {
+fn build(raw: &[RawEntry]) -> Vec<Entry> {
     let base = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
     let labels = labels();
     let bases: [Arc<str>; 2] = [Arc::from("§ 84a odst. 2 písm. a) ZHH"), Arc::from("jiný")];

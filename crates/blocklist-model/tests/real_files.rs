@@ -96,7 +96,12 @@ fn mf_current_counts_and_format() {
     assert_eq!(paths.len(), 7);
     assert!(paths.contains(&"lobby.uptownaces.eu/lobby"));
     assert!(paths.contains(&"casino.help/online-casino"));
-    assert!(r.entries.iter().filter(|e| e.has_path()).all(|e| !e.dns_blockable()));
+    assert!(
+        r.entries
+            .iter()
+            .filter(|e| e.has_path())
+            .all(|e| !e.dns_blockable())
+    );
     // Exact duplicates collapse on merge; re-listings (later entry date) stay.
     let list = UnifiedList::merge(date(2026, 8, 18), r.entries);
     assert_eq!(list.collapsed_duplicates(), 10);
@@ -125,7 +130,11 @@ fn sukl_counts() {
     assert!(r.format.bom);
     assert_eq!(r.format.layout, Layout::Decree);
     assert_eq!(r.format.dates, DateStyle::Czech);
-    let plushair = r.entries.iter().find(|e| e.url() == "https://plushair.cz/").unwrap();
+    let plushair = r
+        .entries
+        .iter()
+        .find(|e| e.url() == "https://plushair.cz/")
+        .unwrap();
     assert_eq!(plushair.host(), Some("plushair.cz"));
     assert!(plushair.dns_blockable());
     let with_path = r.entries.iter().find(|e| !e.dns_blockable()).unwrap();
@@ -158,7 +167,10 @@ fn uskvbl_current_and_historical() {
     assert_eq!(old.entries[3].url(), "www.fipcats.com");
     // Both variants give the same hosts and dates.
     let key = |r: &SourceRead| -> Vec<_> {
-        r.entries.iter().map(|e| (e.host().map(str::to_owned), e.entered())).collect()
+        r.entries
+            .iter()
+            .map(|e| (e.host().map(str::to_owned), e.entered()))
+            .collect()
     };
     assert_eq!(key(&r), key(&old));
 }
@@ -188,8 +200,16 @@ fn ctu_fixture_with_the_generic_reader() {
         .collect();
     assert_eq!(errors, [14]);
     // Per-row ZDROJ values are kept, quoted commas included.
-    assert!(r.entries.iter().any(|e| e.authority() == "Ministerstvo financí, odbor 34"));
-    let idn = r.entries.iter().find(|e| e.url() == "mezinárodní.example").unwrap();
+    assert!(
+        r.entries
+            .iter()
+            .any(|e| e.authority() == "Ministerstvo financí, odbor 34")
+    );
+    let idn = r
+        .entries
+        .iter()
+        .find(|e| e.url() == "mezinárodní.example")
+        .unwrap();
     assert_eq!(idn.host(), Some("xn--mezinrodn-41a0l.example"));
 }
 
@@ -213,9 +233,7 @@ fn merged_list_and_decree_csv_round_trip() {
     assert_eq!(by["Státní ústav pro kontrolu léčiv"], 553);
     // Ordered by entry date, then address by code point.
     for w in list.entries().windows(2) {
-        assert!(
-            (w[0].entered(), w[0].url().as_bytes()) <= (w[1].entered(), w[1].url().as_bytes())
-        );
+        assert!((w[0].entered(), w[0].url().as_bytes()) <= (w[1].entered(), w[1].url().as_bytes()));
     }
     let mut csv = Vec::new();
     let rows = write_decree_csv(&list, &mut csv).unwrap();
@@ -231,8 +249,20 @@ fn merged_list_and_decree_csv_round_trip() {
     assert_eq!(back.len(), list.len());
     for (a, b) in list.entries().iter().zip(back.entries()) {
         assert_eq!(
-            (a.url(), a.entered(), a.removed(), a.authority(), a.dataset()),
-            (b.url(), b.entered(), b.removed(), b.authority(), b.dataset())
+            (
+                a.url(),
+                a.entered(),
+                a.removed(),
+                a.authority(),
+                a.dataset()
+            ),
+            (
+                b.url(),
+                b.entered(),
+                b.removed(),
+                b.authority(),
+                b.dataset()
+            )
         );
     }
     let mut again = Vec::new();
@@ -244,7 +274,12 @@ fn merged_list_and_decree_csv_round_trip() {
 fn rpz_zone_from_the_real_lists() {
     let list = all_current();
     let mut zone = Vec::new();
-    let report = write_rpz(&list, &RpzOptions::new("rpz.example.cz", 2026081800), &mut zone).unwrap();
+    let report = write_rpz(
+        &list,
+        &RpzOptions::new("rpz.example.cz", 2026081800),
+        &mut zone,
+    )
+    .unwrap();
     let text = String::from_utf8(zone).unwrap();
     assert!(text.is_ascii());
     let owners: Vec<&str> = text
