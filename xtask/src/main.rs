@@ -7,6 +7,7 @@ mod bench_volby;
 mod ci;
 mod csvw_suite;
 mod setup;
+mod tier_blocklist_zone;
 mod tier_volby;
 mod tiers;
 mod util;

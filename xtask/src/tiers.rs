@@ -17,11 +17,18 @@ pub(crate) struct Tier {
 }
 
 /// Every tier, in the order `cargo xtask ci` runs them.
-pub(crate) const ALL: &[Tier] = &[Tier {
-    name: "volby",
-    about: "czso-media-feed: generated PS documents against ČSÚ's XSDs (xmllint)",
-    run: crate::tier_volby::run,
-}];
+pub(crate) const ALL: &[Tier] = &[
+    Tier {
+        name: "volby",
+        about: "czso-media-feed: generated PS documents against ČSÚ's XSDs (xmllint)",
+        run: crate::tier_volby::run,
+    },
+    Tier {
+        name: "blocklist-zone",
+        about: "blocklist-model: RPZ zone of the real lists against BIND's named-checkzone",
+        run: crate::tier_blocklist_zone::run,
+    },
+];
 
 /// Runs the tier called `name`.
 pub(crate) fn run(name: &str) -> Result<()> {
