@@ -270,25 +270,33 @@ impl Catalogue for GraphQlCatalogue {
         if query.iris.is_empty() {
             // No title filter exists in the schema: page through the publishers' datasets (or
             // all of them) and filter here.
-            let filters = if query.publishers.is_empty() {
-                Json::Null
+            // Without publishers the `filters` argument is left out: an explicit `null` or `[]`
+            // may be read as "match nothing" (an empty OR).
+            let (declaration, argument, filters) = if query.publishers.is_empty() {
+                ("", "", None)
             } else {
-                Json::Array(
-                    query
-                        .publishers
-                        .iter()
-                        .map(|p| json!({ "publisherIri": p }))
-                        .collect(),
+                let filters: Vec<Json> = query
+                    .publishers
+                    .iter()
+                    .map(|p| json!({ "publisherIri": p }))
+                    .collect();
+                (
+                    "$filters: [DatasetsFilter], ",
+                    "filters: $filters, ",
+                    Some(Json::Array(filters)),
                 )
             };
             let text = format!(
-                "query ($filters: [DatasetsFilter], $offset: Int, $limit: Int) {{ \
-                 datasets(filters: $filters, offset: $offset, limit: $limit) {{ \
+                "query ({declaration}$offset: Int, $limit: Int) {{ \
+                 datasets({argument}offset: $offset, limit: $limit) {{ \
                  data {{ {fields} }} pagination {{ totalCount }} }} }}"
             );
             let mut offset: u64 = 0;
             for _ in 0..self.options.max_pages {
-                let variables = json!({ "filters": filters, "offset": offset, "limit": self.options.page_size });
+                let mut variables = json!({ "offset": offset, "limit": self.options.page_size });
+                if let Some(filters) = &filters {
+                    variables["filters"] = filters.clone();
+                }
                 let data = self.query_counted(&text, &variables, &mut usage)?;
                 let page = data
                     .pointer("/datasets/data")
