@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 
-use crate::host::{AddressError, NormalisedAddress, normalise_address};
+use crate::host::{AddressError, NormalisedAddress, normalise_address, plain_host};
 
 /// The authority keeping a local list and the NKOD dataset it is published as: the `ZDROJ` and
 /// `NAZEV_DATOVE_SADY` columns. Shared by all rows of one source.
@@ -68,6 +68,17 @@ impl Entry {
         legal_basis: Option<Arc<str>>,
     ) -> Self {
         let url = url.trim();
+        if let Some(www) = plain_host(url) {
+            return Self {
+                url: url.into(),
+                entered,
+                removed,
+                source,
+                legal_basis,
+                host: HostField::SameAsUrl,
+                flags: if www { FLAG_WWW } else { 0 },
+            };
+        }
         let (host, flags) = match normalise_address(url) {
             Ok(n) => {
                 let mut flags = 0;

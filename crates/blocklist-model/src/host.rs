@@ -156,6 +156,22 @@ pub fn normalise_address(address: &str) -> Result<NormalisedAddress, AddressErro
     })
 }
 
+/// The common case without allocating: an address that is already a lower-case ASCII host
+/// name (no scheme, port, path or trailing dot) is its own normalised host. Returns whether it
+/// has a leading `www.`, or `None` when the full normalisation is needed.
+pub(crate) fn plain_host(address: &str) -> Option<bool> {
+    let bytes = address.as_bytes();
+    let plain = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'));
+    // All-digit-and-dot strings may be IPv4 literals; "xn--" labels need IDNA validation.
+    if !plain || !bytes.iter().any(u8::is_ascii_lowercase) || address.contains("xn--") {
+        return None;
+    }
+    check_dns_name(address).ok()?;
+    Some(address.starts_with("www.") && address[4..].contains('.'))
+}
+
 fn is_port(s: &str) -> bool {
     !s.is_empty() && s.len() <= 5 && s.bytes().all(|b| b.is_ascii_digit())
 }
@@ -263,6 +279,29 @@ mod tests {
         assert!(!host("wwwx.cz").leading_www);
         assert!(!host("www.cz").leading_www);
         assert!(!host("a.www.cz").leading_www);
+    }
+
+    #[test]
+    fn fast_path_agrees_with_full_normalisation() {
+        for a in [
+            "1xbet.com",
+            "www.a.cz",
+            "www.cz",
+            "a_b.example",
+            "1.2.3.4",
+            "x..cz",
+            "-a.cz",
+            "cz",
+        ] {
+            if let Some(www) = plain_host(a) {
+                let full = normalise_address(a).unwrap();
+                assert_eq!((full.host.as_str(), full.leading_www), (a, www), "{a}");
+                assert!(full.dns_blockable());
+            }
+        }
+        assert_eq!(plain_host("1.2.3.4"), None);
+        assert_eq!(plain_host("x..cz"), None);
+        assert_eq!(plain_host("www.a.cz"), Some(true));
     }
 
     #[test]
