@@ -157,6 +157,14 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                 }
                 continue;
             }
+            Event::Eof if depth > 0 => {
+                return Err(Error::syntax(
+                    source,
+                    format!(
+                        "byte {pos}: the document ends before its elements are closed (truncated?)"
+                    ),
+                ));
+            }
             Event::Eof => break,
             _ => continue,
         };

@@ -194,3 +194,22 @@ fn conflicting_resend_with_the_same_sequence_is_refused() {
     let r = store::ingest(&mut conn, "kv2022", Channel::Live, &[newer], "new", "t").unwrap();
     assert_eq!(r.accepted, 1);
 }
+
+#[test]
+fn truncated_and_corrupted_batches_give_errors_not_panics() {
+    let bytes = std::fs::read(testdata("kv2022_vysledky_okrsky_davka_003.xml")).unwrap();
+    let full = parse_batch(&bytes, "b3", 1).unwrap();
+    assert_eq!(full.precincts.len(), 32);
+    for cut in (0..bytes.len()).step_by(97) {
+        // A truncated upload is refused whole, never ingested in part.
+        let e = parse_batch(&bytes[..cut], "b3-truncated", 1).unwrap_err();
+        assert!(e.to_string().contains("b3-truncated"), "{e}");
+    }
+    let mut corrupted = bytes.clone();
+    for i in (300..corrupted.len()).step_by(211) {
+        corrupted[i] = b"<>\"&=x9"[i % 7];
+        if let Err(e) = parse_batch(&corrupted, "b3-corrupted", 1) {
+            assert!(e.to_string().contains("b3-corrupted"), "{e}");
+        }
+    }
+}
