@@ -270,3 +270,28 @@ fn same_host_from_two_sources_stays_twice() {
     assert_eq!(l.collapsed_duplicates(), 1);
     assert_eq!(l.blocked_hosts(WwwPolicy::AlsoApex)["x.cz"], ["MF", "SÚKL"]);
 }
+
+#[test]
+fn io_errors_are_kept_apart_from_format_errors() {
+    struct Failing;
+    impl std::io::Read for Failing {
+        fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk on fire"))
+        }
+    }
+    let e = blocklist_model::read_source_from(&sukl(), Failing).unwrap_err();
+    assert!(matches!(e, blocklist_model::ReadSourceError::Io { .. }));
+    assert!(e.to_string().contains("SÚKL") && e.to_string().contains("disk on fire"));
+    let e = blocklist_model::read_source_from(&sukl(), &b"x\n"[..]).unwrap_err();
+    assert!(matches!(e, blocklist_model::ReadSourceError::Format(_)));
+}
+
+#[test]
+fn windows_1250_outside_mf_is_read_with_a_warning() {
+    // "URL,DATUM_ZAPISU\r\nmezinárodní.cz,2024-01-01\r\n" in windows-1250 (á = 0xE1, í = 0xED).
+    let bytes = b"URL,DATUM_ZAPISU\r\nmezin\xE1rodn\xED.cz,2024-01-01\r\n";
+    let r = read_source(&sukl(), bytes).unwrap();
+    assert_eq!(r.entries[0].url(), "mezinárodní.cz");
+    assert_eq!(r.diagnostics[0].problem, Problem::DecodedAsWindows1250);
+    assert_eq!(r.diagnostics[0].line, 0);
+}
