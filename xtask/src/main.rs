@@ -8,6 +8,9 @@ mod ci;
 mod csvw_suite;
 mod setup;
 mod tier_blocklist_zone;
+mod tier_browser;
+mod tier_interop;
+mod tier_resolver;
 mod tier_volby;
 mod tiers;
 mod util;
@@ -23,8 +26,10 @@ Tasks:
   test             all tests: cargo test --workspace, then every tier
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
+  interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
   bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
+  csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
 ";
 
 fn main() -> Result<()> {
@@ -41,6 +46,8 @@ fn main() -> Result<()> {
         }
         "setup" => setup::run(),
         "csvw-suite" => csvw_suite::run(rest),
+        "csvw-bench" => csvw_suite::bench(rest),
+        "interop" => tiers::run("interop"),
         "ci" => ci::run(),
         "test" => ci::test_all(),
         "tier" => {

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::Write;
 
 use serde_json::Value;
 
@@ -237,9 +238,7 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
         let key = match (&property, is_type) {
             (_, true) => "@type".to_owned(),
             (Some(p), false) => compact_iri(p),
-            (None, false) => percent_encoding::percent_decode_str(&column.name)
-                .decode_utf8_lossy()
-                .into_owned(),
+            (None, false) => table.decoded_name(column).to_owned(),
         };
         let value = if let Some(v) = value_url {
             if cell.value == CellValue::Null && !column.virtual_ {
@@ -307,16 +306,35 @@ fn replace_id(value: &mut Json, id: &str, node: &Json) {
 }
 
 /// Converts an annotated table group to JSON.
-pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
-    if minimal {
-        let mut out = Vec::new();
-        for table in group.tables.iter().filter(|t| !t.suppress_output) {
-            for row in &table.rows {
-                out.extend(row_subjects(table, row));
-            }
-        }
-        return Json::Array(out);
+fn row_json(table: &Table, row: &Row) -> Json {
+    let mut r = vec![
+        (
+            "url".to_owned(),
+            Json::String(format!("{}#row={}", table.url, row.source_number)),
+        ),
+        ("rownum".to_owned(), Json::Number(row.number.to_string())),
+    ];
+    let titles: Vec<Json> = table
+        .row_titles
+        .iter()
+        .filter_map(|&i| cell_json(&row.cells[i].value, "string", true))
+        .collect();
+    match titles.len() {
+        0 => {}
+        1 => r.push((
+            "titles".to_owned(),
+            titles.into_iter().next().unwrap_or(Json::Null),
+        )),
+        _ => r.push(("titles".to_owned(), Json::Array(titles))),
     }
+    r.push((
+        "describes".to_owned(),
+        Json::Array(row_subjects(table, row)),
+    ));
+    Json::Object(r)
+}
+
+fn group_entries(group: &TableGroup) -> Entries {
     let mut root = Vec::new();
     if let Some(id) = &group.id {
         root.push(("@id".to_owned(), Json::String(id.clone())));
@@ -330,56 +348,152 @@ pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
     for (key, value) in &group.common {
         Json::push_value(&mut root, key.clone(), common_to_json(value));
     }
-    let mut tables = Vec::new();
-    for table in group.tables.iter().filter(|t| !t.suppress_output) {
-        let mut obj = Vec::new();
-        if let Some(id) = &table.id {
-            obj.push(("@id".to_owned(), Json::String(id.clone())));
-        }
-        obj.push(("url".to_owned(), Json::String(table.url.clone())));
-        for (key, value) in &table.common {
-            Json::push_value(&mut obj, key.clone(), common_to_json(value));
-        }
-        if !table.notes.is_empty() {
-            obj.push((
-                "notes".to_owned(),
-                Json::Array(table.notes.iter().map(common_to_json).collect()),
-            ));
-        }
-        let rows = table
-            .rows
-            .iter()
-            .map(|row| {
-                let mut r = vec![
-                    (
-                        "url".to_owned(),
-                        Json::String(format!("{}#row={}", table.url, row.source_number)),
-                    ),
-                    ("rownum".to_owned(), Json::Number(row.number.to_string())),
-                ];
-                let titles: Vec<Json> = table
-                    .row_titles
-                    .iter()
-                    .filter_map(|&i| cell_json(&row.cells[i].value, "string", true))
-                    .collect();
-                match titles.len() {
-                    0 => {}
-                    1 => r.push((
-                        "titles".to_owned(),
-                        titles.into_iter().next().unwrap_or(Json::Null),
-                    )),
-                    _ => r.push(("titles".to_owned(), Json::Array(titles))),
-                }
-                r.push((
-                    "describes".to_owned(),
-                    Json::Array(row_subjects(table, row)),
-                ));
-                Json::Object(r)
-            })
-            .collect();
-        obj.push(("row".to_owned(), Json::Array(rows)));
-        tables.push(Json::Object(obj));
+    root
+}
+
+fn table_entries(table: &Table) -> Entries {
+    let mut obj = Vec::new();
+    if let Some(id) = &table.id {
+        obj.push(("@id".to_owned(), Json::String(id.clone())));
     }
+    obj.push(("url".to_owned(), Json::String(table.url.clone())));
+    for (key, value) in &table.common {
+        Json::push_value(&mut obj, key.clone(), common_to_json(value));
+    }
+    if !table.notes.is_empty() {
+        obj.push((
+            "notes".to_owned(),
+            Json::Array(table.notes.iter().map(common_to_json).collect()),
+        ));
+    }
+    obj
+}
+
+/// Converts an annotated table group to JSON (in memory; see [`write_json`] for large tables).
+pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
+    if minimal {
+        let mut out = Vec::new();
+        for table in group.tables.iter().filter(|t| !t.suppress_output) {
+            for row in &table.rows {
+                out.extend(row_subjects(table, row));
+            }
+        }
+        return Json::Array(out);
+    }
+    let mut root = group_entries(group);
+    let tables = group
+        .tables
+        .iter()
+        .filter(|t| !t.suppress_output)
+        .map(|table| {
+            let mut obj = table_entries(table);
+            obj.push((
+                "row".to_owned(),
+                Json::Array(table.rows.iter().map(|row| row_json(table, row)).collect()),
+            ));
+            Json::Object(obj)
+        })
+        .collect();
     root.push(("tables".to_owned(), Json::Array(tables)));
     Json::Object(root)
+}
+
+/// Writes the JSON conversion row by row (the same text as `to_json(..).to_pretty_string()`),
+/// without building the whole document in memory.
+pub fn write_json(group: &TableGroup, minimal: bool, mut out: impl Write) -> std::io::Result<()> {
+    let mut buf = String::new();
+    let flush = |buf: &mut String, out: &mut dyn Write| -> std::io::Result<()> {
+        out.write_all(buf.as_bytes())?;
+        buf.clear();
+        Ok(())
+    };
+    let tables: Vec<&Table> = group.tables.iter().filter(|t| !t.suppress_output).collect();
+    if minimal {
+        let mut first = true;
+        buf.push('[');
+        for table in &tables {
+            for row in &table.rows {
+                for subject in row_subjects(table, row) {
+                    buf.push_str(if first { "\n" } else { ",\n" });
+                    first = false;
+                    push_indent(&mut buf, 1);
+                    subject.write(&mut buf, 1);
+                }
+                if buf.len() > 1 << 16 {
+                    flush(&mut buf, &mut out)?;
+                }
+            }
+        }
+        buf.push_str(if first { "]\n" } else { "\n]\n" });
+        return flush(&mut buf, &mut out);
+    }
+    buf.push('{');
+    for (key, value) in group_entries(group) {
+        buf.push('\n');
+        push_indent(&mut buf, 1);
+        write_string(&mut buf, &key);
+        buf.push_str(": ");
+        value.write(&mut buf, 1);
+        buf.push(',');
+    }
+    buf.push_str("\n  \"tables\": [");
+    for (t, table) in tables.iter().enumerate() {
+        buf.push_str(if t == 0 { "\n" } else { ",\n" });
+        push_indent(&mut buf, 2);
+        buf.push('{');
+        for (key, value) in table_entries(table) {
+            buf.push('\n');
+            push_indent(&mut buf, 3);
+            write_string(&mut buf, &key);
+            buf.push_str(": ");
+            value.write(&mut buf, 3);
+            buf.push(',');
+        }
+        buf.push('\n');
+        push_indent(&mut buf, 3);
+        buf.push_str("\"row\": [");
+        for (r, row) in table.rows.iter().enumerate() {
+            buf.push_str(if r == 0 { "\n" } else { ",\n" });
+            push_indent(&mut buf, 4);
+            row_json(table, row).write(&mut buf, 4);
+            if buf.len() > 1 << 16 {
+                flush(&mut buf, &mut out)?;
+            }
+        }
+        if !table.rows.is_empty() {
+            buf.push('\n');
+            push_indent(&mut buf, 3);
+        }
+        buf.push_str("]\n");
+        push_indent(&mut buf, 2);
+        buf.push('}');
+    }
+    if !tables.is_empty() {
+        buf.push_str("\n  ");
+    }
+    buf.push_str("]\n}\n");
+    flush(&mut buf, &mut out)?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemoryFetcher, Options, Processor, Url};
+
+    #[test]
+    fn streaming_writer_matches_the_tree() {
+        let mut files = MemoryFetcher::new();
+        files.insert("http://example.org/a.csv", "x,y\n1,\"a\nb\"\n2,c\n");
+        let url = Url::parse("http://example.org/a.csv").unwrap();
+        let group = Processor::new(&files, Options::default())
+            .process_tabular(&url)
+            .unwrap();
+        for minimal in [false, true] {
+            let mut streamed = Vec::new();
+            write_json(&group, minimal, &mut streamed).unwrap();
+            let tree = to_json(&group, minimal).to_pretty_string();
+            assert_eq!(String::from_utf8(streamed).unwrap(), tree);
+        }
+    }
 }

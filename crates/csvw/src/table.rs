@@ -106,6 +106,9 @@ pub struct Table {
     /// The schema `@id`, if any.
     pub schema_id: Option<String>,
     foreign_keys: Vec<ForeignKeyDesc>,
+    base: Option<Url>,
+    decoded_names: Vec<String>,
+    uses_templates: bool,
 }
 
 /// An annotated table group: what a processor produces.
@@ -518,7 +521,7 @@ impl<'a> Processor<'a> {
         }
         let table = Table {
             id: desc.id.clone(),
-            url: url_text,
+            url: url_text.clone(),
             suppress_output: desc.suppress_output,
             notes: desc.notes.clone(),
             common,
@@ -528,7 +531,25 @@ impl<'a> Processor<'a> {
             row_titles,
             schema_id: schema_ref.id.clone(),
             foreign_keys: schema_ref.foreign_keys.clone(),
+            base: Url::parse(&url_text).ok(),
+            decoded_names: Vec::new(),
+            uses_templates: false,
         };
+        let mut table = table;
+        table.decoded_names = table
+            .columns
+            .iter()
+            .map(|c| {
+                percent_encoding::percent_decode_str(&c.name)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        table.uses_templates = table.columns.iter().any(|c| {
+            c.props.about_url.is_some()
+                || c.props.property_url.is_some()
+                || c.props.value_url.is_some()
+        });
         let _ = url;
         if self.options.validate {
             self.check_primary_key(&table);
@@ -887,8 +908,11 @@ pub fn parse_cell(raw: String, column: &Column) -> (Cell, Vec<String>) {
 impl Table {
     /// The template variables of a row, for expanding URI templates of `column`.
     pub fn template_vars(&self, row: &Row) -> HashMap<String, TemplateValue> {
+        if !self.uses_templates {
+            return HashMap::new();
+        }
         let mut vars = HashMap::with_capacity(self.columns.len() + 4);
-        for (column, cell) in self.columns.iter().zip(&row.cells) {
+        for (cell, name) in row.cells.iter().zip(&self.decoded_names) {
             let value = match &cell.value {
                 CellValue::Null => continue,
                 CellValue::One(v) => TemplateValue::Str(v.lexical.clone()),
@@ -896,10 +920,7 @@ impl Table {
                     TemplateValue::List(items.iter().map(|v| v.lexical.clone()).collect())
                 }
             };
-            let name = percent_encoding::percent_decode_str(&column.name)
-                .decode_utf8_lossy()
-                .into_owned();
-            vars.insert(name, value);
+            vars.insert(name.clone(), value);
         }
         vars.insert(
             "_row".to_owned(),
@@ -922,9 +943,10 @@ impl Table {
         let col = TemplateValue::Str(column.number.to_string());
         let source_col = TemplateValue::Str(column.source_number.to_string());
         let name = TemplateValue::Str(
-            percent_encoding::percent_decode_str(&column.name)
-                .decode_utf8_lossy()
-                .into_owned(),
+            self.decoded_names
+                .get(column.number - 1)
+                .cloned()
+                .unwrap_or_default(),
         );
         let expanded = template.expand(|var| match var {
             "_column" => Some(&col),
@@ -933,9 +955,16 @@ impl Table {
             other => vars.get(other),
         });
         let expanded = crate::metadata::expand_prefixed(&expanded);
-        match Url::parse(&self.url).and_then(|base| base.join(&expanded)) {
-            Ok(u) => u.to_string(),
-            Err(_) => expanded,
+        match self.base.as_ref().map(|base| base.join(&expanded)) {
+            Some(Ok(u)) => u.to_string(),
+            _ => expanded,
         }
+    }
+
+    /// The column name without percent-encoding (the JSON property name).
+    pub fn decoded_name<'a>(&'a self, column: &'a Column) -> &'a str {
+        self.decoded_names
+            .get(column.number - 1)
+            .map_or(column.name.as_str(), String::as_str)
     }
 }

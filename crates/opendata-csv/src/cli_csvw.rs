@@ -81,7 +81,10 @@ fn file_url(path: &Path) -> anyhow::Result<Url> {
 }
 
 /// Runs the processor; returns the table group (or the fatal error) and the diagnostics.
-fn process(input: &InputArgs, validate: bool) -> anyhow::Result<(Result<TableGroup, Error>, Diagnostics)> {
+fn process(
+    input: &InputArgs,
+    validate: bool,
+) -> anyhow::Result<(Result<TableGroup, Error>, Diagnostics)> {
     let dir = std::path::absolute(&input.input)?
         .parent()
         .map(Path::to_path_buf)
@@ -95,8 +98,13 @@ fn process(input: &InputArgs, validate: bool) -> anyhow::Result<(Result<TableGro
     let mut fetcher = FileFetcher::new();
     let url = match &input.base_url {
         Some(base) => {
-            let base = if base.ends_with('/') { base.clone() } else { format!("{base}/") };
-            let base_url = Url::parse(&base).with_context(|| format!("invalid --base-url {base}"))?;
+            let base = if base.ends_with('/') {
+                base.clone()
+            } else {
+                format!("{base}/")
+            };
+            let base_url =
+                Url::parse(&base).with_context(|| format!("invalid --base-url {base}"))?;
             fetcher = fetcher.with_mapping(base.clone(), dir);
             base_url.join(&file_name)?
         }
@@ -174,9 +182,8 @@ pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
         Ok(g) => g,
         Err(e) => return fatal(e),
     };
-    let mut out = output(args.output.as_deref())?;
-    out.write_all(csvw::json::to_json(&group, args.minimal).to_pretty_string().as_bytes())?;
-    out.flush()?;
+    let out = output(args.output.as_deref())?;
+    csvw::json::write_json(&group, args.minimal, out)?;
     Ok(ExitCode::SUCCESS)
 }
 
