@@ -19,6 +19,11 @@ pub(crate) struct Tier {
 /// Every tier, in the order `cargo xtask ci` runs them.
 pub(crate) const ALL: &[Tier] = &[
     Tier {
+        name: "interop",
+        about: "nkod-client: SPARQL against Virtuoso, LDF against @ldf/server 3, same snapshot; Comunica request counts",
+        run: crate::tier_interop::run,
+    },
+    Tier {
         name: "volby",
         about: "czso-media-feed: generated PS documents against ČSÚ's XSDs (xmllint)",
         run: crate::tier_volby::run,
@@ -27,6 +32,16 @@ pub(crate) const ALL: &[Tier] = &[
         name: "blocklist-zone",
         about: "blocklist-model: RPZ zone of the real lists against BIND's named-checkzone",
         run: crate::tier_blocklist_zone::run,
+    },
+    Tier {
+        name: "resolver",
+        about: "unified-blocklist: the published RPZ zone in Unbound on loopback (dig), and named-checkzone",
+        run: crate::tier_resolver::run,
+    },
+    Tier {
+        name: "browser",
+        about: "unified-blocklist: the web page in headless Chromium (console, row count, filtering, screenshot)",
+        run: crate::tier_browser::run,
     },
 ];
 

@@ -1,0 +1,154 @@
+//! Tier `browser`: the published web page in real headless Chromium (started per check by
+//! this test; `cargo xtask tier browser` publishes the list, serves it with
+//! `unified-blocklist serve` and sets `UB_BROWSER_URL`, `UB_BROWSER_OUT`, `UB_SCREENSHOT`).
+
+use std::process::Command;
+use unified_blocklist::rows::read_decree_csv;
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set; run `cargo xtask tier browser`"))
+}
+
+fn chromium(args: &[&str]) -> (String, String) {
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new(std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into()))
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Console messages Chromium logged (`INFO:CONSOLE(…)` lines with `--enable-logging=stderr`).
+fn console_messages(url: &str) -> Vec<String> {
+    let (_, stderr) = chromium(&[
+        "--enable-logging=stderr",
+        "--v=0",
+        "--virtual-time-budget=3000",
+        "--dump-dom",
+        url,
+    ]);
+    stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn the_page_has_no_console_errors() {
+    let base = env("UB_BROWSER_URL");
+    let control = console_messages(&format!("{base}console-control.html"));
+    assert!(
+        control
+            .iter()
+            .any(|l| l.contains("deliberate control error")),
+        "the console check does not see console errors: {control:?}"
+    );
+    let messages = console_messages(&format!("{base}index.html"));
+    assert!(messages.is_empty(), "{messages:#?}");
+}
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn rows_filtering_and_sorting_work() {
+    let base = env("UB_BROWSER_URL");
+    let out = std::path::PathBuf::from(env("UB_BROWSER_OUT"));
+    let rows = read_decree_csv(&std::fs::read(out.join("jednotny-seznam.csv")).unwrap()).unwrap();
+    let result = harness_result(&format!("{base}harness.html"));
+    assert_eq!(result["error"], serde_json::Value::Null, "{result}");
+    assert_eq!(result["rows"], rows.len(), "row count equals the CSV's");
+    assert_eq!(result["formVisible"], true);
+    assert_eq!(result["lang"], "cs");
+    assert_eq!(result["headers"].as_array().unwrap().len(), 5);
+    let casino = rows
+        .iter()
+        .filter(|r| {
+            [&r.url, &r.source, &r.dataset]
+                .iter()
+                .any(|v| v.to_lowercase().contains("casino"))
+        })
+        .count();
+    assert!(casino > 0);
+    assert_eq!(result["textCasino"], casino);
+    assert_eq!(result["shownCasino"], casino.to_string());
+    let sukl = rows
+        .iter()
+        .filter(|r| r.source == "Státní ústav pro kontrolu léčiv")
+        .count();
+    assert!(sukl > 0);
+    assert_eq!(result["sourceSukl"], sukl);
+    assert_eq!(result["nothing"], 0);
+    assert_eq!(result["allAgain"], rows.len());
+    assert_eq!(result["sortedAscending"], true);
+    assert_eq!(result["ariaSort"], "ascending");
+    assert_eq!(result["sortedDescending"], true);
+}
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn a_screenshot_is_produced() {
+    let base = env("UB_BROWSER_URL");
+    let path = env("UB_SCREENSHOT");
+    let _ = std::fs::remove_file(&path);
+    chromium(&[
+        "--virtual-time-budget=3000",
+        "--window-size=1280,1600",
+        &format!("--screenshot={path}"),
+        &format!("{base}index.html"),
+    ]);
+    let png = std::fs::read(&path).unwrap_or_else(|e| panic!("no screenshot at {path}: {e}"));
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(
+        png.len() > 20_000,
+        "a blank page would be tiny: {} bytes",
+        png.len()
+    );
+}
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn the_page_works_without_javascript() {
+    let base = env("UB_BROWSER_URL");
+    let out = std::path::PathBuf::from(env("UB_BROWSER_OUT"));
+    let rows = read_decree_csv(&std::fs::read(out.join("jednotny-seznam.csv")).unwrap()).unwrap();
+    let result = harness_result(&format!("{base}nojs-harness.html"));
+    assert_eq!(result["rows"], rows.len());
+    assert_eq!(
+        result["visibleRows"],
+        rows.len(),
+        "every row is rendered without JavaScript"
+    );
+    assert_eq!(
+        result["formHidden"], true,
+        "the inert filter stays hidden without JavaScript"
+    );
+}
+
+/// Runs a harness page and returns the JSON it leaves in `#result`.
+fn harness_result(url: &str) -> serde_json::Value {
+    let (dom, stderr) = chromium(&["--virtual-time-budget=10000", "--dump-dom", url]);
+    let json = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no result in the DOM:\n{dom}\n{stderr}"));
+    let json = json
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
