@@ -203,6 +203,7 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
     // (subject id or None for the default blank node, properties)
     let mut subjects: Vec<(Option<String>, Entries)> = Vec::new();
     let mut references: HashMap<String, usize> = HashMap::new();
+    let mut cache = Vec::new();
     for (column, cell) in table.columns.iter().zip(&row.cells) {
         if column.suppress_output {
             continue;
@@ -211,7 +212,7 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
             .props
             .about_url
             .as_ref()
-            .map(|t| table.expand(t, &vars, column));
+            .map(|t| table.expand_cached(t, &vars, column, &mut cache));
         let index = match subjects.iter().position(|(id, _)| *id == about) {
             Some(i) => i,
             None => {
@@ -227,12 +228,12 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
             .props
             .value_url
             .as_ref()
-            .map(|t| table.expand(t, &vars, column));
+            .map(|t| table.expand_cached(t, &vars, column, &mut cache));
         let property = column
             .props
             .property_url
             .as_ref()
-            .map(|t| table.expand(t, &vars, column));
+            .map(|t| table.expand_cached(t, &vars, column, &mut cache));
         let is_type =
             property.as_deref() == Some("http://www.w3.org/1999/02/22-rdf-syntax-ns#type");
         let key = match (&property, is_type) {

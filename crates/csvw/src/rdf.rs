@@ -163,13 +163,14 @@ impl Emitter<'_> {
         let default_subject = BlankNode::default();
         let mut described: Vec<NamedOrBlankNode> = Vec::new();
         let mut subject_cache: HashMap<String, NamedOrBlankNode> = HashMap::new();
+        let mut cache = Vec::new();
         for (column, cell) in table.columns.iter().zip(&row.cells) {
             if column.suppress_output {
                 continue;
             }
             let subject: NamedOrBlankNode = match &column.props.about_url {
                 Some(t) => {
-                    let about = table.expand(t, &vars, column);
+                    let about = table.expand_cached(t, &vars, column, &mut cache);
                     subject_cache
                         .entry(about.clone())
                         .or_insert_with(|| node(&about))
@@ -181,7 +182,7 @@ impl Emitter<'_> {
                 described.push(subject.clone());
             }
             let predicate = match &column.props.property_url {
-                Some(t) => iri(&table.expand(t, &vars, column)),
+                Some(t) => iri(&table.expand_cached(t, &vars, column, &mut cache)),
                 None => iri(&format!(
                     "{}#{}",
                     table.url.split('#').next().unwrap_or(""),
@@ -192,7 +193,7 @@ impl Emitter<'_> {
                 if cell.value == CellValue::Null && !column.virtual_ {
                     continue;
                 }
-                let value = table.expand(t, &vars, column);
+                let value = table.expand_cached(t, &vars, column, &mut cache);
                 let object: Term = Term::from(node(&value));
                 self.emit(subject.clone(), predicate, object);
                 continue;

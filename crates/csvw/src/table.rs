@@ -961,6 +961,26 @@ impl Table {
         }
     }
 
+    /// Like [`Table::expand`], reusing expansions of the same row: `cache` must be empty at the
+    /// start of each row.
+    pub fn expand_cached(
+        &self,
+        template: &UriTemplate,
+        vars: &HashMap<String, TemplateValue>,
+        column: &Column,
+        cache: &mut Vec<(String, String)>,
+    ) -> String {
+        if template.uses_column_variables() {
+            return self.expand(template, vars, column);
+        }
+        if let Some((_, value)) = cache.iter().find(|(k, _)| k == template.as_str()) {
+            return value.clone();
+        }
+        let value = self.expand(template, vars, column);
+        cache.push((template.as_str().to_owned(), value.clone()));
+        value
+    }
+
     /// The column name without percent-encoding (the JSON property name).
     pub fn decoded_name<'a>(&'a self, column: &'a Column) -> &'a str {
         self.decoded_names

@@ -108,6 +108,17 @@ impl UriTemplate {
         })
     }
 
+    /// Whether the expansion depends on the column (`_column`, `_sourceColumn`, `_name`), so
+    /// it cannot be shared between the cells of a row.
+    pub fn uses_column_variables(&self) -> bool {
+        self.parts.iter().any(|p| match p {
+            Part::Literal(_) => false,
+            Part::Expression { vars, .. } => vars
+                .iter()
+                .any(|v| matches!(v.name.as_str(), "_column" | "_sourceColumn" | "_name")),
+        })
+    }
+
     /// The template text.
     pub fn as_str(&self) -> &str {
         &self.source
