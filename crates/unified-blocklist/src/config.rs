@@ -285,3 +285,22 @@ mod tests {
         assert!(err.to_string().contains("time_zone"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/unified-blocklist/example.toml"
+        ));
+        let config = Config::load(path).unwrap();
+        assert_eq!(config.sources, SourceSpec::defaults());
+        assert_eq!(config.nkod, "https://data.gov.cz/");
+        let defaults = Config::default();
+        assert_eq!(config.update_at, defaults.update_at);
+        assert_eq!(config.max_shrink, defaults.max_shrink);
+    }
+}
