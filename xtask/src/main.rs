@@ -3,6 +3,7 @@
 //! Run `cargo xtask help` for the task list. `cargo xtask ci` is the gate that CI runs.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_serve;
 mod bench_volby;
 mod ci;
 mod csvw_suite;
@@ -27,6 +28,7 @@ Tasks:
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
   interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
+  bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk)
   bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
   csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
@@ -56,6 +58,7 @@ fn main() -> Result<()> {
             }
             rest.iter().try_for_each(|name| tiers::run(name))
         }
+        "bench-serve" => bench_serve::run(),
         "bench-volby" => bench_volby::run(),
         "tiers" => {
             for tier in tiers::ALL {
