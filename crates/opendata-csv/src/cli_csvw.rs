@@ -8,8 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use csvw::rdf::RdfSyntax;
-use csvw::{Diagnostics, Error, FileFetcher, Options, Processor, TableGroup};
-use url::Url;
+use csvw::{Diagnostics, Error, FileFetcher, Options, Processor, TableGroup, Url};
 
 /// Where the input comes from and how URLs are formed.
 #[derive(Debug, Args)]
