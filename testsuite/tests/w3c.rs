@@ -44,3 +44,27 @@ fn csvw_nonnormative_manifest() -> Result<()> {
         ],
     )
 }
+
+#[test]
+fn earl_report_is_valid_turtle() -> Result<()> {
+    let entries = testsuite::load_manifest("manifest-validation.jsonld")?;
+    let results = entries
+        .into_iter()
+        .take(5)
+        .map(|e| {
+            let outcome = testsuite::run_test(&e);
+            (e, outcome)
+        })
+        .collect();
+    let run = testsuite::ManifestRun { results };
+    let report = testsuite::earl_report(&[("manifest-validation.jsonld", &run)], "2026-01-01");
+    let triples = oxttl::TurtleParser::new()
+        .for_slice(report.as_bytes())
+        .collect::<Result<Vec<_>, _>>()?;
+    let passed = triples
+        .iter()
+        .filter(|t| t.object.to_string() == "<http://www.w3.org/ns/earl#passed>")
+        .count();
+    assert_eq!(passed, 5);
+    Ok(())
+}
