@@ -106,11 +106,10 @@ pub fn parse_descriptor(
         Some(Value::String(reference)) => {
             let path =
                 base_dir.map_or_else(|| Path::new(reference).to_owned(), |d| d.join(reference));
-            let text =
-                std::fs::read_to_string(&path).map_err(|source| DescriptorError::SchemaFile {
-                    path: path.display().to_string(),
-                    source,
-                })?;
+            let text = read_schema_file(&path).map_err(|source| DescriptorError::SchemaFile {
+                path: path.display().to_string(),
+                source,
+            })?;
             schema_value = serde_json::from_str::<Value>(&text)?;
             &schema_value
         }
@@ -184,6 +183,20 @@ pub fn parse_descriptor(
         },
         violations,
     ))
+}
+
+/// Reads a referenced schema file: a regular file of at most 16 MiB (so a hostile reference
+/// to a device or a huge file cannot hang or exhaust memory).
+fn read_schema_file(path: &Path) -> std::io::Result<String> {
+    const MAX: u64 = 16 << 20;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() || meta.len() > MAX {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file of at most 16 MiB",
+        ));
+    }
+    std::fs::read_to_string(path)
 }
 
 fn check_context(context: Option<&Value>, violations: &mut Vec<Violation>) {

@@ -19,5 +19,5 @@ pub use descriptor::{DescriptorError, ExpectedColumn, ExpectedTable, parse_descr
 pub use lexical::is_valid_lexical;
 pub use metadata::{CSVW_CONTEXT, TableMetadata, metadata_path_for};
 pub use schema::{Column, Datatype, SchemaError, TableSchema, TableSchemaBuilder, is_valid_name};
-pub use validate::{Summary, Violation, ViolationKind, validate_bytes, validate_reader};
+pub use validate::{Summary, Validator, Violation, ViolationKind, validate_bytes, validate_reader};
 pub use writer::{Cell, CellProblem, CsvWriter, WriteError};

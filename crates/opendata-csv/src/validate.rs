@@ -1,7 +1,7 @@
 //! Streaming validator: reports every deviation from the Czech open-data CSV standard with
 //! its record and field number. Works on third-party files in constant memory.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::io::{self, Read};
 
@@ -178,12 +178,14 @@ impl Summary {
 /// Longest field kept whole in memory; longer fields are checked piecewise.
 const FIELD_CAP: usize = 1 << 20;
 const CHUNK: usize = 256 * 1024;
+/// Bytes of header text kept for duplicate detection.
+const HEADER_MEMORY: usize = 4 << 20;
 
 /// Validates CSV bytes from `reader` against the standard and, when given, the metadata.
 ///
 /// Every violation is passed to `sink` as soon as it is found (memory stays constant
-/// whatever the file size). File-level problems of the metadata itself are not reported
-/// here; see [`crate::check_file`].
+/// whatever the file size). Problems of the metadata itself are not reported here; see
+/// [`crate::check_file`].
 ///
 /// # Errors
 /// Only I/O errors of `reader`.
@@ -193,31 +195,59 @@ pub fn validate_reader<R: Read>(
     sink: &mut dyn FnMut(Violation),
 ) -> io::Result<Summary> {
     let mut buf = vec![0u8; CHUNK];
-    // Fill the first chunk fully (or to EOF) so the delimiter can be detected on the header.
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let mut parser = Parser::new(expected, sink);
-    parser.start(&buf[..filled]);
-    parser.feed(&buf[..filled]);
-    if filled == buf.len() {
-        loop {
-            let n = match reader.read(&mut buf) {
+    let mut validator = Validator::new(expected, sink);
+    // Fill each chunk fully (or to EOF): the first one must hold the header for delimiter
+    // detection, and big chunks keep the per-call overhead low.
+    loop {
+        let mut filled = 0;
+        while filled < buf.len() {
+            match reader.read(&mut buf[filled..]) {
                 Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
-            };
-            parser.feed(&buf[..n]);
+            }
+        }
+        validator.feed(&buf[..filled]);
+        if filled < buf.len() {
+            break;
         }
     }
-    Ok(parser.finish())
+    Ok(validator.finish())
+}
+
+/// Push-style validator, for bytes that arrive in pieces (e.g. an HTTP body).
+///
+/// The first non-empty chunk passed to [`Validator::feed`] is used to detect the delimiter
+/// and must therefore contain the whole header record; later chunks may split anywhere.
+pub struct Validator<'a> {
+    parser: Parser<'a>,
+}
+
+impl<'a> Validator<'a> {
+    /// A validator reporting to `sink`, checking against `expected` when given.
+    pub fn new(expected: Option<&'a ExpectedTable>, sink: &'a mut dyn FnMut(Violation)) -> Self {
+        Self {
+            parser: Parser::new(expected, sink),
+        }
+    }
+
+    /// Validates the next bytes of the file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        if chunk.is_empty() {
+            return;
+        }
+        if !self.parser.started {
+            self.parser.start(chunk);
+        }
+        self.parser.feed(chunk);
+    }
+
+    /// Ends the file and returns the totals.
+    #[must_use]
+    pub fn finish(self) -> Summary {
+        self.parser.finish()
+    }
 }
 
 /// Convenience for tests and small inputs: all violations of `bytes` in a vector.
@@ -260,7 +290,11 @@ struct Parser<'a> {
     field_flagged_quote: bool,
     spill: Option<Spill>,
     header_width: usize,
+    /// Header cells compared with the metadata (only as many as it has columns).
     header: Vec<String>,
+    /// Header cells seen, for duplicate detection (bounded by `HEADER_MEMORY`).
+    header_seen: HashSet<String>,
+    header_seen_bytes: usize,
     /// Whether the current record has a non-empty or quoted field (else it is an empty line).
     record_nonempty: bool,
 }
@@ -296,6 +330,8 @@ impl<'a> Parser<'a> {
             spill: None,
             header_width: 0,
             header: Vec::new(),
+            header_seen: HashSet::new(),
+            header_seen_bytes: 0,
             record_nonempty: false,
         }
     }
@@ -693,29 +729,33 @@ impl<'a> Parser<'a> {
                 ),
             );
         }
-        if !text.is_empty() && self.header.iter().any(|h| h == text) {
-            self.report(
-                ViolationKind::DuplicateHeader,
-                Some(field),
-                format!("header cell {:?} is used twice", shorten(text)),
-            );
+        if !text.is_empty() {
+            if self.header_seen.contains(text) {
+                self.report(
+                    ViolationKind::DuplicateHeader,
+                    Some(field),
+                    format!("header cell {:?} is used twice", shorten(text)),
+                );
+            } else if self.header_seen_bytes + text.len() <= HEADER_MEMORY {
+                self.header_seen_bytes += text.len();
+                self.header_seen.insert(text.to_owned());
+            }
         }
-        if self.header.len() < 100_000 {
+        if self.expected.is_some_and(|e| field <= e.columns.len()) {
             self.header.push(text.to_owned());
         }
     }
 
-    fn check_header_against_metadata(&mut self) {
+    fn check_header_against_metadata(&mut self, fields: usize) {
         let Some(expected) = self.expected else {
             return;
         };
-        if self.header.len() != expected.columns.len() {
+        if fields != expected.columns.len() {
             self.report(
                 ViolationKind::HeaderColumnCount,
                 None,
                 format!(
-                    "the header has {} columns, the metadata describes {}",
-                    self.header.len(),
+                    "the header has {fields} columns, the metadata describes {}",
                     expected.columns.len()
                 ),
             );
@@ -755,8 +795,9 @@ impl<'a> Parser<'a> {
         let fields = self.field;
         if self.record == 1 {
             self.header_width = fields;
-            self.check_header_against_metadata();
+            self.check_header_against_metadata(fields);
             self.header = Vec::new();
+            self.header_seen = HashSet::new();
         } else if fields == 1 && !self.record_had_content() {
             self.report(
                 ViolationKind::EmptyRow,
