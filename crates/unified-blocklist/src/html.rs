@@ -266,6 +266,30 @@ mod tests {
     }
 
     #[test]
+    fn every_value_is_escaped() {
+        let row = ListRow {
+            url: "<script>alert(1)</script>".into(),
+            entered: "2024-01-01".into(),
+            removed: "\"><img src=x>".into(),
+            source: "A & B \"quoted\"".into(),
+            dataset: "<b>title</b>".into(),
+        };
+        let info = PageInfo {
+            valid_as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            published_at: DateTime::from_timestamp(0, 0).unwrap(),
+        };
+        let page = render_page(&[row], &info);
+        assert!(!page.contains("<script>alert"), "{page}");
+        assert!(!page.contains("<img"));
+        assert!(!page.contains("<b>title"));
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("data-zdroj=\"A &amp; B &quot;quoted&quot;\""));
+        assert!(page.contains("<html lang=\"cs\">"));
+        assert!(page.contains("<th scope=\"col\">Adresa (URL)</th>"));
+        assert!(page.contains("<strong id=\"vymazane\">1</strong>"));
+    }
+
+    #[test]
     fn czech_dates() {
         assert_eq!(
             czech_date(NaiveDate::from_ymd_opt(2026, 1, 5).unwrap()),

@@ -88,7 +88,8 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // The embedded catalogue's own start-up line would be noise in an update log.
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,nkod_server=warn")),
         )
         .init();
     let cli = Cli::parse();

@@ -108,3 +108,69 @@ fn a_bad_config_is_refused_with_exit_code_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn run_retries_with_backoff_while_the_catalogue_is_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let config = tmp.path().join("unified-blocklist.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "nkod = \"http://127.0.0.1:9/\"\nout = \"{out}\"\nstate = \"{state}\"\nlisten = \"{addr}\"\n\
+             retry_initial_secs = 1\nretry_max_secs = 2\nattempts = 1\nrequest_timeout_secs = 1\n",
+            out = tmp.path().join("out").display(),
+            state = tmp.path().join("state").display(),
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_unified-blocklist"))
+        .arg("--config")
+        .arg(&config)
+        .arg("run")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Up while failing: /healthz says there is no publication.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(reply) = http_get(&addr, "/healthz")
+            && reply.starts_with("HTTP/1.1 503")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run does not serve while the update fails"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let exit = child.wait().unwrap();
+    let mut log = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
+    assert!(exit.success(), "{log}");
+    assert!(log.contains("retry 1 in 1s"), "{log}");
+    assert!(log.contains("retry 2 in 2s"), "{log}");
+    assert!(log.contains("catalogue"), "{log}");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "nothing is published from a failed update"
+    );
+}

@@ -381,3 +381,65 @@ fn ldf_and_graphql_backends_publish_the_same_list() {
     assert_eq!(published[0], published[1]);
     assert_eq!(published[0], published[2]);
 }
+
+#[test]
+fn catalogue_dates_spare_the_downloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshot = std::fs::read_to_string(Path::new(TESTDATA).join("snapshot.trig")).unwrap();
+    // A catalogue that carries distribution modification dates (NKOD may add them one day).
+    let dated = |szpi_date: &str| {
+        snapshot
+            .replace(
+                "    dcat:mediaType <http://www.iana.org/assignments/media-types/text/csv> ;\n",
+                "    dcat:mediaType <http://www.iana.org/assignments/media-types/text/csv> ;\n    dct:modified \"2026-11-01\"^^<http://www.w3.org/2001/XMLSchema#date> ;\n",
+            )
+            .replacen(
+                "<soubory/szpi-blokovane-weby.csv> ;\n",
+                &format!("<soubory/szpi-blokovane-weby.csv> ;\n    dct:modified \"{szpi_date}\"^^<http://www.w3.org/2001/XMLSchema#date> ;\n"),
+                1,
+            )
+    };
+    let first = dated("2026-11-01");
+    assert!(
+        first.matches("dct:modified \"2026-11-01\"").count() >= 4,
+        "the snapshot layout changed"
+    );
+    let (server, _) = catalogue(tmp.path(), Some(first.clone()));
+    let options = options(tmp.path(), server.base_url());
+    update(&options).unwrap();
+    let again = update(&options).unwrap();
+    assert_eq!(again.published, None);
+    assert_eq!(
+        again.download_usage.requests, 0,
+        "dates unchanged: nothing downloaded"
+    );
+    assert!(
+        again
+            .sources
+            .iter()
+            .all(|s| s.status == SourceStatus::UnchangedByDate),
+        "{:?}",
+        again.sources
+    );
+    let addr = server.addr();
+    drop(server);
+
+    // SZPI's date moves (same catalogue address, so the same download URLs): only SZPI is
+    // fetched, and as its content is the same there is no new publication.
+    let source = SnapshotSource::Trig {
+        text: dated("2026-11-21"),
+        origin: "dated".into(),
+    };
+    let server = NkodServer::start(
+        ServerConfig::new(source)
+            .with_files_dir(tmp.path().join("soubory"))
+            .with_listen(addr),
+    )
+    .unwrap();
+    assert_eq!(server.base_url(), options.nkod);
+    let report = update(&options).unwrap();
+    assert_eq!(report.download_usage.requests, 1);
+    let szpi = report.sources.iter().find(|s| s.id == "szpi").unwrap();
+    assert_ne!(szpi.status, SourceStatus::UnchangedByDate);
+    assert_eq!(report.published, None);
+}
