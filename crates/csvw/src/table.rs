@@ -63,8 +63,6 @@ pub enum CellValue {
 /// A cell.
 #[derive(Debug, Clone)]
 pub struct Cell {
-    /// The string value (after trimming).
-    pub raw: String,
     /// The parsed value.
     pub value: CellValue,
     /// Whether the value failed to parse or broke a constraint (then it is kept as a string).
@@ -474,7 +472,6 @@ impl<'a> Processor<'a> {
             for column in &columns {
                 if column.virtual_ {
                     cells.push(Cell {
-                        raw: String::new(),
                         value: CellValue::Null,
                         invalid: false,
                     });
@@ -819,15 +816,29 @@ fn percent_encode_name(title: &str) -> String {
     percent_encoding::utf8_percent_encode(title, SET).to_string()
 }
 
-fn normalize_whitespace(raw: &str, base: &str) -> String {
+fn normalize_whitespace(raw: String, base: &str) -> String {
+    let is_ws = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
     match base {
-        "string" | "json" | "xml" | "html" | "anyAtomicType" => raw.to_owned(),
-        "normalizedString" => raw.replace(['\r', '\n', '\t'], " "),
-        _ => raw
-            .split([' ', '\t', '\r', '\n'])
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" "),
+        "string" | "json" | "xml" | "html" | "anyAtomicType" => raw,
+        "normalizedString" if raw.contains(['\r', '\n', '\t']) => {
+            raw.replace(['\r', '\n', '\t'], " ")
+        }
+        "normalizedString" => raw,
+        _ => {
+            // Most values are already clean: keep the allocation.
+            let clean = !raw.starts_with(is_ws)
+                && !raw.ends_with(is_ws)
+                && !raw.contains(['\t', '\r', '\n'])
+                && !raw.contains("  ");
+            if clean {
+                raw
+            } else {
+                raw.split(is_ws)
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            }
+        }
     }
 }
 
@@ -836,7 +847,7 @@ pub fn parse_cell(raw: String, column: &Column) -> (Cell, Vec<String>) {
     let dt = &column.datatype;
     let props = &column.props;
     let mut errors = Vec::new();
-    let mut normalized = normalize_whitespace(&raw, dt.base);
+    let mut normalized = normalize_whitespace(raw, dt.base);
     if normalized.is_empty()
         && let Some(default) = &props.default
     {
@@ -895,14 +906,7 @@ pub fn parse_cell(raw: String, column: &Column) -> (Cell, Vec<String>) {
             }
         }
     };
-    (
-        Cell {
-            raw,
-            value,
-            invalid,
-        },
-        errors,
-    )
+    (Cell { value, invalid }, errors)
 }
 
 impl Table {
