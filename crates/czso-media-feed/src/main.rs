@@ -576,27 +576,26 @@ fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
     let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
     let mut rows = 0usize;
     let mut applied = 0i64;
+    let (mut cpu_parse, mut cpu_store, mut cpu_apply) = (0.0, 0.0, 0.0);
     for (f, body) in files.iter().zip(&bodies) {
         let source = f.display().to_string();
+        let t0 = cpu_seconds();
         let parsed = czso_media_feed::server::prepare(&def, &index, body, &source, 1)?;
         rows += parsed.precincts.len();
+        let t1 = cpu_seconds();
+        let live = Channel::Live;
         czso_media_feed::store::ingest(
             &mut conn,
             &def.id,
-            Channel::Live,
+            live,
             &parsed.precincts,
             &source,
             "bench",
         )?;
         let number = parsed.header.as_ref().map(|h| h.number);
-        czso_media_feed::store::cut_batch(
-            &mut conn,
-            &def.id,
-            Channel::Live,
-            1,
-            number,
-            Utc::now().timestamp(),
-        )?;
+        let now = Utc::now().timestamp();
+        czso_media_feed::store::cut_batch(&mut conn, &def.id, live, 1, number, now)?;
+        let t2 = cpu_seconds();
         for row in czso_media_feed::store::read_log(&conn, &def.id, applied)? {
             applied = row.seq;
             results.apply(row.seq, row.result);
@@ -604,7 +603,14 @@ fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
         for cut in czso_media_feed::store::read_batches(&conn, &def.id)? {
             results.apply_cut(cut);
         }
+        let t3 = cpu_seconds();
+        cpu_parse += t1 - t0;
+        cpu_store += t2 - t1;
+        cpu_apply += t3 - t2;
     }
+    println!(
+        "cpu_parse_validate_s={cpu_parse:.2} cpu_store_s={cpu_store:.2} cpu_read_apply_s={cpu_apply:.2}"
+    );
     let cpu_ingest = cpu_seconds() - cpu0;
     let wall_ingest = wall0.elapsed();
     let set = czso_media_feed::feeds::generate(&results, None, Utc::now());

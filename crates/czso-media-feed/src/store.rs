@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS precinct_log(
   obec INTEGER NOT NULL, okrsek INTEGER NOT NULL, council INTEGER NOT NULL,
   sequence INTEGER NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
   UNIQUE(election, channel, round, obec, okrsek, council, sequence));
+-- Tailing the log (seq > applied) and finding the last row of a round must not scan the
+-- whole election.
+CREATE INDEX IF NOT EXISTS precinct_log_tail ON precinct_log(election, seq);
+CREATE INDEX IF NOT EXISTS precinct_log_round ON precinct_log(election, channel, round, seq);
 CREATE TABLE IF NOT EXISTS batches(
   election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
   number INTEGER NOT NULL, last_seq INTEGER NOT NULL, cut_at_utc INTEGER NOT NULL,
