@@ -145,7 +145,7 @@ fn quote_with_invoice() {
     let metadata = dir.path().join("faktura.csv-metadata.json");
     let mut violations = Vec::new();
     opendata_csv::check_file(&invoice, Some(&metadata), &mut |v| {
-        violations.push(v.to_string())
+        violations.push(v.to_string());
     })
     .unwrap();
     assert!(violations.is_empty(), "{violations:?}");
