@@ -277,15 +277,16 @@ impl Staging {
     }
 }
 
+/// A fresh publication id: a UTC timestamp with microseconds, so ids sort by age and an id is
+/// never reused (a reader holding an old path must never find new content under it).
 fn unique_id(store: &Path) -> Result<String, PublishError> {
-    let base = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let mut id = base.clone();
-    let mut n = 1;
-    while fs::symlink_metadata(store.join(&id)).is_ok() {
-        n += 1;
-        id = format!("{base}-{n}");
+    loop {
+        let id = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ").to_string();
+        if fs::symlink_metadata(store.join(&id)).is_err() {
+            return Ok(id);
+        }
+        std::thread::sleep(std::time::Duration::from_micros(2));
     }
-    Ok(id)
 }
 
 fn dir_is_empty(dir: &Path) -> Result<bool, PublishError> {
