@@ -77,6 +77,9 @@ pub enum StateError {
         /// The cause.
         source: std::io::Error,
     },
+    /// Another update holds the state directory's lock.
+    #[error("state: another update is running on {0} (its lock is held)")]
+    Locked(PathBuf),
     /// `state.json` is not valid.
     #[error("state: {path} is damaged ({message}); move it away to start afresh")]
     Damaged {
@@ -102,6 +105,36 @@ impl StateDir {
     /// The directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// Takes the state directory's exclusive lock (released when the returned file is
+    /// dropped), so two updates never interleave their writes to the state and the output.
+    pub fn lock(&self) -> Result<std::fs::File, StateError> {
+        std::fs::create_dir_all(&self.dir).map_err(|source| StateError::Io {
+            action: "create",
+            path: self.dir.clone(),
+            source,
+        })?;
+        let path = self.dir.join("lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|source| StateError::Io {
+                action: "open",
+                path: path.clone(),
+                source,
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StateError::Locked(self.dir.clone())),
+            Err(std::fs::TryLockError::Error(source)) => Err(StateError::Io {
+                action: "lock",
+                path,
+                source,
+            }),
+        }
     }
 
     /// Loads the state; an absent file is an empty state.

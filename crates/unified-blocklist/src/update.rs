@@ -286,6 +286,7 @@ fn row_of(entry: &Entry) -> ListRow {
 pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     let started = Instant::now();
     let state_dir = StateDir::new(&options.state);
+    let _lock = state_dir.lock()?;
     let mut state = state_dir.load()?;
     let publisher = Publisher::new(&options.out);
     // Fails early when --out is not ours.
@@ -293,11 +294,6 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
 
     let embedded;
     let base = if options.nkod == "embedded" {
-        std::fs::create_dir_all(state_dir.dir()).map_err(|source| StateError::Io {
-            action: "create",
-            path: state_dir.dir().to_path_buf(),
-            source,
-        })?;
         embedded = EmbeddedNkod::start(state_dir.dir())?;
         embedded.base_url().to_owned()
     } else {

@@ -443,3 +443,20 @@ fn catalogue_dates_spare_the_downloads() {
     assert_ne!(szpi.status, SourceStatus::UnchangedByDate);
     assert_eq!(report.published, None);
 }
+
+#[test]
+fn two_updates_never_run_on_one_state_at_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = options(tmp.path(), "embedded");
+    let held = unified_blocklist::state::StateDir::new(&options.state)
+        .lock()
+        .unwrap();
+    let error = update(&options).unwrap_err();
+    assert!(
+        error.to_string().contains("another update is running"),
+        "{error}"
+    );
+    assert!(!options.out.exists());
+    drop(held);
+    assert!(update(&options).unwrap().published.is_some());
+}
