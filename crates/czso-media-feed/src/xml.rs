@@ -44,7 +44,7 @@ pub struct ParsedBatch {
 ///
 /// A document declared ISO-8859-2 whose bytes are valid UTF-8 with non-ASCII characters is
 /// read as UTF-8: clients re-encoded ČSÚ files without fixing the declaration.
-pub fn decode(bytes: &[u8]) -> String {
+pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
     let label = head
@@ -61,10 +61,10 @@ pub fn decode(bytes: &[u8]) -> String {
         && let Ok(text) = std::str::from_utf8(bytes)
         && !text.is_ascii()
     {
-        return text.to_owned();
+        return std::borrow::Cow::Borrowed(text);
     }
     let (text, _, _) = encoding.decode(bytes);
-    text.into_owned()
+    text
 }
 
 fn attrs(e: &BytesStart<'_>, source: &str, reader_pos: u64) -> Result<Vec<(String, String)>> {
