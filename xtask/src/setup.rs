@@ -1,7 +1,8 @@
 //! `cargo xtask setup`: installs the system tools the test tiers need.
 //!
 //! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments) and npm packages
-//! from `xtask/deps/package.json` (installed into `xtask/deps/node_modules`). Both steps are
+//! from `xtask/deps/package.json` and `xtask/deps/comunica/package.json` (each installed into
+//! its own `node_modules`). Both steps are
 //! idempotent, so CI on a fresh machine and a developer's machine run the same command.
 
 use crate::util::{exec, have, project_root};
@@ -55,16 +56,27 @@ fn is_root() -> bool {
 }
 
 pub(crate) fn run_npm() -> Result<()> {
-    let dir = project_root().join("xtask/deps");
-    if !dir.join("package.json").is_file() {
-        return Ok(());
+    let deps = project_root().join("xtask/deps");
+    // Each folder is its own npm tree (see xtask/deps/package.json for why Comunica is apart).
+    for dir in [deps.clone(), deps.join("comunica")] {
+        if !dir.join("package.json").is_file() {
+            continue;
+        }
+        if !have("npm") {
+            bail!("setup: {} lists npm packages but npm is not installed", dir.display());
+        }
+        // `ci` installs exactly the lock file's versions; no install scripts, because the only
+        // native build (@ldf/server's hdt datasource) is not used and would take many minutes.
+        let mode = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+        exec(Command::new("npm").current_dir(&dir).args([
+            mode,
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]))?;
     }
-    if !have("npm") {
-        bail!("setup: xtask/deps/package.json lists npm packages but npm is not installed");
-    }
-    exec(Command::new("npm")
-        .current_dir(&dir)
-        .args(["install", "--no-audit", "--no-fund", "--loglevel=error"]))
+    Ok(())
 }
 
 /// Installs everything: Debian packages, then npm packages.
