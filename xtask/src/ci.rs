@@ -1,7 +1,7 @@
 //! `cargo xtask ci`: the gate. If it passes locally, CI is green too.
 
-use crate::util::{cargo, exec};
 use crate::tiers;
+use crate::util::{cargo, exec};
 use anyhow::Result;
 
 /// fmt check, clippy with `-D warnings`, all tests (with every tier), docs with `-D warnings`.
@@ -17,11 +17,12 @@ pub(crate) fn run() -> Result<()> {
         "warnings",
     ]))?;
     test_all()?;
-    exec(cargo()
-        .args(["doc", "--workspace", "--no-deps", "--locked"])
-        .env("RUSTDOCFLAGS", "-D warnings"))
+    exec(
+        cargo()
+            .args(["doc", "--workspace", "--no-deps", "--locked"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+    )
 }
-
 
 /// Every test: the workspace's unit, integration and doc tests, then every tier.
 pub(crate) fn test_all() -> Result<()> {

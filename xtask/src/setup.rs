@@ -18,7 +18,10 @@ pub(crate) fn run_apt() -> Result<()> {
         .map(|line| line.split('#').next().unwrap_or("").trim())
         .filter(|name| !name.is_empty())
         .collect();
-    let missing: Vec<&str> = wanted.into_iter().filter(|pkg| !dpkg_installed(pkg)).collect();
+    let missing: Vec<&str> = wanted
+        .into_iter()
+        .filter(|pkg| !dpkg_installed(pkg))
+        .collect();
     if missing.is_empty() {
         eprintln!("setup: every Debian package in xtask/deps/apt.txt is installed");
         return Ok(());
@@ -28,7 +31,11 @@ pub(crate) fn run_apt() -> Result<()> {
     }
     let sudo = !is_root();
     let apt = |args: &[&str]| {
-        let mut cmd = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+        let mut cmd = if sudo {
+            Command::new("sudo")
+        } else {
+            Command::new("apt-get")
+        };
         if sudo {
             cmd.arg("apt-get");
         }
@@ -63,11 +70,18 @@ pub(crate) fn run_npm() -> Result<()> {
             continue;
         }
         if !have("npm") {
-            bail!("setup: {} lists npm packages but npm is not installed", dir.display());
+            bail!(
+                "setup: {} lists npm packages but npm is not installed",
+                dir.display()
+            );
         }
         // `ci` installs exactly the lock file's versions; no install scripts, because the only
         // native build (@ldf/server's hdt datasource) is not used and would take many minutes.
-        let mode = if dir.join("package-lock.json").is_file() { "ci" } else { "install" };
+        let mode = if dir.join("package-lock.json").is_file() {
+            "ci"
+        } else {
+            "install"
+        };
         exec(Command::new("npm").current_dir(&dir).args([
             mode,
             "--ignore-scripts",

@@ -35,9 +35,8 @@ pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
 
 /// Whether a program is on `PATH`.
 pub(crate) fn have(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|dir| dir.join(program).is_file())
-    })
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 fn describe(cmd: &Command) -> String {
@@ -62,7 +61,10 @@ impl ServerProcess {
         let child = cmd
             .spawn()
             .with_context(|| format!("cannot start {name}: `{}`", describe(cmd)))?;
-        Ok(Self { name: name.to_owned(), child })
+        Ok(Self {
+            name: name.to_owned(),
+            child,
+        })
     }
 
     /// The server's process id.
