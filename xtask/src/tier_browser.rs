@@ -4,7 +4,7 @@
 //! harness into a site directory, serves it with `unified-blocklist serve` on loopback
 //! (stopped by its pid), and runs the tests that drive Chromium against it.
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use crate::util::{ServerProcess, cargo, exec, have, project_root, tier_tests, wait_for_port};
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -60,17 +60,8 @@ pub(crate) fn run() -> Result<()> {
     )?;
     let screenshot = work.join("jednotny-seznam.png");
     exec(
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "unified-blocklist",
-                "--test",
-                "browser",
-                "--",
-                "--ignored",
-                "--test-threads=1",
-            ])
+        tier_tests("unified-blocklist", "browser")
+            .args(["--test-threads=1"])
             .env("UB_BROWSER_URL", format!("http://127.0.0.1:{port}/"))
             .env("UB_BROWSER_OUT", &out)
             .env("UB_SCREENSHOT", &screenshot),

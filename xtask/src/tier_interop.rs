@@ -8,7 +8,7 @@
 //! snapshot, listening on the port the download URLs name, and measure the change check's cost,
 //! also for Comunica (`@comunica/query-sparql`) over the same TPF server.
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use crate::util::{ServerProcess, cargo, exec, have, project_root, tier_tests, wait_for_port};
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -93,18 +93,8 @@ pub(crate) fn run() -> Result<()> {
     let ldf = start_ldf_server(dir, &ldf_server, ldf_port, ldf_proxy_port, &snapshot)?;
 
     let result = exec(
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "nkod-client",
-                "--test",
-                "interop",
-                "--",
-                "--ignored",
-                "--test-threads=1",
-                "--nocapture",
-            ])
+        tier_tests("nkod-client", "interop")
+            .args(["--test-threads=1", "--nocapture"])
             .env("NKOD_INTEROP_BASE", &base)
             .env(
                 "NKOD_INTEROP_SPARQL",

@@ -5,7 +5,7 @@
 //! to upstream answers, not to `local-data`, see recipes.md), then runs the tests that query it
 //! with `dig` and check the zone with `named-checkzone`. Unbound is stopped by its pid.
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use crate::util::{ServerProcess, cargo, exec, have, project_root, tier_tests, wait_for_port};
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpListener};
 use std::process::Command;
@@ -77,16 +77,7 @@ pub(crate) fn run() -> Result<()> {
         Duration::from_secs(20),
     )?;
     exec(
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "unified-blocklist",
-                "--test",
-                "resolver",
-                "--",
-                "--ignored",
-            ])
+        tier_tests("unified-blocklist", "resolver")
             .env("UB_RESOLVER_ADDR", format!("127.0.0.1:{port}"))
             .env("UB_RESOLVER_OUT", &out)
             .env("UB_RPZ_ORIGIN", RPZ_ORIGIN),

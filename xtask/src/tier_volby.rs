@@ -1,6 +1,6 @@
 //! Tier `volby`: czso-media-feed's generated PS documents against ČSÚ's XSDs with xmllint.
 
-use crate::util::{cargo, exec, have};
+use crate::util::{exec, have, tier_tests};
 use anyhow::{Result, bail};
 
 /// Runs the xmllint-backed tests of czso-media-feed.
@@ -8,17 +8,5 @@ pub(crate) fn run() -> Result<()> {
     if !have("xmllint") {
         bail!("xmllint is missing; `cargo xtask setup` installs libxml2-utils");
     }
-    exec(
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "czso-media-feed",
-                "--test",
-                "xsd",
-                "--",
-                "--ignored",
-            ])
-            .env("XMLLINT", "xmllint"),
-    )
+    exec(tier_tests("czso-media-feed", "xsd").env("XMLLINT", "xmllint"))
 }

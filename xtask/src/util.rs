@@ -21,6 +21,14 @@ pub(crate) fn cargo() -> Command {
     cmd
 }
 
+/// `cargo test -p PACKAGE --test TEST -- --ignored`: a tier's tests, which are `#[ignore]`d in
+/// plain `cargo test`. Append further test-harness flags with `.arg(…)`.
+pub(crate) fn tier_tests(package: &str, test: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", package, "--test", test, "--", "--ignored"]);
+    cmd
+}
+
 /// Runs a command to completion, echoing it first; fails on a non-zero exit.
 pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
