@@ -8,21 +8,12 @@
 //! 3. `serve` throughput for `jednotny-seznam.csv` with wrk on loopback against nginx serving the
 //!    same publication directory (goal ≥ 1.0×).
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
-use std::net::{SocketAddr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from)
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
 
 struct Measured {
     wall_s: f64,
@@ -67,19 +58,13 @@ fn median(values: &mut [f64]) -> f64 {
     values[values.len() / 2]
 }
 
-fn wrk(url: &str, seconds: u32) -> Result<f64> {
-    let output = Command::new("wrk")
-        .args(["-t2", "-c64", &format!("-d{seconds}s"), url])
-        .output()
-        .context("run wrk")?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if text.contains("Non-2xx") {
-        bail!("wrk saw errors against {url}:\n{text}");
+/// Requests per second; any non-2xx answer makes the comparison meaningless.
+fn requests_per_sec(url: &str, seconds: u32) -> Result<f64> {
+    let run = wrk(url, seconds)?;
+    if let Some(errors) = run.non_2xx {
+        bail!("wrk saw errors against {url}: {errors}");
     }
-    text.lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("wrk printed no Requests/sec:\n{text}"))
+    Ok(run.requests_per_sec)
 }
 
 pub(crate) fn run() -> Result<()> {
@@ -178,8 +163,8 @@ pub(crate) fn run() -> Result<()> {
     wait_for_port(nginx_addr, Duration::from_secs(10))?;
 
     let seconds = 10;
-    let ours_rps = wrk(&format!("http://{ours_addr}/jednotny-seznam.csv"), seconds)?;
-    let nginx_rps = wrk(&format!("http://{nginx_addr}/jednotny-seznam.csv"), seconds)?;
+    let ours_rps = requests_per_sec(&format!("http://{ours_addr}/jednotny-seznam.csv"), seconds)?;
+    let nginx_rps = requests_per_sec(&format!("http://{nginx_addr}/jednotny-seznam.csv"), seconds)?;
     println!(
         "serve jednotny-seznam.csv ({size} B), wrk -t2 -c64 -d{seconds}s, same file, same run: unified-blocklist {ours_rps:.0} req/s, nginx {nginx_rps:.0} req/s, ratio {:.2} (goal >= 1.0)",
         ours_rps / nginx_rps

@@ -2,20 +2,15 @@
 //! same allow list, in the same run; refused-request throughput; CPU time and memory to
 //! ingest a whole simulated election and regenerate every feed.
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, wait_for_port};
+use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const ALLOWED: &str = "/appdata/ps2025/odata/vysledky.xml";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), PathBuf::from)
-}
 
 fn run_bin(bin: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
@@ -51,33 +46,6 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
         .and_then(|s| s.parse().ok())
         .context("no status")?;
     Ok((status, raw[split + 4..].to_vec()))
-}
-
-fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// Runs wrk and returns requests per second and the non-2xx/3xx count line.
-fn wrk(url: &str, seconds: u32) -> Result<(f64, String)> {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c64", &format!("-d{seconds}s"), url])
-        .output()
-        .context("run wrk")?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let rps = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Requests/sec:"))
-        .and_then(|v| v.trim().parse().ok())
-        .with_context(|| format!("wrk printed no Requests/sec: {text}"))?;
-    let non2xx = text
-        .lines()
-        .find(|l| l.contains("Non-2xx"))
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    Ok((rps, non2xx))
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {
@@ -232,8 +200,8 @@ pub(crate) fn run() -> Result<()> {
     };
     let (mut ours_runs, mut nginx_runs) = (Vec::new(), Vec::new());
     for _ in 0..3 {
-        ours_runs.push(wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?.0);
-        nginx_runs.push(wrk(&format!("http://{nginx_addr}{ALLOWED}"), seconds)?.0);
+        ours_runs.push(wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?.requests_per_sec);
+        nginx_runs.push(wrk(&format!("http://{nginx_addr}{ALLOWED}"), seconds)?.requests_per_sec);
     }
     println!("allowed runs (req/s): czso-media-feed {ours_runs:.0?}, nginx {nginx_runs:.0?}");
     let (ours_rps, nginx_rps) = (median(ours_runs), median(nginx_runs));
@@ -247,12 +215,12 @@ pub(crate) fn run() -> Result<()> {
     let (mut ours_runs, mut nginx_runs) = (Vec::new(), Vec::new());
     let (mut n1, mut n2) = (String::new(), String::new());
     for _ in 0..3 {
-        let (r, n) = wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?;
-        ours_runs.push(r);
-        n1 = n;
-        let (r, n) = wrk(&format!("http://{nginx_addr}/denied/x"), seconds)?;
-        nginx_runs.push(r);
-        n2 = n;
+        let run = wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?;
+        ours_runs.push(run.requests_per_sec);
+        n1 = run.non_2xx.unwrap_or_default();
+        let run = wrk(&format!("http://{nginx_addr}/denied/x"), seconds)?;
+        nginx_runs.push(run.requests_per_sec);
+        n2 = run.non_2xx.unwrap_or_default();
     }
     println!("refused runs (req/s): czso-media-feed {ours_runs:.0?}, nginx {nginx_runs:.0?}");
     let (ours_refused, nginx_refused) = (median(ours_runs), median(nginx_runs));

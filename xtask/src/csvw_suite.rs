@@ -50,9 +50,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     println!("input: {} ({mb:.1} MB)", csv.display());
 
     exec(cargo().args(["build", "--release", "--quiet", "--package", "opendata-csv"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| project_root().join("target"), std::path::PathBuf::from);
-    let binary = target.join("release/opendata-csv");
+    let binary = crate::util::target_dir().join("release/opendata-csv");
 
     let python_ok = skip_python
         || std::process::Command::new("python3")

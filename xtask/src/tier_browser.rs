@@ -7,7 +7,6 @@
 use crate::util::{ServerProcess, cargo, exec, have, project_root, tier_tests, wait_for_port};
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -20,9 +19,7 @@ pub(crate) fn run() -> Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     exec(cargo().args(["build", "-q", "-p", "unified-blocklist"]))?;
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
-    let binary = target.join("debug/unified-blocklist");
+    let binary = crate::util::target_dir().join("debug/unified-blocklist");
     let out = work.join("out");
     exec(
         Command::new(&binary)

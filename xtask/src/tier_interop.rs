@@ -8,19 +8,16 @@
 //! snapshot, listening on the port the download URLs name, and measure the change check's cost,
 //! also for Comunica (`@comunica/query-sparql`) over the same TPF server.
 
-use crate::util::{ServerProcess, cargo, exec, have, project_root, tier_tests, wait_for_port};
+use crate::util::{
+    ServerProcess, cargo, exec, free_port, have, project_root, tier_tests, wait_for_port,
+};
 use anyhow::{Context, Result, bail};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 /// A free loopback port (bound, then released for the server to take).
-fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
-    Ok(listener.local_addr()?.port())
-}
-
 fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }

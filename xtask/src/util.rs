@@ -29,6 +29,49 @@ pub(crate) fn tier_tests(package: &str, test: &str) -> Command {
     cmd
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR` or `target/` under the workspace root).
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| project_root().join("target"), PathBuf::from)
+}
+
+/// A loopback port that is free right now (the OS picks it).
+pub(crate) fn free_port() -> Result<u16> {
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").context("cannot bind a loopback port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// One `wrk -t2 -c64 -dNs URL` run on loopback.
+pub(crate) struct WrkRun {
+    /// wrk's `Requests/sec`.
+    pub(crate) requests_per_sec: f64,
+    /// wrk's `Non-2xx or 3xx responses` line, when it printed one.
+    pub(crate) non_2xx: Option<String>,
+}
+
+/// Runs wrk against `url` for `seconds` and reads its summary.
+pub(crate) fn wrk(url: &str, seconds: u32) -> Result<WrkRun> {
+    let output = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), url])
+        .output()
+        .context("run wrk")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let requests_per_sec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("wrk printed no Requests/sec for {url}:\n{text}"))?;
+    let non_2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .map(|l| l.trim().to_owned());
+    Ok(WrkRun {
+        requests_per_sec,
+        non_2xx,
+    })
+}
+
 /// Runs a command to completion, echoing it first; fails on a non-zero exit.
 pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
