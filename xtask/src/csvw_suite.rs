@@ -22,7 +22,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 }
 
 /// `cargo xtask csvw-bench [--size-mb N]`: csv2json and validation throughput of
-/// `opendata-csv` (release build) against the Python `csvw` package (`pip install csvw`) on the
+/// `opendata-csv` (release build) against the Python `csvw` package (pinned in
+/// `xtask/deps/requirements.txt`, installed into a venv by `cargo xtask setup`) on the
 /// same generated CSV + metadata, in the same run; prints seconds, MB/s and the ratio.
 pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mut size_mb: u64 = 100;
@@ -52,13 +53,18 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     exec(cargo().args(["build", "--release", "--quiet", "--package", "opendata-csv"]))?;
     let binary = crate::util::target_dir().join("release/opendata-csv");
 
+    // The pinned reference from xtask/deps/requirements.txt, installed by `cargo xtask setup`.
+    let python = crate::setup::venv_python();
     let python_ok = skip_python
-        || std::process::Command::new("python3")
+        || std::process::Command::new(&python)
             .args(["-c", "import csvw"])
             .status()
             .is_ok_and(|s| s.success());
     if !python_ok {
-        anyhow::bail!("the Python reference is missing: pip install csvw");
+        anyhow::bail!(
+            "the Python reference is missing from {}: run `cargo xtask setup`",
+            python.display()
+        );
     }
 
     // Each tool runs under /usr/bin/time: wall clock, CPU (user + system) and peak RSS.
@@ -118,7 +124,7 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     if skip_python {
         return Ok(());
     }
-    let python = std::path::Path::new("python3");
+    let python = python.as_path();
     let py_json_out = dir.join("out-python.json");
     let py_json = time(
         "python csvw to_json",

@@ -22,7 +22,7 @@ const HELP: &str = "\
 cargo xtask <task>
 
 Tasks:
-  setup            install the system tools the test tiers need (apt, npm); idempotent
+  setup            install the system tools the test tiers need (apt, npm, Python venv); idempotent
   ci               the gate: fmt check, clippy -D warnings, all tests, doc -D warnings, every tier
   test             all tests: cargo test --workspace, then every tier
   tier NAME...     run the named test tiers (each starts and stops its own servers)

@@ -1,9 +1,10 @@
 //! `cargo xtask setup`: installs the system tools the test tiers need.
 //!
-//! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments) and npm packages
+//! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments), npm packages
 //! from `xtask/deps/package.json` and `xtask/deps/comunica/package.json` (each installed into
-//! its own `node_modules`). Both steps are
-//! idempotent, so CI on a fresh machine and a developer's machine run the same command.
+//! its own `node_modules`) and Python packages from `xtask/deps/requirements.txt` (into the venv
+//! `xtask/deps/venv`). Every step is idempotent, so CI on a fresh machine and a developer's
+//! machine run the same command.
 
 use crate::util::{exec, have, project_root};
 use anyhow::{Context, Result, bail};
@@ -93,8 +94,54 @@ pub(crate) fn run_npm() -> Result<()> {
     Ok(())
 }
 
-/// Installs everything: Debian packages, then npm packages.
+/// The venv `cargo xtask setup` fills from `xtask/deps/requirements.txt`.
+pub(crate) fn python_venv() -> std::path::PathBuf {
+    project_root().join("xtask/deps/venv")
+}
+
+/// The venv's interpreter (what `cargo xtask csvw-bench` runs the Python reference with).
+pub(crate) fn venv_python() -> std::path::PathBuf {
+    python_venv().join("bin/python")
+}
+
+/// Creates the venv when absent and installs the pinned `requirements.txt` into it; pip skips
+/// what is already installed at the pinned version.
+pub(crate) fn run_python() -> Result<()> {
+    let requirements = project_root().join("xtask/deps/requirements.txt");
+    if !requirements.is_file() {
+        return Ok(());
+    }
+    if !venv_python().is_file() {
+        if !have("python3") {
+            bail!(
+                "setup: {} lists Python packages but python3 is not installed",
+                requirements.display()
+            );
+        }
+        exec(
+            Command::new("python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(python_venv()),
+        )?;
+    }
+    exec(
+        Command::new(venv_python())
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
+            .arg(&requirements),
+    )
+}
+
+/// Installs everything: Debian packages, npm packages, then the Python venv.
 pub(crate) fn run() -> Result<()> {
     run_apt()?;
-    run_npm()
+    run_npm()?;
+    run_python()
 }
