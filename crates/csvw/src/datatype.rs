@@ -766,6 +766,42 @@ impl DatePattern {
         Some(Self { tokens })
     }
 
+    /// Whether the pattern is the XSD lexical form itself (`yyyy-MM-dd`, `HH:mm:ss`,
+    /// `yyyy-MM-ddTHH:mm:ss`, optional fraction and `XXX` zone): values it accepts need no
+    /// conversion to be valid `xsd:date` / `xsd:time` / `xsd:dateTime` literals.
+    #[must_use]
+    pub fn is_xsd_form(&self) -> bool {
+        use Token::{Day, Fraction, Hour, Literal, Minute, Month, Second, Year, Zone};
+        let mut tokens = self.tokens.as_slice();
+        if let [rest @ .., Zone(zone)] = tokens {
+            if zone != "XXX" {
+                return false;
+            }
+            tokens = rest;
+        }
+        if let [rest @ .., Fraction(_)] = tokens {
+            tokens = rest;
+            // A fraction must follow seconds (`ss.S…`).
+            let [before @ .., Literal('.')] = tokens else {
+                return false;
+            };
+            tokens = before;
+        }
+        let date = [
+            Year,
+            Literal('-'),
+            Month { min: 2 },
+            Literal('-'),
+            Day { min: 2 },
+        ];
+        let time = [Hour, Literal(':'), Minute, Literal(':'), Second];
+        match tokens.len() {
+            5 => tokens == date || tokens == time,
+            11 => tokens[..5] == date && tokens[5] == Literal('T') && tokens[6..] == time,
+            _ => false,
+        }
+    }
+
     fn read(&self, text: &str) -> Option<DateFields> {
         let mut f = DateFields::default();
         let mut s = text;
@@ -903,6 +939,24 @@ impl DateFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xsd_form_patterns() {
+        let xsd =
+            |base: &str, pattern: &str| DatePattern::parse(base, pattern).unwrap().is_xsd_form();
+        assert!(xsd("date", "yyyy-MM-dd"));
+        assert!(xsd("date", "yyyy-MM-ddXXX"));
+        assert!(xsd("time", "HH:mm:ss"));
+        assert!(xsd("time", "HH:mm:ss.SSS"));
+        assert!(xsd("dateTime", "yyyy-MM-ddTHH:mm:ss"));
+        assert!(xsd("dateTime", "yyyy-MM-ddTHH:mm:ss.SXXX"));
+        assert!(!xsd("date", "dd.MM.yyyy"));
+        assert!(!xsd("date", "d.M.yyyy"));
+        assert!(!xsd("date", "yyyyMMdd"));
+        assert!(!xsd("date", "yyyy-MM-ddX"));
+        assert!(!xsd("time", "HH:mm"));
+        assert!(!xsd("dateTime", "yyyy-MM-dd HH:mm:ss"));
+    }
 
     #[test]
     fn native_dates() {

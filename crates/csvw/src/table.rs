@@ -103,6 +103,8 @@ pub struct Table {
     pub row_titles: Vec<usize>,
     /// The schema `@id`, if any.
     pub schema_id: Option<String>,
+    /// The dialect the file was read with (from the metadata, or the default).
+    pub dialect: Dialect,
     foreign_keys: Vec<ForeignKeyDesc>,
     base: Option<Url>,
     decoded_names: Vec<String>,
@@ -528,6 +530,7 @@ impl<'a> Processor<'a> {
             row_titles,
             schema_id: schema_ref.id.clone(),
             foreign_keys: schema_ref.foreign_keys.clone(),
+            dialect,
             base: Url::parse(&url_text).ok(),
             decoded_names: Vec::new(),
             uses_templates: false,

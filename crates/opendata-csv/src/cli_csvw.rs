@@ -1,5 +1,6 @@
 //! The CSVW subcommands of the binary: `validate`, `csv2json` and `csv2rdf`, backed by the
-//! `csvw` crate (a full W3C CSV on the Web processor).
+//! `csvw` crate (a full W3C CSV on the Web processor), and `check --profile` (CSVW plus the
+//! Czech standard, [`opendata_csv::check_profile`]).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -203,4 +204,63 @@ pub(crate) fn run_csv2rdf(args: &Csv2RdfArgs) -> anyhow::Result<ExitCode> {
         bail!("cannot write RDF: {e}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `opendata-csv check --profile`: CSVW strict validation plus the Czech standard in one
+/// report. Exit 0 when no finding is an error (warnings allowed), 1 otherwise, 2 on I/O errors.
+pub(crate) fn run_profile_check(
+    file: &Path,
+    metadata: Option<&Path>,
+    json: bool,
+    limit: u64,
+) -> anyhow::Result<ExitCode> {
+    let report = opendata_csv::check_profile(file, metadata)?;
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
+    let errors = report.errors().count();
+    let warnings = report.warnings().count();
+    if json {
+        let findings: Vec<&opendata_csv::Finding> = report.findings.iter().take(shown).collect();
+        let value = serde_json::json!({
+            "file": file.display().to_string(),
+            "metadata": report.metadata.as_ref().map(|p| p.display().to_string()),
+            "records": report.records,
+            "bytes": report.bytes,
+            "errors": errors,
+            "warnings": warnings,
+            "findings": findings,
+            "truncated": report.findings.len() > shown,
+        });
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        for finding in report.findings.iter().take(shown) {
+            writeln!(out, "{finding}")?;
+        }
+        if report.findings.len() > shown {
+            writeln!(
+                out,
+                "… {} more findings not shown (--limit {limit})",
+                report.findings.len() - shown
+            )?;
+        }
+        let from = |source| report.errors().filter(|f| f.source == source).count();
+        writeln!(
+            out,
+            "{}: {} records, {} bytes, {errors} errors (CSVW: {}, Czech standard: {}), \
+             {warnings} warnings",
+            file.display(),
+            report.records,
+            report.bytes,
+            from(opendata_csv::RuleSource::Csvw),
+            from(opendata_csv::RuleSource::CzechStandard),
+        )?;
+    }
+    out.flush()?;
+    Ok(if report.conforms() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

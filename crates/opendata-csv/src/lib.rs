@@ -6,6 +6,7 @@ mod convert;
 mod descriptor;
 mod lexical;
 mod metadata;
+mod profile;
 mod schema;
 mod validate;
 mod writer;
@@ -18,6 +19,9 @@ pub use convert::{
 pub use descriptor::{DescriptorError, ExpectedColumn, ExpectedTable, parse_descriptor};
 pub use lexical::is_valid_lexical;
 pub use metadata::{CSVW_CONTEXT, TableMetadata, metadata_path_for};
+pub use profile::{
+    Finding, FindingSeverity, ProfileError, ProfileReport, RuleSource, check_profile,
+};
 pub use schema::{Column, Datatype, SchemaError, TableSchema, TableSchemaBuilder, is_valid_name};
 pub use validate::{Summary, Validator, Violation, ViolationKind, validate_bytes, validate_reader};
 pub use writer::{Cell, CellProblem, CsvWriter, WriteError};

@@ -59,6 +59,11 @@ struct CheckArgs {
     /// Print at most this many violations (all are counted in the summary).
     #[arg(long, default_value_t = 1000)]
     limit: u64,
+    /// Check by the full CSVW model (strict W3C validation: datatypes and formats, keys,
+    /// header against titles) with the Czech standard as a profile on top; every finding
+    /// says which of the two it breaks. Exit 1 only for errors (warnings allowed).
+    #[arg(long)]
+    profile: bool,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +139,10 @@ fn main() -> ExitCode {
 }
 
 fn run_check(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if args.profile {
+        let json = matches!(args.format, OutputFormat::Json);
+        return cli_csvw::run_profile_check(&args.file, args.metadata.as_deref(), json, args.limit);
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut printed = 0u64;
