@@ -94,64 +94,102 @@ pub struct CsvError {
     pub message: String,
 }
 
-/// Reads CSV text (already decoded) according to `dialect`.
+/// Reads CSV text (already decoded) according to `dialect`, keeping every row.
 pub fn read_csv(text: &str, dialect: &Dialect) -> Result<ParsedCsv, CsvError> {
-    let mut reader = RowReader {
-        text,
-        pos: 0,
-        dialect,
-    };
-    let mut out = ParsedCsv::default();
-    let mut source_row = 0;
-    for _ in 0..dialect.skip_rows {
-        let Some(row) = reader.next_row(true, true)? else {
-            return Ok(out);
+    let mut reader = CsvReader::new(text, dialect)?;
+    let mut rows = Vec::new();
+    while let Some(row) = reader.next_row()? {
+        rows.push(row);
+    }
+    Ok(ParsedCsv {
+        comments: reader.comments,
+        header_rows: reader.header_rows,
+        rows,
+    })
+}
+
+/// Reads CSV text row by row: [`CsvReader::new`] reads the skipped and header rows,
+/// [`CsvReader::next_row`] one data row at a time, so a caller need not hold every row.
+pub struct CsvReader<'a> {
+    reader: RowReader<'a>,
+    source_row: usize,
+    /// Comments from skipped rows, header rows and the comment rows read so far.
+    pub comments: Vec<String>,
+    /// Header titles per column (after `skipColumns`), one entry per header row.
+    pub header_rows: Vec<Vec<String>>,
+}
+
+impl<'a> CsvReader<'a> {
+    /// Reads the rows before the data: `skipRows`, then the header rows.
+    pub fn new(text: &'a str, dialect: &'a Dialect) -> Result<Self, CsvError> {
+        let mut this = Self {
+            reader: RowReader {
+                text,
+                pos: 0,
+                dialect,
+            },
+            source_row: 0,
+            comments: Vec::new(),
+            header_rows: Vec::new(),
         };
-        source_row += 1;
-        match row {
-            RawRow::Comment(c) => out.comments.push(c),
-            RawRow::Cells(cells) => {
-                let joined = cells.join(&dialect.delimiter);
-                if !joined.is_empty() {
-                    out.comments.push(joined);
+        for _ in 0..dialect.skip_rows {
+            let Some(row) = this.reader.next_row(true, true)? else {
+                return Ok(this);
+            };
+            this.source_row += 1;
+            match row {
+                RawRow::Comment(c) => this.comments.push(c),
+                RawRow::Cells(cells) => {
+                    let joined = cells.join(&dialect.delimiter);
+                    if !joined.is_empty() {
+                        this.comments.push(joined);
+                    }
                 }
             }
         }
-    }
-    let header_rows = if dialect.header {
-        dialect.header_row_count
-    } else {
-        0
-    };
-    while out.header_rows.len() < header_rows {
-        // Header rows are never comments (a title may start with '#').
-        let Some(row) = reader.next_row(false, false)? else {
-            return Ok(out);
+        let header_rows = if dialect.header {
+            dialect.header_row_count
+        } else {
+            0
         };
-        source_row += 1;
-        match row {
-            RawRow::Comment(c) => out.comments.push(c),
-            RawRow::Cells(cells) => out
-                .header_rows
-                .push(cells.into_iter().skip(dialect.skip_columns).collect()),
-        }
-    }
-    while let Some(row) = reader.next_row(false, true)? {
-        source_row += 1;
-        match row {
-            RawRow::Comment(c) => out.comments.push(c),
-            RawRow::Cells(cells) => {
-                if dialect.skip_blank_rows && cells.iter().all(String::is_empty) {
-                    continue;
-                }
-                out.rows.push((
-                    source_row,
-                    cells.into_iter().skip(dialect.skip_columns).collect(),
-                ));
+        while this.header_rows.len() < header_rows {
+            // Header rows are never comments (a title may start with '#').
+            let Some(row) = this.reader.next_row(false, false)? else {
+                return Ok(this);
+            };
+            this.source_row += 1;
+            match row {
+                RawRow::Comment(c) => this.comments.push(c),
+                RawRow::Cells(cells) => this
+                    .header_rows
+                    .push(cells.into_iter().skip(dialect.skip_columns).collect()),
             }
         }
+        Ok(this)
     }
-    Ok(out)
+
+    /// The next data row: its 1-based source row number and cells (after `skipColumns`).
+    /// Comment rows are added to [`CsvReader::comments`]; blank rows are skipped when the
+    /// dialect says so.
+    pub fn next_row(&mut self) -> Result<Option<(usize, Vec<String>)>, CsvError> {
+        let dialect = self.reader.dialect;
+        while let Some(row) = self.reader.next_row(false, true)? {
+            self.source_row += 1;
+            match row {
+                RawRow::Comment(c) => self.comments.push(c),
+                RawRow::Cells(cells) => {
+                    if dialect.skip_blank_rows && cells.iter().all(String::is_empty) {
+                        continue;
+                    }
+                    return Ok(Some((
+                        self.source_row,
+                        cells.into_iter().skip(dialect.skip_columns).collect(),
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
 }
 
 struct RowReader<'a> {

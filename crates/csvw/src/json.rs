@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::datatype::{self, TypedValue, ValueKind};
 use crate::metadata::compact_iri;
-use crate::table::{CellValue, Row, Table, TableGroup};
+use crate::table::{CellValue, Row, RowSink, Table, TableGroup};
 
 /// An ordered JSON value (key order as produced, for readable output).
 #[derive(Debug, Clone, PartialEq)]
@@ -401,80 +401,166 @@ pub fn to_json(group: &TableGroup, minimal: bool) -> Json {
 
 /// Writes the JSON conversion row by row (the same text as `to_json(..).to_pretty_string()`),
 /// without building the whole document in memory.
-pub fn write_json(group: &TableGroup, minimal: bool, mut out: impl Write) -> std::io::Result<()> {
-    let mut buf = String::new();
-    let flush = |buf: &mut String, out: &mut dyn Write| -> std::io::Result<()> {
-        out.write_all(buf.as_bytes())?;
-        buf.clear();
-        Ok(())
-    };
-    let tables: Vec<&Table> = group.tables.iter().filter(|t| !t.suppress_output).collect();
-    if minimal {
-        let mut first = true;
-        buf.push('[');
-        for table in &tables {
-            for row in &table.rows {
-                for subject in row_subjects(table, row) {
-                    buf.push_str(if first { "\n" } else { ",\n" });
-                    first = false;
-                    push_indent(&mut buf, 1);
-                    subject.write(&mut buf, 1);
-                }
-                if buf.len() > 1 << 16 {
-                    flush(&mut buf, &mut out)?;
-                }
-            }
+pub fn write_json(group: &TableGroup, minimal: bool, out: impl Write) -> std::io::Result<()> {
+    let mut writer = JsonWriter::new(out, minimal);
+    crate::table::feed(group, &mut writer)
+}
+
+/// A [`RowSink`] writing the JSON conversion as rows arrive, for
+/// [`Processor::process_tabular_streaming`](crate::Processor::process_tabular_streaming).
+///
+/// The text is that of [`to_json`], except that table properties only known at the end of a
+/// streamed file (the `rdfs:comment` of comment rows) come after the table's `row` array.
+pub struct JsonWriter<W: Write> {
+    out: W,
+    buf: String,
+    minimal: bool,
+    tables_written: usize,
+    /// Whether the current table is written (not `suppressOutput`).
+    in_table: bool,
+    rows_written: usize,
+    /// How many of the table's common properties were written at its start.
+    common_written: usize,
+    any_subject: bool,
+}
+
+impl<W: Write> JsonWriter<W> {
+    /// A writer to `out`, standard or minimal mode.
+    pub fn new(out: W, minimal: bool) -> Self {
+        Self {
+            out,
+            buf: String::new(),
+            minimal,
+            tables_written: 0,
+            in_table: false,
+            rows_written: 0,
+            common_written: 0,
+            any_subject: false,
         }
-        buf.push_str(if first { "]\n" } else { "\n]\n" });
-        return flush(&mut buf, &mut out);
     }
-    buf.push('{');
-    for (key, value) in group_entries(group) {
-        buf.push('\n');
-        push_indent(&mut buf, 1);
-        write_string(&mut buf, &key);
-        buf.push_str(": ");
-        value.write(&mut buf, 1);
-        buf.push(',');
+
+    fn flush_if_full(&mut self) -> std::io::Result<()> {
+        if self.buf.len() > 1 << 16 {
+            self.out.write_all(self.buf.as_bytes())?;
+            self.buf.clear();
+        }
+        Ok(())
     }
-    buf.push_str("\n  \"tables\": [");
-    for (t, table) in tables.iter().enumerate() {
-        buf.push_str(if t == 0 { "\n" } else { ",\n" });
-        push_indent(&mut buf, 2);
+}
+
+impl<W: Write> RowSink for JsonWriter<W> {
+    fn start_group(&mut self, group: &TableGroup) -> std::io::Result<()> {
+        let buf = &mut self.buf;
+        if self.minimal {
+            buf.push('[');
+            return Ok(());
+        }
+        buf.push('{');
+        for (key, value) in group_entries(group) {
+            buf.push('\n');
+            push_indent(buf, 1);
+            write_string(buf, &key);
+            buf.push_str(": ");
+            value.write(buf, 1);
+            buf.push(',');
+        }
+        buf.push_str("\n  \"tables\": [");
+        Ok(())
+    }
+
+    fn start_table(&mut self, table: &Table) -> std::io::Result<()> {
+        self.in_table = !table.suppress_output;
+        self.rows_written = 0;
+        if !self.in_table || self.minimal {
+            return Ok(());
+        }
+        let buf = &mut self.buf;
+        buf.push_str(if self.tables_written == 0 {
+            "\n"
+        } else {
+            ",\n"
+        });
+        self.tables_written += 1;
+        push_indent(buf, 2);
         buf.push('{');
         for (key, value) in table_entries(table) {
             buf.push('\n');
-            push_indent(&mut buf, 3);
-            write_string(&mut buf, &key);
+            push_indent(buf, 3);
+            write_string(buf, &key);
             buf.push_str(": ");
-            value.write(&mut buf, 3);
+            value.write(buf, 3);
             buf.push(',');
         }
+        self.common_written = table.common.len();
         buf.push('\n');
-        push_indent(&mut buf, 3);
+        push_indent(buf, 3);
         buf.push_str("\"row\": [");
-        for (r, row) in table.rows.iter().enumerate() {
-            buf.push_str(if r == 0 { "\n" } else { ",\n" });
-            push_indent(&mut buf, 4);
-            row_json(table, row).write(&mut buf, 4);
-            if buf.len() > 1 << 16 {
-                flush(&mut buf, &mut out)?;
+        Ok(())
+    }
+
+    fn row(&mut self, table: &Table, row: &Row) -> std::io::Result<()> {
+        if !self.in_table {
+            return Ok(());
+        }
+        let buf = &mut self.buf;
+        if self.minimal {
+            for subject in row_subjects(table, row) {
+                buf.push_str(if self.any_subject { ",\n" } else { "\n" });
+                self.any_subject = true;
+                push_indent(buf, 1);
+                subject.write(buf, 1);
             }
+        } else {
+            buf.push_str(if self.rows_written == 0 { "\n" } else { ",\n" });
+            push_indent(buf, 4);
+            row_json(table, row).write(buf, 4);
         }
-        if !table.rows.is_empty() {
+        self.rows_written += 1;
+        self.flush_if_full()
+    }
+
+    fn end_table(&mut self, table: &Table) -> std::io::Result<()> {
+        if !self.in_table || self.minimal {
+            return Ok(());
+        }
+        let buf = &mut self.buf;
+        if self.rows_written > 0 {
             buf.push('\n');
-            push_indent(&mut buf, 3);
+            push_indent(buf, 3);
         }
-        buf.push_str("]\n");
-        push_indent(&mut buf, 2);
+        buf.push(']');
+        let mut late: Entries = Vec::new();
+        for (key, value) in table.common.iter().skip(self.common_written) {
+            Json::push_value(&mut late, key.clone(), common_to_json(value));
+        }
+        for (key, value) in late {
+            buf.push_str(",\n");
+            push_indent(buf, 3);
+            write_string(buf, &key);
+            buf.push_str(": ");
+            value.write(buf, 3);
+        }
+        buf.push('\n');
+        push_indent(buf, 2);
         buf.push('}');
+        self.in_table = false;
+        self.flush_if_full()
     }
-    if !tables.is_empty() {
-        buf.push_str("\n  ");
+
+    fn end_group(&mut self) -> std::io::Result<()> {
+        if self.minimal {
+            self.buf
+                .push_str(if self.any_subject { "\n]\n" } else { "]\n" });
+        } else {
+            if self.tables_written > 0 {
+                self.buf.push_str("\n  ");
+            }
+            self.buf.push_str("]\n}\n");
+        }
+        self.out.write_all(self.buf.as_bytes())?;
+        self.buf.clear();
+        self.out.flush()
     }
-    buf.push_str("]\n}\n");
-    flush(&mut buf, &mut out)?;
-    out.flush()
 }
 
 #[cfg(test)]

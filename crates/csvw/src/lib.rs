@@ -15,5 +15,5 @@ pub mod template;
 
 pub use error::{Diagnostic, Diagnostics, Error, Severity};
 pub use fetch::{Fetcher, FileFetcher, MemoryFetcher, Resource};
-pub use table::{Options, Processor, TableGroup};
+pub use table::{IgnoreRows, Options, Processor, RowSink, TableGroup};
 pub use url::Url;

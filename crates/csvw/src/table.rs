@@ -111,6 +111,86 @@ pub struct Table {
     uses_templates: bool,
 }
 
+/// Receives an annotated table group row by row, from
+/// [`Processor::process_tabular_streaming`] or [`feed`]: the calls come in the order
+/// `start_group`, then per table `start_table`, `row`…, `end_table`, then `end_group`.
+pub trait RowSink {
+    /// Before the first table; `group.tables` is empty.
+    ///
+    /// # Errors
+    /// Whatever the sink fails with (typically writing output); processing stops.
+    fn start_group(&mut self, group: &TableGroup) -> std::io::Result<()>;
+    /// Before the first row of `table`; `table.rows` is empty.
+    ///
+    /// # Errors
+    /// As [`RowSink::start_group`].
+    fn start_table(&mut self, table: &Table) -> std::io::Result<()>;
+    /// One row of `table`.
+    ///
+    /// # Errors
+    /// As [`RowSink::start_group`].
+    fn row(&mut self, table: &Table, row: &Row) -> std::io::Result<()>;
+    /// After the last row. `table.common` may have gained entries since `start_table` (the
+    /// `rdfs:comment` of comment rows, known only at the end of the file).
+    ///
+    /// # Errors
+    /// As [`RowSink::start_group`].
+    fn end_table(&mut self, table: &Table) -> std::io::Result<()>;
+    /// After the last table.
+    ///
+    /// # Errors
+    /// As [`RowSink::start_group`].
+    fn end_group(&mut self) -> std::io::Result<()>;
+}
+
+/// A sink that ignores everything: streaming validation only needs the diagnostics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IgnoreRows;
+
+impl RowSink for IgnoreRows {
+    fn start_group(&mut self, _: &TableGroup) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn start_table(&mut self, _: &Table) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn row(&mut self, _: &Table, _: &Row) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn end_table(&mut self, _: &Table) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn end_group(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hands an annotated table group held in memory to `sink`, table by table and row by row.
+///
+/// # Errors
+/// The first error of the sink.
+pub fn feed(group: &TableGroup, sink: &mut dyn RowSink) -> std::io::Result<()> {
+    sink.start_group(&group_header(group))?;
+    for table in &group.tables {
+        sink.start_table(table)?;
+        for row in &table.rows {
+            sink.row(table, row)?;
+        }
+        sink.end_table(table)?;
+    }
+    sink.end_group()
+}
+
+/// The group's own properties, without tables.
+fn group_header(group: &TableGroup) -> TableGroup {
+    TableGroup {
+        id: group.id.clone(),
+        notes: group.notes.clone(),
+        common: group.common.clone(),
+        tables: Vec::new(),
+    }
+}
+
 /// An annotated table group: what a processor produces.
 #[derive(Debug, Clone)]
 pub struct TableGroup {
@@ -175,21 +255,62 @@ impl<'a> Processor<'a> {
         let resource = fetch_required(self.fetcher, url)?;
         let group =
             MetadataReader::new(self.fetcher, &mut self.diagnostics).read(url, &resource.body)?;
-        self.process_group(&group, None)
+        self.process_group(&group, None, None)
     }
 
     /// Processes a CSV file, locating its metadata (user metadata, `Link` header, site-wide
     /// configuration, then embedded metadata only).
     pub fn process_tabular(&mut self, url: &Url) -> Result<TableGroup, Error> {
+        let (group, resource) = self.tabular_group(url)?;
+        self.process_group(&group, Some((url, resource)), None)
+    }
+
+    /// Like [`Processor::process_tabular`], but each row goes to `sink` as soon as it is read
+    /// and is not kept: memory no longer grows with the table (the returned group's tables
+    /// have no rows). Primary keys are still checked (only the key values are kept). When a
+    /// table of the group has foreign keys, which need every row of both tables, the group is
+    /// processed in memory first and then handed to `sink`.
+    ///
+    /// # Errors
+    /// As [`Processor::process_tabular`]; a failing sink gives [`Error::Output`]. A fatal
+    /// error in the CSV syntax is found before any row of that table reaches the sink.
+    pub fn process_tabular_streaming(
+        &mut self,
+        url: &Url,
+        sink: &mut dyn RowSink,
+    ) -> Result<TableGroup, Error> {
+        let (group, resource) = self.tabular_group(url)?;
+        self.process_group(&group, Some((url, resource)), Some(sink))
+    }
+
+    /// Like [`Processor::process_metadata`], handing rows to `sink` as
+    /// [`Processor::process_tabular_streaming`] does.
+    ///
+    /// # Errors
+    /// As [`Processor::process_tabular_streaming`].
+    pub fn process_metadata_streaming(
+        &mut self,
+        url: &Url,
+        sink: &mut dyn RowSink,
+    ) -> Result<TableGroup, Error> {
+        let resource = fetch_required(self.fetcher, url)?;
+        let group =
+            MetadataReader::new(self.fetcher, &mut self.diagnostics).read(url, &resource.body)?;
+        self.process_group(&group, None, Some(sink))
+    }
+
+    /// The metadata describing the CSV file at `url` (user metadata, located metadata or
+    /// embedded only) and the file itself.
+    fn tabular_group(&mut self, url: &Url) -> Result<(TableGroupDesc, Resource), Error> {
         let resource = fetch_required(self.fetcher, url)?;
         if let Some(user) = self.options.user_metadata.clone() {
             let meta = fetch_required(self.fetcher, &user)?;
             let group =
                 MetadataReader::new(self.fetcher, &mut self.diagnostics).read(&user, &meta.body)?;
-            return self.process_group(&group, Some((url, resource)));
+            return Ok((group, resource));
         }
         if let Some(group) = self.locate_metadata(url, &resource)? {
-            return self.process_group(&group, Some((url, resource)));
+            return Ok((group, resource));
         }
         let group = TableGroupDesc {
             tables: vec![TableDesc {
@@ -199,7 +320,7 @@ impl<'a> Processor<'a> {
             single_table: true,
             ..TableGroupDesc::default()
         };
-        self.process_group(&group, Some((url, resource)))
+        Ok((group, resource))
     }
 
     fn locate_metadata(
@@ -297,7 +418,45 @@ impl<'a> Processor<'a> {
         &mut self,
         group: &TableGroupDesc,
         first: Option<(&Url, Resource)>,
+        sink: Option<&mut dyn RowSink>,
     ) -> Result<TableGroup, Error> {
+        let Some(sink) = sink else {
+            return self.process_group_with(group, first, None);
+        };
+        let has_foreign_keys = group
+            .tables
+            .iter()
+            .filter_map(|t| t.schema.as_ref().or(group.schema.as_ref()))
+            .any(|s| !s.foreign_keys.is_empty());
+        // A metadata `rdfs:comment` and comment rows merge into one property, which a sink
+        // told about the comments only at the end could not write as one.
+        let has_comment_property = group
+            .tables
+            .iter()
+            .any(|t| t.common.iter().any(|(key, _)| key == "rdfs:comment"));
+        if has_foreign_keys || has_comment_property {
+            let result = self.process_group_with(group, first, None)?;
+            feed(&result, sink).map_err(Error::Output)?;
+            return Ok(result);
+        }
+        self.process_group_with(group, first, Some(sink))
+    }
+
+    fn process_group_with(
+        &mut self,
+        group: &TableGroupDesc,
+        first: Option<(&Url, Resource)>,
+        mut sink: Option<&mut (dyn RowSink + '_)>,
+    ) -> Result<TableGroup, Error> {
+        let header = TableGroup {
+            id: group.id.clone(),
+            notes: group.notes.clone(),
+            common: group.common.clone(),
+            tables: Vec::new(),
+        };
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.start_group(&header).map_err(Error::Output)?;
+        }
         let mut tables = Vec::new();
         let mut first = first;
         for desc in &group.tables {
@@ -309,18 +468,16 @@ impl<'a> Processor<'a> {
                     fetch_required(self.fetcher, &url)?
                 }
             };
-            tables.push(self.process_table(group, desc, &url, &resource)?);
+            tables.push(self.process_table(group, desc, &url, &resource, sink.as_deref_mut())?);
         }
         resolve_foreign_keys(&tables)?;
         if self.options.validate {
             self.check_foreign_keys(&tables);
         }
-        Ok(TableGroup {
-            id: group.id.clone(),
-            notes: group.notes.clone(),
-            common: group.common.clone(),
-            tables,
-        })
+        if let Some(sink) = sink {
+            sink.end_group().map_err(Error::Output)?;
+        }
+        Ok(TableGroup { tables, ..header })
     }
 
     fn process_table(
@@ -329,6 +486,7 @@ impl<'a> Processor<'a> {
         desc: &TableDesc,
         url: &Url,
         resource: &Resource,
+        mut sink: Option<&mut (dyn RowSink + '_)>,
     ) -> Result<Table, Error> {
         let url_text = desc.url.clone();
         let dialect_desc: Option<&DialectDesc> = desc.dialect.as_ref().or(group.dialect.as_ref());
@@ -352,20 +510,21 @@ impl<'a> Processor<'a> {
                 format!("the file is not valid {}", encoding.name()),
             );
         }
-        let parsed = dialect::read_csv(&text, &dialect).map_err(|e| Error::Tabular {
+        let tabular_error = |e: dialect::CsvError| Error::Tabular {
             url: url_text.clone(),
             message: e.to_string(),
-        })?;
+        };
+        // A first pass finds the table's width (its widest row) and any syntax error before a
+        // row is processed, so rows can then be handed on one by one without keeping them.
+        let mut reader = dialect::CsvReader::new(&text, &dialect).map_err(tabular_error)?;
+        let mut width = reader.header_rows.iter().map(Vec::len).max().unwrap_or(0);
+        while let Some((_, cells)) = reader.next_row().map_err(tabular_error)? {
+            width = width.max(cells.len());
+        }
+        let mut reader = dialect::CsvReader::new(&text, &dialect).map_err(tabular_error)?;
         // Embedded titles per column.
-        let width = parsed
-            .header_rows
-            .iter()
-            .map(Vec::len)
-            .chain(parsed.rows.iter().map(|(_, c)| c.len()))
-            .max()
-            .unwrap_or(0);
         let mut embedded: Vec<Vec<String>> = vec![Vec::new(); width];
-        for header in &parsed.header_rows {
+        for header in &reader.header_rows {
             for (i, title) in header.iter().enumerate() {
                 if !title.is_empty() {
                     embedded[i].push(title.clone());
@@ -390,7 +549,7 @@ impl<'a> Processor<'a> {
                 &url_text,
                 &meta_cols,
                 &embedded,
-                !parsed.header_rows.is_empty(),
+                !reader.header_rows.is_empty(),
                 &lang_default,
             );
         }
@@ -455,8 +614,54 @@ impl<'a> Processor<'a> {
                 common: v.common.clone(),
             });
         }
-        let mut rows = Vec::with_capacity(parsed.rows.len());
-        for (index, (source_number, raw_cells)) in parsed.rows.into_iter().enumerate() {
+        let index_of = |names: &[String]| -> Vec<usize> {
+            names
+                .iter()
+                .filter_map(|n| columns.iter().position(|c| &c.name == n))
+                .collect()
+        };
+        let primary_key = index_of(&schema_ref.primary_key);
+        let row_titles = index_of(&schema_ref.row_titles);
+        let table = Table {
+            id: desc.id.clone(),
+            url: url_text.clone(),
+            suppress_output: desc.suppress_output,
+            notes: desc.notes.clone(),
+            common: desc.common.clone(),
+            columns,
+            rows: Vec::new(),
+            primary_key,
+            row_titles,
+            schema_id: schema_ref.id.clone(),
+            foreign_keys: schema_ref.foreign_keys.clone(),
+            dialect: dialect.clone(),
+            base: Url::parse(&url_text).ok(),
+            decoded_names: Vec::new(),
+            uses_templates: false,
+        };
+        let mut table = table;
+        table.decoded_names = table
+            .columns
+            .iter()
+            .map(|c| {
+                percent_encoding::percent_decode_str(&c.name)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            })
+            .collect();
+        table.uses_templates = table.columns.iter().any(|c| {
+            c.props.about_url.is_some()
+                || c.props.property_url.is_some()
+                || c.props.value_url.is_some()
+        });
+        let _ = url;
+        if let Some(sink) = sink.as_deref_mut() {
+            sink.start_table(&table).map_err(Error::Output)?;
+        }
+        let check_keys = self.options.validate && !table.primary_key.is_empty();
+        let mut keys_seen: HashMap<Vec<String>, usize> = HashMap::new();
+        let mut index = 0;
+        while let Some((source_number, raw_cells)) = reader.next_row().map_err(tabular_error)? {
             if self.options.validate && raw_cells.len() != n_real {
                 self.diagnostics.push(
                     Severity::Error,
@@ -469,9 +674,9 @@ impl<'a> Processor<'a> {
                     ),
                 );
             }
-            let mut cells = Vec::with_capacity(columns.len());
+            let mut cells = Vec::with_capacity(table.columns.len());
             let mut raw_iter = raw_cells.into_iter();
-            for column in &columns {
+            for column in &table.columns {
                 if column.virtual_ {
                     cells.push(Cell {
                         value: CellValue::Null,
@@ -497,62 +702,43 @@ impl<'a> Processor<'a> {
                 }
                 cells.push(cell);
             }
-            rows.push(Row {
-                number: index + 1,
+            index += 1;
+            let row = Row {
+                number: index,
                 source_number,
                 cells,
-            });
+            };
+            if check_keys {
+                let key: Vec<String> = table
+                    .primary_key
+                    .iter()
+                    .map(|&i| key_string(&row.cells[i].value))
+                    .collect();
+                if let Some(first) = keys_seen.get(&key) {
+                    self.diagnostics.push(
+                        Severity::Error,
+                        &table.url,
+                        Some(source_number),
+                        None,
+                        format!("duplicate primary key {key:?} (first in row {first})"),
+                    );
+                } else {
+                    keys_seen.insert(key, source_number);
+                }
+            }
+            match sink.as_deref_mut() {
+                Some(sink) => sink.row(&table, &row).map_err(Error::Output)?,
+                None => table.rows.push(row),
+            }
         }
-        let index_of = |names: &[String]| -> Vec<usize> {
-            names
-                .iter()
-                .filter_map(|n| columns.iter().position(|c| &c.name == n))
-                .collect()
-        };
-        let primary_key = index_of(&schema_ref.primary_key);
-        let row_titles = index_of(&schema_ref.row_titles);
-        let mut common = desc.common.clone();
-        if !parsed.comments.is_empty() {
-            common.push((
+        if !reader.comments.is_empty() {
+            table.common.push((
                 "rdfs:comment".to_owned(),
-                Value::Array(parsed.comments.into_iter().map(Value::String).collect()),
+                Value::Array(reader.comments.into_iter().map(Value::String).collect()),
             ));
         }
-        let table = Table {
-            id: desc.id.clone(),
-            url: url_text.clone(),
-            suppress_output: desc.suppress_output,
-            notes: desc.notes.clone(),
-            common,
-            columns,
-            rows,
-            primary_key,
-            row_titles,
-            schema_id: schema_ref.id.clone(),
-            foreign_keys: schema_ref.foreign_keys.clone(),
-            dialect,
-            base: Url::parse(&url_text).ok(),
-            decoded_names: Vec::new(),
-            uses_templates: false,
-        };
-        let mut table = table;
-        table.decoded_names = table
-            .columns
-            .iter()
-            .map(|c| {
-                percent_encoding::percent_decode_str(&c.name)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            })
-            .collect();
-        table.uses_templates = table.columns.iter().any(|c| {
-            c.props.about_url.is_some()
-                || c.props.property_url.is_some()
-                || c.props.value_url.is_some()
-        });
-        let _ = url;
-        if self.options.validate {
-            self.check_primary_key(&table);
+        if let Some(sink) = sink {
+            sink.end_table(&table).map_err(Error::Output)?;
         }
         Ok(table)
     }
@@ -602,29 +788,6 @@ impl<'a> Processor<'a> {
                         titles,
                         meta.titles.iter().map(|(t, _)| t).collect::<Vec<_>>()
                     ),
-                );
-            }
-        }
-    }
-
-    fn check_primary_key(&mut self, table: &Table) {
-        if table.primary_key.is_empty() {
-            return;
-        }
-        let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
-        for row in &table.rows {
-            let key: Vec<String> = table
-                .primary_key
-                .iter()
-                .map(|&i| key_string(&row.cells[i].value))
-                .collect();
-            if let Some(first) = seen.insert(key.clone(), row.source_number) {
-                self.diagnostics.push(
-                    Severity::Error,
-                    &table.url,
-                    Some(row.source_number),
-                    None,
-                    format!("duplicate primary key {key:?} (first in row {first})"),
                 );
             }
         }

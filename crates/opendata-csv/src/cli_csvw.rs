@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use csvw::rdf::RdfSyntax;
-use csvw::{Diagnostics, Error, FileFetcher, Options, Processor, TableGroup, Url};
+use csvw::{
+    Diagnostics, Error, FileFetcher, IgnoreRows, Options, Processor, RowSink, TableGroup, Url,
+};
 
 /// Where the input comes from and how URLs are formed.
 #[derive(Debug, Args)]
@@ -81,9 +83,11 @@ fn file_url(path: &Path) -> anyhow::Result<Url> {
 }
 
 /// Runs the processor; returns the table group (or the fatal error) and the diagnostics.
+/// With a `sink`, rows are streamed to it and not kept (the group's tables have no rows).
 fn process(
     input: &InputArgs,
     validate: bool,
+    sink: Option<&mut dyn RowSink>,
 ) -> anyhow::Result<(Result<TableGroup, Error>, Diagnostics)> {
     let dir = std::path::absolute(&input.input)?
         .parent()
@@ -118,10 +122,12 @@ fn process(
             user_metadata,
         },
     );
-    let result = if file_name.ends_with(".json") {
-        processor.process_metadata(&url)
-    } else {
-        processor.process_tabular(&url)
+    let metadata = file_name.ends_with(".json");
+    let result = match sink {
+        Some(sink) if metadata => processor.process_metadata_streaming(&url, sink),
+        Some(sink) => processor.process_tabular_streaming(&url, sink),
+        None if metadata => processor.process_metadata(&url),
+        None => processor.process_tabular(&url),
     };
     Ok((result, processor.diagnostics))
 }
@@ -138,7 +144,8 @@ fn fatal(error: Error) -> anyhow::Result<ExitCode> {
 
 /// `opendata-csv validate`: exit 0 when valid (warnings allowed), 1 when not, 2 on I/O errors.
 pub(crate) fn run_validate(args: &ValidateArgs) -> anyhow::Result<ExitCode> {
-    let (result, diagnostics) = process(&args.input, true)?;
+    // Validation needs no rows once they are checked: stream them to nowhere.
+    let (result, diagnostics) = process(&args.input, true, Some(&mut IgnoreRows))?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for diagnostic in diagnostics.items.iter().take(args.limit) {
@@ -174,22 +181,40 @@ fn report_warnings(diagnostics: &Diagnostics) {
     }
 }
 
-/// `opendata-csv csv2json`.
+/// `opendata-csv csv2json`: rows are converted and written as they are read. An output file
+/// is written under a temporary name and renamed when complete, so a fatal error never leaves
+/// a truncated file behind.
 pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
-    let (result, diagnostics) = process(&args.input, false)?;
+    let partial = args.output.as_deref().map(|path| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(".partial");
+        PathBuf::from(name)
+    });
+    let out = output(partial.as_deref())?;
+    let mut writer = csvw::json::JsonWriter::new(out, args.minimal);
+    let (result, diagnostics) = process(&args.input, false, Some(&mut writer))?;
+    drop(writer);
     report_warnings(&diagnostics);
-    let group = match result {
-        Ok(g) => g,
-        Err(e) => return fatal(e),
-    };
-    let out = output(args.output.as_deref())?;
-    csvw::json::write_json(&group, args.minimal, out)?;
+    if let Err(e) = result {
+        if let Some(partial) = &partial {
+            let _ = std::fs::remove_file(partial);
+        }
+        if let Error::Output(io) = e {
+            return Err(io).context("cannot write the JSON output");
+        }
+        return fatal(e);
+    }
+    if let (Some(partial), Some(path)) = (&partial, &args.output) {
+        std::fs::rename(partial, path).with_context(|| {
+            format!("cannot rename {} to {}", partial.display(), path.display())
+        })?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `opendata-csv csv2rdf`.
 pub(crate) fn run_csv2rdf(args: &Csv2RdfArgs) -> anyhow::Result<ExitCode> {
-    let (result, diagnostics) = process(&args.input, false)?;
+    let (result, diagnostics) = process(&args.input, false, None)?;
     report_warnings(&diagnostics);
     let group = match result {
         Ok(g) => g,

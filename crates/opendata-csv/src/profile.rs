@@ -24,7 +24,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use csvw::datatype::{Format, is_numeric_type};
-use csvw::{FileFetcher, Options, Processor, Url};
+use csvw::{FileFetcher, IgnoreRows, Options, Processor, Url};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -211,7 +211,9 @@ pub fn check_profile(csv: &Path, metadata: Option<&Path>) -> Result<ProfileRepor
             user_metadata: metadata_abs.as_deref().map(file_url).transpose()?,
         },
     );
-    let result = processor.process_tabular(&csv_url);
+    // The rows are checked as they are read and not kept; only the table's columns and
+    // dialect are needed afterwards.
+    let result = processor.process_tabular_streaming(&csv_url, &mut IgnoreRows);
     let diagnostics = std::mem::take(&mut processor.diagnostics);
     let table = match result {
         Ok(group) => {
