@@ -557,7 +557,8 @@ fn peak_rss_kib() -> u64 {
 
 fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
     use czso_media_feed::model::Definition;
-    use czso_media_feed::results::{ElectionResults, GeoIndex};
+    use czso_media_feed::server::ElectionState;
+    use czso_media_feed::store::{CutRequest, Store};
     use std::sync::Arc;
     let def = Arc::new(Definition::load(&dir.join("definition.json"))?);
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
@@ -568,54 +569,43 @@ fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
     let bodies: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_>>()?;
     std::fs::create_dir_all(scratch)?;
     let db_path = scratch.join("bench.sqlite");
-    let _ = std::fs::remove_file(&db_path);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
+    }
     let cpu0 = cpu_seconds();
     let wall0 = Instant::now();
-    let index = Arc::new(GeoIndex::new(&def));
-    let mut conn = czso_media_feed::store::open_database(&db_path)?;
-    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    // The same path as the admin endpoint: parse and validate, store durably with the batch
+    // cut in the same transaction, apply in memory; then regenerate every document.
+    let state = ElectionState::new(def);
+    let mut db = Store::open(&db_path)?;
     let mut rows = 0usize;
-    let mut applied = 0i64;
-    let (mut cpu_parse, mut cpu_store, mut cpu_apply) = (0.0, 0.0, 0.0);
+    let (mut cpu_parse, mut cpu_store) = (0.0, 0.0);
     for (f, body) in files.iter().zip(&bodies) {
         let source = f.display().to_string();
         let t0 = cpu_seconds();
-        let parsed = czso_media_feed::server::prepare(&def, &index, body, &source, 1)?;
+        let parsed =
+            czso_media_feed::server::prepare(state.definition(), state.index(), body, &source, 1)?;
         rows += parsed.precincts.len();
         let t1 = cpu_seconds();
-        let live = Channel::Live;
-        czso_media_feed::store::ingest(
-            &mut conn,
-            &def.id,
-            live,
-            &parsed.precincts,
-            &source,
-            "bench",
-        )?;
-        let number = parsed.header.as_ref().map(|h| h.number);
-        let now = Utc::now().timestamp();
-        czso_media_feed::store::cut_batch(&mut conn, &def.id, live, 1, number, now)?;
-        let t2 = cpu_seconds();
-        for row in czso_media_feed::store::read_log(&conn, &def.id, applied)? {
-            applied = row.seq;
-            results.apply(row.seq, row.result);
-        }
-        for cut in czso_media_feed::store::read_batches(&conn, &def.id)? {
-            results.apply_cut(cut);
-        }
-        let t3 = cpu_seconds();
+        let cut = CutRequest {
+            round: 1,
+            number: parsed.header.as_ref().map(|h| h.number),
+            cut_at: Utc::now().timestamp(),
+        };
+        state.ingest(&mut db, Channel::Live, parsed.precincts, &source, Some(cut))?;
         cpu_parse += t1 - t0;
-        cpu_store += t2 - t1;
-        cpu_apply += t3 - t2;
+        cpu_store += cpu_seconds() - t1;
     }
-    println!(
-        "cpu_parse_validate_s={cpu_parse:.2} cpu_store_s={cpu_store:.2} cpu_read_apply_s={cpu_apply:.2}"
-    );
     let cpu_ingest = cpu_seconds() - cpu0;
     let wall_ingest = wall0.elapsed();
-    let set = czso_media_feed::feeds::generate(&results, None, Utc::now());
+    let t0 = cpu_seconds();
+    let set = state.regenerate(Channel::Live);
+    let cpu_generate = cpu_seconds() - t0;
     let bytes: usize = set.docs.values().map(|d| d.body.len()).sum();
     let cpu_total = cpu_seconds() - cpu0;
+    println!(
+        "cpu_parse_validate_s={cpu_parse:.2} cpu_store_apply_s={cpu_store:.2} cpu_generate_s={cpu_generate:.2}"
+    );
     println!(
         "files={} rows={rows} documents={} bytes={bytes} cpu_ingest_s={cpu_ingest:.2} cpu_total_s={cpu_total:.2} wall_ingest_s={:.2} wall_total_s={:.2} peak_rss_mib={:.1}",
         files.len(),

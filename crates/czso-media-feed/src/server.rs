@@ -9,7 +9,7 @@ use crate::model::{Definition, ElectionKind};
 use crate::phase::{Phase, Schedule};
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
-use crate::store::{self, Channel, IngestReport};
+use crate::store::{self, Channel, CutRequest, IngestReport, Store};
 use crate::time::{parse_prague, prague_local};
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -33,13 +33,78 @@ pub const SOURCE_HEADER: &str = "x-data-source";
 pub const SOURCE_HEADER_VALUE: &str =
     "Cesky statisticky urad (CSU), volby.cz; podminkou vyuziti je uvedeni CSU jako zdroje";
 
-struct Election {
+/// One election's in-memory state: results and published feeds per data set, kept in step
+/// with the database log. The server holds one per configured election; a benchmark or
+/// another embedding drives it the same way.
+pub struct ElectionState {
     def: Arc<Definition>,
     index: Arc<GeoIndex>,
     results: [Mutex<ElectionResults>; 2],
     feeds: [RwLock<Arc<FeedSet>>; 2],
     applied_seq: Mutex<i64>,
     last_publish: Mutex<Option<Instant>>,
+}
+
+impl ElectionState {
+    /// Empty state of an election (nothing applied yet).
+    pub fn new(def: Arc<Definition>) -> Self {
+        let index = Arc::new(GeoIndex::new(&def));
+        let fresh = || Mutex::new(ElectionResults::new(Arc::clone(&def), Arc::clone(&index)));
+        Self {
+            results: [fresh(), fresh()],
+            feeds: [RwLock::new(Arc::default()), RwLock::new(Arc::default())],
+            def,
+            index,
+            applied_seq: Mutex::new(0),
+            last_publish: Mutex::new(None),
+        }
+    }
+
+    /// The definition.
+    pub fn definition(&self) -> &Arc<Definition> {
+        &self.def
+    }
+
+    /// Lookup tables of the definition.
+    pub fn index(&self) -> &Arc<GeoIndex> {
+        &self.index
+    }
+
+    /// Stores parsed (and validated, see [`prepare`]) rows durably, optionally cuts a batch
+    /// in the same transaction, and applies the rows in memory, exactly as the admin
+    /// endpoint does.
+    pub fn ingest(
+        &self,
+        db: &mut Store,
+        channel: Channel,
+        precincts: Vec<crate::model::PrecinctResult>,
+        source: &str,
+        cut: Option<CutRequest>,
+    ) -> Result<IngestReport> {
+        ingest_and_apply(db, self, channel, precincts, source, cut)
+    }
+
+    /// Applies rows and cuts stored by others (another process) since the last call.
+    pub fn sync(&self, db: &mut Store) -> Result<()> {
+        sync_election(db.connection(), self, None)
+    }
+
+    /// Regenerates every document of `channel` now (reusing unchanged batch documents).
+    pub fn regenerate(&self, channel: Channel) -> Arc<FeedSet> {
+        let ci = channel_index(channel);
+        let results = lock(&self.results[ci]);
+        let current = Arc::clone(
+            &self.feeds[ci]
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let set = Arc::new(feeds::generate(&results, Some(&current), Utc::now()));
+        drop(results);
+        *self.feeds[ci]
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&set);
+        set
+    }
 }
 
 fn channel_index(c: Channel) -> usize {
@@ -57,13 +122,13 @@ struct LogLine {
 struct Shared {
     config: Config,
     trusted: Vec<Cidr>,
-    elections: Vec<Arc<Election>>,
+    elections: Vec<Arc<ElectionState>>,
     by_id: HashMap<String, usize>,
     by_legacy: HashMap<String, Vec<usize>>,
     access: RwLock<Arc<AccessList>>,
     schedule: RwLock<Arc<Schedule>>,
     config_schedule: Schedule,
-    db: Mutex<Connection>,
+    db: Mutex<Store>,
     log: mpsc::Sender<LogLine>,
 }
 
@@ -142,16 +207,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
         for s in &ec.schedule {
             config_schedule.add(&def.id, parse_prague(&s.at)?, s.phase);
         }
-        let index = Arc::new(GeoIndex::new(&def));
-        let fresh = || Mutex::new(ElectionResults::new(Arc::clone(&def), Arc::clone(&index)));
-        elections.push(Arc::new(Election {
-            results: [fresh(), fresh()],
-            feeds: [RwLock::new(Arc::default()), RwLock::new(Arc::default())],
-            def,
-            index,
-            applied_seq: Mutex::new(0),
-            last_publish: Mutex::new(None),
-        }));
+        elections.push(Arc::new(ElectionState::new(def)));
     }
     let (log_tx, log_rx) = mpsc::channel();
     let log_dir = config.log_dir.clone();
@@ -159,7 +215,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
         .name("access-log".into())
         .spawn(move || write_logs(&log_dir, &log_rx))
         .map_err(|e| Error::io(&config.log_dir, e))?;
-    let db = store::open_database(&config.database)?;
+    let db = Store::open(&config.database)?;
     let shared = Arc::new(Shared {
         trusted,
         elections,
@@ -330,22 +386,71 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 fn sync(shared: &Shared) -> Result<()> {
     let mut db = lock(&shared.db);
     for e in &shared.elections {
-        let mut applied = lock(&e.applied_seq);
-        // One read transaction, so rows and cuts come from the same snapshot.
-        let tx = db.transaction()?;
-        let rows = store::read_log(&tx, &e.def.id, *applied)?;
-        let cuts = store::read_batches(&tx, &e.def.id)?;
-        tx.commit()?;
-        let mut results = [lock(&e.results[0]), lock(&e.results[1])];
-        for row in rows {
-            *applied = (*applied).max(row.seq);
-            results[channel_index(row.channel)].apply(row.seq, row.result);
-        }
-        for cut in cuts {
-            results[channel_index(cut.channel)].apply_cut(cut);
-        }
+        sync_election(db.connection(), e, None)?;
     }
     Ok(())
+}
+
+/// Applies the rows of one election with `seq <= upto` not yet in memory, and its cuts.
+fn sync_election(db: &mut Connection, e: &ElectionState, upto: Option<i64>) -> Result<()> {
+    let mut applied = lock(&e.applied_seq);
+    // One read transaction, so rows and cuts come from the same snapshot.
+    let tx = db.transaction()?;
+    let rows = store::read_log(&tx, &e.def.id, *applied, upto)?;
+    let cuts = store::read_batches(&tx, &e.def.id)?;
+    tx.commit()?;
+    let mut results = [lock(&e.results[0]), lock(&e.results[1])];
+    for row in rows {
+        *applied = (*applied).max(row.seq);
+        results[channel_index(row.channel)].apply(row.seq, row.result);
+    }
+    // A cut beyond `upto` covers rows not applied yet: it waits for the next call.
+    for cut in cuts
+        .into_iter()
+        .filter(|c| upto.is_none_or(|u| c.last_seq <= u))
+    {
+        results[channel_index(cut.channel)].apply_cut(cut);
+    }
+    Ok(())
+}
+
+/// Stores parsed rows and applies them in memory without reading them back: rows other
+/// writers stored before them are read first, so memory never skips a log row.
+fn ingest_and_apply(
+    db: &mut Store,
+    e: &ElectionState,
+    channel: Channel,
+    precincts: Vec<crate::model::PrecinctResult>,
+    source: &str,
+    cut: Option<CutRequest>,
+) -> Result<IngestReport> {
+    let ingested = db.ingest(
+        &e.def.id,
+        channel,
+        &precincts,
+        source,
+        &Utc::now().to_rfc3339(),
+        cut,
+    )?;
+    sync_election(db.connection(), e, Some(ingested.log_end_before))?;
+    {
+        let mut applied = lock(&e.applied_seq);
+        let mut results = lock(&e.results[channel_index(channel)]);
+        let mut rows: Vec<Option<crate::model::PrecinctResult>> =
+            precincts.into_iter().map(Some).collect();
+        for &(seq, i) in &ingested.stored {
+            if let Some(row) = rows[i].take() {
+                results.apply(seq, row);
+                *applied = (*applied).max(seq);
+            }
+        }
+    }
+    if cut.is_some() {
+        // The cut was made in the same transaction; bring it into memory.
+        let upto = *lock(&e.applied_seq);
+        sync_election(db.connection(), e, Some(upto))?;
+    }
+    Ok(ingested.report)
 }
 
 fn cut_all(shared: &Shared) -> Result<()> {
@@ -355,7 +460,7 @@ fn cut_all(shared: &Shared) -> Result<()> {
         for e in &shared.elections {
             for channel in [Channel::Test, Channel::Live] {
                 for round in 1..=e.def.kind.rounds() {
-                    store::cut_batch(&mut db, &e.def.id, channel, round, None, now)?;
+                    db.cut_batch(&e.def.id, channel, round, None, now)?;
                 }
             }
         }
@@ -782,7 +887,7 @@ fn admin_error(e: &Error) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-fn find_election<'a>(shared: &'a Shared, id: &str) -> Result<&'a Arc<Election>> {
+fn find_election<'a>(shared: &'a Shared, id: &str) -> Result<&'a Arc<ElectionState>> {
     shared
         .by_id
         .get(id)
@@ -797,19 +902,7 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
     let source = q.source.clone().unwrap_or_else(|| "request body".into());
     let round = q.round.unwrap_or(1);
     let parsed = prepare(&e.def, &e.index, body, &source, round)?;
-    let mut report = {
-        let mut db = lock(&shared.db);
-
-        store::ingest(
-            &mut db,
-            &e.def.id,
-            channel,
-            &parsed.precincts,
-            &source,
-            &Utc::now().to_rfc3339(),
-        )?
-    };
-    if q.cut.unwrap_or(0) != 0 || q.batch.is_some() {
+    let cut = (q.cut.unwrap_or(0) != 0 || q.batch.is_some()).then(|| {
         let number = q.batch.or(parsed
             .header
             .as_ref()
@@ -822,11 +915,14 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
             .filter(|_| q.cut == Some(2))
             .unwrap_or_else(Utc::now)
             .timestamp();
-        let mut db = lock(&shared.db);
-        report.batch = store::cut_batch(&mut db, &e.def.id, channel, round, number, cut_at)?;
-    }
-    sync(shared)?;
-    Ok(report)
+        CutRequest {
+            round,
+            number,
+            cut_at,
+        }
+    });
+    let mut db = lock(&shared.db);
+    ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)
 }
 
 async fn ingest_handler(
@@ -848,8 +944,7 @@ async fn cut_handler(State(shared): State<Arc<Shared>>, Query(q): Query<AdminQue
         let channel = Channel::parse(q.channel.as_deref().unwrap_or("live"))?;
         let n = {
             let mut db = lock(&shared.db);
-            store::cut_batch(
-                &mut db,
+            db.cut_batch(
                 &e.def.id,
                 channel,
                 q.round.unwrap_or(1),
@@ -952,30 +1047,25 @@ pub fn ingest_direct(
         .into_iter()
         .find(|d| d.id == election)
         .ok_or_else(|| Error::invalid(election, "no such election is configured"))?;
+    // No results in memory here: the rows go straight to the database.
     let index = GeoIndex::new(&def);
-    let mut conn = store::open_database(&config.database)?;
+    let mut db = Store::open(&config.database)?;
     let mut reports = Vec::new();
     for (source, body) in documents {
         let parsed = prepare(&def, &index, body, source, round)?;
-        let mut report = store::ingest(
-            &mut conn,
-            &def.id,
-            channel,
-            &parsed.precincts,
-            source,
-            &Utc::now().to_rfc3339(),
-        )?;
-        if cut {
-            let number = parsed.header.as_ref().map(|h| h.number);
-            let at = parsed
+        let cut = cut.then(|| CutRequest {
+            round,
+            number: parsed.header.as_ref().map(|h| h.number),
+            cut_at: parsed
                 .generated
                 .as_deref()
                 .and_then(|g| parse_prague(g).ok())
-                .unwrap_or_else(Utc::now);
-            report.batch =
-                store::cut_batch(&mut conn, &def.id, channel, round, number, at.timestamp())?;
-        }
-        reports.push(report);
+                .unwrap_or_else(Utc::now)
+                .timestamp(),
+        });
+        let now = Utc::now().to_rfc3339();
+        let ingested = db.ingest(&def.id, channel, &parsed.precincts, source, &now, cut)?;
+        reports.push(ingested.report);
     }
     Ok(reports)
 }

@@ -7,8 +7,10 @@
 //! acknowledged ingest survives a crash.
 
 use crate::error::{Error, Result};
-use crate::model::PrecinctResult;
+use crate::model::{PrecinctKey, PrecinctResult, Turnout};
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -41,6 +43,9 @@ impl Channel {
 }
 
 /// Opens (creating if needed) the database file with the pragmas the crate relies on.
+///
+/// `synchronous=FULL` in WAL mode: every commit is on disk (fsynced) before it returns, so
+/// an acknowledged ingest survives a crash of the process and of the machine.
 pub fn open_database(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
@@ -73,12 +78,12 @@ CREATE TABLE IF NOT EXISTS precinct_log(
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
   obec INTEGER NOT NULL, okrsek INTEGER NOT NULL, council INTEGER NOT NULL,
-  sequence INTEGER NOT NULL, payload TEXT NOT NULL, received_at TEXT NOT NULL,
+  sequence INTEGER NOT NULL, payload BLOB NOT NULL, received_at TEXT NOT NULL,
   UNIQUE(election, channel, round, obec, okrsek, council, sequence));
--- Tailing the log (seq > applied) and finding the last row of a round must not scan the
--- whole election.
-CREATE INDEX IF NOT EXISTS precinct_log_tail ON precinct_log(election, seq);
-CREATE INDEX IF NOT EXISTS precinct_log_round ON precinct_log(election, channel, round, seq);
+-- Tailing the log and cutting batches seek by seq (the rowid), so no other index is needed;
+-- earlier versions created these.
+DROP INDEX IF EXISTS precinct_log_tail;
+DROP INDEX IF EXISTS precinct_log_round;
 CREATE TABLE IF NOT EXISTS batches(
   election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
   number INTEGER NOT NULL, last_seq INTEGER NOT NULL, cut_at_utc INTEGER NOT NULL,
@@ -124,86 +129,227 @@ pub struct BatchCut {
     pub cut_at: i64,
 }
 
-/// Stores precinct rows of `election` durably. The whole call is one transaction: either
-/// every row is settled (stored, duplicate or stale) or nothing is stored.
-pub fn ingest(
-    conn: &mut Connection,
-    election: &str,
-    channel: Channel,
-    rows: &[PrecinctResult],
-    source: &str,
-    now_utc: &str,
-) -> Result<IngestReport> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut report = IngestReport::default();
-    {
-        let mut latest = tx.prepare_cached(
-            "SELECT sequence, payload FROM precinct_log WHERE election=?1 AND channel=?2 AND round=?3 \
-             AND obec=?4 AND okrsek=?5 AND council=?6 ORDER BY sequence DESC LIMIT 1",
-        )?;
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
-        for row in rows {
-            let key = row.key();
-            let payload = serde_json::to_string(row)
-                .map_err(|e| Error::invalid(source, format!("{}: {e}", row.label())))?;
-            let sequence = i64::try_from(row.sequence).map_err(|_| {
-                Error::invalid(
-                    source,
-                    format!("{}: PORADI_ZPRAC is too large", row.label()),
-                )
+/// The latest stored row of a precinct: its `PORADI_ZPRAC` and its log seq.
+#[derive(Debug, Clone, Copy)]
+struct Latest {
+    sequence: u64,
+    seq: i64,
+}
+
+/// A batch cut made in the same transaction as an ingest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CutRequest {
+    /// Round to cut.
+    pub round: u8,
+    /// Batch number to keep (a replayed source), or `None` for the next one.
+    pub number: Option<u32>,
+    /// When it was cut (Unix seconds).
+    pub cut_at: i64,
+}
+
+/// What one ingest stored.
+#[derive(Debug, Clone, Default)]
+pub struct Ingested {
+    /// Counts and the batch cut, as reported to the client.
+    pub report: IngestReport,
+    /// `(log seq, index into the ingested rows)` of every stored row, in seq order.
+    pub stored: Vec<(i64, usize)>,
+    /// The log's highest seq before this ingest: rows up to it were written earlier (maybe
+    /// by another process); rows above it up to the last of `stored` are exactly `stored`.
+    pub log_end_before: i64,
+}
+
+/// The precinct log and batch cuts in one database file, with an in-memory index of the
+/// latest row per precinct so an ingest does not query the database row by row.
+///
+/// The index is brought up to date inside every write transaction from the rows other
+/// writers appended (the log only grows), so several processes may share the file.
+pub struct Store {
+    conn: Connection,
+    latest: HashMap<(String, Channel), HashMap<PrecinctKey, Latest>>,
+    /// `latest` reflects every log row with `seq <= known_seq`.
+    known_seq: i64,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file.
+    pub fn open(path: &Path) -> Result<Self> {
+        Ok(Self {
+            conn: open_database(path)?,
+            latest: HashMap::new(),
+            known_seq: 0,
+        })
+    }
+
+    /// The underlying connection (for reads).
+    pub fn connection(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// Stores precinct rows of `election` durably and, with `cut`, cuts a batch in the same
+    /// transaction. Either every row is settled (stored, duplicate or stale) and the call
+    /// returns after the commit is on disk, or nothing is stored.
+    pub fn ingest(
+        &mut self,
+        election: &str,
+        channel: Channel,
+        rows: &[PrecinctResult],
+        source: &str,
+        now_utc: &str,
+        cut: Option<CutRequest>,
+    ) -> Result<Ingested> {
+        let Self {
+            conn,
+            latest,
+            known_seq,
+        } = self;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let log_end_before: i64 =
+            tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM precinct_log", [], |r| {
+                r.get(0)
             })?;
-            let stored: Option<(i64, String)> = latest
-                .query_row(
-                    params![
-                        election,
-                        channel.as_str(),
-                        key.round,
-                        key.obec,
-                        key.okrsek,
-                        key.council
-                    ],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            match stored {
-                Some((seq, old)) if seq == sequence => {
-                    if old == payload {
-                        report.duplicates += 1;
-                    } else {
-                        return Err(Error::invalid(
-                            source,
-                            format!(
-                                "{}: PORADI_ZPRAC={} was already stored with different figures; \
-                                 a correction must be re-sent with a higher PORADI_ZPRAC",
-                                row.label(),
-                                row.sequence
-                            ),
-                        ));
+        if log_end_before < *known_seq {
+            // The file was replaced under us: start over.
+            latest.clear();
+            *known_seq = 0;
+        }
+        if log_end_before > *known_seq {
+            catch_up(&tx, latest, known_seq)?;
+        }
+        let empty = HashMap::new();
+        let known = latest
+            .get(&(election.to_owned(), channel))
+            .unwrap_or(&empty);
+        // Rows stored by this call; merged into `latest` only after the commit.
+        let mut added: HashMap<PrecinctKey, Latest> = HashMap::new();
+        let mut out = Ingested {
+            log_end_before,
+            ..Ingested::default()
+        };
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            let mut payload_at =
+                tx.prepare_cached("SELECT payload FROM precinct_log WHERE seq=?1")?;
+            let mut payload = Vec::with_capacity(256);
+            for (i, row) in rows.iter().enumerate() {
+                let key = row.key();
+                let sequence = i64::try_from(row.sequence).map_err(|_| {
+                    Error::invalid(
+                        source,
+                        format!("{}: PORADI_ZPRAC is too large", row.label()),
+                    )
+                })?;
+                match added.get(&key).or_else(|| known.get(&key)).copied() {
+                    Some(stored) if stored.sequence == row.sequence => {
+                        let old = payload_at.query_row([stored.seq], |r| {
+                            Ok(decode_stored(stored.seq, r.get_ref(0)?))
+                        })??;
+                        if old == *row {
+                            out.report.duplicates += 1;
+                        } else {
+                            return Err(Error::invalid(
+                                source,
+                                format!(
+                                    "{}: PORADI_ZPRAC={} was already stored with different figures; \
+                                     a correction must be re-sent with a higher PORADI_ZPRAC",
+                                    row.label(),
+                                    row.sequence
+                                ),
+                            ));
+                        }
                     }
-                }
-                Some((seq, _)) if seq > sequence => report.stale += 1,
-                _ => {
-                    insert.execute(params![
-                        election,
-                        channel.as_str(),
-                        key.round,
-                        key.obec,
-                        key.okrsek,
-                        key.council,
-                        sequence,
-                        payload,
-                        now_utc
-                    ])?;
-                    report.accepted += 1;
+                    Some(stored) if stored.sequence > row.sequence => out.report.stale += 1,
+                    _ => {
+                        payload.clear();
+                        encode_payload(row, &mut payload);
+                        insert.execute(params![
+                            election,
+                            channel.as_str(),
+                            key.round,
+                            key.obec,
+                            key.okrsek,
+                            key.council,
+                            sequence,
+                            &payload[..],
+                            now_utc
+                        ])?;
+                        let seq = tx.last_insert_rowid();
+                        added.insert(
+                            key,
+                            Latest {
+                                sequence: row.sequence,
+                                seq,
+                            },
+                        );
+                        out.stored.push((seq, i));
+                        out.report.accepted += 1;
+                    }
                 }
             }
         }
+        if let Some(c) = cut {
+            out.report.batch = cut_in(&tx, election, channel, c.round, c.number, c.cut_at)?;
+        }
+        tx.commit()?;
+        latest
+            .entry((election.to_owned(), channel))
+            .or_default()
+            .extend(added);
+        if let Some(&(seq, _)) = out.stored.last() {
+            *known_seq = seq;
+        }
+        Ok(out)
     }
-    tx.commit()?;
-    Ok(report)
+
+    /// Cuts the next batch; see [`cut_batch`].
+    pub fn cut_batch(
+        &mut self,
+        election: &str,
+        channel: Channel,
+        round: u8,
+        number: Option<u32>,
+        cut_at: i64,
+    ) -> Result<Option<u32>> {
+        cut_batch(&mut self.conn, election, channel, round, number, cut_at)
+    }
+}
+
+/// Brings the latest-row index up to the end of the log (inside the caller's transaction).
+fn catch_up(
+    conn: &Connection,
+    latest: &mut HashMap<(String, Channel), HashMap<PrecinctKey, Latest>>,
+    known_seq: &mut i64,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, election, channel, round, obec, okrsek, council, sequence FROM precinct_log \
+         WHERE seq > ?1 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([*known_seq])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let election: String = r.get(1)?;
+        let channel = Channel::parse(&r.get::<_, String>(2)?)?;
+        let key = PrecinctKey {
+            round: r.get(3)?,
+            obec: r.get(4)?,
+            okrsek: r.get(5)?,
+            council: r.get(6)?,
+        };
+        let sequence = u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0);
+        let entry = latest
+            .entry((election, channel))
+            .or_default()
+            .entry(key)
+            .or_insert(Latest { sequence, seq });
+        if sequence >= entry.sequence {
+            *entry = Latest { sequence, seq };
+        }
+        *known_seq = seq;
+    }
+    Ok(())
 }
 
 /// Cuts the next batch of `round` from the rows stored since the previous cut.
@@ -220,24 +366,42 @@ pub fn cut_batch(
     cut_at: i64,
 ) -> Result<Option<u32>> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let n = cut_in(&tx, election, channel, round, number, cut_at)?;
+    tx.commit()?;
+    Ok(n)
+}
+
+fn cut_in(
+    tx: &Connection,
+    election: &str,
+    channel: Channel,
+    round: u8,
+    number: Option<u32>,
+    cut_at: i64,
+) -> Result<Option<u32>> {
     let previous: Option<(u32, i64)> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT number, last_seq FROM batches WHERE election=?1 AND channel=?2 AND round=?3 \
              ORDER BY number DESC LIMIT 1",
-            params![election, channel.as_str(), round],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row(params![election, channel.as_str(), round], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     let (prev_number, prev_seq) = previous.unwrap_or((0, 0));
-    let last_seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM precinct_log WHERE election=?1 AND channel=?2 AND round=?3",
-        params![election, channel.as_str(), round],
-        |r| r.get(0),
-    )?;
-    let last_seq = last_seq.max(prev_seq);
+    // Only rows after the previous cut can be pending: seek by seq (the rowid) rather than
+    // letting the planner walk the election's part of the unique index (`+` disables it).
+    let last_seq: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(MAX(seq), ?4) FROM precinct_log WHERE seq > ?4 \
+             AND +election=?1 AND +channel=?2 AND +round=?3",
+        )?
+        .query_row(params![election, channel.as_str(), round, prev_seq], |r| {
+            r.get(0)
+        })?;
     let number = match number {
         // The same batch sent again after it was cut: nothing new, nothing to do.
-        Some(n) if last_seq == prev_seq && batch_exists(&tx, election, channel, round, n)? => {
+        Some(n) if last_seq == prev_seq && batch_exists(tx, election, channel, round, n)? => {
             return Ok(Some(n));
         }
         Some(n) if n <= prev_number => {
@@ -250,11 +414,10 @@ pub fn cut_batch(
         None if last_seq == prev_seq => return Ok(None),
         None => prev_number + 1,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO batches(election, channel, round, number, last_seq, cut_at_utc) VALUES (?1,?2,?3,?4,?5,?6)",
-        params![election, channel.as_str(), round, number, last_seq, cut_at],
-    )?;
-    tx.commit()?;
+    )?
+    .execute(params![election, channel.as_str(), round, number, last_seq, cut_at])?;
     Ok(Some(number))
 }
 
@@ -275,30 +438,26 @@ fn batch_exists(
         .is_some())
 }
 
-/// Log rows of `election` with `seq > after`, in order.
-pub fn read_log(conn: &Connection, election: &str, after: i64) -> Result<Vec<LogRow>> {
+/// Log rows of `election` with `after < seq <= upto`, in order.
+pub fn read_log(
+    conn: &Connection,
+    election: &str,
+    after: i64,
+    upto: Option<i64>,
+) -> Result<Vec<LogRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, channel, payload FROM precinct_log WHERE election=?1 AND seq>?2 ORDER BY seq",
+        "SELECT seq, channel, payload FROM precinct_log WHERE seq > ?2 AND seq <= ?3 \
+         AND +election=?1 ORDER BY seq",
     )?;
-    let rows = stmt.query_map(params![election, after], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
+    let mut rows = stmt.query(params![election, after, upto.unwrap_or(i64::MAX)])?;
     let mut out = Vec::new();
-    for row in rows {
-        let (seq, channel, payload) = row?;
-        let result: PrecinctResult = serde_json::from_str(&payload).map_err(|e| {
-            Error::syntax(
-                format!("precinct_log row {seq}"),
-                format!("stored payload unreadable: {e}"),
-            )
-        })?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let channel = Channel::parse(&r.get::<_, String>(1)?)?;
+        let result = decode_stored(seq, r.get_ref(2)?)?;
         out.push(LogRow {
             seq,
-            channel: Channel::parse(&channel)?,
+            channel,
             result,
         });
     }
@@ -332,4 +491,211 @@ pub fn read_batches(conn: &Connection, election: &str) -> Result<Vec<BatchCut>> 
         });
     }
     Ok(out)
+}
+
+/// Version byte of the binary payload (earlier versions stored JSON text, still readable).
+const PAYLOAD_V1: u8 = 1;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Encodes a precinct row compactly: a version byte, LEB128 integers, length-prefixed text.
+pub fn encode_payload(r: &PrecinctResult, out: &mut Vec<u8>) {
+    let t = &r.turnout;
+    let flags = u64::from(r.council.is_some())
+        | u64::from(r.council_district.is_some()) << 1
+        | u64::from(r.council_type.is_some()) << 2
+        | u64::from(r.senate_district.is_some()) << 3
+        | u64::from(r.repeated) << 4
+        | u64::from(t.voter_cards.is_some()) << 5
+        | u64::from(t.valid_ballots.is_some()) << 6;
+    out.push(PAYLOAD_V1);
+    for v in [
+        u64::from(r.round),
+        u64::from(r.obec),
+        u64::from(r.okrsek),
+        flags,
+    ] {
+        put_varint(out, v);
+    }
+    for v in [r.council, r.council_district].into_iter().flatten() {
+        put_varint(out, u64::from(v));
+    }
+    if let Some(text) = &r.council_type {
+        put_varint(out, text.len() as u64);
+        out.extend_from_slice(text.as_bytes());
+    }
+    if let Some(v) = r.senate_district {
+        put_varint(out, u64::from(v));
+    }
+    put_varint(out, r.sequence);
+    put_varint(out, r.processed_at.len() as u64);
+    out.extend_from_slice(r.processed_at.as_bytes());
+    for v in [
+        t.registered,
+        t.envelopes_issued,
+        t.envelopes_returned,
+        t.valid_votes,
+    ] {
+        put_varint(out, v);
+    }
+    for v in [t.voter_cards, t.valid_ballots].into_iter().flatten() {
+        put_varint(out, v);
+    }
+    put_varint(out, r.votes.len() as u64);
+    for &(k, v) in &r.votes {
+        put_varint(out, u64::from(k));
+        put_varint(out, v);
+    }
+}
+
+struct PayloadReader<'a> {
+    bytes: &'a [u8],
+}
+
+impl PayloadReader<'_> {
+    fn varint(&mut self) -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&b, rest) = self.bytes.split_first()?;
+            self.bytes = rest;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Some(v);
+            }
+        }
+        None
+    }
+    fn small<T: TryFrom<u64>>(&mut self) -> Option<T> {
+        T::try_from(self.varint()?).ok()
+    }
+    fn text(&mut self) -> Option<String> {
+        let len = usize::try_from(self.varint()?).ok()?;
+        if len > self.bytes.len() {
+            return None;
+        }
+        let (text, rest) = self.bytes.split_at(len);
+        self.bytes = rest;
+        String::from_utf8(text.to_vec()).ok()
+    }
+}
+
+/// Decodes [`encode_payload`]'s bytes.
+pub fn decode_payload(bytes: &[u8]) -> Option<PrecinctResult> {
+    let (&version, rest) = bytes.split_first()?;
+    if version != PAYLOAD_V1 {
+        return None;
+    }
+    let mut r = PayloadReader { bytes: rest };
+    let round = r.small()?;
+    let obec = r.small()?;
+    let okrsek = r.small()?;
+    let flags = r.varint()?;
+    let has = |bit: u32| flags & (1 << bit) != 0;
+    let council = if has(0) { Some(r.small()?) } else { None };
+    let council_district = if has(1) { Some(r.small()?) } else { None };
+    let council_type = if has(2) { Some(r.text()?) } else { None };
+    let senate_district = if has(3) { Some(r.small()?) } else { None };
+    let sequence = r.varint()?;
+    let processed_at = r.text()?;
+    let mut turnout = Turnout {
+        registered: r.varint()?,
+        envelopes_issued: r.varint()?,
+        envelopes_returned: r.varint()?,
+        valid_votes: r.varint()?,
+        voter_cards: None,
+        valid_ballots: None,
+    };
+    if has(5) {
+        turnout.voter_cards = Some(r.varint()?);
+    }
+    if has(6) {
+        turnout.valid_ballots = Some(r.varint()?);
+    }
+    let n = usize::try_from(r.varint()?).ok()?;
+    // Each vote takes at least two bytes: a corrupt count must not reserve gigabytes.
+    let mut votes = Vec::with_capacity(n.min(r.bytes.len() / 2));
+    for _ in 0..n {
+        votes.push((r.small()?, r.varint()?));
+    }
+    if !r.bytes.is_empty() {
+        return None;
+    }
+    Some(PrecinctResult {
+        round,
+        obec,
+        okrsek,
+        council,
+        council_district,
+        council_type,
+        senate_district,
+        sequence,
+        processed_at,
+        repeated: has(4),
+        turnout,
+        votes,
+    })
+}
+
+/// A stored payload: binary (current) or JSON text (written by earlier versions).
+fn decode_stored(seq: i64, value: ValueRef<'_>) -> Result<PrecinctResult> {
+    let bad = |m: String| {
+        Error::syntax(
+            format!("precinct_log row {seq}"),
+            format!("stored payload unreadable: {m}"),
+        )
+    };
+    match value {
+        ValueRef::Blob(bytes) => decode_payload(bytes).ok_or_else(|| bad("corrupt".into())),
+        ValueRef::Text(text) => serde_json::from_slice(text).map_err(|e| bad(e.to_string())),
+        _ => Err(bad("not a blob".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_and_rejects_corruption() {
+        let mut row = PrecinctResult {
+            round: 2,
+            obec: 554_782,
+            okrsek: 1_017,
+            council: Some(554_782),
+            council_district: Some(3),
+            council_type: Some("MČ".into()),
+            senate_district: Some(27),
+            sequence: 300_000,
+            processed_at: "2022-09-24T15:01:02".into(),
+            repeated: true,
+            turnout: Turnout {
+                registered: 1_000,
+                envelopes_issued: 700,
+                envelopes_returned: 699,
+                valid_votes: 690,
+                voter_cards: Some(4),
+                valid_ballots: Some(650),
+            },
+            votes: vec![(1, 400), (7, 290)],
+        };
+        let mut bytes = Vec::new();
+        encode_payload(&row, &mut bytes);
+        assert_eq!(decode_payload(&bytes).as_ref(), Some(&row));
+        for cut in 0..bytes.len() {
+            assert_eq!(decode_payload(&bytes[..cut]), None, "truncated at {cut}");
+        }
+        row.council = None;
+        row.council_type = None;
+        row.turnout.voter_cards = None;
+        row.repeated = false;
+        bytes.clear();
+        encode_payload(&row, &mut bytes);
+        assert_eq!(decode_payload(&bytes).as_ref(), Some(&row));
+    }
 }

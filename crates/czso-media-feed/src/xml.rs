@@ -1,9 +1,10 @@
 //! Reading and writing precinct batch documents (`VYSLEDKY_OKRSKY`), plus small XML helpers.
 
 use crate::error::{Error, Result};
-use crate::model::{ElectionKind, PrecinctResult, Turnout};
+use crate::model::{ElectionKind, PrecinctKey, PrecinctResult, Turnout};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// The note citing ČSÚ as the source, placed in every generated document.
@@ -44,7 +45,7 @@ pub struct ParsedBatch {
 ///
 /// A document declared ISO-8859-2 whose bytes are valid UTF-8 with non-ASCII characters is
 /// read as UTF-8: clients re-encoded ČSÚ files without fixing the declaration.
-pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
     let label = head
@@ -61,38 +62,68 @@ pub fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
         && let Ok(text) = std::str::from_utf8(bytes)
         && !text.is_ascii()
     {
-        return std::borrow::Cow::Borrowed(text);
+        return Cow::Borrowed(text);
     }
     let (text, _, _) = encoding.decode(bytes);
     text
 }
 
-fn attrs(e: &BytesStart<'_>, source: &str, reader_pos: u64) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for a in e.attributes() {
-        let a = a.map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
-        let key = a.key.local_name().as_ref().to_owned();
-        let value = a
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
-        out.push((key, value.into_owned()));
+/// The attributes of one element, borrowed from the document (values are copied only when
+/// they hold entities or whitespace to normalise).
+struct Attrs<'e> {
+    list: Vec<(&'e str, Cow<'e, str>)>,
+    element: &'e str,
+    source: &'e str,
+    /// The enclosing precinct, named in error messages.
+    owner: Option<PrecinctKey>,
+}
+
+fn precinct_label(key: PrecinctKey) -> String {
+    let mut s = format!("OKRSEK CIS_OBEC={} CIS_OKRSEK={}", key.obec, key.okrsek);
+    if key.council != 0 {
+        let _ = write!(s, " KODZASTUP={}", key.council);
     }
-    Ok(out)
+    if key.round != 1 {
+        let _ = write!(s, " KOLO={}", key.round);
+    }
+    s
 }
 
-struct Attrs<'a> {
-    list: Vec<(String, String)>,
-    element: &'a str,
-    source: &'a str,
-    context: String,
-}
+impl<'e> Attrs<'e> {
+    fn read(
+        e: &'e BytesStart<'_>,
+        element: &'e str,
+        source: &'e str,
+        owner: Option<PrecinctKey>,
+        reader_pos: u64,
+    ) -> Result<Self> {
+        let mut list = Vec::with_capacity(8);
+        for a in e.attributes() {
+            let a = a.map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+            let value = a
+                .normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+            list.push((a.key.local_name().into_inner(), value));
+        }
+        Ok(Self {
+            list,
+            element,
+            source,
+            owner,
+        })
+    }
 
-impl Attrs<'_> {
+    fn context(&self) -> String {
+        self.owner
+            .map(|k| format!("{}: ", precinct_label(k)))
+            .unwrap_or_default()
+    }
+
     fn get(&self, name: &str) -> Option<&str> {
         self.list
             .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_ref())
     }
     fn required(&self, name: &str) -> Result<&str> {
         self.get(name).ok_or_else(|| {
@@ -100,7 +131,8 @@ impl Attrs<'_> {
                 self.source,
                 format!(
                     "{}{} lacks the attribute {name}",
-                    self.context, self.element
+                    self.context(),
+                    self.element
                 ),
             )
         })
@@ -112,7 +144,8 @@ impl Attrs<'_> {
                 self.source,
                 format!(
                     "{}{}/@{name}=\"{v}\" is not a whole number",
-                    self.context, self.element
+                    self.context(),
+                    self.element
                 ),
             )
         })
@@ -168,17 +201,15 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
             Event::Eof => break,
             _ => continue,
         };
-        let name = e.local_name().as_ref().to_owned();
-        let context = match &current {
-            Some(p) => format!("{}: ", p.label()),
-            None => String::new(),
-        };
-        let a = Attrs {
-            list: attrs(&e, source, pos)?,
-            element: &name,
+        let local = e.local_name();
+        let name: &str = local.as_ref();
+        let a = Attrs::read(
+            &e,
+            name,
             source,
-            context,
-        };
+            current.as_ref().map(PrecinctResult::key),
+            pos,
+        )?;
         if depth == 0 {
             if name != "VYSLEDKY_OKRSKY" {
                 return Err(Error::syntax(
@@ -196,7 +227,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
             generated = a.get("DATUM_CAS_GENEROVANI").map(str::to_owned);
         } else {
             let kind = kind.unwrap_or(ElectionKind::Ps);
-            match name.as_str() {
+            match name {
                 "DAVKA" => {
                     header = Some(BatchHeader {
                         election_date: a.get("DATUMVOLEB").unwrap_or_default().to_owned(),

@@ -40,45 +40,29 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
     let index = Arc::new(GeoIndex::new(&def));
     let mut sources = Vec::new();
     {
-        let mut conn = store::open_database(&db).unwrap();
+        let mut conn = store::Store::open(&db).unwrap();
         for n in BATCHES {
             let name = format!("kv2022_vysledky_okrsky_davka_{n:03}.xml");
             let bytes = std::fs::read(testdata(&name)).unwrap();
             let parsed = czso_media_feed::server::prepare(&def, &index, &bytes, &name, 1).unwrap();
-            let report = store::ingest(
-                &mut conn,
-                "kv2022",
-                Channel::Live,
-                &parsed.precincts,
-                &name,
-                "t",
-            )
-            .unwrap();
+            let report = conn
+                .ingest("kv2022", Channel::Live, &parsed.precincts, &name, "t", None)
+                .map(|i| i.report)
+                .unwrap();
             assert_eq!(
                 report.accepted + report.stale,
                 parsed.precincts.len(),
                 "{name}"
             );
             // Ingesting the same batch again changes nothing.
-            let again = store::ingest(
-                &mut conn,
-                "kv2022",
-                Channel::Live,
-                &parsed.precincts,
-                &name,
-                "t",
-            )
-            .unwrap();
+            let again = conn
+                .ingest("kv2022", Channel::Live, &parsed.precincts, &name, "t", None)
+                .map(|i| i.report)
+                .unwrap();
             assert_eq!(again.accepted, 0, "{name}");
-            let cut = store::cut_batch(
-                &mut conn,
-                "kv2022",
-                Channel::Live,
-                1,
-                Some(n),
-                1_663_000_000,
-            )
-            .unwrap();
+            let cut = conn
+                .cut_batch("kv2022", Channel::Live, 1, Some(n), 1_663_000_000)
+                .unwrap();
             assert_eq!(cut, Some(n));
             sources.push(parsed);
         }
@@ -86,7 +70,7 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
     // Rebuild from the database alone, as a restarted server does.
     let conn = store::open_database(&db).unwrap();
     let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
-    for row in store::read_log(&conn, "kv2022", 0).unwrap() {
+    for row in store::read_log(&conn, "kv2022", 0, None).unwrap() {
         results.apply(row.seq, row.result);
     }
     for cut in store::read_batches(&conn, "kv2022").unwrap() {
@@ -164,20 +148,17 @@ fn chyba_and_iso_8859_2_batches() {
 #[test]
 fn conflicting_resend_with_the_same_sequence_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let mut conn = store::open_database(&dir.path().join("f.sqlite")).unwrap();
+    let mut conn = store::Store::open(&dir.path().join("f.sqlite")).unwrap();
     let bytes = std::fs::read(testdata("kv2022_vysledky_okrsky_davka_002.xml")).unwrap();
     let mut rows = parse_batch(&bytes, "b2", 1).unwrap().precincts;
-    store::ingest(&mut conn, "kv2022", Channel::Live, &rows, "b2", "t").unwrap();
+    conn.ingest("kv2022", Channel::Live, &rows, "b2", "t", None)
+        .map(|i| i.report)
+        .unwrap();
     rows[0].turnout.registered += 1;
-    let err = store::ingest(
-        &mut conn,
-        "kv2022",
-        Channel::Live,
-        &rows[..1],
-        "b2-changed",
-        "t",
-    )
-    .unwrap_err();
+    let err = conn
+        .ingest("kv2022", Channel::Live, &rows[..1], "b2-changed", "t", None)
+        .map(|i| i.report)
+        .unwrap_err();
     assert!(
         err.to_string().contains("b2-changed") && err.to_string().contains("higher PORADI_ZPRAC"),
         "{err}"
@@ -186,13 +167,53 @@ fn conflicting_resend_with_the_same_sequence_is_refused() {
     let mut older = rows[1].clone();
     older.sequence -= 1;
     older.turnout.registered += 5;
-    let r = store::ingest(&mut conn, "kv2022", Channel::Live, &[older], "old", "t").unwrap();
+    let r = conn
+        .ingest("kv2022", Channel::Live, &[older], "old", "t", None)
+        .map(|i| i.report)
+        .unwrap();
     assert_eq!((r.accepted, r.stale), (0, 1));
     let mut newer = rows[1].clone();
     newer.sequence += 100_000;
     newer.repeated = true;
-    let r = store::ingest(&mut conn, "kv2022", Channel::Live, &[newer], "new", "t").unwrap();
+    let r = conn
+        .ingest("kv2022", Channel::Live, &[newer.clone()], "new", "t", None)
+        .map(|i| i.report)
+        .unwrap();
     assert_eq!(r.accepted, 1);
+    // A second writer on the same file (another process) sees what the first stored, and
+    // the first sees the second's rows in its next transaction.
+    let mut other = store::Store::open(&dir.path().join("f.sqlite")).unwrap();
+    let r = other
+        .ingest("kv2022", Channel::Live, &rows[1..], "other", "t", None)
+        .unwrap();
+    assert_eq!(
+        (r.report.accepted, r.report.duplicates, r.report.stale),
+        (0, rows.len() - 2, 1)
+    );
+    let mut newest = newer.clone();
+    newest.sequence += 1;
+    let r = other
+        .ingest(
+            "kv2022",
+            Channel::Live,
+            &[newest.clone()],
+            "other",
+            "t",
+            None,
+        )
+        .unwrap();
+    assert_eq!(r.report.accepted, 1);
+    let r = conn
+        .ingest(
+            "kv2022",
+            Channel::Live,
+            &[newer, newest],
+            "first",
+            "t",
+            None,
+        )
+        .unwrap();
+    assert_eq!((r.report.stale, r.report.duplicates), (1, 1));
 }
 
 #[test]

@@ -544,6 +544,16 @@ fn feeds_restart_conditional_get_and_gzip() {
         "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00003.xml",
         &[],
     );
+    // The served batch holds exactly the rows of the third file (the batch cut with the
+    // ingest covers that ingest's rows, not the previous one's).
+    let served = czso_media_feed::xml::parse_batch(&batch3.body, "served", 1).unwrap();
+    let sent =
+        czso_media_feed::xml::parse_batch(&std::fs::read(&files[2]).unwrap(), "sent", 1).unwrap();
+    assert_eq!(served.precincts, sent.precincts);
+    assert_eq!(
+        served.header.unwrap().processed,
+        sent.header.unwrap().processed
+    );
 
     // Restart: everything comes back the same (registry, phase, results, batches).
     server.kill();
