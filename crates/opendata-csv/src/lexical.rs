@@ -7,10 +7,16 @@ use crate::Datatype;
 /// requires). The empty string is never valid here: emptiness is handled as "absent value".
 #[must_use]
 pub fn is_valid_lexical(datatype: Datatype, value: &str) -> bool {
-    if value.is_empty() {
+    is_valid_lexical_bytes(datatype, value.as_bytes())
+}
+
+/// [`is_valid_lexical`] on the bytes of a value already known to be valid UTF-8 (every form
+/// but `anyURI` is ASCII, so most checks never need a `str`).
+#[must_use]
+pub(crate) fn is_valid_lexical_bytes(datatype: Datatype, b: &[u8]) -> bool {
+    if b.is_empty() {
         return false;
     }
-    let b = value.as_bytes();
     match datatype {
         Datatype::String => true,
         Datatype::Date => date_prefix(b).is_some_and(|n| is_timezone(&b[n..])),
@@ -22,8 +28,9 @@ pub fn is_valid_lexical(datatype: Datatype, value: &str) -> bool {
         Datatype::Integer => is_integer(b),
         Datatype::Decimal => is_decimal(strip_sign(b)),
         Datatype::Double => is_double(b),
-        Datatype::Boolean => matches!(value, "true" | "false" | "1" | "0"),
-        Datatype::AnyUri => value.chars().all(|c| !c.is_whitespace() && !c.is_control()),
+        Datatype::Boolean => matches!(b, b"true" | b"false" | b"1" | b"0"),
+        Datatype::AnyUri => std::str::from_utf8(b)
+            .is_ok_and(|v| v.chars().all(|c| !c.is_whitespace() && !c.is_control())),
     }
 }
 
@@ -78,29 +85,31 @@ fn two_digits(b: &[u8], at: usize) -> Option<u32> {
 /// Length of a valid `-?YYYY-MM-DD` prefix (at least four year digits, a real calendar day).
 fn date_prefix(b: &[u8]) -> Option<usize> {
     let neg = usize::from(b.first() == Some(&b'-'));
-    let year_len = b[neg..].iter().take_while(|c| c.is_ascii_digit()).count();
-    if year_len < 4 || (year_len > 4 && b[neg] == b'0') {
+    let digits = &b[neg..];
+    let year_len = digits.iter().take_while(|c| c.is_ascii_digit()).count();
+    if year_len < 4 || (year_len > 4 && digits[0] == b'0') {
         return None;
     }
-    let year_digits = std::str::from_utf8(&b[neg..neg + year_len]).ok()?;
-    let mut at = neg + year_len;
+    let at = neg + year_len;
     if b.get(at) != Some(&b'-') || b.get(at + 3) != Some(&b'-') {
         return None;
     }
     let month = two_digits(b, at + 1)?;
     let day = two_digits(b, at + 4)?;
-    at += 6;
-    // Leap years repeat every 400 years, so the year modulo 400 decides the calendar.
-    let year_mod = year_digits
-        .bytes()
+    // Leap years repeat every 400 years, so the year modulo 400 decides the calendar
+    // (XSD years are proleptic Gregorian; year 0000 and -0004 are leap years too).
+    let year_mod = digits[..year_len]
+        .iter()
         .fold(0u32, |acc, d| (acc * 10 + u32::from(d - b'0')) % 400);
-    let year_mod = if neg == 1 {
-        (400 - year_mod) % 400
-    } else {
-        year_mod
+    let leap = year_mod % 4 == 0 && (year_mod % 100 != 0 || year_mod == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
     };
-    chrono::NaiveDate::from_ymd_opt(2000 + i32::try_from(year_mod).ok()?, month, day)?;
-    Some(at)
+    (1..=days_in_month).contains(&day).then_some(at + 6)
 }
 
 /// Length of a valid `HH:MM:SS(.s+)?` prefix (`24:00:00` allowed).
@@ -149,6 +158,10 @@ mod tests {
     fn lexical_forms() {
         let ok = [
             (D::Date, "2024-02-29"),
+            (D::Date, "2000-02-29"),
+            (D::Date, "0000-02-29"),
+            (D::Date, "-0004-02-29"),
+            (D::Date, "2024-12-31"),
             (D::Date, "2019-01-01+01:00"),
             (D::Date, "2019-01-01Z"),
             (D::Date, "12019-01-01"),
@@ -173,6 +186,12 @@ mod tests {
         }
         let bad = [
             (D::Date, "2023-02-29"),
+            (D::Date, "1900-02-29"),
+            (D::Date, "-0001-02-29"),
+            (D::Date, "2024-04-31"),
+            (D::Date, "2024-13-01"),
+            (D::Date, "2024-00-10"),
+            (D::Date, "2024-01-00"),
             (D::Date, "10.03.2022"),
             (D::Date, "2022-3-10"),
             (D::Date, "2022-03-10 "),

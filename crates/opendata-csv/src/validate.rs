@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::Datatype;
 use crate::descriptor::ExpectedTable;
-use crate::lexical::is_valid_lexical;
-use crate::writer::has_padding;
+use crate::lexical::is_valid_lexical_bytes;
+use crate::writer::{has_padding, has_padding_bytes};
 
 /// A class of violation. The `code` (kebab-case) is stable and used in JSON output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -297,6 +297,15 @@ struct Parser<'a> {
     header_seen_bytes: usize,
     /// Whether the current record has a non-empty or quoted field (else it is an empty line).
     record_nonempty: bool,
+    /// Addresses of the part of the current chunk known to be valid UTF-8. A value whose
+    /// bytes all come from there needs no UTF-8 check of its own: fields are cut at ASCII
+    /// bytes, so a piece of valid UTF-8 stays valid.
+    utf8_valid: std::ops::Range<usize>,
+    /// Bytes at the start of the next chunk that complete a character split by the chunk
+    /// boundary (left out of `utf8_valid`, so their value is checked on its own).
+    utf8_carry: usize,
+    /// Whether every byte of the current value came from a `utf8_valid` range (or is ASCII).
+    value_known_utf8: bool,
 }
 
 /// State of a field longer than `FIELD_CAP` whose start was already checked and dropped.
@@ -333,7 +342,37 @@ impl<'a> Parser<'a> {
             header_seen: HashSet::new(),
             header_seen_bytes: 0,
             record_nonempty: false,
+            utf8_valid: 0..0,
+            utf8_carry: 0,
+            value_known_utf8: true,
         }
+    }
+
+    /// Validates `chunk` as UTF-8 in one pass (far cheaper than a check per value) and notes
+    /// which addresses are known good.
+    fn scan_utf8(&mut self, chunk: &[u8]) {
+        let skip = self.utf8_carry.min(chunk.len());
+        self.utf8_carry -= skip;
+        let body = &chunk[skip..];
+        // SIMD validation: this pass covers every byte of the file.
+        let valid_len = match simdutf8::compat::from_utf8(body) {
+            Ok(_) => body.len(),
+            Err(error) => {
+                let valid = error.valid_up_to();
+                if error.error_len().is_none() {
+                    // A character cut by the chunk's end: its rest opens the next chunk.
+                    let width = match body[valid] {
+                        0xC2..=0xDF => 2,
+                        0xE0..=0xEF => 3,
+                        _ => 4,
+                    };
+                    self.utf8_carry = width - (body.len() - valid);
+                }
+                valid
+            }
+        };
+        let start = body.as_ptr() as usize;
+        self.utf8_valid = start..start + valid_len;
     }
 
     fn report(&mut self, kind: ViolationKind, field: Option<usize>, message: String) {
@@ -395,6 +434,7 @@ impl<'a> Parser<'a> {
                 chunk = rest;
             }
         }
+        self.scan_utf8(chunk);
         let mut i = 0;
         while i < chunk.len() {
             match self.state {
@@ -433,7 +473,7 @@ impl<'a> Parser<'a> {
                         if self.special[usize::from(b)] {
                             self.unquoted_special(b);
                         } else {
-                            self.push_value(&[b]);
+                            self.push_value(&chunk[i - 1..i]);
                         }
                     }
                 }
@@ -525,6 +565,12 @@ impl<'a> Parser<'a> {
     }
 
     fn push_value(&mut self, bytes: &[u8]) {
+        let at = bytes.as_ptr() as usize;
+        let from_valid_range =
+            self.utf8_valid.start <= at && at + bytes.len() <= self.utf8_valid.end;
+        if !from_valid_range && !bytes.is_ascii() {
+            self.value_known_utf8 = false;
+        }
         if self.value.len() + bytes.len() <= FIELD_CAP {
             self.value.extend_from_slice(bytes);
             return;
@@ -579,6 +625,7 @@ impl<'a> Parser<'a> {
         self.quoted = false;
         self.field_flagged_quote = false;
         self.spill = None;
+        self.value_known_utf8 = true;
     }
 
     fn is_deferrable_empty(&self) -> bool {
@@ -586,6 +633,16 @@ impl<'a> Parser<'a> {
     }
 
     fn check_field(&mut self, bytes: &[u8]) {
+        // The common case: a data value of valid UTF-8 (known from the chunk scan) without
+        // padding is checked on its bytes, with no per-value UTF-8 pass.
+        if self.value_known_utf8
+            && self.spill.is_none()
+            && self.record > 1
+            && !has_padding_bytes(bytes)
+        {
+            self.check_value(bytes, bytes);
+            return;
+        }
         let field = self.field;
         let spill = self.spill;
         let text = match std::str::from_utf8(bytes) {
@@ -635,7 +692,25 @@ impl<'a> Parser<'a> {
                 ),
             );
         }
-        if text.is_empty() && spill.is_none() {
+        if spill.is_some() {
+            // Only the end of a value longer than `FIELD_CAP` is kept: it is no missing value,
+            // no `null` and too long for any datatype but `string`.
+            if let Some(datatype) = self.column_datatype(field)
+                && datatype != Datatype::String
+            {
+                self.report_datatype_mismatch(text, datatype);
+            }
+            return;
+        }
+        self.check_value(text.as_bytes(), text.trim().as_bytes());
+    }
+
+    /// The checks of a data value that is valid UTF-8 and whole: required, `null`, the
+    /// column's datatype (on `trimmed`, so padding is reported once, as padding), or the
+    /// heuristics when there is no metadata.
+    fn check_value(&mut self, value: &[u8], trimmed: &[u8]) {
+        let field = self.field;
+        if value.is_empty() {
             let column = self.expected.and_then(|e| e.columns.get(field - 1));
             if column.is_some_and(|c| c.required) {
                 let name = self.column_label(field);
@@ -647,7 +722,8 @@ impl<'a> Parser<'a> {
             }
             return;
         }
-        if spill.is_none() && matches!(text, "null" | "NULL" | "Null") {
+        if matches!(value, b"null" | b"NULL" | b"Null") {
+            let text = String::from_utf8_lossy(value);
             self.report(
                 ViolationKind::NullValue,
                 Some(field),
@@ -655,46 +731,50 @@ impl<'a> Parser<'a> {
             );
             return;
         }
-        match self.expected {
-            Some(expected) => {
-                let Some(datatype) = expected.columns.get(field - 1).and_then(|c| c.datatype)
-                else {
-                    return;
-                };
-                if datatype == Datatype::String {
-                    return;
-                }
-                let valid = spill.is_none() && is_valid_lexical(datatype, text.trim());
-                if !valid {
-                    let name = self.column_label(field);
-                    self.report(
-                        ViolationKind::DatatypeMismatch,
-                        Some(field),
-                        format!(
-                            "value {:?} is not a valid {datatype} (column {name}){}",
-                            shorten(text),
-                            datatype_hint(datatype)
-                        ),
-                    );
-                }
+        if self.expected.is_some() {
+            if let Some(datatype) = self.column_datatype(field)
+                && datatype != Datatype::String
+                && !is_valid_lexical_bytes(datatype, trimmed)
+            {
+                self.report_datatype_mismatch(&String::from_utf8_lossy(value), datatype);
             }
-            None => {
-                if spill.is_none() {
-                    self.heuristics(text, field);
-                }
-            }
+        } else {
+            self.heuristics(trimmed, field);
         }
     }
 
-    fn heuristics(&mut self, text: &str, field: usize) {
-        let t = text.trim();
+    fn column_datatype(&self, field: usize) -> Option<Datatype> {
+        self.expected
+            .and_then(|e| e.columns.get(field - 1))
+            .and_then(|c| c.datatype)
+    }
+
+    #[cold]
+    fn report_datatype_mismatch(&mut self, text: &str, datatype: Datatype) {
+        let name = self.column_label(self.field);
+        self.report(
+            ViolationKind::DatatypeMismatch,
+            Some(self.field),
+            format!(
+                "value {:?} is not a valid {datatype} (column {name}){}",
+                shorten(text),
+                datatype_hint(datatype)
+            ),
+        );
+    }
+
+    /// Patterns that betray a non-standard value in a file without metadata; `t` is the
+    /// trimmed value.
+    fn heuristics(&mut self, t: &[u8], field: usize) {
         if looks_like_czech_date(t) {
+            let t = String::from_utf8_lossy(t);
             self.report(
                 ViolationKind::NonIsoDate,
                 Some(field),
                 format!("value {t:?} looks like a date; dates must be YYYY-MM-DD"),
             );
         } else if looks_like_decimal_comma(t) {
+            let t = String::from_utf8_lossy(t);
             self.report(
                 ViolationKind::DecimalComma,
                 Some(field),
@@ -912,26 +992,35 @@ fn windows_1250_text(bytes: &[u8]) -> Option<String> {
     .then(|| text.into_owned())
 }
 
-/// `d.m.yyyy`, `dd.mm.yyyy`, optionally with spaces after the dots.
-fn looks_like_czech_date(t: &str) -> bool {
-    let parts: Vec<&str> = t.split('.').map(str::trim).collect();
-    parts.len() == 3
-        && (1..=2).contains(&parts[0].len())
-        && (1..=2).contains(&parts[1].len())
-        && parts[2].len() == 4
-        && parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+/// `d.m.yyyy`, `dd.mm.yyyy`, optionally with spaces around the dots.
+fn looks_like_czech_date(t: &[u8]) -> bool {
+    // Cheap rejections first: this runs on every value of a file without metadata.
+    if !(8..=16).contains(&t.len()) || !t[0].is_ascii_digit() {
+        return false;
+    }
+    let mut parts = t.split(|&b| b == b'.').map(<[u8]>::trim_ascii);
+    let (Some(day), Some(month), Some(year), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    (1..=2).contains(&day.len())
+        && (1..=2).contains(&month.len())
+        && year.len() == 4
+        && [day, month, year]
+            .iter()
+            .all(|p| p.iter().all(u8::is_ascii_digit))
 }
 
 /// `-12,5` and the like.
-fn looks_like_decimal_comma(t: &str) -> bool {
-    let t = t.strip_prefix('-').unwrap_or(t);
-    match t.split_once(',') {
-        Some((int, frac)) => {
-            !int.is_empty()
-                && !frac.is_empty()
-                && int.bytes().all(|b| b.is_ascii_digit())
-                && frac.bytes().all(|b| b.is_ascii_digit())
-        }
-        None => false,
-    }
+fn looks_like_decimal_comma(t: &[u8]) -> bool {
+    let t = t.strip_prefix(b"-").unwrap_or(t);
+    let Some(comma) = t.iter().position(|&b| b == b',') else {
+        return false;
+    };
+    let (int, frac) = (&t[..comma], &t[comma + 1..]);
+    !int.is_empty()
+        && !frac.is_empty()
+        && int.iter().all(u8::is_ascii_digit)
+        && frac.iter().all(u8::is_ascii_digit)
 }

@@ -188,6 +188,10 @@ pub struct CsvWriter<W: io::Write> {
     inner: csv::Writer<W>,
     rules: Vec<ColumnRule>,
     rows: u64,
+    /// The row being staged: cells are checked and formatted into it, and only a complete,
+    /// valid row reaches `inner`. `csv::Writer::write_byte_record` then copies it in one go
+    /// (the crate's fast path), instead of driving its field state machine cell by cell.
+    record: csv::ByteRecord,
     scratch: String,
 }
 
@@ -218,6 +222,7 @@ impl<W: io::Write> CsvWriter<W> {
                 })
                 .collect(),
             rows: 0,
+            record: csv::ByteRecord::with_capacity(256, schema.columns().len()),
             scratch: String::with_capacity(64),
         })
     }
@@ -242,45 +247,92 @@ impl<W: io::Write> CsvWriter<W> {
                 found: cells.len(),
             });
         }
-        for (index, (cell, rule)) in cells.iter().zip(&self.rules).enumerate() {
-            if let Err(problem) = check_cell(cell, rule) {
-                return Err(WriteError::Cell {
-                    row,
-                    column: index + 1,
-                    name: rule.name.clone(),
-                    problem,
-                });
-            }
-        }
-        for cell in cells {
-            match *cell {
-                Cell::Text(text) => self.inner.write_field(text)?,
-                Cell::Empty => self.inner.write_field(b"")?,
-                Cell::Date(date) => self.inner.write_field(format_date(date))?,
+        self.record.clear();
+        for (cell, rule) in cells.iter().zip(&self.rules) {
+            // One dispatch per cell: check and stage together. The row only reaches the
+            // output after every cell passed, so a rejected row leaves nothing behind.
+            let fits = match *cell {
+                Cell::Text(text) => {
+                    self.record.push_field(text.as_bytes());
+                    text_fits(text, rule)
+                }
+                Cell::Empty => {
+                    self.record.push_field(b"");
+                    !rule.required
+                }
+                Cell::Date(date) => {
+                    self.record.push_field(&format_date(date));
+                    rule.datatype == Datatype::Date && (0..=9999).contains(&date.year())
+                }
                 Cell::Boolean(value) => {
-                    self.inner
-                        .write_field(if value { "true" } else { "false" })?;
+                    self.record
+                        .push_field(if value { b"true" } else { b"false" });
+                    rule.datatype == Datatype::Boolean
                 }
                 Cell::Integer(value) => {
                     self.scratch.clear();
                     let _ = write!(self.scratch, "{value}");
-                    self.inner.write_field(&self.scratch)?;
+                    self.record.push_field(self.scratch.as_bytes());
+                    matches!(
+                        rule.datatype,
+                        Datatype::Integer | Datatype::Decimal | Datatype::Double
+                    )
                 }
                 Cell::Decimal(value) => {
                     self.scratch.clear();
                     let _ = write!(self.scratch, "{value}");
-                    self.inner.write_field(&self.scratch)?;
+                    self.record.push_field(self.scratch.as_bytes());
+                    matches!(rule.datatype, Datatype::Decimal | Datatype::Double)
                 }
                 Cell::Double(value) => {
                     self.scratch.clear();
                     format_double(value, &mut self.scratch);
-                    self.inner.write_field(&self.scratch)?;
+                    self.record.push_field(self.scratch.as_bytes());
+                    rule.datatype == Datatype::Double
                 }
+            };
+            if !fits {
+                return Err(self.cell_error(row, cells));
             }
         }
-        self.inner.write_record(None::<&[u8]>)?;
+        self.inner.write_byte_record(&self.record)?;
         self.rows = row;
         Ok(())
+    }
+
+    /// Describes the first bad cell of a rejected row (out of the hot path).
+    #[cold]
+    #[inline(never)]
+    fn cell_error(&self, row: u64, cells: &[Cell<'_>]) -> WriteError {
+        for (index, (cell, rule)) in cells.iter().zip(&self.rules).enumerate() {
+            if let Err(problem) = check_cell(cell, rule) {
+                return WriteError::Cell {
+                    row,
+                    column: index + 1,
+                    name: rule.name.clone(),
+                    problem,
+                };
+            }
+        }
+        // `write_row`'s fast checks and `check_cell` agree (a test holds them together), so
+        // this is not reached; if they ever drift, the row is still refused, never written.
+        debug_assert!(
+            false,
+            "row {row} was rejected but check_cell finds no problem"
+        );
+        WriteError::Cell {
+            row,
+            column: 1,
+            name: self
+                .rules
+                .first()
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            problem: CellProblem::TypeMismatch {
+                expected: self.rules.first().map_or(Datatype::String, |r| r.datatype),
+                found: cells.first().map_or("empty", Cell::kind),
+            },
+        }
     }
 
     /// Flushes everything and returns the sink.
@@ -294,11 +346,40 @@ impl<W: io::Write> CsvWriter<W> {
     }
 }
 
+/// The fast form of [`check_cell`] for a text cell: whether it may be written as is.
+#[inline(always)]
+fn text_fits(text: &str, rule: &ColumnRule) -> bool {
+    if text.is_empty() {
+        return !rule.required;
+    }
+    !has_padding(text)
+        && (rule.datatype == Datatype::String || is_valid_lexical(rule.datatype, text))
+}
+
+/// What is wrong with a cell, in detail; `Ok` exactly when `write_row`'s fast checks pass.
 fn check_cell(cell: &Cell<'_>, rule: &ColumnRule) -> Result<(), CellProblem> {
-    let mismatch = || CellProblem::TypeMismatch {
-        expected: rule.datatype,
-        found: cell.kind(),
-    };
+    #[cold]
+    fn mismatch(cell: &Cell<'_>, rule: &ColumnRule) -> CellProblem {
+        CellProblem::TypeMismatch {
+            expected: rule.datatype,
+            found: cell.kind(),
+        }
+    }
+    #[cold]
+    fn padding(text: &str) -> CellProblem {
+        CellProblem::Padding(text.to_owned())
+    }
+    #[cold]
+    fn invalid_lexical(text: &str, rule: &ColumnRule) -> CellProblem {
+        CellProblem::InvalidLexical {
+            datatype: rule.datatype,
+            value: text.to_owned(),
+        }
+    }
+    #[cold]
+    fn out_of_range(date: NaiveDate) -> CellProblem {
+        CellProblem::DateOutOfRange(date.to_string())
+    }
     match *cell {
         Cell::Empty => {
             if rule.required {
@@ -313,22 +394,19 @@ fn check_cell(cell: &Cell<'_>, rule: &ColumnRule) -> Result<(), CellProblem> {
                 return Ok(());
             }
             if has_padding(text) {
-                return Err(CellProblem::Padding(text.to_owned()));
+                return Err(padding(text));
             }
             if !matches!(rule.datatype, Datatype::String) && !is_valid_lexical(rule.datatype, text)
             {
-                return Err(CellProblem::InvalidLexical {
-                    datatype: rule.datatype,
-                    value: text.to_owned(),
-                });
+                return Err(invalid_lexical(text, rule));
             }
         }
         Cell::Date(date) => {
             if rule.datatype != Datatype::Date {
-                return Err(mismatch());
+                return Err(mismatch(cell, rule));
             }
             if !(0..=9999).contains(&date.year()) {
-                return Err(CellProblem::DateOutOfRange(date.to_string()));
+                return Err(out_of_range(date));
             }
         }
         Cell::Integer(_) => {
@@ -336,22 +414,22 @@ fn check_cell(cell: &Cell<'_>, rule: &ColumnRule) -> Result<(), CellProblem> {
                 rule.datatype,
                 Datatype::Integer | Datatype::Decimal | Datatype::Double
             ) {
-                return Err(mismatch());
+                return Err(mismatch(cell, rule));
             }
         }
         Cell::Decimal(_) => {
             if !matches!(rule.datatype, Datatype::Decimal | Datatype::Double) {
-                return Err(mismatch());
+                return Err(mismatch(cell, rule));
             }
         }
         Cell::Double(_) => {
             if rule.datatype != Datatype::Double {
-                return Err(mismatch());
+                return Err(mismatch(cell, rule));
             }
         }
         Cell::Boolean(_) => {
             if rule.datatype != Datatype::Boolean {
-                return Err(mismatch());
+                return Err(mismatch(cell, rule));
             }
         }
     }
@@ -360,36 +438,80 @@ fn check_cell(cell: &Cell<'_>, rule: &ColumnRule) -> Result<(), CellProblem> {
 
 /// Whether text starts or ends with whitespace (the "padding spaces" the standard forbids).
 #[must_use]
+#[inline(always)]
 pub(crate) fn has_padding(text: &str) -> bool {
-    let b = text.as_bytes();
-    match (b.first(), b.last()) {
-        (Some(&f), Some(&l)) if f.is_ascii() && l.is_ascii() => {
-            f.is_ascii_whitespace() || l.is_ascii_whitespace()
+    has_padding_bytes(text.as_bytes())
+}
+
+/// [`has_padding`] on the bytes of valid UTF-8. Whitespace is Unicode `White_Space`, as
+/// [`char::is_whitespace`]: TAB to CR, space, NBSP, the ideographic space and so on.
+#[must_use]
+#[inline(always)]
+pub(crate) fn has_padding_bytes(bytes: &[u8]) -> bool {
+    let is_ascii_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => {
+            is_ascii_space(first) || is_ascii_space(last)
         }
-        (Some(_), Some(_)) => {
-            text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace)
-        }
+        (Some(_), Some(_)) => non_ascii_padding(bytes),
         _ => false,
     }
 }
 
-/// `YYYY-MM-DD` for years 0000–9999 (checked by the caller).
+/// The first and last characters of `bytes` decoded, for values that begin or end outside
+/// ASCII (Czech letters mostly, NBSP sometimes).
+#[inline(never)]
+fn non_ascii_padding(bytes: &[u8]) -> bool {
+    // Every non-ASCII whitespace character (U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028,
+    // U+2029, U+202F, U+205F, U+3000) starts with one of these bytes; Czech letters don't.
+    let may_be_space = |lead: u8| matches!(lead, 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    let first = bytes[0];
+    if !first.is_ascii() && may_be_space(first) {
+        let head = &bytes[..bytes.len().min(4)];
+        let decoded = head
+            .utf8_chunks()
+            .next()
+            .and_then(|c| c.valid().chars().next());
+        if decoded.is_some_and(char::is_whitespace) {
+            return true;
+        }
+    } else if first.is_ascii() && matches!(first, b'\t'..=b'\r' | b' ') {
+        return true;
+    }
+    let last = bytes[bytes.len() - 1];
+    if last.is_ascii() {
+        return matches!(last, b'\t'..=b'\r' | b' ');
+    }
+    // The last character starts at most three continuation bytes before the end.
+    let last_start = (bytes.len().saturating_sub(4)..bytes.len())
+        .rev()
+        .find(|&i| bytes[i] & 0xC0 != 0x80)
+        .unwrap_or(0);
+    may_be_space(bytes[last_start])
+        && std::str::from_utf8(&bytes[last_start..])
+            .ok()
+            .and_then(|tail| tail.chars().next_back())
+            .is_some_and(char::is_whitespace)
+}
+
+/// `YYYY-MM-DD` for years 0000–9999 (the caller refuses other years; they still format
+/// without panicking, as the last four digits).
+#[inline(always)]
 fn format_date(date: NaiveDate) -> [u8; 10] {
-    let digit = |v: u32| b'0' + u8::try_from(v % 10).unwrap_or(0);
-    let year = u32::try_from(date.year()).unwrap_or(0);
-    let (month, day) = (date.month(), date.day());
-    [
-        digit(year / 1000),
-        digit(year / 100),
-        digit(year / 10),
-        digit(year),
-        b'-',
-        digit(month / 10),
-        digit(month),
-        b'-',
-        digit(day / 10),
-        digit(day),
-    ]
+    // Two digits per table lookup: a date costs five lookups instead of eight divisions.
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+                                2021222324252627282930313233343536373839\
+                                4041424344454647484950515253545556575859\
+                                6061626364656667686970717273747576777879\
+                                8081828384858687888990919293949596979899";
+    let pair = |v: u32| {
+        let i = (v % 100) as usize * 2;
+        [PAIRS[i], PAIRS[i + 1]]
+    };
+    let year = date.year().rem_euclid(10_000).unsigned_abs();
+    let ([y0, y1], [y2, y3]) = (pair(year / 100), pair(year));
+    let ([m0, m1], [d0, d1]) = (pair(date.month()), pair(date.day()));
+    [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1]
 }
 
 /// `xsd:double` lexical form: Rust's shortest round-trip decimal form, or `INF`/`-INF`/`NaN`.
@@ -423,6 +545,45 @@ mod tests {
     }
 
     #[test]
+    fn padding_is_unicode_whitespace_at_either_end() {
+        for padded in [
+            " a",
+            "a ",
+            "\ta",
+            "a\r\n",
+            "\u{b}a",
+            "\u{a0}Praha",
+            "Brno\u{a0}",
+            "\u{3000}x",
+            "č\u{2009}",
+            " ",
+            "\u{85}",
+        ] {
+            assert!(has_padding(padded), "{padded:?}");
+        }
+        for clean in [
+            "", "a", "a b", "Žďár", "ÚSKVBL", "léčiva", "č", "a\u{a0}b", "\u{1c}a",
+        ] {
+            assert!(!has_padding(clean), "{clean:?}");
+        }
+    }
+
+    #[test]
+    fn formats_dates_of_every_width() {
+        for (y, m, d, text) in [
+            (2024, 3, 5, "2024-03-05"),
+            (999, 12, 31, "0999-12-31"),
+            (0, 1, 1, "0000-01-01"),
+            (9999, 10, 10, "9999-10-10"),
+            (12_024, 1, 2, "2024-01-02"),
+            (-1, 1, 1, "9999-01-01"),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(&format_date(date), text.as_bytes(), "{date}");
+        }
+    }
+
+    #[test]
     fn writes_standard_bytes() {
         let mut w = CsvWriter::new(Vec::new(), &schema()).unwrap();
         let d = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
@@ -451,6 +612,75 @@ mod tests {
              \"a, \"\"b\"\"\",2024-03-05,-100000,-3.14,0.1278,true\r\n\
              \"x\ny\",,,1.50,-INF,\r\n"
         );
+    }
+
+    /// `write_row` checks cells inline; `check_cell` describes problems. They must agree on
+    /// every combination of cell kind, datatype and requiredness.
+    #[test]
+    fn fast_checks_agree_with_check_cell() {
+        let date = NaiveDate::from_ymd_opt(2024, 3, 5).unwrap();
+        let far = NaiveDate::from_ymd_opt(12_000, 1, 1).unwrap();
+        let cells = [
+            Cell::Text(""),
+            Cell::Text("abc"),
+            Cell::Text(" abc"),
+            Cell::Text("abc\u{a0}"),
+            Cell::Text("12"),
+            Cell::Text("1.5"),
+            Cell::Text("2024-03-05"),
+            Cell::Text("true"),
+            Cell::Text("NaN"),
+            Cell::Text("http://example.cz/"),
+            Cell::Text("2024-03-05T10:00:00"),
+            Cell::Text("10:00:00"),
+            Cell::Date(date),
+            Cell::Date(far),
+            Cell::Integer(-3),
+            Cell::Decimal(Decimal::new(15, 1)),
+            Cell::Double(2.5),
+            Cell::Boolean(false),
+            Cell::Empty,
+        ];
+        let datatypes = [
+            Datatype::String,
+            Datatype::AnyUri,
+            Datatype::Date,
+            Datatype::DateTime,
+            Datatype::Time,
+            Datatype::Integer,
+            Datatype::Decimal,
+            Datatype::Double,
+            Datatype::Boolean,
+        ];
+        for datatype in datatypes {
+            for required in [false, true] {
+                let mut column = Column::new("c", "c", datatype);
+                if required {
+                    column = column.required();
+                }
+                let schema = TableSchema::builder().column(column).build().unwrap();
+                let rule = ColumnRule {
+                    name: "c".into(),
+                    datatype,
+                    required,
+                };
+                for cell in cells {
+                    let mut w = CsvWriter::new(Vec::new(), &schema).unwrap();
+                    let written = w.write_row(&[cell]);
+                    let checked = check_cell(&cell, &rule);
+                    assert_eq!(
+                        written.is_ok(),
+                        checked.is_ok(),
+                        "{cell:?} in a {datatype} column (required: {required})"
+                    );
+                    if let (Err(WriteError::Cell { problem, .. }), Err(expected)) =
+                        (written, checked)
+                    {
+                        assert_eq!(problem, expected);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
