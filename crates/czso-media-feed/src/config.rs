@@ -31,6 +31,9 @@ fn default_cache() -> f64 {
 fn default_batch() -> f64 {
     300.0
 }
+fn default_log_flush() -> f64 {
+    0.2
+}
 fn default_reload() -> f64 {
     1.0
 }
@@ -59,6 +62,13 @@ pub struct Config {
     pub reload_interval_secs: f64,
     /// Directory of the per-organisation access logs.
     pub log_dir: PathBuf,
+    /// Threads serving the public listeners, each with its own event loop and its own
+    /// `SO_REUSEPORT` socket per address (default: one per CPU core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// How often buffered access log lines are written (seconds; also on shutdown).
+    #[serde(default = "default_log_flush")]
+    pub access_log_flush_secs: f64,
     /// Registration deadline (Prague local time), written to the registry at start.
     #[serde(default)]
     pub registration_deadline: Option<String>,

@@ -5,6 +5,7 @@ use crate::results::{ElectionResults, RoundResults, Tally};
 use crate::time::prague_local;
 use crate::xml::{BatchHeader, open_root, percent, push_escaped, write_batch, write_not_yet};
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -23,6 +24,10 @@ pub struct Document {
     pub last_modified: String,
     /// Generation instant.
     pub generated: DateTime<Utc>,
+    /// `etag` as a ready header value (responses copy it, never re-validate it).
+    pub etag_value: HeaderValue,
+    /// `last_modified` as a ready header value.
+    pub last_modified_value: HeaderValue,
     gzip: OnceLock<Bytes>,
 }
 
@@ -32,8 +37,15 @@ impl Document {
         let digest = Sha256::digest(body.as_bytes());
         let etag = format!("\"{}\"", hex::encode(&digest[..12]));
         let last_modified = httpdate::fmt_http_date(std::time::SystemTime::from(generated));
+        // Both are ASCII by construction (hex digits, an HTTP date).
+        let ready = |text: &str| {
+            HeaderValue::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()))
+                .unwrap_or(HeaderValue::from_static(""))
+        };
         Self {
             body: Bytes::from(body),
+            etag_value: ready(&etag),
+            last_modified_value: ready(&last_modified),
             etag,
             last_modified,
             generated,

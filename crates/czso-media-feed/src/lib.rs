@@ -11,6 +11,7 @@ pub mod error;
 pub mod feeds;
 pub mod model;
 pub mod phase;
+mod public;
 pub mod registry;
 pub mod results;
 pub mod server;

@@ -280,7 +280,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("admin http://{}", server.admin);
             std::io::stdout().flush()?;
-            server.wait();
+            // SIGTERM / SIGINT: open requests finish, access logs are written, exit 0.
+            server.run_until_signal()?;
             Ok(())
         }
         Command::Registry { db, action } => registry(&db, action),

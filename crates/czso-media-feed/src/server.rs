@@ -1,29 +1,27 @@
 //! The HTTP server: public feeds behind the allow list, the loopback admin endpoint, and the
 //! maintenance loop (hot reload, log tailing, batch cuts, publishing).
 
-use crate::access::{self, AccessList, Cidr};
+use crate::access::{AccessList, Cidr};
+use crate::public::{self, AccessLog};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::feeds::{self, Document, FeedSet};
-use crate::model::{Definition, ElectionKind};
-use crate::phase::{Phase, Schedule};
+use crate::feeds::{self, FeedSet};
+use crate::model::Definition;
+use crate::phase::Schedule;
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
 use crate::store::{self, Channel, CutRequest, IngestReport, Store};
-use crate::time::{parse_prague, prague_local};
+use crate::time::parse_prague;
 use axum::Router;
-use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
 use rusqlite::Connection;
 use std::collections::HashMap;
-use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
-use std::sync::mpsc;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -37,10 +35,10 @@ pub const SOURCE_HEADER_VALUE: &str =
 /// with the database log. The server holds one per configured election; a benchmark or
 /// another embedding drives it the same way.
 pub struct ElectionState {
-    def: Arc<Definition>,
+    pub(crate) def: Arc<Definition>,
     index: Arc<GeoIndex>,
     results: [Mutex<ElectionResults>; 2],
-    feeds: [RwLock<Arc<FeedSet>>; 2],
+    pub(crate) feeds: [RwLock<Arc<FeedSet>>; 2],
     applied_seq: Mutex<i64>,
     last_publish: Mutex<Option<Instant>>,
 }
@@ -107,29 +105,27 @@ impl ElectionState {
     }
 }
 
-fn channel_index(c: Channel) -> usize {
+pub(crate) fn channel_index(c: Channel) -> usize {
     match c {
         Channel::Test => 0,
         Channel::Live => 1,
     }
 }
 
-struct LogLine {
-    organisation: Option<i64>,
-    line: String,
-}
-
-struct Shared {
-    config: Config,
-    trusted: Vec<Cidr>,
-    elections: Vec<Arc<ElectionState>>,
-    by_id: HashMap<String, usize>,
-    by_legacy: HashMap<String, Vec<usize>>,
-    access: RwLock<Arc<AccessList>>,
-    schedule: RwLock<Arc<Schedule>>,
+/// State shared by the public workers, the admin endpoint and the maintenance loop.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) trusted: Vec<Cidr>,
+    pub(crate) elections: Vec<Arc<ElectionState>>,
+    pub(crate) by_id: HashMap<String, usize>,
+    pub(crate) by_legacy: HashMap<String, Vec<usize>>,
+    pub(crate) access: RwLock<AccessList>,
+    pub(crate) schedule: RwLock<Schedule>,
     config_schedule: Schedule,
     db: Mutex<Store>,
-    log: mpsc::Sender<LogLine>,
+    pub(crate) log: Arc<AccessLog>,
+    /// `Cache-Control` of every feed response, from the cache period.
+    pub(crate) cache_control: HeaderValue,
 }
 
 /// A running server: its bound addresses and a handle to stop it.
@@ -138,30 +134,54 @@ pub struct RunningServer {
     pub public: Vec<SocketAddr>,
     /// Admin listener's address.
     pub admin: SocketAddr,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    shutdown: Option<tokio::sync::watch::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// Stops the server and waits for it (logs are flushed).
+    /// Stops the server: listeners close, open requests (an ingest included) finish, access
+    /// logs are written out; returns when all of that is done.
     pub fn stop(mut self) {
         self.stop_inner();
     }
 
     fn stop_inner(&mut self) {
         if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
+            let _ = tx.send(true);
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
     }
 
-    /// Waits until the server stops (it runs until the process is signalled).
-    pub fn wait(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+    /// Serves until the process gets SIGTERM or SIGINT (Ctrl-C), then stops as
+    /// [`RunningServer::stop`] does.
+    pub fn run_until_signal(mut self) -> Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("tokio runtime", e))?;
+        runtime.block_on(async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut term =
+                    signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
+                let mut int =
+                    signal(SignalKind::interrupt()).map_err(|e| Error::io("SIGINT handler", e))?;
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+                    _ = int.recv() => tracing::info!("SIGINT: stopping"),
+                }
+            }
+            #[cfg(not(unix))]
+            tokio::signal::ctrl_c()
+                .await
+                .map_err(|e| Error::io("Ctrl-C handler", e))?;
+            Ok::<(), Error>(())
+        })?;
+        self.stop_inner();
+        Ok(())
     }
 }
 
@@ -209,45 +229,59 @@ pub fn start(config: Config) -> Result<RunningServer> {
         }
         elections.push(Arc::new(ElectionState::new(def)));
     }
-    let (log_tx, log_rx) = mpsc::channel();
-    let log_dir = config.log_dir.clone();
-    std::thread::Builder::new()
-        .name("access-log".into())
-        .spawn(move || write_logs(&log_dir, &log_rx))
-        .map_err(|e| Error::io(&config.log_dir, e))?;
+    let log = AccessLog::start(
+        &config.log_dir,
+        seconds(config.access_log_flush_secs.max(0.001)),
+    )?;
     let db = Store::open(&config.database)?;
+    let cache_control =
+        HeaderValue::from_str(&format!("max-age={}", config.cache_period_secs.round() as u64))
+            .map_err(|e| Error::Config(format!("cache_period_secs: {e}")))?;
     let shared = Arc::new(Shared {
         trusted,
         elections,
         by_id,
         by_legacy,
-        access: RwLock::new(Arc::new(registry.access_list()?)),
-        schedule: RwLock::new(Arc::new(Schedule::default())),
+        access: RwLock::new(registry.access_list()?),
+        schedule: RwLock::new(Schedule::default()),
         config_schedule,
         db: Mutex::new(db),
-        log: log_tx,
+        log: Arc::clone(&log),
+        cache_control,
         config,
     });
     reload_schedule(&shared, registry.connection())?;
     sync(&shared)?;
     publish(&shared, true);
 
+    // Public listeners: one event loop per worker thread, one socket per worker and address.
+    let workers = shared
+        .config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
+    let mut public = Vec::new();
+    let mut per_worker: Vec<Vec<std::net::TcpListener>> = (0..workers).map(|_| Vec::new()).collect();
+    for addr in &shared.config.listen {
+        let sockets = public::bind_shared(*addr, workers)?;
+        if let Some(first) = sockets.first() {
+            public.push(
+                first
+                    .local_addr()
+                    .map_err(|e| Error::io(format!("listen {addr}"), e))?,
+            );
+        }
+        for (w, socket) in sockets.into_iter().enumerate() {
+            per_worker[w].push(socket);
+        }
+    }
+    // Admin endpoint and maintenance: a small runtime of their own (one worker, so the
+    // maintenance loop's blocking sections may use `block_in_place`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Error::io("tokio runtime", e))?;
-    let mut public = Vec::new();
-    let mut listeners = Vec::new();
-    for addr in &shared.config.listen {
-        let l = runtime
-            .block_on(tokio::net::TcpListener::bind(addr))
-            .map_err(|e| Error::io(format!("listen {addr}"), e))?;
-        public.push(
-            l.local_addr()
-                .map_err(|e| Error::io(format!("listen {addr}"), e))?,
-        );
-        listeners.push(l);
-    }
     let admin_listener = runtime
         .block_on(tokio::net::TcpListener::bind(shared.config.admin_listen))
         .map_err(|e| Error::io(format!("admin_listen {}", shared.config.admin_listen), e))?;
@@ -255,36 +289,33 @@ pub fn start(config: Config) -> Result<RunningServer> {
         .local_addr()
         .map_err(|e| Error::io("admin_listen", e))?;
 
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let maintenance_shared = Arc::clone(&shared);
+    let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
+    let mut worker_threads = Vec::new();
+    for (w, listeners) in per_worker.into_iter().enumerate() {
+        let s = Arc::clone(&shared);
+        let q = quit_rx.clone();
+        worker_threads.push(
+            std::thread::Builder::new()
+                .name(format!("public-{w}"))
+                .spawn(move || {
+                    if let Err(e) = public::run_worker(s, listeners, q) {
+                        tracing::error!("public worker {w}: {e}");
+                    }
+                })
+                .map_err(|e| Error::io("worker thread", e))?,
+        );
+    }
     let thread = std::thread::Builder::new()
         .name("czso-media-feed".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
-                let public_app = Router::new()
-                    .fallback(public_handler)
-                    .with_state(Arc::clone(&shared));
                 let admin_app = Router::new()
                     .route("/admin/ingest", post(ingest_handler))
                     .route("/admin/cut", post(cut_handler))
                     .route("/admin/status", get(status_handler))
                     .with_state(Arc::clone(&shared));
-                let mut tasks = Vec::new();
-                for l in listeners {
-                    let app = public_app.clone();
-                    let mut q = quit_rx.clone();
-                    tasks.push(tokio::spawn(async move {
-                        let _ =
-                            axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
-                                .with_graceful_shutdown(async move {
-                                    let _ = q.wait_for(|v| *v).await;
-                                })
-                                .await;
-                    }));
-                }
                 let mut q = quit_rx.clone();
-                tasks.push(tokio::spawn(async move {
+                let admin_task = tokio::spawn(async move {
                     let _ = axum::serve(
                         admin_listener,
                         admin_app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -293,24 +324,27 @@ pub fn start(config: Config) -> Result<RunningServer> {
                         let _ = q.wait_for(|v| *v).await;
                     })
                     .await;
-                }));
-                let maint = Arc::clone(&maintenance_shared);
+                });
+                let maint = Arc::clone(&shared);
                 let mut q = quit_rx.clone();
-                tasks.push(tokio::spawn(async move {
+                let maintenance_task = tokio::spawn(async move {
                     maintenance(maint, &mut q).await;
-                }));
-                let _ = stop_rx.await;
-                let _ = quit_tx.send(true);
-                for t in tasks {
-                    let _ = t.await;
-                }
+                });
+                let _ = admin_task.await;
+                let _ = maintenance_task.await;
             });
+            drop(runtime);
+            for t in worker_threads {
+                let _ = t.join();
+            }
+            // Every request has been answered: write out the last log lines.
+            log.close();
         })
         .map_err(|e| Error::io("server thread", e))?;
     Ok(RunningServer {
         public,
         admin,
-        shutdown: Some(stop_tx),
+        shutdown: Some(quit_tx),
         thread: Some(thread),
     })
 }
@@ -351,7 +385,7 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
                     let list = registry.access_list()?;
                     *s.access
                         .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(list);
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = list;
                     reload_schedule(&s, registry.connection())?;
                 }
                 sync(&s)?;
@@ -374,7 +408,7 @@ fn reload_schedule(shared: &Shared, conn: &Connection) -> Result<()> {
     *shared
         .schedule
         .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(schedule);
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = schedule;
     Ok(())
 }
 
@@ -500,366 +534,6 @@ fn publish(shared: &Shared, force: bool) {
     }
 }
 
-fn write_logs(dir: &std::path::Path, rx: &mpsc::Receiver<LogLine>) {
-    let mut files: HashMap<Option<i64>, std::io::BufWriter<std::fs::File>> = HashMap::new();
-    loop {
-        let first = match rx.recv_timeout(Duration::from_millis(500)) {
-            Ok(l) => Some(l),
-            Err(mpsc::RecvTimeoutError::Timeout) => None,
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        };
-        for line in first.into_iter().chain(rx.try_iter()) {
-            let file = files.entry(line.organisation).or_insert_with(|| {
-                let name: PathBuf = match line.organisation {
-                    Some(id) => dir.join(format!("organisation-{id}.log")),
-                    None => dir.join("refused.log"),
-                };
-                let f = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&name);
-                std::io::BufWriter::new(f.unwrap_or_else(|_| {
-                    // Fall back to a sink rather than losing the server over a log file.
-                    std::fs::OpenOptions::new()
-                        .write(true)
-                        .open("/dev/null")
-                        .expect("/dev/null")
-                }))
-            });
-            let _ = file.write_all(line.line.as_bytes());
-        }
-        for f in files.values_mut() {
-            let _ = f.flush();
-        }
-    }
-    for f in files.values_mut() {
-        let _ = f.flush();
-    }
-}
-
-#[allow(clippy::too_many_arguments)] // one flat log record
-fn log_request(
-    shared: &Shared,
-    organisation: Option<i64>,
-    client: IpAddr,
-    method: &Method,
-    uri: &str,
-    status: u16,
-    bytes: usize,
-    note: &str,
-) {
-    let line = format!(
-        "{} {client} \"{method} {uri}\" {status} {bytes} {note}\n",
-        Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    );
-    let _ = shared.log.send(LogLine { organisation, line });
-}
-
-/// Which document a public URL asks for.
-#[derive(Debug, PartialEq, Eq)]
-enum Target<'a> {
-    /// A static path below `odata/`.
-    Static { election: &'a str, path: &'a str },
-    /// A legacy `/pls/{slug}/{feed}` query.
-    Legacy { slug: &'a str, feed: &'a str },
-}
-
-fn route(path: &str) -> Option<Target<'_>> {
-    if let Some(rest) = path.strip_prefix("/appdata/") {
-        let (election, path) = rest.split_once("/odata/")?;
-        return Some(Target::Static { election, path });
-    }
-    if let Some(rest) = path.strip_prefix("/pls/") {
-        let (slug, feed) = rest.split_once('/')?;
-        return Some(Target::Legacy { slug, feed });
-    }
-    None
-}
-
-fn query_params(q: Option<&str>) -> HashMap<String, String> {
-    let mut map = HashMap::new();
-    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        map.insert(k.to_ascii_lowercase(), v.to_owned());
-    }
-    map
-}
-
-fn plain(status: StatusCode, text: &str) -> Response {
-    let mut r = (status, text.to_owned()).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
-
-async fn public_handler(
-    State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    method: Method,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let uri_text = uri.path_and_query().map_or("/", |p| p.as_str());
-    let client = match access::client_address(peer.ip(), xff, &shared.trusted) {
-        Ok(c) => c,
-        Err(refusal) => {
-            log_request(
-                &shared,
-                None,
-                peer.ip().to_canonical(),
-                &method,
-                uri_text,
-                403,
-                0,
-                refusal.code(),
-            );
-            return plain(StatusCode::FORBIDDEN, refusal.message());
-        }
-    };
-    let target = route(uri.path());
-    let params = query_params(uri.query());
-    let election = match &target {
-        Some(Target::Static { election, .. }) => shared.by_id.get(*election).copied(),
-        Some(Target::Legacy { slug, .. }) => shared.by_legacy.get(*slug).and_then(|list| {
-            let date = params
-                .get("datum_voleb")
-                .or_else(|| params.get("datumvoleb"));
-            list.iter()
-                .copied()
-                .find(|&i| date.is_none_or(|d| *d == shared.elections[i].def.election_date))
-        }),
-        None => None,
-    };
-    let now = Utc::now();
-    let access = Arc::clone(
-        &shared
-            .access
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    let phase = match election {
-        Some(i) => shared
-            .schedule
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .phase_at(&shared.elections[i].def.id, now),
-        // Unknown URL: registered addresses learn it does not exist, others are refused.
-        None => Phase::Test,
-    };
-    let grant = match access::decide(&access, client, phase) {
-        Ok(g) => g.clone(),
-        Err(refusal) => {
-            log_request(
-                &shared,
-                None,
-                client,
-                &method,
-                uri_text,
-                403,
-                0,
-                refusal.code(),
-            );
-            return plain(StatusCode::FORBIDDEN, refusal.message());
-        }
-    };
-    let finish = |status: StatusCode, bytes: usize, resp: Response| {
-        log_request(
-            &shared,
-            Some(grant.organisation),
-            client,
-            &method,
-            uri_text,
-            status.as_u16(),
-            bytes,
-            "",
-        );
-        resp
-    };
-    if method != Method::GET && method != Method::HEAD {
-        let r = plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Povolen je pouze GET a HEAD (only GET and HEAD)",
-        );
-        return finish(StatusCode::METHOD_NOT_ALLOWED, 0, r);
-    }
-    let Some(ei) = election else {
-        return finish(
-            StatusCode::NOT_FOUND,
-            0,
-            plain(StatusCode::NOT_FOUND, "Nenalezeno (not found)"),
-        );
-    };
-    let e = &shared.elections[ei];
-    let channel = if phase == Phase::Test {
-        Channel::Test
-    } else {
-        Channel::Live
-    };
-    let set = Arc::clone(
-        &e.feeds[channel_index(channel)]
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
-    let (doc, status) = match target {
-        Some(Target::Static { path, .. }) => match set.docs.get(path) {
-            Some(d) => (Some(Arc::clone(d)), StatusCode::OK),
-            None if is_batch_path(path) => (set.not_yet.clone(), StatusCode::NOT_FOUND),
-            None => (None, StatusCode::NOT_FOUND),
-        },
-        Some(Target::Legacy { feed, .. }) => legacy(&e.def, &set, feed, &params),
-        None => (None, StatusCode::NOT_FOUND),
-    };
-    let Some(doc) = doc else {
-        return finish(
-            status,
-            0,
-            plain(StatusCode::NOT_FOUND, "Nenalezeno (not found)"),
-        );
-    };
-    let resp = document_response(
-        &doc,
-        status,
-        &headers,
-        &method,
-        shared.config.cache_period_secs,
-    );
-    let bytes = resp.1;
-    finish(resp.0.status(), bytes, resp.0)
-}
-
-fn is_batch_path(path: &str) -> bool {
-    let file = path.strip_prefix("kolo2/").unwrap_or(path);
-    file.strip_prefix("okrsky/vysledky_okrsky_")
-        .and_then(|r| r.strip_suffix(".xml"))
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-        || file == "okrsky/vysledky_okrsky.xml"
-}
-
-fn legacy(
-    def: &Definition,
-    set: &FeedSet,
-    feed: &str,
-    params: &HashMap<String, String>,
-) -> (Option<Arc<Document>>, StatusCode) {
-    match feed {
-        "vysledky" => (set.docs.get("vysledky.xml").cloned(), StatusCode::OK),
-        "vysledky_okres" => {
-            let nuts = params.get("nuts").map_or("", String::as_str);
-            match set.docs.get(&format!("okresy/vysledky_okres_{nuts}.xml")) {
-                Some(d) => (Some(Arc::clone(d)), StatusCode::OK),
-                None if matches!(def.kind, ElectionKind::Ps | ElectionKind::Kz) => {
-                    let now = set.generated.unwrap_or_else(Utc::now);
-                    let body = feeds::write_okres_error(
-                        def.kind,
-                        &prague_local(now),
-                        &format!(
-                            "Neznámý okres (NUTS) '{}'",
-                            nuts.chars().take(20).collect::<String>()
-                        ),
-                    );
-                    (Some(Arc::new(Document::new(body, now))), StatusCode::OK)
-                }
-                None => (None, StatusCode::NOT_FOUND),
-            }
-        }
-        "vysledky_okrsky" => {
-            let round = params
-                .get("kolo")
-                .and_then(|k| k.parse::<u8>().ok())
-                .unwrap_or(1);
-            let doc = match params.get("davka").map(String::as_str) {
-                None | Some("") => set.latest_batch(round),
-                Some(n) => n.parse::<u32>().ok().and_then(|n| set.batch(round, n)),
-            };
-            // The legacy server answered "not yet" with 200 and CHYBA 10.
-            (doc.cloned().or_else(|| set.not_yet.clone()), StatusCode::OK)
-        }
-        _ => (None, StatusCode::NOT_FOUND),
-    }
-}
-
-fn document_response(
-    doc: &Document,
-    status: StatusCode,
-    req: &HeaderMap,
-    method: &Method,
-    cache_period: f64,
-) -> (Response, usize) {
-    let not_modified =
-        if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-            inm.split(',').any(|t| {
-                let t = t.trim();
-                t == "*" || t.trim_start_matches("W/") == doc.etag
-            })
-        } else if let Some(ims) = req
-            .get(header::IF_MODIFIED_SINCE)
-            .and_then(|v| v.to_str().ok())
-        {
-            httpdate::parse_http_date(ims).is_ok_and(|t| {
-                let generated = std::time::SystemTime::from(doc.generated);
-                // HTTP dates have whole seconds.
-                generated
-                    .duration_since(t)
-                    .map_or(true, |d| d < Duration::from_secs(1))
-            })
-        } else {
-            false
-        };
-    let gzip = req
-        .get(header::ACCEPT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|p| {
-                let mut it = p.split(';');
-                it.next()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case("gzip"))
-                    && !it.any(|q| q.trim().replace(' ', "") == "q=0")
-            })
-        });
-    let mut builder = Response::builder()
-        .header(header::ETAG, &doc.etag)
-        .header(header::LAST_MODIFIED, &doc.last_modified)
-        .header(
-            header::CACHE_CONTROL,
-            format!("max-age={}", cache_period.round() as u64),
-        )
-        .header(header::VARY, "Accept-Encoding")
-        .header(SOURCE_HEADER, SOURCE_HEADER_VALUE);
-    if not_modified && status == StatusCode::OK {
-        let r = builder.status(StatusCode::NOT_MODIFIED).body(Body::empty());
-        return (
-            r.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
-            0,
-        );
-    }
-    builder = builder
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/xml; charset=utf-8");
-    let body: Bytes = if gzip {
-        builder = builder.header(header::CONTENT_ENCODING, "gzip");
-        doc.gzip()
-    } else {
-        doc.body.clone()
-    };
-    let len = body.len();
-    let body = if *method == Method::HEAD {
-        Body::empty()
-    } else {
-        Body::from(body)
-    };
-    let mut r = builder
-        .body(body)
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
-    if *method == Method::HEAD {
-        r.headers_mut()
-            .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    }
-    (r, len)
-}
-
 /// Query of the admin endpoints.
 #[derive(Debug, serde::Deserialize)]
 struct AdminQuery {
@@ -965,12 +639,11 @@ async fn cut_handler(State(shared): State<Arc<Shared>>, Query(q): Query<AdminQue
 
 async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
     let now = Utc::now();
-    let schedule = Arc::clone(
-        &shared
-            .schedule
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    let schedule = shared
+        .schedule
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
     let elections: Vec<_> = shared
         .elections
         .iter()
@@ -1068,31 +741,4 @@ pub fn ingest_direct(
         reports.push(ingested.report);
     }
     Ok(reports)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes() {
-        assert_eq!(
-            route("/appdata/senat/20261009/odata/vysledky.xml"),
-            Some(Target::Static {
-                election: "senat/20261009",
-                path: "vysledky.xml"
-            })
-        );
-        assert_eq!(
-            route("/pls/ps2021/vysledky_okres"),
-            Some(Target::Legacy {
-                slug: "ps2021",
-                feed: "vysledky_okres"
-            })
-        );
-        assert_eq!(route("/"), None);
-        assert!(is_batch_path("okrsky/vysledky_okrsky_00042.xml"));
-        assert!(is_batch_path("kolo2/okrsky/vysledky_okrsky.xml"));
-        assert!(!is_batch_path("okrsky/vysledky_okrsky_x.xml"));
-    }
 }
