@@ -232,58 +232,84 @@ pub(crate) fn run_csv2rdf(args: &Csv2RdfArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `opendata-csv check --profile`: CSVW strict validation plus the Czech standard in one
-/// report. Exit 0 when no finding is an error (warnings allowed), 1 otherwise, 2 on I/O errors.
+/// report, printed as found (memory does not grow with the number of findings). Exit 0 when no
+/// finding is an error (warnings allowed), 1 otherwise, 2 on I/O errors.
 pub(crate) fn run_profile_check(
     file: &Path,
     metadata: Option<&Path>,
     json: bool,
     limit: u64,
 ) -> anyhow::Result<ExitCode> {
-    let report = opendata_csv::check_profile(file, metadata)?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
-    let errors = report.errors().count();
-    let warnings = report.warnings().count();
+    let mut printed = 0u64;
+    let mut write_error: Option<io::Error> = None;
     if json {
-        let findings: Vec<&opendata_csv::Finding> = report.findings.iter().take(shown).collect();
-        let value = serde_json::json!({
-            "file": file.display().to_string(),
-            "metadata": report.metadata.as_ref().map(|p| p.display().to_string()),
-            "records": report.records,
-            "bytes": report.bytes,
+        write!(
+            out,
+            "{{\"file\":{},\"findings\":[",
+            serde_json::Value::String(file.display().to_string())
+        )?;
+    }
+    let mut sink = |finding: opendata_csv::Finding| {
+        if printed >= limit || write_error.is_some() {
+            return;
+        }
+        let result = if json {
+            let sep = if printed == 0 { "" } else { "," };
+            serde_json::to_string(&finding)
+                .map_err(io::Error::other)
+                .and_then(|f| write!(out, "{sep}\n{f}"))
+        } else {
+            writeln!(out, "{finding}")
+        };
+        if let Err(e) = result {
+            write_error = Some(e);
+        }
+        printed += 1;
+    };
+    let summary = opendata_csv::check_profile_streaming(file, metadata, &mut sink)?;
+    if let Some(error) = write_error {
+        return Err(error).context("cannot write the report");
+    }
+    let errors = summary.count(opendata_csv::FindingSeverity::Error, None);
+    let warnings = summary.count(opendata_csv::FindingSeverity::Warning, None);
+    let total = errors + warnings;
+    if json {
+        let tail = serde_json::json!({
+            "metadata": summary.metadata.as_ref().map(|p| p.display().to_string()),
+            "records": summary.records,
+            "bytes": summary.bytes,
             "errors": errors,
             "warnings": warnings,
-            "findings": findings,
-            "truncated": report.findings.len() > shown,
+            "rules": summary.rules,
+            "truncated": total > printed,
         });
-        serde_json::to_writer_pretty(&mut out, &value)?;
-        writeln!(out)?;
+        // The summary's members follow the findings array in the same object.
+        let tail = tail.to_string();
+        writeln!(out, "\n],{}", &tail[1..])?;
     } else {
-        for finding in report.findings.iter().take(shown) {
-            writeln!(out, "{finding}")?;
-        }
-        if report.findings.len() > shown {
+        if total > printed {
             writeln!(
                 out,
                 "… {} more findings not shown (--limit {limit})",
-                report.findings.len() - shown
+                total - printed
             )?;
         }
-        let from = |source| report.errors().filter(|f| f.source == source).count();
+        let from = |source| summary.count(opendata_csv::FindingSeverity::Error, Some(source));
         writeln!(
             out,
             "{}: {} records, {} bytes, {errors} errors (CSVW: {}, Czech standard: {}), \
              {warnings} warnings",
             file.display(),
-            report.records,
-            report.bytes,
+            summary.records,
+            summary.bytes,
             from(opendata_csv::RuleSource::Csvw),
             from(opendata_csv::RuleSource::CzechStandard),
         )?;
     }
     out.flush()?;
-    Ok(if report.conforms() {
+    Ok(if errors == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -20,7 +20,8 @@ pub use descriptor::{DescriptorError, ExpectedColumn, ExpectedTable, parse_descr
 pub use lexical::is_valid_lexical;
 pub use metadata::{CSVW_CONTEXT, TableMetadata, metadata_path_for};
 pub use profile::{
-    Finding, FindingSeverity, ProfileError, ProfileReport, RuleSource, check_profile,
+    Finding, FindingSeverity, ProfileError, ProfileReport, ProfileSummary, RuleCount, RuleSource,
+    check_profile, check_profile_streaming,
 };
 pub use schema::{Column, Datatype, SchemaError, TableSchema, TableSchemaBuilder, is_valid_name};
 pub use validate::{Summary, Validator, Violation, ViolationKind, validate_bytes, validate_reader};

@@ -183,6 +183,76 @@ pub enum ProfileError {
 /// [`ProfileError`] when a file cannot be read; every problem in the data or the metadata is
 /// a [`Finding`].
 pub fn check_profile(csv: &Path, metadata: Option<&Path>) -> Result<ProfileReport, ProfileError> {
+    let mut findings = Vec::new();
+    let summary = check_profile_streaming(csv, metadata, &mut |f| findings.push(f))?;
+    // Metadata-level findings first, then by position; the sort is stable, so findings at
+    // one place keep the order CSVW, Czech standard.
+    findings.sort_by_key(position);
+    Ok(ProfileReport {
+        csv: summary.csv,
+        metadata: summary.metadata,
+        records: summary.records,
+        bytes: summary.bytes,
+        findings,
+    })
+}
+
+/// Where a finding is, for ordering: metadata-level first, then row, then column.
+fn position(finding: &Finding) -> (bool, Option<u64>, Option<usize>) {
+    (finding.row.is_some(), finding.row, finding.column)
+}
+
+/// The totals of [`check_profile_streaming`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProfileSummary {
+    /// The CSV file checked.
+    pub csv: PathBuf,
+    /// The metadata used, if one was given or found.
+    pub metadata: Option<PathBuf>,
+    /// Records read by the byte-level validator (the header included).
+    pub records: u64,
+    /// Size of the CSV file.
+    pub bytes: u64,
+    /// Findings per rule, in order of first appearance.
+    pub rules: Vec<RuleCount>,
+}
+
+impl ProfileSummary {
+    /// Number of findings of `severity`, from `source` when given.
+    #[must_use]
+    pub fn count(&self, severity: FindingSeverity, source: Option<RuleSource>) -> u64 {
+        self.rules
+            .iter()
+            .filter(|r| r.severity == severity && source.is_none_or(|s| s == r.source))
+            .map(|r| r.count)
+            .sum()
+    }
+}
+
+/// How often one rule was broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleCount {
+    /// The rule set.
+    pub source: RuleSource,
+    /// Error or warning.
+    pub severity: FindingSeverity,
+    /// The rule code (as in [`Finding::rule`]).
+    pub rule: String,
+    /// Number of findings.
+    pub count: u64,
+}
+
+/// Like [`check_profile`], but each finding goes to `sink` as soon as it is known, so memory
+/// does not grow with the number of findings (a 100 MB file can have millions). Metadata
+/// findings come first, then row findings by row (CSVW's and the Czech layer's merged).
+///
+/// # Errors
+/// As [`check_profile`].
+pub fn check_profile_streaming(
+    csv: &Path,
+    metadata: Option<&Path>,
+    sink: &mut dyn FnMut(Finding),
+) -> Result<ProfileSummary, ProfileError> {
     let io_error = |path: &Path| {
         let path = path.to_owned();
         move |source| ProfileError::Io { path, source }
@@ -362,9 +432,33 @@ pub fn check_profile(csv: &Path, metadata: Option<&Path>) -> Result<ProfileRepor
         }
     }
 
+    let mut rules: Vec<RuleCount> = Vec::new();
+    let mut emit = |finding: Finding| {
+        match rules.iter_mut().find(|r| {
+            r.source == finding.source && r.severity == finding.severity && r.rule == finding.rule
+        }) {
+            Some(r) => r.count += 1,
+            None => rules.push(RuleCount {
+                source: finding.source,
+                severity: finding.severity,
+                rule: finding.rule.clone(),
+                count: 1,
+            }),
+        }
+        sink(finding);
+    };
+    // Metadata-level findings go out now; CSVW's row findings wait to be merged by row with
+    // the byte layer's, which arrive in file order.
+    let (mut pending, metadata_level): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| f.row.is_some());
+    for finding in metadata_level {
+        emit(finding);
+    }
+    pending.sort_by_key(position);
+    let mut pending = std::collections::VecDeque::from(pending);
+
     // Layer 2: the Czech standard on the bytes.
     let schema_checked = expected.is_some();
-    let mut byte_findings = Vec::new();
     let summary: Summary = validate_reader(file, expected.as_ref(), &mut |v: Violation| {
         let owned_by_csvw = schema_checked
             && matches!(
@@ -380,13 +474,10 @@ pub fn check_profile(csv: &Path, metadata: Option<&Path>) -> Result<ProfileRepor
         ) && v
             .record
             .is_some_and(|r| csvw_errors.contains(&(r, v.field)));
-        if !owned_by_csvw && !seen_by_csvw {
-            byte_findings.push(v);
+        if owned_by_csvw || seen_by_csvw {
+            return;
         }
-    })
-    .map_err(io_error(csv))?;
-    for v in byte_findings {
-        findings.push(Finding {
+        let finding = Finding {
             source: RuleSource::CzechStandard,
             severity: FindingSeverity::Error,
             rule: v.kind.code().to_owned(),
@@ -395,17 +486,27 @@ pub fn check_profile(csv: &Path, metadata: Option<&Path>) -> Result<ProfileRepor
             column: v.field,
             column_name: v.field.and_then(column_name),
             message: v.message,
-        });
+        };
+        while pending
+            .front()
+            .is_some_and(|csvw| position(csvw) <= position(&finding))
+        {
+            if let Some(csvw) = pending.pop_front() {
+                emit(csvw);
+            }
+        }
+        emit(finding);
+    })
+    .map_err(io_error(csv))?;
+    for csvw in pending {
+        emit(csvw);
     }
-    // Metadata-level findings first, then by position; the sort is stable, so findings at
-    // one place keep the order CSVW, Czech standard.
-    findings.sort_by_key(|f| (f.row.is_some(), f.row, f.column));
-    Ok(ProfileReport {
+    Ok(ProfileSummary {
         csv: csv.to_owned(),
         metadata: metadata_path,
         records: summary.records,
         bytes: summary.bytes,
-        findings,
+        rules,
     })
 }
 

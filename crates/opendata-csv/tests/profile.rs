@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use opendata_csv::{
     Cell, Column, CsvWriter, Datatype, Finding, FindingSeverity as S, ProfileReport,
-    RuleSource as R, TableMetadata, TableSchema, check_profile,
+    RuleSource as R, TableMetadata, TableSchema, check_profile, check_profile_streaming,
 };
 
 fn data(name: &str) -> PathBuf {
@@ -374,4 +374,42 @@ fn missing_files_are_errors_not_findings() {
     )
     .unwrap_err();
     assert!(error.to_string().contains("neni.json"), "{error}");
+}
+
+#[test]
+fn streaming_gives_the_same_findings_row_by_row_and_the_same_totals() {
+    for name in [
+        "mf-seznam-nepovolenych-internetovych-her.cp1250.csv",
+        "sukl-nelegalni-stranky-lp.csv",
+        "szpi-blokovane-weby.csv",
+        "uskvbl-nelegalni-vlp.csv",
+    ] {
+        let collected = check(&data(name));
+        let mut streamed = Vec::new();
+        let summary =
+            check_profile_streaming(&data(name), None, &mut |f| streamed.push(f)).unwrap();
+        // Metadata findings first, then rows never go backwards.
+        let rows: Vec<u64> = streamed.iter().filter_map(|f| f.row).collect();
+        assert!(rows.windows(2).all(|w| w[0] <= w[1]), "{name}");
+        let first_row = streamed.iter().position(|f| f.row.is_some());
+        assert!(
+            first_row.is_none_or(|i| streamed[i..].iter().all(|f| f.row.is_some())),
+            "{name}"
+        );
+        let mut sorted = streamed.clone();
+        sorted.sort_by_key(|f| (f.row.is_some(), f.row, f.column));
+        assert_eq!(sorted, collected.findings, "{name}");
+        let errors = collected.errors().count() as u64;
+        let warnings = collected.warnings().count() as u64;
+        assert_eq!(summary.count(S::Error, None), errors, "{name}");
+        assert_eq!(summary.count(S::Warning, None), warnings, "{name}");
+        assert_eq!(
+            summary.count(S::Error, Some(C)),
+            collected.errors().filter(|f| f.source == C).count() as u64
+        );
+        assert_eq!(
+            (summary.records, summary.bytes),
+            (collected.records, collected.bytes)
+        );
+    }
 }
