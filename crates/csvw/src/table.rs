@@ -659,7 +659,10 @@ impl<'a> Processor<'a> {
             sink.start_table(&table).map_err(Error::Output)?;
         }
         let check_keys = self.options.validate && !table.primary_key.is_empty();
-        let mut keys_seen: HashMap<Vec<String>, usize> = HashMap::new();
+        // One string per key (the cell itself, or length-prefixed cells for a compound key, so
+        // two different keys never give the same string): a streamed table keeps nothing else
+        // per row, so this is most of the memory validation needs.
+        let mut keys_seen: HashMap<String, usize> = HashMap::new();
         let mut index = 0;
         while let Some((source_number, raw_cells)) = reader.next_row().map_err(tabular_error)? {
             if self.options.validate && raw_cells.len() != n_real {
@@ -709,18 +712,27 @@ impl<'a> Processor<'a> {
                 cells,
             };
             if check_keys {
-                let key: Vec<String> = table
+                let values: Vec<String> = table
                     .primary_key
                     .iter()
                     .map(|&i| key_string(&row.cells[i].value))
                     .collect();
+                let key = match values.as_slice() {
+                    [one] => one.clone(),
+                    many => many.iter().fold(String::new(), |mut key, value| {
+                        key.push_str(&value.len().to_string());
+                        key.push(':');
+                        key.push_str(value);
+                        key
+                    }),
+                };
                 if let Some(first) = keys_seen.get(&key) {
                     self.diagnostics.push(
                         Severity::Error,
                         &table.url,
                         Some(source_number),
                         None,
-                        format!("duplicate primary key {key:?} (first in row {first})"),
+                        format!("duplicate primary key {values:?} (first in row {first})"),
                     );
                 } else {
                     keys_seen.insert(key, source_number);

@@ -219,3 +219,42 @@ fn foreign_keys_fall_back_to_memory_and_still_stream_to_the_sink() {
         calls.0
     );
 }
+
+#[test]
+fn compound_primary_keys_compare_cell_by_cell() {
+    let mut files = MemoryFetcher::new();
+    files.insert(
+        "https://data.example.cz/k.csv",
+        "a,b\r\na1,b\r\na,1b\r\na1,b\r\n",
+    );
+    files.insert(
+        "https://data.example.cz/k.csv-metadata.json",
+        r#"{"@context": "http://www.w3.org/ns/csvw", "url": "k.csv",
+            "tableSchema": {"columns": [{"name": "a", "titles": "a"}, {"name": "b", "titles": "b"}],
+                            "primaryKey": ["a", "b"]}}"#,
+    );
+    let mut processor = Processor::new(
+        &files,
+        Options {
+            validate: true,
+            ..Options::default()
+        },
+    );
+    processor
+        .process_tabular_streaming(
+            &Url::parse("https://data.example.cz/k.csv").unwrap(),
+            &mut IgnoreRows,
+        )
+        .unwrap();
+    let errors: Vec<String> = processor
+        .diagnostics
+        .errors()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error: https://data.example.cz/k.csv row 4: duplicate primary key [\"a1\", \"b\"] (first in row 2)"
+        ]
+    );
+}
