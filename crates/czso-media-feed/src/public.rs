@@ -137,13 +137,11 @@ impl AccessLog {
         loop {
             let (pending, closed) = {
                 let mut b = lock(&self.buffers);
-                if !b.closed {
-                    b = self
-                        .wake
-                        .wait_timeout(b, interval)
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .0;
-                }
+                b = self
+                    .wake
+                    .wait_timeout_while(b, interval, |b| !b.closed)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .0;
                 (std::mem::take(&mut b.pending), b.closed)
             };
             for (organisation, bytes) in pending {

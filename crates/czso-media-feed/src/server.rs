@@ -2,12 +2,12 @@
 //! maintenance loop (hot reload, log tailing, batch cuts, publishing).
 
 use crate::access::{AccessList, Cidr};
-use crate::public::{self, AccessLog};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::feeds::{self, FeedSet};
 use crate::model::Definition;
 use crate::phase::Schedule;
+use crate::public::{self, AccessLog};
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
 use crate::store::{self, Channel, CutRequest, IngestReport, Store};
@@ -234,9 +234,11 @@ pub fn start(config: Config) -> Result<RunningServer> {
         seconds(config.access_log_flush_secs.max(0.001)),
     )?;
     let db = Store::open(&config.database)?;
-    let cache_control =
-        HeaderValue::from_str(&format!("max-age={}", config.cache_period_secs.round() as u64))
-            .map_err(|e| Error::Config(format!("cache_period_secs: {e}")))?;
+    let cache_control = HeaderValue::from_str(&format!(
+        "max-age={}",
+        config.cache_period_secs.round() as u64
+    ))
+    .map_err(|e| Error::Config(format!("cache_period_secs: {e}")))?;
     let shared = Arc::new(Shared {
         trusted,
         elections,
@@ -261,7 +263,8 @@ pub fn start(config: Config) -> Result<RunningServer> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
         .max(1);
     let mut public = Vec::new();
-    let mut per_worker: Vec<Vec<std::net::TcpListener>> = (0..workers).map(|_| Vec::new()).collect();
+    let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        (0..workers).map(|_| Vec::new()).collect();
     for addr in &shared.config.listen {
         let sockets = public::bind_shared(*addr, workers)?;
         if let Some(first) = sockets.first() {

@@ -660,3 +660,71 @@ fn kill_9_during_ingest_loses_nothing_acknowledged() {
         assert_eq!(served.precincts, source.precincts, "batch {batch}");
     }
 }
+
+#[test]
+fn sigterm_answers_open_requests_and_writes_every_log_line() {
+    let s = setup(0.0);
+    // Buffered lines are written only on shutdown in this test: an hour between writes.
+    let text = std::fs::read_to_string(&s.config).unwrap();
+    std::fs::write(&s.config, format!("access_log_flush_secs = 3600\n{text}")).unwrap();
+    for a in [
+        vec![
+            "registry",
+            "--db",
+            &s.db,
+            "add",
+            "--name",
+            "T",
+            "--email",
+            "it@t.cz",
+            "--phone",
+            "+420 222 111 001",
+            "--production",
+            "127.0.0.60",
+        ],
+        vec!["registry", "--db", &s.db, "approve", "T"],
+    ] {
+        let (ok, out) = cli(&a);
+        assert!(ok, "{out}");
+    }
+    let mut server = Server::start(&s.config);
+    for _ in 0..20 {
+        assert_eq!(get_from(ip(60), server.public, VYSLEDKY, &[]).status, 200);
+    }
+    for _ in 0..7 {
+        assert_eq!(get_from(ip(61), server.public, VYSLEDKY, &[]).status, 403);
+    }
+    let org_log = s.root.join("logs/organisation-1.log");
+    let refused_log = s.root.join("logs/refused.log");
+    let lines = |p: &Path| std::fs::read_to_string(p).map_or(0, |t| t.lines().count());
+    assert_eq!(lines(&org_log), 0, "lines are still buffered");
+    // A keep-alive connection open when the signal arrives: it is either answered or
+    // closed, never left hanging.
+    let mut open = std::net::TcpStream::connect(server.public).unwrap();
+    open.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let _ = write!(
+        open,
+        "GET {VYSLEDKY} HTTP/1.1\r\nHost: media.volby.test\r\n\r\n"
+    );
+    let mut reply = Vec::new();
+    let _ = open.read_to_end(&mut reply);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(st) = server.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    // Every answered request is in the logs (the one in flight included, if it was served).
+    let served = usize::from(reply.starts_with(b"HTTP/1.1 403"));
+    assert_eq!(lines(&org_log), 20);
+    assert_eq!(lines(&refused_log), 7 + served);
+}
