@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::datatype::{TypedValue, ValueKind};
 use crate::metadata::{CSVW_NS, expand_prefixed};
-use crate::table::{CellValue, Column, Row, Table, TableGroup};
+use crate::table::{CellValue, Column, Row, RowSink, Table, TableGroup};
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
@@ -255,28 +255,52 @@ fn type_iri(t: &str, datatype: bool) -> String {
     format!("{CSVW_NS}{t}")
 }
 
-/// Converts an annotated table group to RDF, passing every triple to `sink`.
-pub fn to_rdf(group: &TableGroup, minimal: bool, sink: &mut dyn FnMut(Triple)) {
-    let mut e = Emitter { sink };
-    let group_node: NamedOrBlankNode = match &group.id {
-        Some(id) => node(id),
-        None => BlankNode::default().into(),
-    };
-    if !minimal {
-        e.emit(group_node.clone(), rdf("type"), csvw("TableGroup"));
-        for (key, value) in &group.common {
-            e.common(&group_node, key, value);
+/// Where the conversion is: the nodes of the group and of the current table.
+struct RdfState {
+    minimal: bool,
+    group_node: NamedOrBlankNode,
+    /// The current table's node; `None` outside a table or for a `suppressOutput` table.
+    table_node: Option<NamedOrBlankNode>,
+    /// How many of the table's common properties were converted at its start.
+    common_done: usize,
+}
+
+impl RdfState {
+    fn new(minimal: bool) -> Self {
+        Self {
+            minimal,
+            group_node: BlankNode::default().into(),
+            table_node: None,
+            common_done: 0,
         }
-        e.notes(&group_node, &group.notes);
     }
-    for table in group.tables.iter().filter(|t| !t.suppress_output) {
+
+    fn start_group(&mut self, group: &TableGroup, e: &mut Emitter<'_>) {
+        self.group_node = match &group.id {
+            Some(id) => node(id),
+            None => BlankNode::default().into(),
+        };
+        if !self.minimal {
+            e.emit(self.group_node.clone(), rdf("type"), csvw("TableGroup"));
+            for (key, value) in &group.common {
+                e.common(&self.group_node, key, value);
+            }
+            e.notes(&self.group_node, &group.notes);
+        }
+    }
+
+    fn start_table(&mut self, table: &Table, e: &mut Emitter<'_>) {
+        if table.suppress_output {
+            self.table_node = None;
+            return;
+        }
         let table_node: NamedOrBlankNode = match &table.id {
             Some(id) => node(id),
             None => BlankNode::default().into(),
         };
-        if !minimal {
+        if !self.minimal {
             let object: Term = Term::from(table_node.clone());
-            e.emit(group_node.clone(), csvw("table"), object);
+            e.emit(self.group_node.clone(), csvw("table"), object);
             e.emit(table_node.clone(), rdf("type"), csvw("Table"));
             e.emit(table_node.clone(), csvw("url"), iri(&table.url));
             for (key, value) in &table.common {
@@ -284,44 +308,75 @@ pub fn to_rdf(group: &TableGroup, minimal: bool, sink: &mut dyn FnMut(Triple)) {
             }
             e.notes(&table_node, &table.notes);
         }
-        for row in &table.rows {
-            if minimal {
-                e.row(table, row, true, None);
-                continue;
-            }
-            let row_node = BlankNode::default();
-            e.emit(table_node.clone(), csvw("row"), row_node.clone());
-            e.emit(row_node.clone(), rdf("type"), csvw("Row"));
-            e.emit(
-                row_node.clone(),
-                csvw("rownum"),
-                Literal::new_typed_literal(row.number.to_string(), xsd("integer")),
-            );
-            e.emit(
-                row_node.clone(),
-                csvw("url"),
-                iri(&format!("{}#row={}", table.url, row.source_number)),
-            );
-            for &i in &table.row_titles {
-                let column = &table.columns[i];
-                let cell = &row.cells[i];
-                let values: Vec<&TypedValue> = match &cell.value {
-                    CellValue::Null => Vec::new(),
-                    CellValue::One(v) => vec![v],
-                    CellValue::List(items) => items.iter().collect(),
-                };
-                for v in values {
-                    let lang = column.props.lang.as_deref().filter(|l| *l != "und");
-                    let lit = match lang {
-                        Some(l) => Literal::new_language_tagged_literal(v.lexical.clone(), l)
-                            .unwrap_or_else(|_| Literal::new_simple_literal(v.lexical.clone())),
-                        None => Literal::new_simple_literal(v.lexical.clone()),
-                    };
-                    e.emit(row_node.clone(), csvw("title"), lit);
-                }
-            }
-            e.row(table, row, false, Some(&row_node));
+        self.common_done = table.common.len();
+        self.table_node = Some(table_node);
+    }
+
+    fn row(&self, table: &Table, row: &Row, e: &mut Emitter<'_>) {
+        let Some(table_node) = &self.table_node else {
+            return;
+        };
+        if self.minimal {
+            e.row(table, row, true, None);
+            return;
         }
+        let row_node = BlankNode::default();
+        e.emit(table_node.clone(), csvw("row"), row_node.clone());
+        e.emit(row_node.clone(), rdf("type"), csvw("Row"));
+        e.emit(
+            row_node.clone(),
+            csvw("rownum"),
+            Literal::new_typed_literal(row.number.to_string(), xsd("integer")),
+        );
+        e.emit(
+            row_node.clone(),
+            csvw("url"),
+            iri(&format!("{}#row={}", table.url, row.source_number)),
+        );
+        for &i in &table.row_titles {
+            let column = &table.columns[i];
+            let cell = &row.cells[i];
+            let values: Vec<&TypedValue> = match &cell.value {
+                CellValue::Null => Vec::new(),
+                CellValue::One(v) => vec![v],
+                CellValue::List(items) => items.iter().collect(),
+            };
+            for v in values {
+                let lang = column.props.lang.as_deref().filter(|l| *l != "und");
+                let lit = match lang {
+                    Some(l) => Literal::new_language_tagged_literal(v.lexical.clone(), l)
+                        .unwrap_or_else(|_| Literal::new_simple_literal(v.lexical.clone())),
+                    None => Literal::new_simple_literal(v.lexical.clone()),
+                };
+                e.emit(row_node.clone(), csvw("title"), lit);
+            }
+        }
+        e.row(table, row, false, Some(&row_node));
+    }
+
+    /// Common properties the table gained while streaming (`rdfs:comment` of comment rows).
+    fn end_table(&mut self, table: &Table, e: &mut Emitter<'_>) {
+        if let Some(table_node) = self.table_node.take()
+            && !self.minimal
+        {
+            for (key, value) in table.common.iter().skip(self.common_done) {
+                e.common(&table_node, key, value);
+            }
+        }
+    }
+}
+
+/// Converts an annotated table group to RDF, passing every triple to `sink`.
+pub fn to_rdf(group: &TableGroup, minimal: bool, sink: &mut dyn FnMut(Triple)) {
+    let mut e = Emitter { sink };
+    let mut state = RdfState::new(minimal);
+    state.start_group(group, &mut e);
+    for table in &group.tables {
+        state.start_table(table, &mut e);
+        for row in &table.rows {
+            state.row(table, row, &mut e);
+        }
+        state.end_table(table, &mut e);
     }
 }
 
@@ -344,46 +399,113 @@ pub enum RdfSyntax {
 }
 
 /// Writes the RDF conversion of `group` to `writer`.
+///
+/// # Errors
+/// The I/O errors of `writer`.
 pub fn write_rdf(
     group: &TableGroup,
     minimal: bool,
     syntax: RdfSyntax,
     writer: impl Write,
 ) -> std::io::Result<()> {
-    match syntax {
-        RdfSyntax::NTriples => {
-            let mut ser = oxttl::NTriplesSerializer::new().for_writer(writer);
-            let mut result = Ok(());
-            to_rdf(group, minimal, &mut |t| {
-                if result.is_ok() {
-                    result = ser.serialize_triple(&t);
-                }
-            });
-            result?;
-            ser.finish().flush()
-        }
-        RdfSyntax::Turtle => {
-            let mut ser = oxttl::TurtleSerializer::new();
-            for (prefix, ns) in [
-                ("csvw", CSVW_NS),
-                ("rdf", RDF),
-                ("xsd", XSD),
-                ("dc", "http://purl.org/dc/terms/"),
-                ("schema", "http://schema.org/"),
-            ] {
-                ser = ser
-                    .with_prefix(prefix, ns)
-                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    let mut rdf_writer = RdfWriter::new(writer, minimal, syntax)?;
+    crate::table::feed(group, &mut rdf_writer)
+}
+
+enum Serializer<W: Write> {
+    NTriples(oxttl::ntriples::WriterNTriplesSerializer<W>),
+    Turtle(Box<oxttl::turtle::WriterTurtleSerializer<W>>),
+}
+
+/// A [`RowSink`] writing the RDF conversion as rows arrive, for
+/// [`Processor::process_tabular_streaming`](crate::Processor::process_tabular_streaming);
+/// the output is complete when `end_group` has run.
+pub struct RdfWriter<W: Write> {
+    state: RdfState,
+    serializer: Option<Serializer<W>>,
+    triples: Vec<Triple>,
+}
+
+impl<W: Write> RdfWriter<W> {
+    /// A writer of `syntax` to `writer`, standard or minimal mode.
+    ///
+    /// # Errors
+    /// None in practice (the Turtle prefixes are valid); kept for the serializer's API.
+    pub fn new(writer: W, minimal: bool, syntax: RdfSyntax) -> std::io::Result<Self> {
+        let serializer = match syntax {
+            RdfSyntax::NTriples => {
+                Serializer::NTriples(oxttl::NTriplesSerializer::new().for_writer(writer))
             }
-            let mut ser = ser.for_writer(writer);
-            let mut result = Ok(());
-            to_rdf(group, minimal, &mut |t| {
-                if result.is_ok() {
-                    result = ser.serialize_triple(&t);
+            RdfSyntax::Turtle => {
+                let mut ser = oxttl::TurtleSerializer::new();
+                for (prefix, ns) in [
+                    ("csvw", CSVW_NS),
+                    ("rdf", RDF),
+                    ("xsd", XSD),
+                    ("dc", "http://purl.org/dc/terms/"),
+                    ("schema", "http://schema.org/"),
+                ] {
+                    ser = ser
+                        .with_prefix(prefix, ns)
+                        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
                 }
-            });
-            result?;
-            ser.finish()?.flush()
+                Serializer::Turtle(Box::new(ser.for_writer(writer)))
+            }
+        };
+        Ok(Self {
+            state: RdfState::new(minimal),
+            serializer: Some(serializer),
+            triples: Vec::new(),
+        })
+    }
+
+    /// Runs `step` with an emitter collecting triples, then serializes them.
+    fn convert(
+        &mut self,
+        step: impl FnOnce(&mut RdfState, &mut Emitter<'_>),
+    ) -> std::io::Result<()> {
+        let triples = &mut self.triples;
+        let mut push = |t: Triple| triples.push(t);
+        let mut e = Emitter { sink: &mut push };
+        step(&mut self.state, &mut e);
+        let result = match self.serializer.as_mut() {
+            Some(Serializer::NTriples(ser)) => self
+                .triples
+                .iter()
+                .try_for_each(|t| ser.serialize_triple(t)),
+            Some(Serializer::Turtle(ser)) => self
+                .triples
+                .iter()
+                .try_for_each(|t| ser.serialize_triple(t)),
+            None => Err(std::io::Error::other("the RDF output is already finished")),
+        };
+        self.triples.clear();
+        result
+    }
+}
+
+impl<W: Write> RowSink for RdfWriter<W> {
+    fn start_group(&mut self, group: &TableGroup) -> std::io::Result<()> {
+        self.convert(|state, e| state.start_group(group, e))
+    }
+
+    fn start_table(&mut self, table: &Table) -> std::io::Result<()> {
+        self.convert(|state, e| state.start_table(table, e))
+    }
+
+    fn row(&mut self, table: &Table, row: &Row) -> std::io::Result<()> {
+        self.convert(|state, e| state.row(table, row, e))
+    }
+
+    fn end_table(&mut self, table: &Table) -> std::io::Result<()> {
+        self.convert(|state, e| state.end_table(table, e))
+    }
+
+    fn end_group(&mut self) -> std::io::Result<()> {
+        match self.serializer.take() {
+            Some(Serializer::NTriples(ser)) => ser.finish().flush(),
+            Some(Serializer::Turtle(ser)) => ser.finish()?.flush(),
+            None => Ok(()),
         }
     }
 }

@@ -258,3 +258,49 @@ fn compound_primary_keys_compare_cell_by_cell() {
         ]
     );
 }
+
+#[test]
+fn streamed_rdf_equals_the_in_memory_conversion() {
+    use csvw::rdf::{RdfSyntax, RdfWriter, write_rdf};
+    let files = files();
+    let group = Processor::new(&files, Options::default())
+        .process_tabular(&url())
+        .unwrap();
+    // Blank node labels differ between runs; compare the lines with labels blanked.
+    let lines = |bytes: Vec<u8>| -> Vec<String> {
+        let text = String::from_utf8(bytes).unwrap();
+        let mut lines: Vec<String> = text
+            .lines()
+            .map(|l| {
+                l.split(' ')
+                    .map(|t| if t.starts_with("_:") { "_:b" } else { t })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    for minimal in [false, true] {
+        let mut in_memory = Vec::new();
+        write_rdf(&group, minimal, RdfSyntax::NTriples, &mut in_memory).unwrap();
+        let mut streamed = Vec::new();
+        Processor::new(&files, Options::default())
+            .process_tabular_streaming(
+                &url(),
+                &mut RdfWriter::new(&mut streamed, minimal, RdfSyntax::NTriples).unwrap(),
+            )
+            .unwrap();
+        let (a, b) = (lines(streamed), lines(in_memory));
+        assert_eq!(a, b);
+        assert!(
+            a.iter()
+                .any(|l| l.contains("<https://data.example.cz/ceny/B2>"))
+        );
+        assert_eq!(
+            a.iter().any(|l| l.contains("\"poznámka uprostřed\"")),
+            !minimal,
+            "comment rows are table properties in standard mode"
+        );
+    }
+}

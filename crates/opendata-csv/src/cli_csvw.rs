@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use csvw::rdf::RdfSyntax;
 use csvw::{
@@ -181,30 +181,33 @@ fn report_warnings(diagnostics: &Diagnostics) {
     }
 }
 
-/// `opendata-csv csv2json`: rows are converted and written as they are read. An output file
-/// is written under a temporary name and renamed when complete, so a fatal error never leaves
-/// a truncated file behind.
-pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
-    let partial = args.output.as_deref().map(|path| {
+/// Runs a streaming conversion into `--output` (or standard output). An output file is
+/// written under a temporary name and renamed when complete, so a fatal error never leaves a
+/// truncated file behind.
+fn convert_streaming(
+    input: &InputArgs,
+    output_path: Option<&Path>,
+    make_sink: impl FnOnce(Box<dyn Write>) -> anyhow::Result<Box<dyn RowSink>>,
+) -> anyhow::Result<ExitCode> {
+    let partial = output_path.map(|path| {
         let mut name = path.as_os_str().to_owned();
         name.push(".partial");
         PathBuf::from(name)
     });
-    let out = output(partial.as_deref())?;
-    let mut writer = csvw::json::JsonWriter::new(out, args.minimal);
-    let (result, diagnostics) = process(&args.input, false, Some(&mut writer))?;
-    drop(writer);
+    let mut sink = make_sink(output(partial.as_deref())?)?;
+    let (result, diagnostics) = process(input, false, Some(sink.as_mut()))?;
+    drop(sink);
     report_warnings(&diagnostics);
     if let Err(e) = result {
         if let Some(partial) = &partial {
             let _ = std::fs::remove_file(partial);
         }
         if let Error::Output(io) = e {
-            return Err(io).context("cannot write the JSON output");
+            return Err(io).context("cannot write the output");
         }
         return fatal(e);
     }
-    if let (Some(partial), Some(path)) = (&partial, &args.output) {
+    if let (Some(partial), Some(path)) = (&partial, output_path) {
         std::fs::rename(partial, path).with_context(|| {
             format!("cannot rename {} to {}", partial.display(), path.display())
         })?;
@@ -212,23 +215,24 @@ pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `opendata-csv csv2rdf`.
+/// `opendata-csv csv2json`: rows are converted and written as they are read.
+pub(crate) fn run_csv2json(args: &Csv2JsonArgs) -> anyhow::Result<ExitCode> {
+    let minimal = args.minimal;
+    convert_streaming(&args.input, args.output.as_deref(), |out| {
+        Ok(Box::new(csvw::json::JsonWriter::new(out, minimal)))
+    })
+}
+
+/// `opendata-csv csv2rdf`: rows are converted and written as they are read.
 pub(crate) fn run_csv2rdf(args: &Csv2RdfArgs) -> anyhow::Result<ExitCode> {
-    let (result, diagnostics) = process(&args.input, false, None)?;
-    report_warnings(&diagnostics);
-    let group = match result {
-        Ok(g) => g,
-        Err(e) => return fatal(e),
-    };
     let syntax = match args.format {
         RdfFormat::Turtle => RdfSyntax::Turtle,
         RdfFormat::Ntriples => RdfSyntax::NTriples,
     };
-    let out = output(args.output.as_deref())?;
-    if let Err(e) = csvw::rdf::write_rdf(&group, args.minimal, syntax, out) {
-        bail!("cannot write RDF: {e}");
-    }
-    Ok(ExitCode::SUCCESS)
+    let minimal = args.minimal;
+    convert_streaming(&args.input, args.output.as_deref(), |out| {
+        Ok(Box::new(csvw::rdf::RdfWriter::new(out, minimal, syntax)?))
+    })
 }
 
 /// `opendata-csv check --profile`: CSVW strict validation plus the Czech standard in one
