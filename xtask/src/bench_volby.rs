@@ -59,6 +59,12 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
 pub(crate) fn run() -> Result<()> {
     for tool in ["nginx", "wrk"] {
         if !have(tool) && !Path::new("/usr/sbin/nginx").exists() {
@@ -192,6 +198,7 @@ pub(crate) fn run() -> Result<()> {
         bail!("nginx does not serve the same bytes ({status})");
     }
 
+    println!("load average before the wrk runs: {}", load_average());
     // Interleaved rounds, medians: the machine is shared, so load drifts during a run.
     let seconds = 5;
     let median = |mut v: Vec<f64>| {
@@ -238,6 +245,7 @@ pub(crate) fn run() -> Result<()> {
         ours_refused / nginx_refused
     );
     println!("czso-media-feed server peak RSS: {rss:.1} MiB");
+    println!("load average after the wrk runs: {}", load_average());
     drop(ours);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())

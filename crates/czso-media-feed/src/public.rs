@@ -3,9 +3,10 @@
 //!
 //! A request is answered from what the maintenance loop prepared: the published documents
 //! (body, gzip body, ETag and Last-Modified as ready header values), the access list and the
-//! schedule. Nothing is generated, compressed or written to disk on the request path; access
-//! log lines go to an in-memory buffer that a writer thread empties every
-//! `access_log_flush_secs` and once more on shutdown.
+//! schedule (a document's gzip body is compressed once, for its first gzip request; only the
+//! legacy answer for an unknown district is written per request). Nothing is written to disk
+//! on the request path: access log lines go to an in-memory buffer that a writer thread
+//! empties every `access_log_flush_secs` and once more on shutdown.
 
 use crate::access::{self, Refusal};
 use crate::error::{Error, Result};
