@@ -364,10 +364,11 @@ pub fn check_profile_streaming(
             csvw::Severity::Error => FindingSeverity::Error,
             csvw::Severity::Warning => FindingSeverity::Warning,
         };
-        if let (Some(r), FindingSeverity::Error) = (row, severity) {
+        let is_csv = Url::parse(&diagnostic.url).is_ok_and(|u| u == csv_url);
+        // Only this file's cells can hide a Czech finding (a group may hold other tables).
+        if let (Some(r), FindingSeverity::Error, true) = (row, severity, is_csv) {
             csvw_errors.insert((r, diagnostic.column));
         }
-        let is_csv = Url::parse(&diagnostic.url).is_ok_and(|u| u == csv_url);
         let rule = match (diagnostic.row, diagnostic.column) {
             (Some(_), Some(_)) => "csvw-cell",
             (Some(_), None) => "csvw-row",

@@ -413,3 +413,44 @@ fn streaming_gives_the_same_findings_row_by_row_and_the_same_totals() {
         );
     }
 }
+
+#[test]
+fn another_table_of_the_group_never_hides_a_finding_of_the_checked_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.csv"), "cena\r\n\"1,5\"\r\n").unwrap();
+    std::fs::write(dir.path().join("b.csv"), "pocet\r\nq\r\n").unwrap();
+    std::fs::write(
+        dir.path().join("csv-metadata.json"),
+        r#"{"@context": ["http://www.w3.org/ns/csvw", {"@language": "cs"}],
+            "tables": [
+              {"url": "a.csv", "tableSchema": {"columns": [{"name": "cena", "titles": "cena",
+                "datatype": {"base": "decimal", "format": {"decimalChar": ","}}}]}},
+              {"url": "b.csv", "tableSchema": {"columns": [{"name": "pocet", "titles": "pocet",
+                "datatype": "integer"}]}}
+            ]}"#,
+    )
+    .unwrap();
+    let report = check(&dir.path().join("a.csv"));
+    let errors: Vec<(R, &str, Option<u64>, Option<usize>, String)> = report
+        .errors()
+        .map(|f| {
+            let file = f.file.file_name().unwrap().to_string_lossy().into_owned();
+            (f.source, f.rule.as_str(), f.row, f.column, file)
+        })
+        .collect();
+    // The metadata describes two files: a Czech error (one descriptor per CSV).
+    assert!(errors.contains(&(
+        C,
+        "unusable-metadata",
+        None,
+        None,
+        "csv-metadata.json".into()
+    )));
+    // "q" in b.csv is CSVW's error, named with its own file...
+    assert!(errors.contains(&(R::Csvw, "csvw-cell", Some(2), Some(1), "b.csv".into())));
+    // ...and does not hide the decimal comma at the same place in a.csv.
+    assert!(
+        errors.contains(&(C, "datatype-mismatch", Some(2), Some(1), "a.csv".into())),
+        "{errors:#?}"
+    );
+}
