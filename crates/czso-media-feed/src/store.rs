@@ -698,4 +698,61 @@ mod tests {
         encode_payload(&row, &mut bytes);
         assert_eq!(decode_payload(&bytes).as_ref(), Some(&row));
     }
+
+    #[test]
+    fn rows_written_as_json_by_earlier_versions_are_still_read_and_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.sqlite");
+        let row = PrecinctResult {
+            round: 1,
+            obec: 500_054,
+            okrsek: 3,
+            council: None,
+            council_district: None,
+            council_type: None,
+            senate_district: None,
+            sequence: 17,
+            processed_at: "2025-10-04T14:10:00".into(),
+            repeated: false,
+            turnout: Turnout {
+                registered: 900,
+                envelopes_issued: 600,
+                envelopes_returned: 598,
+                valid_votes: 590,
+                voter_cards: None,
+                valid_ballots: None,
+            },
+            votes: vec![(1, 300), (2, 290)],
+        };
+        let conn = open_database(&path).unwrap();
+        conn.execute(
+            "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at) \
+             VALUES ('ps2025', 'live', 1, 500054, 3, 0, 17, ?1, 't')",
+            [serde_json::to_string(&row).unwrap()],
+        )
+        .unwrap();
+        let log = read_log(&conn, "ps2025", 0, None).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].result, row);
+        drop(conn);
+        let mut store = Store::open(&path).unwrap();
+        let same = store
+            .ingest(
+                "ps2025",
+                Channel::Live,
+                std::slice::from_ref(&row),
+                "again",
+                "t",
+                None,
+            )
+            .unwrap();
+        assert_eq!(same.report.duplicates, 1);
+        let mut changed = row.clone();
+        changed.votes[0].1 -= 1;
+        changed.turnout.valid_votes -= 1;
+        let err = store
+            .ingest("ps2025", Channel::Live, &[changed], "changed", "t", None)
+            .unwrap_err();
+        assert!(err.to_string().contains("higher PORADI_ZPRAC"), "{err}");
+    }
 }
