@@ -414,6 +414,9 @@ fn streaming_gives_the_same_findings_row_by_row_and_the_same_totals() {
     }
 }
 
+/// Source, rule, row, column and file name of a finding.
+type Place<'a> = (R, &'a str, Option<u64>, Option<usize>, String);
+
 #[test]
 fn another_table_of_the_group_never_hides_a_finding_of_the_checked_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -431,7 +434,7 @@ fn another_table_of_the_group_never_hides_a_finding_of_the_checked_file() {
     )
     .unwrap();
     let report = check(&dir.path().join("a.csv"));
-    let errors: Vec<(R, &str, Option<u64>, Option<usize>, String)> = report
+    let errors: Vec<Place<'_>> = report
         .errors()
         .map(|f| {
             let file = f.file.file_name().unwrap().to_string_lossy().into_owned();
