@@ -728,3 +728,91 @@ fn sigterm_answers_open_requests_and_writes_every_log_line() {
     assert_eq!(lines(&org_log), 20);
     assert_eq!(lines(&refused_log), 7 + served);
 }
+
+/// Splits pipelined HTTP/1.1 responses (bodies framed by `content-length`; a HEAD answer
+/// has none).
+fn split_responses(
+    mut raw: &[u8],
+    head_first: bool,
+) -> Vec<(u16, HashMap<String, String>, Vec<u8>)> {
+    let mut out = Vec::new();
+    while !raw.is_empty() {
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.lines();
+        let status: u16 = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: HashMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let len = if head_first && out.is_empty() {
+            0
+        } else {
+            headers["content-length"].parse().unwrap()
+        };
+        let body = raw[split + 4..split + 4 + len].to_vec();
+        raw = &raw[split + 4 + len..];
+        out.push((status, headers, body));
+    }
+    out
+}
+
+#[test]
+fn head_get_and_post_pipelined_on_one_connection() {
+    let s = setup(0.0);
+    for a in [
+        vec![
+            "registry",
+            "--db",
+            &s.db,
+            "add",
+            "--name",
+            "K",
+            "--email",
+            "it@k.cz",
+            "--phone",
+            "+420 222 111 002",
+            "--production",
+            "127.0.0.80",
+        ],
+        vec!["registry", "--db", &s.db, "approve", "K"],
+    ] {
+        let (ok, out) = cli(&a);
+        assert!(ok, "{out}");
+    }
+    let server = Server::start(&s.config);
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&SocketAddr::V4(SocketAddrV4::new(ip(80), 0)).into())
+        .unwrap();
+    socket.connect(&server.public.into()).unwrap();
+    let mut stream: std::net::TcpStream = socket.into();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "HEAD {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
+         GET {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
+         POST {VYSLEDKY} HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let replies = split_responses(&raw, true);
+    assert_eq!(replies.len(), 3, "{}", String::from_utf8_lossy(&raw));
+    let (head, get, post) = (&replies[0], &replies[1], &replies[2]);
+    assert_eq!((head.0, get.0, post.0), (200, 200, 405));
+    assert!(head.2.is_empty());
+    assert_eq!(head.1["content-length"], get.2.len().to_string());
+    assert_eq!(head.1["etag"], get.1["etag"]);
+    assert!(String::from_utf8_lossy(&get.2).contains("<VYSLEDKY"));
+    assert_eq!(post.1["allow"], "GET, HEAD");
+}
