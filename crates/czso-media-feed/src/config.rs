@@ -123,3 +123,20 @@ impl Config {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_example_is_a_valid_config() {
+        let readme = include_str!("../README.md");
+        let start = readme.find("```toml\n").expect("a toml block") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        let cfg: Config = toml::from_str(&readme[start..end]).expect("README example parses");
+        cfg.check().expect("README example passes the checks");
+        assert_eq!(cfg.workers, Some(2));
+        assert_eq!(cfg.elections[0].schedule.len(), 2);
+        crate::time::parse_prague(cfg.registration_deadline.as_deref().unwrap()).unwrap();
+    }
+}
