@@ -327,6 +327,10 @@ pub fn push_escaped(out: &mut String, value: &str) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
+            // Literal whitespace in an attribute value is read back as a space.
+            '\t' => out.push_str("&#9;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
             _ => out.push(c),
         }
     }
@@ -457,6 +461,27 @@ mod tests {
         assert_eq!(percent(1, 1), "100.00");
         assert_eq!(percent(0, 0), "0.00");
         assert_eq!(percent(633_646, 903_239), "70.15");
+    }
+
+    #[test]
+    fn written_attributes_read_back_the_same() {
+        let doc = br#"<VYSLEDKY_OKRSKY xmlns="http://www.volby.cz/kv/"><OKRSEK CIS_OBEC="1" CIS_OKRSEK="2" KODZASTUP="1" OZNAC_TYPU="a&#10;b&#9;&lt;&quot;" PORADI_ZPRAC="1" DATUM_CAS_ZPRAC="2022-09-24T14:00:00"><UCAST_OKRSEK ZAPSANI_VOLICI="1" VYDANE_OBALKY="1" ODEVZDANE_OBALKY="1" PLATNE_HLASY="0"/></OKRSEK></VYSLEDKY_OKRSKY>"#;
+        let parsed = parse_batch(doc, "a.xml", 1).unwrap();
+        assert_eq!(
+            parsed.precincts[0].council_type.as_deref(),
+            Some("a\nb\t<\"")
+        );
+        let header = BatchHeader {
+            election_date: "20220923".into(),
+            number: 1,
+            rows: 1,
+            total: 1,
+            processed: 1,
+        };
+        let rows: Vec<_> = parsed.precincts.iter().collect();
+        let written = write_batch(parsed.kind, "2022-09-24T14:05:00", &header, &rows);
+        let again = parse_batch(written.as_bytes(), "b.xml", 1).unwrap();
+        assert_eq!(again.precincts, parsed.precincts);
     }
 
     #[test]
