@@ -465,50 +465,52 @@ pub(crate) fn has_padding(text: &str) -> bool {
 #[must_use]
 #[inline(always)]
 pub(crate) fn has_padding_bytes(bytes: &[u8]) -> bool {
-    let is_ascii_space = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
-    match (bytes.first(), bytes.last()) {
-        (Some(&first), Some(&last)) if first.is_ascii() && last.is_ascii() => {
-            is_ascii_space(first) || is_ascii_space(last)
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return false;
+    };
+    // Every non-ASCII whitespace character (U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028,
+    // U+2029, U+202F, U+205F, U+3000) starts with one of four lead bytes and ends with one
+    // of a few continuation bytes; only values that begin or end so are decoded.
+    let first_is_space = if first.is_ascii() {
+        is_ascii_space(first)
+    } else {
+        matches!(first, 0xC2 | 0xE1 | 0xE2 | 0xE3) && decoded_space(bytes, true)
+    };
+    first_is_space
+        || if last.is_ascii() {
+            is_ascii_space(last)
+        } else {
+            matches!(last, 0x80..=0x8A | 0x9F | 0xA0 | 0xA8 | 0xA9 | 0xAF)
+                && decoded_space(bytes, false)
         }
-        (Some(_), Some(_)) => non_ascii_padding(bytes),
-        _ => false,
-    }
 }
 
-/// The first and last characters of `bytes` decoded, for values that begin or end outside
-/// ASCII (Czech letters mostly, NBSP sometimes).
+/// ASCII `White_Space`: TAB, LF, VT, FF, CR and space.
+#[inline(always)]
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b'\t'..=b'\r' | b' ')
+}
+
+/// Whether the first (`at_start`) or last character of `bytes` is whitespace.
+#[cold]
 #[inline(never)]
-fn non_ascii_padding(bytes: &[u8]) -> bool {
-    // Every non-ASCII whitespace character (U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028,
-    // U+2029, U+202F, U+205F, U+3000) starts with one of these bytes; Czech letters don't.
-    let may_be_space = |lead: u8| matches!(lead, 0xC2 | 0xE1 | 0xE2 | 0xE3);
-    let first = bytes[0];
-    if !first.is_ascii() && may_be_space(first) {
+fn decoded_space(bytes: &[u8], at_start: bool) -> bool {
+    let decoded = if at_start {
         let head = &bytes[..bytes.len().min(4)];
-        let decoded = head
-            .utf8_chunks()
+        head.utf8_chunks()
             .next()
-            .and_then(|c| c.valid().chars().next());
-        if decoded.is_some_and(char::is_whitespace) {
-            return true;
-        }
-    } else if first.is_ascii() && matches!(first, b'\t'..=b'\r' | b' ') {
-        return true;
-    }
-    let last = bytes[bytes.len() - 1];
-    if last.is_ascii() {
-        return matches!(last, b'\t'..=b'\r' | b' ');
-    }
-    // The last character starts at most three continuation bytes before the end.
-    let last_start = (bytes.len().saturating_sub(4)..bytes.len())
-        .rev()
-        .find(|&i| bytes[i] & 0xC0 != 0x80)
-        .unwrap_or(0);
-    may_be_space(bytes[last_start])
-        && std::str::from_utf8(&bytes[last_start..])
+            .and_then(|chunk| chunk.valid().chars().next())
+    } else {
+        // The last character starts at most three continuation bytes before the end.
+        let start = (bytes.len().saturating_sub(4)..bytes.len())
+            .rev()
+            .find(|&i| bytes[i] & 0xC0 != 0x80)
+            .unwrap_or(0);
+        std::str::from_utf8(&bytes[start..])
             .ok()
             .and_then(|tail| tail.chars().next_back())
-            .is_some_and(char::is_whitespace)
+    };
+    decoded.is_some_and(char::is_whitespace)
 }
 
 /// `YYYY-MM-DD` for years 0000–9999 (the caller refuses other years; they still format
@@ -585,6 +587,19 @@ mod tests {
             "", "a", "a b", "Žďár", "ÚSKVBL", "léčiva", "č", "a\u{a0}b", "\u{1c}a",
         ] {
             assert!(!has_padding(clean), "{clean:?}");
+        }
+    }
+
+    /// The lead- and final-byte shortcuts of `has_padding_bytes` against `char::is_whitespace`
+    /// for every character of the Basic Multilingual Plane and beyond.
+    #[test]
+    fn padding_shortcuts_agree_with_char_is_whitespace() {
+        for c in (0..0x3_0000).filter_map(char::from_u32) {
+            let ws = c.is_whitespace();
+            assert_eq!(has_padding(&format!("{c}")), ws, "{c:?} alone");
+            assert_eq!(has_padding(&format!("{c}x")), ws, "{c:?} first");
+            assert_eq!(has_padding(&format!("x{c}")), ws, "{c:?} last");
+            assert!(!has_padding(&format!("x{c}x")), "{c:?} inside");
         }
     }
 
