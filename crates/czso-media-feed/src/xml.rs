@@ -52,7 +52,8 @@ pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
         .find("encoding=")
         .and_then(|i| {
             let rest = &head[i + 9..];
-            let quote = rest.chars().next()?;
+            // Only a quote opens the label (a stray non-ASCII byte here once split a char).
+            let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
             let rest = &rest[1..];
             rest.find(quote).map(|end| rest[..end].to_owned())
         })
@@ -482,6 +483,12 @@ mod tests {
         let written = write_batch(parsed.kind, "2022-09-24T14:05:00", &header, &rows);
         let again = parse_batch(written.as_bytes(), "b.xml", 1).unwrap();
         assert_eq!(again.precincts, parsed.precincts);
+    }
+
+    #[test]
+    fn a_broken_encoding_label_is_an_error_not_a_panic() {
+        let doc = b"<?xml version=\"1.0\" encoding=\xb0ISO-8859-2\"?>\r\n<VYSLEDKY_OKRSKY xmlns=\"http://www.volby.cz/kv/\" CIS_\xcf";
+        assert!(parse_batch(doc, "d.xml", 1).is_err());
     }
 
     #[test]

@@ -234,3 +234,13 @@ fn truncated_and_corrupted_batches_give_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn fuzz_found_inputs_give_errors_not_panics() {
+    let bytes = std::fs::read(testdata("fuzz/crash-encoding-label.xml")).unwrap();
+    let err = parse_batch(&bytes, "crash-encoding-label.xml", 1).unwrap_err();
+    assert!(
+        err.to_string().contains("crash-encoding-label.xml"),
+        "{err}"
+    );
+}
