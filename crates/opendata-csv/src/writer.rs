@@ -238,6 +238,7 @@ impl<W: io::Write> CsvWriter<W> {
     /// # Errors
     /// [`WriteError::RowLength`] or [`WriteError::Cell`] (nothing written; the writer stays
     /// usable), or [`WriteError::Io`].
+    #[inline]
     pub fn write_row(&mut self, cells: &[Cell<'_>]) -> Result<(), WriteError> {
         let row = self.rows + 1;
         if cells.len() != self.rules.len() {
