@@ -100,6 +100,15 @@ impl Json {
     }
 }
 
+/// Writes `"key": value` on a new line at `indent`: one member of an object being streamed.
+fn push_member(buf: &mut String, key: &str, value: &Json, indent: usize) {
+    buf.push('\n');
+    push_indent(buf, indent);
+    write_string(buf, key);
+    buf.push_str(": ");
+    value.write(buf, indent);
+}
+
 fn push_indent(out: &mut String, indent: usize) {
     for _ in 0..indent {
         out.push_str("  ");
@@ -457,11 +466,7 @@ impl<W: Write> RowSink for JsonWriter<W> {
         }
         buf.push('{');
         for (key, value) in group_entries(group) {
-            buf.push('\n');
-            push_indent(buf, 1);
-            write_string(buf, &key);
-            buf.push_str(": ");
-            value.write(buf, 1);
+            push_member(buf, &key, &value, 1);
             buf.push(',');
         }
         buf.push_str("\n  \"tables\": [");
@@ -484,11 +489,7 @@ impl<W: Write> RowSink for JsonWriter<W> {
         push_indent(buf, 2);
         buf.push('{');
         for (key, value) in table_entries(table) {
-            buf.push('\n');
-            push_indent(buf, 3);
-            write_string(buf, &key);
-            buf.push_str(": ");
-            value.write(buf, 3);
+            push_member(buf, &key, &value, 3);
             buf.push(',');
         }
         self.common_written = table.common.len();
@@ -534,11 +535,8 @@ impl<W: Write> RowSink for JsonWriter<W> {
             Json::push_value(&mut late, key.clone(), common_to_json(value));
         }
         for (key, value) in late {
-            buf.push_str(",\n");
-            push_indent(buf, 3);
-            write_string(buf, &key);
-            buf.push_str(": ");
-            value.write(buf, 3);
+            buf.push(',');
+            push_member(buf, &key, &value, 3);
         }
         buf.push('\n');
         push_indent(buf, 2);

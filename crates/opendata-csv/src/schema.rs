@@ -28,6 +28,19 @@ pub enum Datatype {
 }
 
 impl Datatype {
+    /// Every datatype the standard's columns may hold.
+    pub const ALL: [Self; 9] = [
+        Self::String,
+        Self::Date,
+        Self::DateTime,
+        Self::Time,
+        Self::Integer,
+        Self::Decimal,
+        Self::Double,
+        Self::Boolean,
+        Self::AnyUri,
+    ];
+
     /// The name used in CSVW metadata (`"datatype": "date"`).
     #[must_use]
     pub fn csvw_name(self) -> &'static str {
@@ -301,17 +314,7 @@ mod tests {
 
     #[test]
     fn csvw_names_round_trip() {
-        for dt in [
-            Datatype::String,
-            Datatype::Date,
-            Datatype::DateTime,
-            Datatype::Time,
-            Datatype::Integer,
-            Datatype::Decimal,
-            Datatype::Double,
-            Datatype::Boolean,
-            Datatype::AnyUri,
-        ] {
+        for dt in Datatype::ALL {
             assert_eq!(Datatype::from_csvw_name(dt.csvw_name()), Some(dt));
         }
         assert_eq!(Datatype::from_csvw_name("number"), Some(Datatype::Double));

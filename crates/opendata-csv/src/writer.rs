@@ -677,18 +677,7 @@ mod tests {
             Cell::Boolean(false),
             Cell::Empty,
         ];
-        let datatypes = [
-            Datatype::String,
-            Datatype::AnyUri,
-            Datatype::Date,
-            Datatype::DateTime,
-            Datatype::Time,
-            Datatype::Integer,
-            Datatype::Decimal,
-            Datatype::Double,
-            Datatype::Boolean,
-        ];
-        for datatype in datatypes {
+        for datatype in Datatype::ALL {
             for required in [false, true] {
                 let mut column = Column::new("c", "c", datatype);
                 if required {
