@@ -140,8 +140,17 @@ pub(crate) fn run_python() -> Result<()> {
 }
 
 /// Installs everything: Debian packages, npm packages, then the Python venv.
+///
+/// The venv only serves `cargo xtask csvw-bench` (a benchmark, not part of the gate), so a
+/// failure there is reported loudly but does not stop CI from running the tests.
 pub(crate) fn run() -> Result<()> {
     run_apt()?;
     run_npm()?;
-    run_python()
+    if let Err(error) = run_python() {
+        eprintln!(
+            "setup: WARNING: the Python reference for `cargo xtask csvw-bench` is not installed \
+             ({error:#}); the gate does not need it, the benchmark will say it is missing"
+        );
+    }
+    Ok(())
 }
