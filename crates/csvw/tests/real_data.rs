@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 
 use csvw::rdf::RdfSyntax;
+mod common;
+
 use csvw::{FileFetcher, MemoryFetcher, Options, Processor, Url};
 
 fn data(name: &str) -> PathBuf {
@@ -20,13 +22,6 @@ const MF: &str = "mf-seznam-nepovolenych-internetovych-her.cp1250.csv";
 const SUKL: &str = "sukl-nelegalni-stranky-lp.csv";
 const BASE: &str = "https://data.example.cz/soubory/";
 
-fn validating() -> Options {
-    Options {
-        validate: true,
-        ..Options::default()
-    }
-}
-
 /// The real files served under a publisher URL, so metadata lookup works as on the web.
 fn served() -> MemoryFetcher {
     let mut files = MemoryFetcher::new();
@@ -41,7 +36,7 @@ fn served() -> MemoryFetcher {
 #[test]
 fn mf_list_validates_and_converts() {
     let fetcher = FileFetcher::new();
-    let mut validator = Processor::new(&fetcher, validating());
+    let mut validator = Processor::new(&fetcher, common::validating());
     let group = validator.process_tabular(&file_url(MF)).unwrap();
     let problems: Vec<String> = validator
         .diagnostics
@@ -75,13 +70,9 @@ fn bad_cells_are_errors_when_validating_and_warnings_when_converting() {
     files.insert(format!("{BASE}{MF}"), bytes.into_owned());
     let url = Url::parse(&format!("{BASE}{MF}")).unwrap();
 
-    let mut validator = Processor::new(&files, validating());
+    let mut validator = Processor::new(&files, common::validating());
     validator.process_tabular(&url).unwrap();
-    let errors: Vec<String> = validator
-        .diagnostics
-        .errors()
-        .map(ToString::to_string)
-        .collect();
+    let errors = common::errors(&validator);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors[0].contains("row 3 column 1") && errors[0].contains("Účet"),
@@ -105,7 +96,7 @@ fn bad_cells_are_errors_when_validating_and_warnings_when_converting() {
 fn sukl_list_with_bom_and_primary_key() {
     let files = served();
     let url = Url::parse(&format!("{BASE}{SUKL}")).unwrap();
-    let mut validator = Processor::new(&files, validating());
+    let mut validator = Processor::new(&files, common::validating());
     let group = validator.process_tabular(&url).unwrap();
     assert!(!validator.diagnostics.has_errors());
     let table = &group.tables[0];
@@ -118,13 +109,9 @@ fn sukl_list_with_bom_and_primary_key() {
     text.push_str("\"zdraviodslovanu.online\",\"01.01.2024\",\"\"\r\n");
     let mut files = served();
     files.insert(format!("{BASE}{SUKL}"), text);
-    let mut validator = Processor::new(&files, validating());
+    let mut validator = Processor::new(&files, common::validating());
     validator.process_tabular(&url).unwrap();
-    let errors: Vec<String> = validator
-        .diagnostics
-        .errors()
-        .map(ToString::to_string)
-        .collect();
+    let errors = common::errors(&validator);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("duplicate primary key") && errors[0].contains("row 555"));
 }

@@ -3,6 +3,8 @@
 
 use csvw::json::{JsonWriter, to_json};
 use csvw::table::{Row, Table, TableGroup};
+mod common;
+
 use csvw::{IgnoreRows, MemoryFetcher, Options, Processor, RowSink, Url};
 
 fn files() -> MemoryFetcher {
@@ -65,10 +67,7 @@ fn streamed_json_equals_the_in_memory_conversion() {
 #[test]
 fn streamed_validation_reports_what_the_in_memory_one_does() {
     let files = files();
-    let options = Options {
-        validate: true,
-        ..Options::default()
-    };
+    let options = common::validating();
     let mut in_memory = Processor::new(&files, options.clone());
     in_memory.process_tabular(&url()).unwrap();
     let mut streamed = Processor::new(&files, options);
@@ -86,11 +85,7 @@ fn streamed_validation_reports_what_the_in_memory_one_does() {
         v
     };
     assert_eq!(text(&streamed), text(&in_memory));
-    let errors: Vec<String> = streamed
-        .diagnostics
-        .errors()
-        .map(ToString::to_string)
-        .collect();
+    let errors = common::errors(&streamed);
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
         errors.iter().any(|e| e.contains("row 5 column 2")),
@@ -192,24 +187,14 @@ fn foreign_keys_fall_back_to_memory_and_still_stream_to_the_sink() {
         }"#,
     );
     let mut calls = Calls::default();
-    let mut processor = Processor::new(
-        &files,
-        Options {
-            validate: true,
-            ..Options::default()
-        },
-    );
+    let mut processor = Processor::new(&files, common::validating());
     processor
         .process_metadata_streaming(
             &Url::parse("https://data.example.cz/csv-metadata.json").unwrap(),
             &mut calls,
         )
         .unwrap();
-    let errors: Vec<String> = processor
-        .diagnostics
-        .errors()
-        .map(ToString::to_string)
-        .collect();
+    let errors = common::errors(&processor);
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].contains("osoby.csv row 3"), "{errors:?}");
     assert_eq!(
@@ -233,24 +218,14 @@ fn compound_primary_keys_compare_cell_by_cell() {
             "tableSchema": {"columns": [{"name": "a", "titles": "a"}, {"name": "b", "titles": "b"}],
                             "primaryKey": ["a", "b"]}}"#,
     );
-    let mut processor = Processor::new(
-        &files,
-        Options {
-            validate: true,
-            ..Options::default()
-        },
-    );
+    let mut processor = Processor::new(&files, common::validating());
     processor
         .process_tabular_streaming(
             &Url::parse("https://data.example.cz/k.csv").unwrap(),
             &mut IgnoreRows,
         )
         .unwrap();
-    let errors: Vec<String> = processor
-        .diagnostics
-        .errors()
-        .map(ToString::to_string)
-        .collect();
+    let errors = common::errors(&processor);
     assert_eq!(
         errors,
         [

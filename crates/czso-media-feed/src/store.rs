@@ -304,7 +304,11 @@ impl Store {
         Ok(out)
     }
 
-    /// Cuts the next batch; see [`cut_batch`].
+    /// Cuts the next batch of `round` from the rows stored since the previous cut.
+    ///
+    /// Without `number` the batch is numbered one past the previous and nothing is cut when no
+    /// row is pending. With `number` (replaying a source whose batch numbers must be kept) the
+    /// batch may be empty, and the number must be above the previous one.
     pub fn cut_batch(
         &mut self,
         election: &str,
@@ -313,7 +317,12 @@ impl Store {
         number: Option<u32>,
         cut_at: i64,
     ) -> Result<Option<u32>> {
-        cut_batch(&mut self.conn, election, channel, round, number, cut_at)
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n = cut_in(&tx, election, channel, round, number, cut_at)?;
+        tx.commit()?;
+        Ok(n)
     }
 }
 
@@ -350,25 +359,6 @@ fn catch_up(
         *known_seq = seq;
     }
     Ok(())
-}
-
-/// Cuts the next batch of `round` from the rows stored since the previous cut.
-///
-/// Without `number` the batch is numbered one past the previous and nothing is cut when no
-/// row is pending. With `number` (replaying a source whose batch numbers must be kept) the
-/// batch may be empty, and the number must be above the previous one.
-pub fn cut_batch(
-    conn: &mut Connection,
-    election: &str,
-    channel: Channel,
-    round: u8,
-    number: Option<u32>,
-    cut_at: i64,
-) -> Result<Option<u32>> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let n = cut_in(&tx, election, channel, round, number, cut_at)?;
-    tx.commit()?;
-    Ok(n)
 }
 
 fn cut_in(
