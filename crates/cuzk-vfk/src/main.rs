@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use cuzk_vfk::distributor_csv::read_distributor_csv;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
-    ContinuityRule, FeeEngine, PricingRule, Quote, QuoteLine, RoundingPolicy, UpdateMinimumScope,
-    invoice_metadata, write_invoice_csv,
+    ContinuityRule, FeeEngine, PricingRule, Quote, QuoteLine, ROUNDING_SOURCE, RoundingPolicy,
+    UpdateMinimumScope, invoice_metadata, write_invoice_csv,
 };
 use cuzk_vfk::{MjRowPolicy, VfkSummary, count_mj};
 use rust_decimal::Decimal;
@@ -56,8 +56,15 @@ enum UpdateMinimum {
 
 #[derive(clap::Args)]
 struct EngineArgs {
-    /// Rounding policy of charged lines (assumption; see README).
-    #[arg(long, default_value = "haler-half-up")]
+    /// Rounding of each charged line, minimums compared after rounding.
+    ///
+    /// The default, koruna-half-up (whole crowns, half up), is how ČÚZK quotes:
+    /// its 2024 answer under zákon 106/1999 Sb. ("Nákup dat z informačního
+    /// systému katastru nemovitostí") prices okres Brno-město, 443 772 MJ, at
+    /// 479 018 Kč with JPV and 166 132 Kč without (exactly 479 017.60 and
+    /// 166 131.60 Kč). Others: haler-half-up, haler-half-even, haler-down,
+    /// haler-up, koruna-half-even, koruna-down, koruna-up.
+    #[arg(long, default_value = "koruna-half-up", verbatim_doc_comment)]
     rounding: RoundingPolicy,
     /// When the annual continuity of purchases counts as broken.
     #[arg(long, value_enum, default_value = "calendar-year")]
@@ -328,8 +335,16 @@ fn print_vfk_summary(out: &mut impl Write, path: &Path, s: &VfkSummary) -> Resul
     Ok(())
 }
 
+/// An amount in Kč: whole crowns as they are, other amounts with at least two decimals.
 fn czk(d: Decimal) -> String {
-    format!("{d} Kč")
+    if d.scale() == 0 {
+        return format!("{d} Kč");
+    }
+    let mut n = d.normalize();
+    if n.scale() < 2 {
+        n.rescale(2);
+    }
+    format!("{n} Kč")
 }
 
 fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
@@ -386,13 +401,31 @@ fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
             for line in [&first, &year, &update] {
                 print_line(&mut out, line)?;
             }
-            writeln!(out, "  rounding: {} (assumption)", engine.rounding.name())?;
+            print_rounding(&mut out, engine.rounding)?;
         }
     }
     Ok(())
 }
 
+fn print_rounding(out: &mut impl Write, rounding: RoundingPolicy) -> Result<()> {
+    if rounding == RoundingPolicy::default() {
+        writeln!(out, "  rounding: {rounding}, as ČÚZK quotes")?;
+        writeln!(out, "      source: {ROUNDING_SOURCE}")?;
+    } else {
+        writeln!(
+            out,
+            "  rounding: {rounding} (chosen with --rounding; ČÚZK quotes in whole crowns, half up)"
+        )?;
+    }
+    Ok(())
+}
+
 fn print_line(out: &mut impl Write, line: &QuoteLine) -> Result<()> {
+    let rounded = if line.rounded_czk == line.computed_czk {
+        String::new()
+    } else {
+        format!(", rounded {}", czk(line.rounded_czk))
+    };
     let minimum = line
         .minimum_applied_czk
         .map(|m| format!(", raised to the minimum {}", czk(m)))
@@ -406,11 +439,11 @@ fn print_line(out: &mut impl Write, line: &QuoteLine) -> Result<()> {
         .join("+");
     writeln!(
         out,
-        "  {}: {} % of {} (items {bands}) = {}{minimum} → {}",
+        "  {}: {} % of {} (items {bands}) = {}{rounded}{minimum} → {}",
         line.delivery,
         line.percentage,
         czk(line.base_fee.amount_czk),
-        czk(line.rounded_czk),
+        czk(line.computed_czk),
         czk(line.amount_czk)
     )?;
     writeln!(out, "      rule: {}", line.rule.source())?;
@@ -468,7 +501,7 @@ fn quote(
                 writeln!(out, "  raised to the update minimum per order: +{}", czk(a))?;
             }
             writeln!(out, "  total: {}", czk(quote.total_czk))?;
-            writeln!(out, "  rounding: {} (assumption)", quote.rounding)?;
+            print_rounding(&mut out, engine.rounding)?;
             for n in &quote.notices {
                 writeln!(out, "  notice: {n}")?;
             }

@@ -105,11 +105,56 @@ fn price() {
     assert!(out.contains("base fee: 84000.00 Kč"), "{out}");
     let o = run(&["price", "--mj", "100", "--format", "json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(json["first_purchase"]["amount_czk"], "500.00");
+    assert_eq!(json["first_purchase"]["amount_czk"], "500");
     assert_eq!(json["first_purchase"]["minimum_applied_czk"], "500");
-    assert_eq!(json["update_same_year"]["amount_czk"], "100.00");
+    assert_eq!(json["update_same_year"]["amount_czk"], "100");
+    assert_eq!(json["rounding"], "koruna-half-up");
     let o = run(&["price", "--mj", "100", "--rounding", "cents"]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// ČÚZK's 2024 answer under zákon 106/1999 Sb. ("Nákup dat z informačního systému katastru
+/// nemovitostí", cuzk.gov.cz): okres Brno-město, 443 772 MJ, first purchase 479 018 Kč with
+/// JPV and 166 132 Kč without.
+#[test]
+fn price_matches_cuzk_whole_crown_quote() {
+    let o = run(&["price", "--mj", "443772", "--jpv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("prvotní odběr: 100 % of 479017.60 Kč (items 6002+6004+6006) = 479017.60 Kč, rounded 479018 Kč → 479018 Kč"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rounding: koruna-half-up, as ČÚZK quotes"),
+        "{out}"
+    );
+    assert!(out.contains("Brno-město, 443 772 MJ"), "{out}");
+    let o = run(&["price", "--mj", "443772", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["first_purchase"]["amount_czk"], "166132");
+    let o = run(&[
+        "price",
+        "--mj",
+        "443772",
+        "--rounding",
+        "haler-half-up",
+        "--format",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["first_purchase"]["amount_czk"], "166131.60");
+}
+
+#[test]
+fn help_cites_the_rounding_source() {
+    let o = run(&["price", "--help"]);
+    let out = stdout(&o);
+    assert!(out.contains("[default: koruna-half-up]"), "{out}");
+    assert!(
+        out.contains("479 018 Kč with JPV and 166 132 Kč without"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -128,8 +173,8 @@ fn quote_with_invoice() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("změnová data 2019-04: 3 % of 880.00 Kč (items 6001) = 26.40 Kč, raised to the minimum 100 Kč"), "{out}");
-    assert!(out.contains("total: 200.00 Kč"), "{out}");
+    assert!(out.contains("změnová data 2019-04: 3 % of 880.00 Kč (items 6001) = 26.40 Kč, rounded 26 Kč, raised to the minimum 100 Kč → 100 Kč"), "{out}");
+    assert!(out.contains("total: 200 Kč"), "{out}");
     let csv = std::fs::read_to_string(&invoice).unwrap();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert!(
@@ -138,7 +183,7 @@ fn quote_with_invoice() {
     );
     assert_eq!(
         lines[1],
-        "1,ACME,jama,2019-06-03,změnová data 2019-04,6001,1100,false,880.00,aktualizace ve stejném kalendářním roce (3 %),3,26.40,100,100.00"
+        "1,ACME,jama,2019-06-03,změnová data 2019-04,6001,1100,false,880.00,aktualizace ve stejném kalendářním roce (3 %),3,26.40,100,100"
     );
     assert_eq!(lines.len(), 4, "header, two rows, final CRLF");
     // The invoice passes opendata-csv's own validator against its CSVW metadata.
@@ -163,7 +208,7 @@ fn quote_with_invoice() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(json["lines"][0]["rule"], "first_update_in_new_year");
     assert_eq!(json["jpv"], true);
-    assert_eq!(json["total_czk"], "2000.00"); // 20 % of 5 000 MJ × 2 Kč
+    assert_eq!(json["total_czk"], "2000"); // 20 % of 5 000 MJ × 2 Kč
 }
 
 #[test]

@@ -178,7 +178,7 @@ fn faq_first_purchase_then_two_months_of_change_data() {
         assert_eq!(line.percentage, dec!(3));
         assert_eq!(line.computed_czk, dec!(0.03) * base(1100, false));
     }
-    // 3 % of 880 Kč = 26,40 Kč per month; the FAQ's 100 Kč minimum raises each month.
+    // 3 % of 880 Kč = 26,40 Kč → 26 Kč per month; the FAQ's 100 Kč minimum raises each month.
     assert_eq!(q.total_czk, dec!(200));
 
     // The same example with a scope large enough that the minimum does not bite:
@@ -199,11 +199,12 @@ fn per_order_update_minimum() {
     let first = state(d(2019, 4, 1), d(2019, 4, 1), 1000);
     let next = change(d(2019, 6, 1), d(2019, 4, 1), d(2019, 6, 1), 1100);
     let q = e.quote(&[first], &next).unwrap();
+    // 3 % of 880 Kč = 26,40 Kč per month, 26 Kč in whole crowns
     assert_eq!(
         q.lines.iter().map(|l| l.amount_czk).sum::<Decimal>(),
-        dec!(52.80)
+        dec!(52)
     );
-    assert_eq!(q.order_minimum_adjustment_czk, Some(dec!(47.20)));
+    assert_eq!(q.order_minimum_adjustment_czk, Some(dec!(48)));
     assert_eq!(q.total_czk, dec!(100));
 }
 
@@ -474,50 +475,111 @@ fn history_csv_and_order_spec() {
 
 // --- rounding ---
 
+/// ČÚZK's answer under zákon 106/1999 Sb. (2024), "Nákup dat z informačního systému
+/// katastru nemovitostí":
+/// https://cuzk.gov.cz/Urady/Cesky-urad-zememericky-a-katastralni/Casto-hledane-informace/Poskytovani-informaci-106-1999-Sb/Zverejneni-obsahu-informaci-poskytnutych-na-za-(1)/2024/Nakup-dat-z-informacniho-systemu-katastru-nemovito.aspx
+/// "Počet MJ v datech z okresu Brno-město je 443 772 … s JPV – celková cena za prvotní
+/// odběr je 479 018 Kč, bez JPV – celková cena za prvotní odběr je 166 132 Kč."
 #[test]
-fn rounding_policy_is_applied_per_line() {
-    // 3 % of 0,80 × 10 001 … choose a base whose 3 % has a third decimal:
-    // 10 003 MJ without JPV: base 8 001,50 Kč; 3 % = 240,045 Kč
+fn cuzk_2024_information_act_answer_brno_mesto() {
     let e = FeeEngine::default();
-    let line = e.charge(
-        PricingRule::UpdateSameYear,
-        10_003,
+    let with = e.charge(
+        PricingRule::FirstPurchase,
+        443_772,
+        true,
+        String::new(),
+        None,
+    );
+    assert_eq!(with.computed_czk, dec!(479017.60));
+    assert_eq!(with.amount_czk, dec!(479018));
+    let without = e.charge(
+        PricingRule::FirstPurchase,
+        443_772,
         false,
         String::new(),
         None,
     );
-    assert_eq!(line.computed_czk, dec!(240.045));
-    assert_eq!(line.amount_czk, dec!(240.05));
-    let even = FeeEngine {
-        rounding: "haler-half-even".parse().unwrap(),
+    assert_eq!(without.computed_czk, dec!(166131.60));
+    assert_eq!(without.amount_czk, dec!(166132));
+    // The same through a quote: a first purchase of state data ordered in 2024.
+    let mut order = state(d(2024, 5, 6), d(2024, 4, 30), 443_772);
+    order.jpv = Some(true);
+    assert_eq!(e.quote(&[], &order).unwrap().total_czk, dec!(479018));
+    // Rounded to the haléř instead, the quote differs from ČÚZK's by 40 haléřů.
+    let haler = FeeEngine {
+        rounding: RoundingPolicy::HALER_HALF_UP,
+        ..FeeEngine::default()
+    };
+    assert_eq!(haler.quote(&[], &order).unwrap().total_czk, dec!(479017.60));
+}
+
+#[test]
+fn whole_crowns_half_up_per_line_minimum_after_rounding() {
+    let e = FeeEngine::default();
+    let update = |e: &FeeEngine, mj, jpv| {
+        e.charge(PricingRule::UpdateSameYear, mj, jpv, String::new(), None)
+    };
+    // 10 003 MJ without JPV: base 8 001,50 Kč; 3 % = 240,045 Kč → 240 Kč
+    let line = update(&e, 10_003, false);
+    assert_eq!(
+        (line.computed_czk, line.amount_czk),
+        (dec!(240.045), dec!(240))
+    );
+    // 1 675 MJ with JPV: base 3 350 Kč; 3 % = 100,50 Kč, exactly half → 101 Kč
+    let half = update(&e, 1675, true);
+    assert_eq!(
+        (half.computed_czk, half.amount_czk, half.minimum_applied_czk),
+        (dec!(100.50), dec!(101), None)
+    );
+    // 1 666 MJ with JPV: base 3 332 Kč; 3 % = 99,96 Kč → 100 Kč after rounding, so the
+    // minimum (compared with the rounded amount) does not apply.
+    let at_minimum = update(&e, 1666, true);
+    assert_eq!(
+        (at_minimum.amount_czk, at_minimum.minimum_applied_czk),
+        (dec!(100), None)
+    );
+    // 1 665 MJ with JPV: 3 % of 3 330 Kč = 99,90 Kč → 100 Kč, again no minimum needed;
+    // 1 650 MJ: 3 % of 3 300 Kč = 99 Kč → raised to the 100 Kč minimum.
+    assert_eq!(update(&e, 1665, true).minimum_applied_czk, None);
+    let below = update(&e, 1650, true);
+    assert_eq!(
+        (
+            below.rounded_czk,
+            below.amount_czk,
+            below.minimum_applied_czk
+        ),
+        (dec!(99), dec!(100), Some(dec!(100)))
+    );
+    // First purchase in the second band: 10 001 MJ without JPV = 8 000,50 Kč → 8 001 Kč
+    let first = e.charge(
+        PricingRule::FirstPurchase,
+        10_001,
+        false,
+        String::new(),
+        None,
+    );
+    assert_eq!(first.amount_czk, dec!(8001));
+
+    // The other policies stay available.
+    let policy = |name: &str| FeeEngine {
+        rounding: name.parse().unwrap(),
         ..FeeEngine::default()
     };
     assert_eq!(
-        even.charge(
-            PricingRule::UpdateSameYear,
-            10_003,
-            false,
-            String::new(),
-            None
-        )
-        .amount_czk,
+        update(&policy("haler-half-up"), 10_003, false).amount_czk,
+        dec!(240.05)
+    );
+    assert_eq!(
+        update(&policy("haler-half-even"), 10_003, false).amount_czk,
         dec!(240.04)
     );
-    let koruna = FeeEngine {
-        rounding: RoundingPolicy::KORUNA_HALF_UP,
-        ..FeeEngine::default()
-    };
     assert_eq!(
-        koruna
-            .charge(
-                PricingRule::UpdateSameYear,
-                10_003,
-                false,
-                String::new(),
-                None
-            )
-            .amount_czk,
-        dec!(240)
+        update(&policy("koruna-half-even"), 1675, true).amount_czk,
+        dec!(100)
+    );
+    assert_eq!(
+        update(&policy("koruna-up"), 10_003, false).amount_czk,
+        dec!(241)
     );
 }
 

@@ -2,7 +2,7 @@
 //!
 //! * [`tariff`]: the base fee of vyhláška 358/2013 Sb., příloha 6, items 6001–6006 (marginal bands).
 //! * [`rules`]: 100 % / 3 % / 20 %, continuity, one year back, months of change data.
-//! * [`rounding`]: the rounding policy (default whole haléř, half up; an assumption).
+//! * [`rounding`]: the rounding policy (default whole crowns, half up, as ČÚZK quotes).
 //! * [`invoice`]: a quote as a standard open-data CSV (via `opendata-csv`).
 //! * [`quote`]: orders, history and the itemised price of the next order.
 //!
@@ -16,6 +16,6 @@ pub mod tariff;
 
 pub use invoice::{InvoiceError, invoice_metadata, invoice_schema, write_invoice_csv};
 pub use quote::{FeeEngine, HistoryError, Order, OrderKind, Quote, QuoteError, QuoteLine};
-pub use rounding::{RoundingMode, RoundingPolicy};
+pub use rounding::{ROUNDING_SOURCE, RoundingMode, RoundingPolicy};
 pub use rules::{ContinuityRule, PricingRule, UpdateMinimumScope};
 pub use tariff::{BaseFee, Tariff};

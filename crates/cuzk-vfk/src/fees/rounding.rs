@@ -1,11 +1,15 @@
 //! Rounding of charged amounts, as a named, configurable policy.
 //!
-//! **Assumption.** No public ČÚZK source states a rounding rule for příloha 6
-//! (the notes of the annex could not be read). Rates × whole MJ never go below
-//! a haléř, but 3 % and 20 % can. The default, [`RoundingPolicy::HALER_HALF_UP`],
-//! rounds every charged line to whole haléře, half away from zero (the usual
-//! commercial rounding). Amounts are computed exactly first; rounding happens
-//! once per line, before the minimum is compared.
+//! The default, [`RoundingPolicy::KORUNA_HALF_UP`], rounds every charged line
+//! (first purchase, each update, each month of change data) to whole crowns,
+//! half away from zero, and compares the minimum with the rounded amount.
+//! This is how ČÚZK quotes: in its 2024 answer under the freedom-of-information
+//! act ("Nákup dat z informačního systému katastru nemovitostí", see
+//! [`ROUNDING_SOURCE`]) it priced the first purchase of okres Brno-město,
+//! 443 772 MJ, at 479 018 Kč with JPV and 166 132 Kč without; the marginal
+//! bands give exactly 479 017,60 Kč and 166 131,60 Kč. The decree itself states
+//! no rounding rule that we could read, so the other policies stay available.
+//! Amounts are computed exactly first; rounding happens once per line.
 
 use std::fmt;
 use std::str::FromStr;
@@ -38,17 +42,20 @@ pub struct RoundingPolicy {
 
 impl Default for RoundingPolicy {
     fn default() -> Self {
-        Self::HALER_HALF_UP
+        Self::KORUNA_HALF_UP
     }
 }
 
+/// Where the default rounding comes from: ČÚZK's own quote in whole crowns.
+pub const ROUNDING_SOURCE: &str = "ČÚZK, informace poskytnutá podle zákona č. 106/1999 Sb. (2024), „Nákup dat z informačního systému katastru nemovitostí“: okres Brno-město, 443 772 MJ, prvotní odběr s JPV 479 018 Kč, bez JPV 166 132 Kč (https://cuzk.gov.cz/Urady/Cesky-urad-zememericky-a-katastralni/Casto-hledane-informace/Poskytovani-informaci-106-1999-Sb/Zverejneni-obsahu-informaci-poskytnutych-na-za-(1)/2024/Nakup-dat-z-informacniho-systemu-katastru-nemovito.aspx)";
+
 impl RoundingPolicy {
-    /// Whole haléř, half up: the default (an assumption; see the module docs).
+    /// Whole haléř, half up (the default before ČÚZK's whole-crown quotes were found).
     pub const HALER_HALF_UP: Self = Self {
         decimals: 2,
         mode: RoundingMode::HalfUp,
     };
-    /// Whole koruna, half up (as many invoices are settled).
+    /// Whole koruna, half up: the default, as ČÚZK quotes (see [`ROUNDING_SOURCE`]).
     pub const KORUNA_HALF_UP: Self = Self {
         decimals: 0,
         mode: RoundingMode::HalfUp,
