@@ -1,4 +1,5 @@
-//! Read + merge + sort + decree-CSV write of N synthetic rows from 5 sources, against
+//! Read + merge + sort + decree-CSV write of N synthetic rows from 5 sources (lower-case ASCII
+//! addresses, where the case-folded order equals byte order), against
 //! `LC_ALL=C sort -t, -k2,2 -k1,1` over the same rows, in the same run: wall time (criterion)
 //! and peak memory (VmHWM of a child process for each, sampled from /proc).
 //!

@@ -44,9 +44,12 @@ const FLAG_IP: u8 = 4;
 /// source and what is derived from the address.
 ///
 /// Equality and ordering cover the published fields only (the derived host follows from the
-/// address). The order is the list's order: entry date, then address by Unicode code point
-/// (byte order of UTF-8), then authority, dataset, removal date (active rows first) and legal
-/// basis, so that every pair of distinct rows has one fixed order.
+/// address). The order is the list's order: entry date, then the address compared
+/// case-insensitively (Unicode full case folding, so `1x-bet.com` < `1XHOV.XYZ`, as the
+/// decree's "alphabetically by address" reads), then the address by Unicode code point (byte
+/// order of UTF-8, which breaks ties between spellings that fold alike), then authority,
+/// dataset, removal date (active rows first) and legal basis, so that every pair of distinct
+/// rows has one fixed order.
 #[derive(Clone, Debug)]
 pub struct Entry {
     url: Box<str>,
@@ -201,6 +204,7 @@ impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
         self.entered
             .cmp(&other.entered)
+            .then_with(|| cmp_case_folded(&self.url, &other.url))
             .then_with(|| self.url.as_bytes().cmp(other.url.as_bytes()))
             .then_with(|| {
                 if Arc::ptr_eq(&self.source, &other.source) {
@@ -216,5 +220,35 @@ impl Ord for Entry {
                 (Some(a), Some(b)) => a.cmp(&b),
             })
             .then_with(|| self.legal_basis.cmp(&other.legal_basis))
+    }
+}
+
+/// Compares two addresses after Unicode full case folding (`CaseFolding.txt`, statuses C and
+/// F). Addresses are almost always ASCII, where folding is ASCII lower-casing; only a
+/// non-ASCII address takes the table lookup.
+pub(crate) fn cmp_case_folded(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+    } else {
+        unicase::UniCase::new(a).cmp(&unicase::UniCase::new(b))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_orders_ties_as_a_reader_expects() {
+        assert_eq!(cmp_case_folded("1x-bet.com", "1XHOV.XYZ"), Ordering::Less);
+        assert_eq!(cmp_case_folded("Example.cz", "example.cz"), Ordering::Equal);
+        // Full folding: ß folds to "ss", Σ and ς to σ.
+        assert_eq!(cmp_case_folded("STRASSE.de", "straße.de"), Ordering::Equal);
+        assert_eq!(cmp_case_folded("ΣΊΣΥΦΟΣ.gr", "σίσυφος.gr"), Ordering::Equal);
+        // Non-ASCII against ASCII goes through the same folding.
+        assert_eq!(cmp_case_folded("Č.cz", "c.cz"), Ordering::Greater);
+        assert_eq!(cmp_case_folded("Čapka.cz", "čapek.cz"), Ordering::Greater);
     }
 }

@@ -8,8 +8,9 @@ use crate::entry::Entry;
 
 /// The unified list valid as of one date: every source's rows, ordered.
 ///
-/// Invariants: rows are sorted by [`Entry`]'s order (entry date, then address by Unicode code
-/// point, then source, removal date and legal basis) and no two rows are equal.
+/// Invariants: rows are sorted by [`Entry`]'s order (entry date, then address case-folded, then
+/// address by Unicode code point, then source, removal date and legal basis) and no two rows
+/// are equal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnifiedList {
     valid_as_of: NaiveDate,
