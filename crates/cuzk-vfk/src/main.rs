@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
 use cuzk_vfk::distributor_csv::read_distributor_csv;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
     ContinuityRule, FeeEngine, PricingRule, Quote, QuoteLine, ROUNDING_SOURCE, RoundingPolicy,
-    UpdateMinimumScope, invoice_metadata, write_invoice_csv,
+    Rule, RuleSet, RuleSetRef, RuleSets, Source, UpdateMinimumScope, invoice_metadata,
+    write_invoice_csv,
 };
 use cuzk_vfk::{MjRowPolicy, VfkSummary, count_mj};
 use rust_decimal::Decimal;
@@ -115,12 +117,25 @@ enum Command {
         /// SPI with JPV (items 6002/6004/6006).
         #[arg(long)]
         jpv: bool,
+        /// The order date (YYYY-MM-DD or d.m.yyyy); it selects the rule set in force. Default: today.
+        #[arg(long, value_parser = parse_date_arg)]
+        on: Option<NaiveDate>,
         #[command(flatten)]
         engine: EngineArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// List the known rule sets with every rule, its value, its source and the date it applies from.
+    Rules {
+        /// Only the rule set in force on this date (YYYY-MM-DD or d.m.yyyy).
+        #[arg(long, value_parser = parse_date_arg)]
+        on: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
     /// Price the next order of a customer's scope given the order history.
+    ///
+    /// The rule set in force on the order's ordered_on date prices it.
     Quote {
         /// Order history CSV (customer, scope, ordered_on, kind, valid_from, valid_to, mj, jpv).
         #[arg(long)]
@@ -170,9 +185,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Price {
             mj,
             jpv,
+            on,
             engine,
             format,
-        } => price(mj, jpv, &engine.engine(), format),
+        } => price(mj, jpv, on.unwrap_or_else(today), &engine.engine(), format),
+        Command::Rules { on, format } => rules(on, format),
         Command::Quote {
             history,
             order,
@@ -347,35 +364,32 @@ fn czk(d: Decimal) -> String {
     format!("{n} Kč")
 }
 
-fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
-    let first = engine.charge(
-        PricingRule::FirstPurchase,
-        mj,
-        jpv,
-        "prvotní odběr".to_owned(),
-        None,
-    );
-    let year = engine.charge(
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
+    cuzk_vfk::fees::quote::parse_date(s)
+}
+
+fn price(mj: u64, jpv: bool, on: NaiveDate, engine: &FeeEngine, format: Format) -> Result<()> {
+    let rules = engine.rules_on(on)?;
+    let charge =
+        |rule, delivery: &str| engine.charge(rules, rule, mj, jpv, delivery.to_owned(), None);
+    let first = charge(PricingRule::FirstPurchase, "prvotní odběr");
+    let year = charge(
         PricingRule::FirstUpdateInNewYear,
-        mj,
-        jpv,
-        "první aktualizace v roce".to_owned(),
-        None,
+        "první aktualizace v roce",
     );
-    let update = engine.charge(
-        PricingRule::UpdateSameYear,
-        mj,
-        jpv,
-        "aktualizace / měsíc změn".to_owned(),
-        None,
-    );
+    let update = charge(PricingRule::UpdateSameYear, "aktualizace / měsíc změn");
     let mut out = std::io::stdout().lock();
     match format {
         Format::Json => {
             serde_json::to_writer_pretty(
                 &mut out,
                 &serde_json::json!({
-                    "mj": mj, "jpv": jpv, "base_fee": first.base_fee, "rounding": engine.rounding.name(),
+                    "mj": mj, "jpv": jpv, "on": on, "rule_set": rules.reference(),
+                    "base_fee": first.base_fee, "rounding": engine.rounding.name(),
                     "first_purchase": first, "first_update_in_new_year": year, "update_same_year": update,
                 }),
             )?;
@@ -384,9 +398,10 @@ fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
         Format::Human => {
             writeln!(
                 out,
-                "{mj} MJ, SPI {} JPV",
+                "{mj} MJ, SPI {} JPV, ordered on {on}",
                 if jpv { "with" } else { "without" }
             )?;
+            print_rule_set(&mut out, &rules.reference())?;
             for b in &first.base_fee.bands {
                 writeln!(
                     out,
@@ -405,6 +420,152 @@ fn price(mj: u64, jpv: bool, engine: &FeeEngine, format: Format) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn print_rule_set(out: &mut impl Write, set: &RuleSetRef) -> Result<()> {
+    writeln!(
+        out,
+        "  rule set: {} (in force from {}; {})",
+        set.title, set.in_force_from, set.id
+    )?;
+    Ok(())
+}
+
+fn rules(on: Option<NaiveDate>, format: Format) -> Result<()> {
+    let sets = RuleSets::known();
+    let selected: Vec<&RuleSet> = match on {
+        Some(date) => vec![sets.on(date)?],
+        None => sets.iter().collect(),
+    };
+    let mut out = std::io::stdout().lock();
+    if let Format::Json = format {
+        let json: Vec<_> = selected
+            .iter()
+            .map(|set| serde_json::json!({ "in_force_until": sets.in_force_until(set), "rule_set": set }))
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &json)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for set in selected {
+        let until = sets.in_force_until(set).map_or_else(
+            || "until further notice".to_owned(),
+            |d| format!("until {d}"),
+        );
+        writeln!(out, "{} — {}", set.id, set.title)?;
+        writeln!(out, "  in force from {} {until}", set.in_force_from)?;
+        writeln!(
+            out,
+            "  enacted by: {} <{}>",
+            set.enacted_by.citation, set.enacted_by.url
+        )?;
+        writeln!(out, "  note: {}", set.note)?;
+        let bands = |jpv: bool| {
+            set.tariff
+                .value
+                .bands(jpv)
+                .iter()
+                .map(|b| match b.up_to_mj {
+                    Some(up_to) => {
+                        format!("{} MJ {}–{} × {} Kč", b.item, b.above_mj, up_to, b.rate_czk)
+                    }
+                    None => format!("{} MJ over {} × {} Kč", b.item, b.above_mj, b.rate_czk),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let rows: [(&str, String, NaiveDate, &Source, Option<&str>); 11] = [
+            (
+                "bands without JPV",
+                bands(false),
+                set.tariff.in_force_from,
+                &set.tariff.source,
+                set.tariff.note,
+            ),
+            (
+                "bands with JPV",
+                bands(true),
+                set.tariff.in_force_from,
+                &set.tariff.source,
+                set.tariff.note,
+            ),
+            rule_row(
+                "first purchase",
+                format!("{} %", set.first_purchase_percent.value),
+                &set.first_purchase_percent,
+            ),
+            rule_row(
+                "update in the same calendar year",
+                format!("{} %", set.update_same_year_percent.value),
+                &set.update_same_year_percent,
+            ),
+            rule_row(
+                "first update in a new calendar year",
+                format!("{} %", set.first_update_new_year_percent.value),
+                &set.first_update_new_year_percent,
+            ),
+            rule_row(
+                "discounts need annual continuity",
+                set.continuity_required.value.to_string(),
+                &set.continuity_required,
+            ),
+            rule_row(
+                "minimum base fee",
+                czk(set.minimum_base_fee_czk.value),
+                &set.minimum_base_fee_czk,
+            ),
+            rule_row(
+                "minimum update",
+                czk(set.minimum_update_czk.value),
+                &set.minimum_update_czk,
+            ),
+            rule_row(
+                "data at most this far back",
+                format!("{} months", set.data_back_limit_months.value),
+                &set.data_back_limit_months,
+            ),
+            rule_row(
+                "change data billed per month",
+                set.change_data_per_month.value.to_string(),
+                &set.change_data_per_month,
+            ),
+            rule_row(
+                "SPI with JPV",
+                format!(
+                    "items {:?}, groups {:?}",
+                    set.jpv.value.items, set.jpv.value.groups
+                ),
+                &set.jpv,
+            ),
+        ];
+        for (name, value, from, source, note) in rows {
+            writeln!(out, "  {name}: {value}")?;
+            writeln!(
+                out,
+                "      from {from}; {} <{}>",
+                source.citation, source.url
+            )?;
+            if let Some(note) = note {
+                writeln!(out, "      note: {note}")?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn rule_row<'a, T>(
+    name: &'static str,
+    value: String,
+    rule: &'a Rule<T>,
+) -> (
+    &'static str,
+    String,
+    NaiveDate,
+    &'a Source,
+    Option<&'static str>,
+) {
+    (name, value, rule.in_force_from, &rule.source, rule.note)
 }
 
 fn print_rounding(out: &mut impl Write, rounding: RoundingPolicy) -> Result<()> {
@@ -446,7 +607,10 @@ fn print_line(out: &mut impl Write, line: &QuoteLine) -> Result<()> {
         czk(line.computed_czk),
         czk(line.amount_czk)
     )?;
-    writeln!(out, "      rule: {}", line.rule.source())?;
+    writeln!(out, "      rule: {}", line.rule_source)?;
+    if line.minimum_applied_czk.is_some() {
+        writeln!(out, "      minimum: {}", line.minimum_source)?;
+    }
     Ok(())
 }
 
@@ -494,6 +658,7 @@ fn quote(
                 if quote.jpv { "with" } else { "without" },
                 quote.history_orders
             )?;
+            print_rule_set(&mut out, &quote.rule_set)?;
             for line in &quote.lines {
                 print_line(&mut out, line)?;
             }

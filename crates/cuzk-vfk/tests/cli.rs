@@ -175,6 +175,10 @@ fn quote_with_invoice() {
     let out = stdout(&o);
     assert!(out.contains("změnová data 2019-04: 3 % of 880.00 Kč (items 6001) = 26.40 Kč, rounded 26 Kč, raised to the minimum 100 Kč → 100 Kč"), "{out}");
     assert!(out.contains("total: 200 Kč"), "{out}");
+    assert!(
+        out.contains("rule set: vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb. a č. 256/2018 Sb. (in force from 2019-01-01; 358/2013+256/2018)"),
+        "{out}"
+    );
     let csv = std::fs::read_to_string(&invoice).unwrap();
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert!(
@@ -183,7 +187,7 @@ fn quote_with_invoice() {
     );
     assert_eq!(
         lines[1],
-        "1,ACME,jama,2019-06-03,změnová data 2019-04,6001,1100,false,880.00,aktualizace ve stejném kalendářním roce (3 %),3,26.40,100,100"
+        "1,ACME,jama,2019-06-03,změnová data 2019-04,6001,1100,false,880.00,aktualizace ve stejném kalendářním roce (3 %),3,26.4,100,100,\"vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb. a č. 256/2018 Sb.\""
     );
     assert_eq!(lines.len(), 4, "header, two rows, final CRLF");
     // The invoice passes opendata-csv's own validator against its CSVW metadata.
@@ -243,4 +247,69 @@ fn quote_errors() {
         "{}",
         stderr(&o)
     );
+}
+
+#[test]
+fn rule_sets_by_date() {
+    let faq = testdata("history_faq.csv");
+    // Ordered in December 2018: the data as of 1 January 2019 fall under the previous wording
+    // (ČÚZK FAQ – Šíření), for which no rule set is known.
+    let o = run(&[
+        "quote",
+        "--history",
+        faq.to_str().unwrap(),
+        "--order",
+        "customer=NEW,scope=praha,ordered_on=2018-12-10,kind=state,valid_from=2019-01-01,mj=1000",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no fee rules are known for 2018-12-10: the earliest known rule set, vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb. a č. 256/2018 Sb. (358/2013+256/2018), is in force from 2019-01-01; orders placed before that day cannot be priced"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "price", "--mj", "1000", "--on", "1.7.2024", "--format", "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["rule_set"]["id"], "358/2013+50/2024");
+    assert_eq!(json["rule_set"]["in_force_from"], "2024-07-01");
+    let o = run(&["price", "--mj", "1000", "--on", "2024-06-30"]);
+    assert!(
+        stdout(&o).contains("rule set: vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb. a č. 256/2018 Sb. (in force from 2019-01-01"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["price", "--mj", "1000", "--on", "2018-06-30"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no fee rules are known for 2018-06-30"),
+        "{}",
+        stderr(&o)
+    );
+
+    let o = run(&["rules"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("in force from 2019-01-01 until 2024-06-30"),
+        "{out}"
+    );
+    assert!(
+        out.contains("in force from 2024-07-01 until further notice"),
+        "{out}"
+    );
+    assert!(
+        out.contains("minimum update: 100 Kč\n      from 2019-01-01; ČÚZK FAQ – Šíření"),
+        "{out}"
+    );
+    let o = run(&["rules", "--on", "2020-05-05", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 1);
+    assert_eq!(json[0]["in_force_until"], "2024-06-30");
+    assert_eq!(
+        json[0]["rule_set"]["update_same_year_percent"]["value"],
+        "3"
+    );
+    assert_eq!(json[0]["rule_set"]["data_back_limit_months"]["value"], 12);
 }

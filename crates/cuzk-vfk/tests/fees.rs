@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
-    ContinuityRule, FeeEngine, Order, OrderKind, PricingRule, QuoteError, RoundingPolicy, Tariff,
-    UpdateMinimumScope,
+    ContinuityRule, FeeEngine, Order, OrderKind, PricingRule, QuoteError, RoundingPolicy, RuleSet,
+    RuleSets, Tariff, UpdateMinimumScope,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -12,6 +12,11 @@ use rust_decimal_macros::dec;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+/// The rule set in force on 1 July 2024 (the latest known).
+fn rules() -> RuleSet {
+    RuleSets::known().on(d(2024, 7, 1)).unwrap().clone()
 }
 
 fn base(mj: u64, jpv: bool) -> Decimal {
@@ -37,14 +42,22 @@ fn change(ordered_on: NaiveDate, from: NaiveDate, to: NaiveDate, mj: u64) -> Ord
     }
 }
 
-// --- ČÚZK "Výpočet úplaty za poskytnutí hromadných dat" and příloha 6 ---
+// --- příloha 6 and ČÚZK "Výpočet úplaty za poskytnutí hromadných dat" ---
+// https://www.cuzk.cz/Katastr-nemovitosti/Poplatky/Vypocet-uplaty-za-poskytnuti-hromadnych-dat.aspx
+// gives the closed form "0,50 Kč x počet MJ + 8 000 Kč", "0,30 Kč x počet MJ + 78 000 Kč",
+// "1,60 Kč x počet MJ + 20 000 Kč", "0,80 Kč x počet MJ + 244 000 Kč": the fixed amounts are
+// the marginal sums at 10 000 and 150 000 MJ.
 
 #[test]
-fn calculation_page_examples() {
+fn calculation_page_fixed_amounts() {
+    assert_eq!(base(10_000, false), dec!(8000));
+    assert_eq!(base(150_000, false), dec!(78000));
+    assert_eq!(base(10_000, true), dec!(20000));
+    assert_eq!(base(150_000, true), dec!(244000));
+    // Our own examples of the closed form (not ČÚZK figures).
     assert_eq!(base(50_000, true), dec!(84000));
     assert_eq!(base(695, true), dec!(1390));
     assert_eq!(base(200_000, true), dec!(284000));
-    // closed forms: 0,50 × (MJ − 10 000) + 8 000; 0,30 × (MJ − 150 000) + 78 000
     assert_eq!(base(50_000, false), dec!(0.50) * dec!(40000) + dec!(8000));
     assert_eq!(base(200_000, false), dec!(0.30) * dec!(50000) + dec!(78000));
     assert_eq!(base(695, false), dec!(556));
@@ -84,22 +97,50 @@ fn band_edges() {
 #[test]
 fn minimum_base_fee() {
     let e = FeeEngine::default();
-    let one = e.charge(PricingRule::FirstPurchase, 1, false, String::new(), None);
+    let one = e.charge(
+        &rules(),
+        PricingRule::FirstPurchase,
+        1,
+        false,
+        String::new(),
+        None,
+    );
     assert_eq!(
         (one.computed_czk, one.amount_czk, one.minimum_applied_czk),
         (dec!(0.80), dec!(500), Some(dec!(500)))
     );
-    let exact = e.charge(PricingRule::FirstPurchase, 625, false, String::new(), None);
+    let exact = e.charge(
+        &rules(),
+        PricingRule::FirstPurchase,
+        625,
+        false,
+        String::new(),
+        None,
+    );
     assert_eq!(
         (exact.amount_czk, exact.minimum_applied_czk),
         (dec!(500), None)
     );
-    let below = e.charge(PricingRule::FirstPurchase, 624, false, String::new(), None);
+    let below = e.charge(
+        &rules(),
+        PricingRule::FirstPurchase,
+        624,
+        false,
+        String::new(),
+        None,
+    );
     assert_eq!(
         (below.computed_czk, below.amount_czk),
         (dec!(499.20), dec!(500))
     );
-    let with_jpv = e.charge(PricingRule::FirstPurchase, 250, true, String::new(), None);
+    let with_jpv = e.charge(
+        &rules(),
+        PricingRule::FirstPurchase,
+        250,
+        true,
+        String::new(),
+        None,
+    );
     assert_eq!(
         (with_jpv.amount_czk, with_jpv.minimum_applied_czk),
         (dec!(500), None)
@@ -111,6 +152,7 @@ fn minimum_update() {
     let e = FeeEngine::default();
     // 4 000 MJ: base 3 200 Kč, 3 % = 96 Kč → 100 Kč
     let low = e.charge(
+        &rules(),
         PricingRule::UpdateSameYear,
         4000,
         false,
@@ -123,6 +165,7 @@ fn minimum_update() {
     );
     // 5 000 MJ: base 4 000 Kč, 3 % = 120 Kč
     let high = e.charge(
+        &rules(),
         PricingRule::UpdateSameYear,
         5000,
         false,
@@ -135,6 +178,7 @@ fn minimum_update() {
     );
     // 20 % of a 500 Kč base is exactly the minimum
     let year = e.charge(
+        &rules(),
         PricingRule::FirstUpdateInNewYear,
         625,
         false,
@@ -146,6 +190,7 @@ fn minimum_update() {
         (dec!(100), None)
     );
     let year_low = e.charge(
+        &rules(),
         PricingRule::FirstUpdateInNewYear,
         624,
         false,
@@ -307,10 +352,106 @@ fn faq_data_as_of_1_january_2019() {
     let err = e
         .quote(&[y2018], &state(d(2018, 12, 10), d(2019, 1, 1), 20_000))
         .unwrap_err();
-    assert!(
-        matches!(err, QuoteError::BeforeCurrentRules { .. }),
-        "{err}"
+    assert!(matches!(err, QuoteError::NoRuleSet { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "order of ACME/jama on 2018-12-10: no fee rules are known for 2018-12-10: the earliest known rule set, vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb. a č. 256/2018 Sb. (358/2013+256/2018), is in force from 2019-01-01; orders placed before that day cannot be priced"
     );
+}
+
+// --- dated rule sets ---
+
+#[test]
+fn quote_uses_the_rule_set_in_force_on_the_order_date() {
+    let e = FeeEngine::default();
+    let price = |ordered_on| {
+        e.quote(&[], &state(ordered_on, ordered_on, 20_000))
+            .unwrap()
+    };
+    let q = price(d(2019, 1, 1));
+    assert_eq!(q.rule_set.id, "358/2013+256/2018");
+    assert_eq!(q.rule_set.in_force_from, d(2019, 1, 1));
+    assert_eq!(price(d(2024, 6, 30)).rule_set.id, "358/2013+256/2018");
+    let q = price(d(2024, 7, 1));
+    assert_eq!(q.rule_set.id, "358/2013+50/2024");
+    assert_eq!(
+        q.rule_set.title,
+        "vyhláška č. 358/2013 Sb., ve znění vyhlášek č. 354/2015 Sb., č. 256/2018 Sb. a č. 50/2024 Sb."
+    );
+    // Příloha 6 did not change with 50/2024 Sb. as far as known: same price.
+    assert_eq!(q.total_czk, price(d(2024, 6, 30)).total_czk);
+    assert!(matches!(
+        e.quote(&[], &state(d(2018, 12, 31), d(2018, 12, 31), 20_000)),
+        Err(QuoteError::NoRuleSet { .. })
+    ));
+}
+
+#[test]
+fn every_rule_carries_its_source_and_date() {
+    for set in RuleSets::known().iter() {
+        assert!(set.in_force_from >= d(2019, 1, 1), "{}", set.id);
+        assert!(set.enacted_by.url.starts_with("https://"), "{}", set.id);
+        let dated = [
+            (set.tariff.in_force_from, set.tariff.source),
+            (
+                set.first_purchase_percent.in_force_from,
+                set.first_purchase_percent.source,
+            ),
+            (
+                set.update_same_year_percent.in_force_from,
+                set.update_same_year_percent.source,
+            ),
+            (
+                set.first_update_new_year_percent.in_force_from,
+                set.first_update_new_year_percent.source,
+            ),
+            (
+                set.continuity_required.in_force_from,
+                set.continuity_required.source,
+            ),
+            (
+                set.minimum_base_fee_czk.in_force_from,
+                set.minimum_base_fee_czk.source,
+            ),
+            (
+                set.minimum_update_czk.in_force_from,
+                set.minimum_update_czk.source,
+            ),
+            (
+                set.data_back_limit_months.in_force_from,
+                set.data_back_limit_months.source,
+            ),
+            (
+                set.change_data_per_month.in_force_from,
+                set.change_data_per_month.source,
+            ),
+            (set.jpv.in_force_from, set.jpv.source),
+        ];
+        for (from, source) in dated {
+            assert!(from <= set.in_force_from, "{}: {from}", set.id);
+            assert!(
+                source.url.starts_with("https://cuzk.cz/"),
+                "{}",
+                source.citation
+            );
+            assert!(!source.citation.is_empty());
+        }
+    }
+}
+
+#[test]
+fn orders_before_the_first_rule_set_still_count_for_continuity() {
+    // FAQ – Šíření: "Novelou vyhlášky nárok na uplatnění slevy nezaniká."
+    let e = FeeEngine::default();
+    let old = state(d(2018, 3, 5), d(2018, 3, 1), 20_000);
+    let q = e
+        .quote(
+            std::slice::from_ref(&old),
+            &state(d(2019, 2, 4), d(2019, 2, 1), 20_000),
+        )
+        .unwrap();
+    assert_eq!(q.lines[0].rule, PricingRule::FirstUpdateInNewYear);
+    assert_eq!(q.total_czk, dec!(2600));
 }
 
 // --- errors ---
@@ -484,6 +625,7 @@ fn history_csv_and_order_spec() {
 fn cuzk_2024_information_act_answer_brno_mesto() {
     let e = FeeEngine::default();
     let with = e.charge(
+        &rules(),
         PricingRule::FirstPurchase,
         443_772,
         true,
@@ -493,6 +635,7 @@ fn cuzk_2024_information_act_answer_brno_mesto() {
     assert_eq!(with.computed_czk, dec!(479017.60));
     assert_eq!(with.amount_czk, dec!(479018));
     let without = e.charge(
+        &rules(),
         PricingRule::FirstPurchase,
         443_772,
         false,
@@ -517,7 +660,14 @@ fn cuzk_2024_information_act_answer_brno_mesto() {
 fn whole_crowns_half_up_per_line_minimum_after_rounding() {
     let e = FeeEngine::default();
     let update = |e: &FeeEngine, mj, jpv| {
-        e.charge(PricingRule::UpdateSameYear, mj, jpv, String::new(), None)
+        e.charge(
+            &rules(),
+            PricingRule::UpdateSameYear,
+            mj,
+            jpv,
+            String::new(),
+            None,
+        )
     };
     // 10 003 MJ without JPV: base 8 001,50 Kč; 3 % = 240,045 Kč → 240 Kč
     let line = update(&e, 10_003, false);
@@ -552,6 +702,7 @@ fn whole_crowns_half_up_per_line_minimum_after_rounding() {
     );
     // First purchase in the second band: 10 001 MJ without JPV = 8 000,50 Kč → 8 001 Kč
     let first = e.charge(
+        &rules(),
         PricingRule::FirstPurchase,
         10_001,
         false,
@@ -599,9 +750,9 @@ proptest! {
     #[test]
     fn update_never_costs_more_than_a_first_purchase(mj in 0u64..5_000_000, jpv: bool, rounding in any_policy()) {
         let e = FeeEngine { rounding, ..FeeEngine::default() };
-        let first = e.charge(PricingRule::FirstPurchase, mj, jpv, String::new(), None).amount_czk;
+        let first = e.charge(&rules(),PricingRule::FirstPurchase, mj, jpv, String::new(), None).amount_czk;
         for rule in [PricingRule::UpdateSameYear, PricingRule::FirstUpdateInNewYear] {
-            let update = e.charge(rule, mj, jpv, String::new(), None).amount_czk;
+            let update = e.charge(&rules(), rule, mj, jpv, String::new(), None).amount_czk;
             prop_assert!(update <= first, "{rule:?}: {update} > {first}");
             prop_assert!(update >= dec!(100));
         }
@@ -628,7 +779,7 @@ proptest! {
         let to = d(2019, 1, 1).checked_add_months(chrono::Months::new(months)).unwrap();
         let q = e.quote(std::slice::from_ref(&first), &change(to, d(2019, 1, 1), to, mj)).unwrap();
         prop_assert_eq!(q.lines.len() as u32, months);
-        let one = e.charge(PricingRule::UpdateSameYear, mj, false, String::new(), None).amount_czk;
+        let one = e.charge(&rules(),PricingRule::UpdateSameYear, mj, false, String::new(), None).amount_czk;
         prop_assert_eq!(q.total_czk, one * Decimal::from(months));
     }
 }

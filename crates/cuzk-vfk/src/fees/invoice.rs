@@ -5,7 +5,6 @@ use std::io::Write;
 use opendata_csv::{
     Cell, Column, CsvWriter, Datatype, SchemaError, TableMetadata, TableSchema, WriteError,
 };
-use rust_decimal::Decimal;
 
 use super::quote::{OrderKind, Quote};
 
@@ -42,6 +41,11 @@ pub fn invoice_schema() -> Result<TableSchema, SchemaError> {
             Datatype::Decimal,
         ))
         .column(Column::new("castka", "částka_Kč", Datatype::Decimal).required())
+        .column(
+            Column::new("predpis", "předpis", Datatype::String)
+                .required()
+                .description("Znění vyhlášky č. 358/2013 Sb. účinné v den objednávky"),
+        )
         .primary_key(["poradi"])
         .build()
 }
@@ -88,10 +92,13 @@ pub fn write_invoice_csv<W: Write>(quote: &Quote, out: W) -> Result<W, InvoiceEr
             Cell::Decimal(line.computed_czk),
             Cell::from(line.minimum_applied_czk),
             Cell::Decimal(line.amount_czk),
+            Cell::Text(quote.rule_set.title),
         ])?;
     }
     if let Some(adjustment) = quote.order_minimum_adjustment_czk {
         row_no += 1;
+        let minimum = quote.order_minimum_czk.unwrap_or_default();
+        let minimum_label = format!("minimální cena aktualizace {minimum} Kč");
         let delivery = match quote.order.kind {
             OrderKind::State { .. } => "doplatek do minimální ceny aktualizace",
             OrderKind::Change { .. } => "doplatek do minimální ceny aktualizace za objednávku",
@@ -106,11 +113,12 @@ pub fn write_invoice_csv<W: Write>(quote: &Quote, out: W) -> Result<W, InvoiceEr
             Cell::Integer(mj),
             Cell::Boolean(quote.jpv),
             Cell::Empty,
-            Cell::Text("minimální cena aktualizace 100 Kč"),
+            Cell::Text(&minimum_label),
             Cell::Empty,
             Cell::Empty,
-            Cell::Decimal(Decimal::from(100)),
+            Cell::Decimal(minimum),
             Cell::Decimal(adjustment),
+            Cell::Text(quote.rule_set.title),
         ])?;
     }
     Ok(writer.finish()?)
@@ -123,10 +131,9 @@ pub fn invoice_metadata(csv_file_name: &str, quote: &Quote) -> Result<TableMetad
         "Vyúčtování úplaty za data VFK pro šíření",
         invoice_schema()?,
     )
-    .description(
-        "Úplata podle přílohy 6 vyhlášky č. 358/2013 Sb. a FAQ ČÚZK – Šíření; zaokrouhlení: "
-            .to_owned()
-            + &quote.rounding,
-    )
+    .description(format!(
+        "Úplata podle přílohy 6: {} (účinné od {}), a FAQ ČÚZK – Šíření; zaokrouhlení: {}",
+        quote.rule_set.title, quote.rule_set.in_force_from, quote.rounding
+    ))
     .modified(quote.order.ordered_on))
 }

@@ -9,11 +9,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::rounding::RoundingPolicy;
+use super::rule_set::{NoRuleSet, RuleSet, RuleSetRef, RuleSets};
 use super::rules::{
-    ContinuityRule, PSEUDONYM_VALIDITY_YEARS, PricingRule, UpdateMinimumScope, current_rules_since,
-    earliest_data_date, months_in_period,
+    ContinuityRule, PSEUDONYM_VALIDITY_YEARS, PricingRule, UpdateMinimumScope, months_in_period,
 };
-use super::tariff::{BaseFee, Tariff};
+use super::tariff::BaseFee;
 
 /// What an order asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -159,13 +159,13 @@ pub enum QuoteError {
         /// JPV of this order.
         jpv: bool,
     },
-    /// An order made before the current rules took effect.
-    #[error(
-        "{order}: ordered before 1 January 2019, when vyhláška 256/2018 Sb. introduced the current rules; this engine prices only later orders"
-    )]
-    BeforeCurrentRules {
+    /// No rule set is known for the day the order was placed.
+    #[error("{order}: {known}; orders placed before that day cannot be priced")]
+    NoRuleSet {
         /// The order.
         order: String,
+        /// Which rule sets are known.
+        known: NoRuleSet,
     },
 }
 
@@ -182,6 +182,8 @@ pub struct QuoteLine {
     pub percentage: Decimal,
     /// The source of the rule.
     pub rule_source: &'static str,
+    /// The source of the minimum compared with the rounded amount.
+    pub minimum_source: &'static str,
     /// The base fee with its bands.
     pub base_fee: BaseFee,
     /// `percentage × base fee`, exact.
@@ -199,6 +201,8 @@ pub struct QuoteLine {
 pub struct Quote {
     /// The order priced.
     pub order: Order,
+    /// The rule set in force on the order date, which priced the order.
+    pub rule_set: RuleSetRef,
     /// MJ used.
     pub mj: u64,
     /// JPV used.
@@ -209,6 +213,8 @@ pub struct Quote {
     pub lines: Vec<QuoteLine>,
     /// With [`UpdateMinimumScope::PerOrder`]: the amount added to reach the update minimum.
     pub order_minimum_adjustment_czk: Option<Decimal>,
+    /// With [`UpdateMinimumScope::PerOrder`]: the update minimum that was reached.
+    pub order_minimum_czk: Option<Decimal>,
     /// Total in Kč.
     pub total_czk: Decimal,
     /// The rounding policy's name.
@@ -217,11 +223,11 @@ pub struct Quote {
     pub notices: Vec<String>,
 }
 
-/// The fee engine: tariff plus the policies for what the sources leave open.
+/// The fee engine: the dated rule sets plus the policies for what the sources leave open.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct FeeEngine {
-    /// Rates and minimums.
-    pub tariff: Tariff,
+    /// The rule sets; a quote uses the one in force on the order date.
+    pub rule_sets: RuleSets,
     /// Rounding of charged lines.
     pub rounding: RoundingPolicy,
     /// When continuity counts as broken.
@@ -231,20 +237,28 @@ pub struct FeeEngine {
 }
 
 impl FeeEngine {
-    /// Prices one delivery under a rule.
+    /// The rule set in force on `date`.
+    pub fn rules_on(&self, date: NaiveDate) -> Result<&RuleSet, NoRuleSet> {
+        self.rule_sets.on(date)
+    }
+
+    /// Prices one delivery under a rule of `rules`.
     pub fn charge(
         &self,
+        rules: &RuleSet,
         rule: PricingRule,
         mj: u64,
         jpv: bool,
         delivery: String,
         month: Option<String>,
     ) -> QuoteLine {
-        self.charge_with_minimum(rule, mj, jpv, delivery, month, true)
+        self.charge_with_minimum(rules, rule, mj, jpv, delivery, month, true)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn charge_with_minimum(
         &self,
+        rules: &RuleSet,
         rule: PricingRule,
         mj: u64,
         jpv: bool,
@@ -252,17 +266,14 @@ impl FeeEngine {
         month: Option<String>,
         apply_minimum: bool,
     ) -> QuoteLine {
-        let base_fee = self.tariff.base_fee(mj, jpv);
-        let percentage = rule.percentage();
-        let computed = base_fee.amount_czk * percentage / Decimal::ONE_HUNDRED;
+        let base_fee = rules.tariff.value.base_fee(mj, jpv);
+        let percentage = rules.percentage(rule).value;
+        let computed = (base_fee.amount_czk * percentage / Decimal::ONE_HUNDRED).normalize();
         let rounded = self.rounding.round(computed);
-        let minimum = if rule.is_full_purchase() {
-            self.tariff.minimum_base_fee_czk
-        } else {
-            self.tariff.minimum_update_czk
-        };
-        let (amount, minimum_applied) = if apply_minimum && rounded < minimum {
-            (self.rounding.round(minimum), Some(minimum))
+        let minimum = rules.minimum(rule);
+        // The minimum is compared with the rounded amount (the charged line).
+        let (amount, minimum_applied) = if apply_minimum && rounded < minimum.value {
+            (self.rounding.round(minimum.value), Some(minimum.value))
         } else {
             (rounded, None)
         };
@@ -271,7 +282,8 @@ impl FeeEngine {
             month,
             rule,
             percentage,
-            rule_source: rule.source(),
+            rule_source: rules.source_of(rule).citation,
+            minimum_source: minimum.source.citation,
             base_fee,
             computed_czk: computed,
             rounded_czk: rounded,
@@ -288,17 +300,24 @@ impl FeeEngine {
             .filter(|o| o.customer == order.customer && o.scope == order.scope)
             .collect();
         for (i, o) in past.iter().enumerate() {
-            check_order_alone(o)?;
+            // Earlier orders placed under unknown rules still count for continuity
+            // (ČÚZK FAQ – Šíření: "Novelou vyhlášky nárok na uplatnění slevy nezaniká").
+            if let Ok(rules) = self.rules_on(o.ordered_on) {
+                check_order_alone(rules, o)?;
+            } else {
+                check_period(o)?;
+            }
             if let Some(prev) = i.checked_sub(1).map(|p| past[p]) {
                 check_sequence(prev, o)?;
             }
         }
-        check_order_alone(order)?;
-        if order.ordered_on < current_rules_since() {
-            return Err(QuoteError::BeforeCurrentRules {
+        let rules = self
+            .rules_on(order.ordered_on)
+            .map_err(|known| QuoteError::NoRuleSet {
                 order: order.to_string(),
-            });
-        }
+                known,
+            })?;
+        check_order_alone(rules, order)?;
         if let Some(prev) = past.last() {
             check_sequence(prev, order)?;
         }
@@ -381,7 +400,15 @@ impl FeeEngine {
                 Some(_) => PricingRule::FirstUpdateInNewYear,
             };
             let apply_minimum = rule.is_full_purchase() || !per_order_minimum;
-            lines.push(self.charge_with_minimum(rule, mj, jpv, delivery, month, apply_minimum));
+            lines.push(self.charge_with_minimum(
+                rules,
+                rule,
+                mj,
+                jpv,
+                delivery,
+                month,
+                apply_minimum,
+            ));
             previous_purchase = Some(order.ordered_on);
         }
         let mut total: Decimal = lines.iter().map(|l| l.amount_czk).sum();
@@ -393,10 +420,9 @@ impl FeeEngine {
                 .map(|l| l.amount_czk)
                 .sum();
             let has_updates = lines.iter().any(|l| !l.rule.is_full_purchase());
-            if has_updates && updates < self.tariff.minimum_update_czk {
-                let add = self
-                    .rounding
-                    .round(self.tariff.minimum_update_czk - updates);
+            let minimum = rules.minimum_update_czk.value;
+            if has_updates && updates < minimum {
+                let add = self.rounding.round(minimum - updates);
                 total += add;
                 adjustment = Some(add);
             }
@@ -411,11 +437,13 @@ impl FeeEngine {
         }
         Ok(Quote {
             order: order.clone(),
+            rule_set: rules.reference(),
             mj,
             jpv,
             history_orders: past.len(),
             lines,
             order_minimum_adjustment_czk: adjustment,
+            order_minimum_czk: adjustment.map(|_| rules.minimum_update_czk.value),
             total_czk: total,
             rounding: self.rounding.name(),
             notices,
@@ -423,8 +451,22 @@ impl FeeEngine {
     }
 }
 
-/// Checks that an order is consistent on its own (period, one year back).
-fn check_order_alone(order: &Order) -> Result<(), QuoteError> {
+/// Checks that an order is consistent on its own under `rules` (period, one year back).
+fn check_order_alone(rules: &RuleSet, order: &Order) -> Result<(), QuoteError> {
+    check_period(order)?;
+    let earliest = rules.earliest_data_date(order.ordered_on);
+    let data_date = order.kind.first_data_date();
+    if data_date < earliest {
+        return Err(QuoteError::TooFarBack {
+            order: order.to_string(),
+            data_date,
+            earliest,
+        });
+    }
+    Ok(())
+}
+
+fn check_period(order: &Order) -> Result<(), QuoteError> {
     if let OrderKind::Change { from, to } = order.kind
         && to <= from
     {
@@ -432,15 +474,6 @@ fn check_order_alone(order: &Order) -> Result<(), QuoteError> {
             order: order.to_string(),
             from,
             to,
-        });
-    }
-    let earliest = earliest_data_date(order.ordered_on);
-    let data_date = order.kind.first_data_date();
-    if data_date < earliest {
-        return Err(QuoteError::TooFarBack {
-            order: order.to_string(),
-            data_date,
-            earliest,
         });
     }
     Ok(())

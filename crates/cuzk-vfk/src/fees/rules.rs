@@ -1,10 +1,10 @@
 //! The pricing rules for state and change data, each tied to its source.
 
 use chrono::{Datelike, Months, NaiveDate};
-use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// Which rule prices a delivery.
+/// Which rule prices a delivery (the percentages and minimums are in the
+/// [`RuleSet`](super::rule_set::RuleSet) in force on the order date).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PricingRule {
@@ -30,36 +30,9 @@ pub enum PricingRule {
 }
 
 impl PricingRule {
-    /// Percentage of the base fee.
-    pub fn percentage(self) -> Decimal {
-        match self {
-            Self::FirstPurchase | Self::ContinuityBroken => Decimal::from(100),
-            Self::UpdateSameYear => Decimal::from(3),
-            Self::FirstUpdateInNewYear => Decimal::from(20),
-        }
-    }
-
     /// Whether the minimum base fee (500 Kč) applies, rather than the minimum update price (100 Kč).
     pub fn is_full_purchase(self) -> bool {
         matches!(self, Self::FirstPurchase | Self::ContinuityBroken)
-    }
-
-    /// The source the rule follows, quoted.
-    pub fn source(self) -> &'static str {
-        match self {
-            Self::FirstPurchase => {
-                "ČÚZK FAQ – Šíření: „Prvotní odběr dat VFK je zpoplatněn 100% základní úplaty.“"
-            }
-            Self::UpdateSameYear => {
-                "ČÚZK FAQ – Šíření: „Jakákoliv následující aktualizace dat (stejného rozsahu) ve stejném kalendářním roce je zpoplatněna 3% základní úplaty.“"
-            }
-            Self::FirstUpdateInNewYear => {
-                "ČÚZK FAQ – Šíření: „První aktualizace v novém kalendářním roce je zpoplatněna 20% základní úplaty.“"
-            }
-            Self::ContinuityBroken => {
-                "ČÚZK FAQ – Šíření: „Slevu za aktualizaci dat lze poskytnout za předpokladu, že není přerušena roční kontinuita v odběru dat.“"
-            }
-        }
     }
 
     /// Short Czech label for invoices.
@@ -114,21 +87,6 @@ pub enum UpdateMinimumScope {
     PerMonth,
     /// The minimum applies to the sum of the update lines of one order.
     PerOrder,
-}
-
-/// The first date from which data may be ordered on `ordered_on`.
-///
-/// ČÚZK FAQ – Šíření: data may be requested "maximálně však rok zpět". One year
-/// back is the same day of the previous year (29 February → 28 February).
-pub fn earliest_data_date(ordered_on: NaiveDate) -> NaiveDate {
-    ordered_on
-        .checked_sub_months(Months::new(12))
-        .unwrap_or(NaiveDate::MIN)
-}
-
-/// Date from which the current rules apply: vyhláška 256/2018 Sb., in force on 1 January 2019.
-pub fn current_rules_since() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2019, 1, 1).unwrap_or(NaiveDate::MIN)
 }
 
 /// Pseudonymised identifiers of persons (POSIdent) stay valid at most this many years.
@@ -186,12 +144,6 @@ mod tests {
             vec![(2019, 12), (2020, 1)]
         );
         assert!(months_in_period(d(2019, 2, 1), d(2019, 2, 1)).is_empty());
-    }
-
-    #[test]
-    fn one_year_back() {
-        assert_eq!(earliest_data_date(d(2020, 3, 15)), d(2019, 3, 15));
-        assert_eq!(earliest_data_date(d(2020, 2, 29)), d(2019, 2, 28));
     }
 
     #[test]

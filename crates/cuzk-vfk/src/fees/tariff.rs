@@ -48,22 +48,18 @@ pub struct BaseFee {
     pub amount_czk: Decimal,
 }
 
-/// The fee schedule: rates per band and the two minimums.
+/// The marginal bands of příloha 6, items 6001–6006 (without and with JPV).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Tariff {
     /// Bands for SPI without JPV (items 6001, 6003, 6005).
     pub without_jpv: [Band; 3],
     /// Bands for SPI with JPV (items 6002, 6004, 6006).
     pub with_jpv: [Band; 3],
-    /// Minimum base fee in Kč (the price of a first purchase is never lower).
-    pub minimum_base_fee_czk: Decimal,
-    /// Minimum price of one update in Kč.
-    pub minimum_update_czk: Decimal,
 }
 
 impl Default for Tariff {
     fn default() -> Self {
-        Self::vyhlaska_358_2013()
+        Self::priloha_6()
     }
 }
 
@@ -73,18 +69,14 @@ pub const FIRST_BAND_MAX_MJ: u64 = 10_000;
 pub const SECOND_BAND_MAX_MJ: u64 = 150_000;
 
 impl Tariff {
-    /// The schedule in force since 1 January 2019.
+    /// The bands of příloha 6 (the rule sets in [`super::rule_set`] date them).
     ///
-    /// Rates: vyhláška 358/2013 Sb., příloha 6 (v platném znění), items 6001
-    /// 0,80 Kč, 6002 2,00 Kč, 6003 0,50 Kč, 6004 1,60 Kč, 6005 0,30 Kč,
-    /// 6006 0,80 Kč per MJ. Items 6003–6006 charge only the MJ *over* 10 000
-    /// and 150 000 ("MJ nad 10 000"), so the bands are marginal; ČÚZK's page
-    /// "Výpočet úplaty za poskytnutí hromadných dat" gives the same closed form
-    /// (e.g. 0,50 × MJ over 10 000 + 8 000 Kč).
-    ///
-    /// Minimums: ČÚZK FAQ – Šíření, "Minimální základní úplata je stanovena na
-    /// 500 Kč, minimální cena aktualizace je 100 Kč."
-    pub fn vyhlaska_358_2013() -> Self {
+    /// Rates: items 6001 0,80 Kč, 6002 2,00 Kč, 6003 0,50 Kč, 6004 1,60 Kč,
+    /// 6005 0,30 Kč, 6006 0,80 Kč per MJ. Items 6003–6006 charge only the MJ
+    /// *over* 10 000 and 150 000 ("MJ nad 10 000"), so the bands are marginal;
+    /// ČÚZK's page "Výpočet úplaty za poskytnutí hromadných dat" gives the same
+    /// closed form (e.g. 0,50 × MJ over 10 000 + 8 000 Kč).
+    pub fn priloha_6() -> Self {
         let band = |item, above_mj, up_to_mj, cents| Band {
             item,
             above_mj,
@@ -102,8 +94,6 @@ impl Tariff {
                 band(6004, FIRST_BAND_MAX_MJ, Some(SECOND_BAND_MAX_MJ), 160),
                 band(6006, SECOND_BAND_MAX_MJ, None, 80),
             ],
-            minimum_base_fee_czk: Decimal::from(500),
-            minimum_update_czk: Decimal::from(100),
         }
     }
 
