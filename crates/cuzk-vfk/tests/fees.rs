@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
-    ContinuityRule, FeeEngine, Order, OrderKind, PricingRule, QuoteError, RoundingPolicy, RuleSet,
-    RuleSets, Tariff, UpdateMinimumScope,
+    ContinuityRule, FeeEngine, Order, OrderKind, PercentageBase, PricingRule, QuoteError,
+    RoundingPolicy, RuleSet, RuleSets, Tariff, UpdateMinimumScope,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -711,6 +711,23 @@ fn whole_crowns_half_up_per_line_minimum_after_rounding() {
     );
     assert_eq!(first.amount_czk, dec!(8001));
 
+    // 3 % of the exact base fee (default) or of the base fee as charged: 10 033 MJ without
+    // JPV, base 8 016,50 Kč → 8 017 Kč.
+    let exact = update(&e, 10_033, false);
+    assert_eq!(
+        (exact.computed_czk, exact.amount_czk),
+        (dec!(240.495), dec!(240))
+    );
+    let of_rounded = FeeEngine {
+        percentage_base: PercentageBase::RoundedBaseFee,
+        ..FeeEngine::default()
+    };
+    let line = update(&of_rounded, 10_033, false);
+    assert_eq!(
+        (line.computed_czk, line.amount_czk),
+        (dec!(240.51), dec!(241))
+    );
+
     // The other policies stay available.
     let policy = |name: &str| FeeEngine {
         rounding: name.parse().unwrap(),
@@ -770,6 +787,29 @@ proptest! {
             else if mj <= 150_000 { dec!(1.60) * (m - dec!(10000)) + dec!(20000) }
             else { dec!(0.80) * (m - dec!(150000)) + dec!(244000) };
         prop_assert_eq!(base(mj, true), closed);
+    }
+
+    #[test]
+    fn the_rule_set_in_force_is_the_latest_started(days in 0i64..20_000) {
+        let sets = RuleSets::known();
+        let day = d(2014, 1, 1) + chrono::Days::new(days as u64);
+        match sets.on(day) {
+            Ok(set) => {
+                prop_assert!(set.in_force_from <= day);
+                prop_assert!(sets.in_force_until(set).is_none_or(|until| day <= until));
+            }
+            Err(err) => prop_assert!(day < err.first_from),
+        }
+    }
+
+    #[test]
+    fn default_quotes_are_whole_crowns(mj in 0u64..5_000_000, jpv: bool) {
+        let e = FeeEngine::default();
+        for rule in [PricingRule::FirstPurchase, PricingRule::UpdateSameYear, PricingRule::FirstUpdateInNewYear] {
+            let line = e.charge(&rules(), rule, mj, jpv, String::new(), None);
+            prop_assert_eq!(line.amount_czk.fract(), Decimal::ZERO);
+            prop_assert!((line.amount_czk - line.computed_czk).abs() <= dec!(0.5) || line.minimum_applied_czk.is_some());
+        }
     }
 
     #[test]

@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::rounding::RoundingPolicy;
 use super::rule_set::{NoRuleSet, RuleSet, RuleSetRef, RuleSets};
 use super::rules::{
-    ContinuityRule, PSEUDONYM_VALIDITY_YEARS, PricingRule, UpdateMinimumScope, months_in_period,
+    ContinuityRule, PSEUDONYM_VALIDITY_YEARS, PercentageBase, PricingRule, UpdateMinimumScope,
+    months_in_period,
 };
 use super::tariff::BaseFee;
 
@@ -234,6 +235,8 @@ pub struct FeeEngine {
     pub continuity: ContinuityRule,
     /// Where the update minimum applies.
     pub update_minimum: UpdateMinimumScope,
+    /// Whether percentages apply to the exact or the rounded base fee.
+    pub percentage_base: PercentageBase,
 }
 
 impl FeeEngine {
@@ -268,7 +271,11 @@ impl FeeEngine {
     ) -> QuoteLine {
         let base_fee = rules.tariff.value.base_fee(mj, jpv);
         let percentage = rules.percentage(rule).value;
-        let computed = (base_fee.amount_czk * percentage / Decimal::ONE_HUNDRED).normalize();
+        let of = match self.percentage_base {
+            PercentageBase::ExactBaseFee => base_fee.amount_czk,
+            PercentageBase::RoundedBaseFee => self.rounding.round(base_fee.amount_czk),
+        };
+        let computed = (of * percentage / Decimal::ONE_HUNDRED).normalize();
         let rounded = self.rounding.round(computed);
         let minimum = rules.minimum(rule);
         // The minimum is compared with the rounded amount (the charged line).
