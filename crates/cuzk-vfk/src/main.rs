@@ -13,8 +13,8 @@ use cuzk_vfk::distributor_csv::read_distributor_csv;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
     ContinuityRule, FeeEngine, PercentageBase, PricingRule, Quote, QuoteLine, ROUNDING_SOURCE,
-    RoundingPolicy, Rule, RuleSet, RuleSetRef, RuleSets, Source, UpdateMinimumScope,
-    invoice_metadata, write_invoice_csv,
+    RoundingPolicy, RuleSet, RuleSetRef, RuleSets, UpdateMinimumScope, invoice_metadata,
+    write_invoice_csv,
 };
 use cuzk_vfk::{MjRowPolicy, VfkSummary, count_mj};
 use rust_decimal::Decimal;
@@ -476,112 +476,20 @@ fn rules(on: Option<NaiveDate>, format: Format) -> Result<()> {
             set.enacted_by.citation, set.enacted_by.url
         )?;
         writeln!(out, "  note: {}", set.note)?;
-        let bands = |jpv: bool| {
-            set.tariff
-                .value
-                .bands(jpv)
-                .iter()
-                .map(|b| match b.up_to_mj {
-                    Some(up_to) => {
-                        format!("{} MJ {}–{} × {} Kč", b.item, b.above_mj, up_to, b.rate_czk)
-                    }
-                    None => format!("{} MJ over {} × {} Kč", b.item, b.above_mj, b.rate_czk),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let rows: [(&str, String, NaiveDate, &Source, Option<&str>); 11] = [
-            (
-                "bands without JPV",
-                bands(false),
-                set.tariff.in_force_from,
-                &set.tariff.source,
-                set.tariff.note,
-            ),
-            (
-                "bands with JPV",
-                bands(true),
-                set.tariff.in_force_from,
-                &set.tariff.source,
-                set.tariff.note,
-            ),
-            rule_row(
-                "first purchase",
-                format!("{} %", set.first_purchase_percent.value),
-                &set.first_purchase_percent,
-            ),
-            rule_row(
-                "update in the same calendar year",
-                format!("{} %", set.update_same_year_percent.value),
-                &set.update_same_year_percent,
-            ),
-            rule_row(
-                "first update in a new calendar year",
-                format!("{} %", set.first_update_new_year_percent.value),
-                &set.first_update_new_year_percent,
-            ),
-            rule_row(
-                "discounts need annual continuity",
-                set.continuity_required.value.to_string(),
-                &set.continuity_required,
-            ),
-            rule_row(
-                "minimum base fee",
-                czk(set.minimum_base_fee_czk.value),
-                &set.minimum_base_fee_czk,
-            ),
-            rule_row(
-                "minimum update",
-                czk(set.minimum_update_czk.value),
-                &set.minimum_update_czk,
-            ),
-            rule_row(
-                "data at most this far back",
-                format!("{} months", set.data_back_limit_months.value),
-                &set.data_back_limit_months,
-            ),
-            rule_row(
-                "change data billed per month",
-                set.change_data_per_month.value.to_string(),
-                &set.change_data_per_month,
-            ),
-            rule_row(
-                "SPI with JPV",
-                format!(
-                    "items {:?}, groups {:?}",
-                    set.jpv.value.items, set.jpv.value.groups
-                ),
-                &set.jpv,
-            ),
-        ];
-        for (name, value, from, source, note) in rows {
-            writeln!(out, "  {name}: {value}")?;
+        for rule in set.entries() {
+            writeln!(out, "  {}: {}", rule.name, rule.value)?;
             writeln!(
                 out,
-                "      from {from}; {} <{}>",
-                source.citation, source.url
+                "      from {}; {} <{}>",
+                rule.in_force_from, rule.source.citation, rule.source.url
             )?;
-            if let Some(note) = note {
+            if let Some(note) = rule.note {
                 writeln!(out, "      note: {note}")?;
             }
         }
         writeln!(out)?;
     }
     Ok(())
-}
-
-fn rule_row<'a, T>(
-    name: &'static str,
-    value: String,
-    rule: &'a Rule<T>,
-) -> (
-    &'static str,
-    String,
-    NaiveDate,
-    &'a Source,
-    Option<&'static str>,
-) {
-    (name, value, rule.in_force_from, &rule.source, rule.note)
 }
 
 fn print_rounding(out: &mut impl Write, rounding: RoundingPolicy) -> Result<()> {

@@ -391,50 +391,21 @@ fn every_rule_carries_its_source_and_date() {
     for set in RuleSets::known().iter() {
         assert!(set.in_force_from >= d(2019, 1, 1), "{}", set.id);
         assert!(set.enacted_by.url.starts_with("https://"), "{}", set.id);
-        let dated = [
-            (set.tariff.in_force_from, set.tariff.source),
-            (
-                set.first_purchase_percent.in_force_from,
-                set.first_purchase_percent.source,
-            ),
-            (
-                set.update_same_year_percent.in_force_from,
-                set.update_same_year_percent.source,
-            ),
-            (
-                set.first_update_new_year_percent.in_force_from,
-                set.first_update_new_year_percent.source,
-            ),
-            (
-                set.continuity_required.in_force_from,
-                set.continuity_required.source,
-            ),
-            (
-                set.minimum_base_fee_czk.in_force_from,
-                set.minimum_base_fee_czk.source,
-            ),
-            (
-                set.minimum_update_czk.in_force_from,
-                set.minimum_update_czk.source,
-            ),
-            (
-                set.data_back_limit_months.in_force_from,
-                set.data_back_limit_months.source,
-            ),
-            (
-                set.change_data_per_month.in_force_from,
-                set.change_data_per_month.source,
-            ),
-            (set.jpv.in_force_from, set.jpv.source),
-        ];
-        for (from, source) in dated {
-            assert!(from <= set.in_force_from, "{}: {from}", set.id);
+        let entries = set.entries();
+        assert_eq!(entries.len(), 11);
+        for rule in entries {
             assert!(
-                source.url.starts_with("https://cuzk.cz/"),
-                "{}",
-                source.citation
+                rule.in_force_from <= set.in_force_from,
+                "{}: {}",
+                set.id,
+                rule.name
             );
-            assert!(!source.citation.is_empty());
+            assert!(
+                rule.source.url.starts_with("https://cuzk.cz/"),
+                "{}",
+                rule.source.citation
+            );
+            assert!(!rule.source.citation.is_empty());
         }
     }
 }

@@ -20,6 +20,6 @@ pub mod tariff;
 pub use invoice::{InvoiceError, invoice_metadata, invoice_schema, write_invoice_csv};
 pub use quote::{FeeEngine, HistoryError, Order, OrderKind, Quote, QuoteError, QuoteLine};
 pub use rounding::{ROUNDING_SOURCE, RoundingMode, RoundingPolicy};
-pub use rule_set::{NoRuleSet, Rule, RuleSet, RuleSetRef, RuleSets, Source};
+pub use rule_set::{NoRuleSet, Rule, RuleEntry, RuleSet, RuleSetRef, RuleSets, Source};
 pub use rules::{ContinuityRule, PercentageBase, PricingRule, UpdateMinimumScope};
 pub use tariff::{BaseFee, Tariff};

@@ -128,6 +128,91 @@ impl RuleSet {
             .unwrap_or(NaiveDate::MIN)
     }
 
+    /// Every rule of the set as a row: name, value, first day, source and note.
+    pub fn entries(&self) -> Vec<RuleEntry> {
+        fn entry<T>(name: &'static str, value: String, rule: &Rule<T>) -> RuleEntry {
+            RuleEntry {
+                name,
+                value,
+                in_force_from: rule.in_force_from,
+                source: rule.source,
+                note: rule.note,
+            }
+        }
+        let bands = |jpv: bool| {
+            self.tariff
+                .value
+                .bands(jpv)
+                .iter()
+                .map(|b| match b.up_to_mj {
+                    Some(up_to) => {
+                        format!(
+                            "{}: MJ {}–{} × {} Kč",
+                            b.item, b.above_mj, up_to, b.rate_czk
+                        )
+                    }
+                    None => format!("{}: MJ over {} × {} Kč", b.item, b.above_mj, b.rate_czk),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let percent = |rule: &Rule<Decimal>| format!("{} %", rule.value);
+        let czk = |rule: &Rule<Decimal>| format!("{} Kč", rule.value);
+        vec![
+            entry("bands without JPV", bands(false), &self.tariff),
+            entry("bands with JPV", bands(true), &self.tariff),
+            entry(
+                "first purchase",
+                percent(&self.first_purchase_percent),
+                &self.first_purchase_percent,
+            ),
+            entry(
+                "update in the same calendar year",
+                percent(&self.update_same_year_percent),
+                &self.update_same_year_percent,
+            ),
+            entry(
+                "first update in a new calendar year",
+                percent(&self.first_update_new_year_percent),
+                &self.first_update_new_year_percent,
+            ),
+            entry(
+                "update discounts need annual continuity",
+                self.continuity_required.value.to_string(),
+                &self.continuity_required,
+            ),
+            entry(
+                "minimum base fee",
+                czk(&self.minimum_base_fee_czk),
+                &self.minimum_base_fee_czk,
+            ),
+            entry(
+                "minimum update",
+                czk(&self.minimum_update_czk),
+                &self.minimum_update_czk,
+            ),
+            entry(
+                "data at most this far back",
+                format!("{} months", self.data_back_limit_months.value),
+                &self.data_back_limit_months,
+            ),
+            entry(
+                "change data billed per month",
+                self.change_data_per_month.value.to_string(),
+                &self.change_data_per_month,
+            ),
+            entry(
+                "SPI with JPV",
+                format!(
+                    "items {}; groups {}",
+                    self.jpv.value.items.map(|i| i.to_string()).join(", "),
+                    self.jpv.value.groups.join(", ")
+                ),
+                &self.jpv,
+            ),
+        ]
+    }
+
     /// A short reference for quotes and invoices.
     pub fn reference(&self) -> RuleSetRef {
         RuleSetRef {
@@ -136,6 +221,21 @@ impl RuleSet {
             in_force_from: self.in_force_from,
         }
     }
+}
+
+/// One rule of a set, for listings ([`RuleSet::entries`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleEntry {
+    /// What the rule decides.
+    pub name: &'static str,
+    /// Its value, written out.
+    pub value: String,
+    /// The first day on which its wording is established to apply.
+    pub in_force_from: NaiveDate,
+    /// Its legal source.
+    pub source: Source,
+    /// What is uncertain about it.
+    pub note: Option<&'static str>,
 }
 
 /// The rule set a quote used, by name and date.
@@ -256,40 +356,37 @@ const PRILOHA_6: Source = Source {
     url: "https://cuzk.cz/Katastr-nemovitosti/Poplatky/Predavani-pocitacovych-souboru-s-udaji-katastru-na.aspx",
 };
 
-const FAQ_URL: &str = "https://cuzk.cz/Katastr-nemovitosti/Poskytovani-udaju-z-KN/Vymenny-format-KN/Sireni/FAQ-Sireni.aspx";
+/// A quotation from ČÚZK's FAQ – Šíření.
+const fn faq(citation: &'static str) -> Source {
+    Source {
+        citation,
+        url: "https://cuzk.cz/Katastr-nemovitosti/Poskytovani-udaju-z-KN/Vymenny-format-KN/Sireni/FAQ-Sireni.aspx",
+    }
+}
 
-const FAQ_FIRST: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Prvotní odběr dat VFK je zpoplatněn 100% základní úplaty.“",
-    url: FAQ_URL,
-};
-const FAQ_SAME_YEAR: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Jakákoliv následující aktualizace dat (stejného rozsahu) ve stejném kalendářním roce je zpoplatněna 3% základní úplaty.“",
-    url: FAQ_URL,
-};
-const FAQ_NEW_YEAR: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „První aktualizace v novém kalendářním roce je zpoplatněna 20% základní úplaty.“",
-    url: FAQ_URL,
-};
-const FAQ_CONTINUITY: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Slevu za aktualizaci dat lze poskytnout za předpokladu, že není přerušena roční kontinuita v odběru dat.“",
-    url: FAQ_URL,
-};
-const FAQ_MINIMUMS: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Minimální základní úplata je stanovena na 500 Kč, minimální cena aktualizace je 100 Kč.“",
-    url: FAQ_URL,
-};
-const FAQ_ONE_YEAR_BACK: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Bude například v březnu možné pořádat o šíření dat VFK s platností k 1. lednu? Ano, maximálně však rok zpět.“",
-    url: FAQ_URL,
-};
-const FAQ_PER_MONTH: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Počet měrných jednotek (dále jen MJ) změnových dat je odvozen od počtu MJ ve stavovém exportu. Změnová data se fakturují po jednotlivých měsících v nich obsažených.“",
-    url: FAQ_URL,
-};
-const FAQ_JPV: Source = Source {
-    citation: "ČÚZK FAQ – Šíření: „Cenové údaje jsou poskytovány výhradně společně s položkami 6002, 6004 a 6006 údajů SPI s JPV … SPI s JPV se rozumí výdej dat VFK obsahující skupinu Jiné právní vztahy nebo Řízení nebo obsahující obě skupiny současně.“",
-    url: FAQ_URL,
-};
+const FAQ_FIRST: Source =
+    faq("ČÚZK FAQ – Šíření: „Prvotní odběr dat VFK je zpoplatněn 100% základní úplaty.“");
+const FAQ_SAME_YEAR: Source = faq(
+    "ČÚZK FAQ – Šíření: „Jakákoliv následující aktualizace dat (stejného rozsahu) ve stejném kalendářním roce je zpoplatněna 3% základní úplaty.“",
+);
+const FAQ_NEW_YEAR: Source = faq(
+    "ČÚZK FAQ – Šíření: „První aktualizace v novém kalendářním roce je zpoplatněna 20% základní úplaty.“",
+);
+const FAQ_CONTINUITY: Source = faq(
+    "ČÚZK FAQ – Šíření: „Slevu za aktualizaci dat lze poskytnout za předpokladu, že není přerušena roční kontinuita v odběru dat.“",
+);
+const FAQ_MINIMUMS: Source = faq(
+    "ČÚZK FAQ – Šíření: „Minimální základní úplata je stanovena na 500 Kč, minimální cena aktualizace je 100 Kč.“",
+);
+const FAQ_ONE_YEAR_BACK: Source = faq(
+    "ČÚZK FAQ – Šíření: „Bude například v březnu možné pořádat o šíření dat VFK s platností k 1. lednu? Ano, maximálně však rok zpět.“",
+);
+const FAQ_PER_MONTH: Source = faq(
+    "ČÚZK FAQ – Šíření: „Počet měrných jednotek (dále jen MJ) změnových dat je odvozen od počtu MJ ve stavovém exportu. Změnová data se fakturují po jednotlivých měsících v nich obsažených.“",
+);
+const FAQ_JPV: Source = faq(
+    "ČÚZK FAQ – Šíření: „Cenové údaje jsou poskytovány výhradně společně s položkami 6002, 6004 a 6006 údajů SPI s JPV … SPI s JPV se rozumí výdej dat VFK obsahující skupinu Jiné právní vztahy nebo Řízení nebo obsahující obě skupiny současně.“",
+);
 
 /// From 2019-01-01: vyhláška 358/2013 Sb. as amended by 256/2018 Sb.
 fn wording_2019() -> RuleSet {
