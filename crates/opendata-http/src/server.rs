@@ -1,0 +1,878 @@
+//! The server: HTTP/1.1 (hyper) on one single-threaded event loop per worker thread, each
+//! with its own `SO_REUSEPORT` socket per address, like nginx's workers — with the limits a
+//! public server needs:
+//!
+//! - **idle timeout**: a connection with no request in progress (before its first byte, or
+//!   between keep-alive requests) is closed after [`Limits::idle_timeout`];
+//! - **header read timeout**: once the first byte of a request has arrived, the whole head must
+//!   arrive within [`Limits::header_read_timeout`] (slowloris);
+//! - **stalled transfers**: while a request is in progress, a connection on which nothing is
+//!   read or written for [`Limits::idle_timeout`] is closed (a client that stops reading);
+//! - **connection limit**: beyond [`Limits::max_connections`] (by default the process's file
+//!   limit less a reserve) the oldest idle keep-alive connection of the worker is closed to
+//!   make room, like nginx does, and when none is idle the new connection gets a `503` and is
+//!   closed;
+//! - **graceful shutdown with a deadline**: on stop, listeners close at once, idle connections
+//!   close, requests in progress may finish until [`Limits::shutdown_deadline`], and whatever
+//!   is left is then cut.
+
+use crate::body::Full;
+use bytes::Bytes;
+use http::{Request, Response};
+use hyper::body::Incoming;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{Notify, watch};
+
+/// A boxed error, as hyper takes it from bodies.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Timeouts and limits of a server.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// How long a request head may take once its first byte has arrived.
+    pub header_read_timeout: Duration,
+    /// How long a connection may stay open with nothing to do (before the first request,
+    /// between keep-alive requests, or with a transfer that makes no progress).
+    pub idle_timeout: Duration,
+    /// Open connections beyond which new ones are refused; `None`: the process's soft limit
+    /// of open files less [`FD_RESERVE`].
+    pub max_connections: Option<usize>,
+    /// How long requests in progress may take to finish once the server is stopped.
+    pub shutdown_deadline: Duration,
+    /// Largest request head accepted (bytes); a larger one gets `431`.
+    pub max_head_bytes: usize,
+}
+
+/// File descriptors kept free for everything but connections (listeners, files being
+/// served, the database, logs).
+pub const FD_RESERVE: usize = 64;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: None,
+            shutdown_deadline: Duration::from_secs(10),
+            max_head_bytes: 16 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// The connection limit in force: the configured one, or the file limit less the reserve.
+    pub fn connection_limit(&self) -> usize {
+        self.max_connections.unwrap_or_else(|| {
+            open_file_limit()
+                .map_or(1024, |n| usize::try_from(n).unwrap_or(usize::MAX))
+                .saturating_sub(FD_RESERVE)
+                .max(16)
+        })
+    }
+}
+
+/// The soft limit on open files of this process (`/proc/self/limits`), if known.
+pub fn open_file_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line.split_whitespace().nth(3)?;
+    if soft == "unlimited" {
+        return Some(u64::MAX);
+    }
+    soft.parse().ok()
+}
+
+/// How a server listens.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Addresses to listen on (port 0 picks a free port, the same for every worker).
+    pub listen: Vec<SocketAddr>,
+    /// Event-loop threads; 0: one per CPU core.
+    pub workers: usize,
+    /// Timeouts and limits.
+    pub limits: Limits,
+    /// Prefix of the worker threads' names.
+    pub name: String,
+}
+
+impl ServerConfig {
+    /// One address, one worker per core, default limits.
+    pub fn new(listen: SocketAddr) -> Self {
+        Self {
+            listen: vec![listen],
+            workers: 0,
+            limits: Limits::default(),
+            name: "http".into(),
+        }
+    }
+}
+
+/// The peer address of a request's connection, as a request extension (for routers such
+/// as axum: `Extension<Peer>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer(pub SocketAddr);
+
+/// Answers requests. Implemented by the servers' own request handlers, by [`handler_fn`]
+/// closures and, through [`TowerHandler`], by tower services such as an axum `Router`.
+pub trait Handler: Send + Sync + 'static {
+    /// The response body.
+    type Body: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static;
+    /// The answer in progress.
+    type Future: Future<Output = Response<Self::Body>> + Send + Unpin + 'static;
+    /// Answers one request from `peer`.
+    fn call(&self, request: Request<Incoming>, peer: SocketAddr) -> Self::Future;
+}
+
+/// A [`Handler`] from a closure returning a future.
+#[derive(Debug, Clone)]
+pub struct HandlerFn<F>(F);
+
+/// Makes a [`Handler`] of `f(request, peer)`.
+pub fn handler_fn<F, Fut, B>(f: F) -> HandlerFn<F>
+where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + Unpin + 'static,
+    B: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static,
+{
+    HandlerFn(f)
+}
+
+impl<F, Fut, B> Handler for HandlerFn<F>
+where
+    F: Fn(Request<Incoming>, SocketAddr) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<B>> + Send + Unpin + 'static,
+    B: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static,
+{
+    type Body = B;
+    type Future = Fut;
+    fn call(&self, request: Request<Incoming>, peer: SocketAddr) -> Fut {
+        (self.0)(request, peer)
+    }
+}
+
+/// A [`Handler`] over a tower service (an axum `Router`): the peer goes into the request's
+/// extensions as [`Peer`].
+#[derive(Debug, Clone)]
+pub struct TowerHandler<S>(pub S);
+
+impl<S, B> Handler for TowerHandler<S>
+where
+    S: tower::Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send,
+    B: http_body::Body<Data = Bytes, Error: Into<BoxError>> + Send + Unpin + 'static,
+{
+    type Body = B;
+    type Future = Pin<Box<dyn Future<Output = Response<B>> + Send>>;
+
+    fn call(&self, mut request: Request<Incoming>, peer: SocketAddr) -> Self::Future {
+        request.extensions_mut().insert(Peer(peer));
+        let mut service = self.0.clone();
+        Box::pin(async move {
+            let ready = std::future::poll_fn(|cx| service.poll_ready(cx)).await;
+            let Ok(()) = ready;
+            let Ok(response) = service.call(request).await;
+            response
+        })
+    }
+}
+
+/// Counters of a running server.
+#[derive(Debug, Default)]
+pub struct Stats {
+    open: AtomicUsize,
+    accepted: AtomicU64,
+    refused: AtomicU64,
+    evicted: AtomicU64,
+    timed_out: AtomicU64,
+}
+
+impl Stats {
+    /// Connections open now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::Relaxed)
+    }
+    /// Connections accepted so far (refused ones included).
+    pub fn accepted(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
+    }
+    /// Connections refused with 503 at the connection limit.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
+    }
+    /// Idle connections closed to make room at the connection limit.
+    pub fn evicted(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
+    }
+    /// Connections closed by a timeout (idle, header, stalled transfer).
+    pub fn timed_out(&self) -> u64 {
+        self.timed_out.load(Ordering::Relaxed)
+    }
+}
+
+/// A server running on its worker threads. Dropping it stops it (see [`RunningServer::stop`]).
+#[derive(Debug)]
+pub struct RunningServer {
+    addrs: Vec<SocketAddr>,
+    quit: Arc<watch::Sender<bool>>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+    stats: Arc<Stats>,
+}
+
+/// Stops a running server from anywhere (another thread, a signal handler task).
+#[derive(Debug, Clone)]
+pub struct ShutdownHandle(Arc<watch::Sender<bool>>);
+
+impl ShutdownHandle {
+    /// Starts the graceful shutdown; returns at once.
+    pub fn shutdown(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl RunningServer {
+    /// The bound addresses, in the order of [`ServerConfig::listen`].
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The first bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addrs[0]
+    }
+
+    /// The server's counters.
+    pub fn stats(&self) -> &Arc<Stats> {
+        &self.stats
+    }
+
+    /// A handle that starts the shutdown.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(Arc::clone(&self.quit))
+    }
+
+    /// Stops: listeners close at once, idle connections close, requests in progress finish
+    /// within the shutdown deadline; returns when every worker has stopped.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    /// Waits until the server is stopped through a [`ShutdownHandle`].
+    pub fn wait(mut self) {
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+
+    /// Serves until the process gets SIGTERM or SIGINT, then stops as [`RunningServer::stop`].
+    pub fn run_until_signal(self) -> std::io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(shutdown_signal())?;
+        self.stop();
+        Ok(())
+    }
+
+    fn stop_inner(&mut self) {
+        let _ = self.quit.send(true);
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.stop_inner();
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C), logging which.
+pub async fn shutdown_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+        _ = int.recv() => tracing::info!("SIGINT: stopping"),
+    }
+    Ok(())
+}
+
+/// Binds `count` listening sockets to `addr` sharing the port (`SO_REUSEPORT`: the kernel
+/// spreads connections over them). A plain bind first makes sure nobody else holds the port
+/// (another process's `SO_REUSEPORT` sockets would otherwise silently share it) and fixes the
+/// port when `addr` asks for any.
+fn bind_shared(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let probe = std::net::TcpListener::bind(addr)?;
+    let actual = probe.local_addr()?;
+    drop(probe);
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count.max(1) {
+        let socket = Socket::new(
+            Domain::for_address(actual),
+            Type::STREAM,
+            Some(Protocol::TCP),
+        )?;
+        socket.set_reuse_address(true)?;
+        socket.set_reuse_port(true)?;
+        if actual.is_ipv6() {
+            socket.set_only_v6(true)?;
+        }
+        socket.bind(&actual.into())?;
+        socket.listen(4096)?;
+        socket.set_nonblocking(true)?;
+        out.push(socket.into());
+    }
+    Ok(out)
+}
+
+/// Binds every address and starts the workers. Errors (a port in use, a bad address) come
+/// back here, before anything is served.
+pub fn start<H: Handler>(config: &ServerConfig, handler: H) -> std::io::Result<RunningServer> {
+    let workers = if config.workers == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        config.workers
+    };
+    let mut addrs = Vec::new();
+    let mut per_worker: Vec<Vec<std::net::TcpListener>> =
+        (0..workers).map(|_| Vec::new()).collect();
+    for addr in &config.listen {
+        let sockets = bind_shared(*addr, workers)
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+        if let Some(first) = sockets.first() {
+            addrs.push(first.local_addr()?);
+        }
+        for (w, socket) in sockets.into_iter().enumerate() {
+            per_worker[w].push(socket);
+        }
+    }
+    if addrs.is_empty() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "no address to listen on",
+        ));
+    }
+    let handler = Arc::new(handler);
+    let (quit, quit_rx) = watch::channel(false);
+    let shared = Arc::new(ServerShared {
+        limits: config.limits.clone(),
+        max_connections: config.limits.connection_limit(),
+        stats: Arc::new(Stats::default()),
+    });
+    let mut threads = Vec::with_capacity(workers);
+    for (w, listeners) in per_worker.into_iter().enumerate() {
+        let handler = Arc::clone(&handler);
+        let shared = Arc::clone(&shared);
+        let quit_rx = quit_rx.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("{}-{w}", config.name))
+            .spawn(move || {
+                if let Err(e) = run_worker(&handler, &shared, listeners, quit_rx) {
+                    tracing::error!("HTTP worker {w}: {e}");
+                }
+            });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            Err(e) => {
+                let _ = quit.send(true);
+                for t in threads {
+                    let _ = t.join();
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(RunningServer {
+        addrs,
+        stats: Arc::clone(&shared.stats),
+        quit: Arc::new(quit),
+        workers: threads,
+    })
+}
+
+struct ServerShared {
+    limits: Limits,
+    max_connections: usize,
+    stats: Arc<Stats>,
+}
+
+/// The connections of one worker, so idle ones can be closed to make room.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    connections: HashMap<u64, Arc<Tracker>>,
+}
+
+impl Registry {
+    /// Asks the longest-idle connection to close; `false` if none is idle.
+    fn evict_idle(&mut self) -> bool {
+        let oldest = self
+            .connections
+            .values()
+            .filter_map(|t| {
+                let (phase, since) = t.load();
+                (phase == Phase::Waiting && !t.evicting.load(Ordering::Relaxed))
+                    .then_some((since, t))
+            })
+            .min_by_key(|(since, _)| *since);
+        match oldest {
+            Some((_, tracker)) => {
+                tracker.evicting.store(true, Ordering::Relaxed);
+                tracker.evict.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn run_worker<H: Handler>(
+    handler: &Arc<H>,
+    shared: &Arc<ServerShared>,
+    listeners: Vec<std::net::TcpListener>,
+    quit: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let registry = Arc::new(Mutex::new(Registry::default()));
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        // The watchdog below enforces the header and idle timeouts.
+        .header_read_timeout(None)
+        .keep_alive(true)
+        .max_buf_size(shared.limits.max_head_bytes.max(8192));
+    let builder = Arc::new(builder);
+    let result = runtime.block_on(async {
+        // Every connection holds a sender; the worker waits for all of them to be dropped.
+        let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(1);
+        for listener in listeners {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let accept = AcceptLoop {
+                listener,
+                handler: Arc::clone(handler),
+                shared: Arc::clone(shared),
+                registry: Arc::clone(&registry),
+                builder: Arc::clone(&builder),
+                quit: quit.clone(),
+                open: open_tx.clone(),
+            };
+            tokio::spawn(accept.run());
+        }
+        drop(open_tx);
+        let mut quit = quit;
+        quitting(&mut quit).await;
+        let _ = tokio::time::timeout(shared.limits.shutdown_deadline, open_rx.recv()).await;
+        Ok::<(), std::io::Error>(())
+    });
+    // Whatever is still running after the deadline is cut; blocking tasks get a moment.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
+}
+
+/// Resolves once the server is told to stop (the guard `wait_for` returns is not `Send`, so
+/// it is dropped here rather than held across a `select!`).
+async fn quitting(quit: &mut watch::Receiver<bool>) {
+    let _ = quit.wait_for(|stop| *stop).await;
+}
+
+struct AcceptLoop<H> {
+    listener: tokio::net::TcpListener,
+    handler: Arc<H>,
+    shared: Arc<ServerShared>,
+    registry: Arc<Mutex<Registry>>,
+    builder: Arc<hyper::server::conn::http1::Builder>,
+    quit: watch::Receiver<bool>,
+    open: tokio::sync::mpsc::Sender<()>,
+}
+
+/// What a refused connection reads before it is closed.
+const REFUSAL: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 46\r\nRetry-After: 5\r\nConnection: close\r\n\r\nthe server has too many connections open now\r\n";
+
+impl<H: Handler> AcceptLoop<H> {
+    async fn run(mut self) {
+        let stats = Arc::clone(&self.shared.stats);
+        loop {
+            let accepted = tokio::select! {
+                a = self.listener.accept() => a,
+                () = quitting(&mut self.quit) => break,
+            };
+            match accepted {
+                Ok((stream, peer)) => {
+                    stats.accepted.fetch_add(1, Ordering::Relaxed);
+                    let open = stats.open.fetch_add(1, Ordering::Relaxed) + 1;
+                    if open > self.shared.max_connections {
+                        if lock(&self.registry).evict_idle() {
+                            stats.evicted.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            stats.open.fetch_sub(1, Ordering::Relaxed);
+                            stats.refused.fetch_add(1, Ordering::Relaxed);
+                            tokio::spawn(refuse(stream));
+                            continue;
+                        }
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let tracker = Arc::new(Tracker::new());
+                    let id = {
+                        let mut registry = lock(&self.registry);
+                        registry.next += 1;
+                        let id = registry.next;
+                        registry.connections.insert(id, Arc::clone(&tracker));
+                        id
+                    };
+                    let guard = ConnectionGuard {
+                        registry: Arc::clone(&self.registry),
+                        stats: Arc::clone(&stats),
+                        id,
+                        _open: self.open.clone(),
+                    };
+                    tokio::spawn(serve_connection(
+                        stream,
+                        peer,
+                        Arc::clone(&self.handler),
+                        Arc::clone(&self.builder),
+                        tracker,
+                        self.shared.limits.clone(),
+                        self.quit.clone(),
+                        guard,
+                    ));
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: make room, back off, go on.
+                    if lock(&self.registry).evict_idle() {
+                        stats.evicted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Tells a connection beyond the limit why it is closed, without reading its request: the
+/// answer is written, the sending side shut, and whatever the client sent drained for a
+/// moment so the close does not reset the connection before the answer is read.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        stream.write_all(REFUSAL).await?;
+        stream.shutdown().await?;
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
+    })
+    .await;
+}
+
+/// Unregisters a connection and counts it closed, however its task ends.
+struct ConnectionGuard {
+    registry: Arc<Mutex<Registry>>,
+    stats: Arc<Stats>,
+    id: u64,
+    _open: tokio::sync::mpsc::Sender<()>,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        lock(&self.registry).connections.remove(&self.id);
+        self.stats.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one connection's whole context
+async fn serve_connection<H: Handler>(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    handler: Arc<H>,
+    builder: Arc<hyper::server::conn::http1::Builder>,
+    tracker: Arc<Tracker>,
+    limits: Limits,
+    mut quit: watch::Receiver<bool>,
+    guard: ConnectionGuard,
+) {
+    let io = hyper_util::rt::TokioIo::new(TrackedStream {
+        inner: stream,
+        tracker: Arc::clone(&tracker),
+    });
+    let service = ConnectionService {
+        handler,
+        peer,
+        tracker: Arc::clone(&tracker),
+    };
+    let conn = builder.serve_connection(io, service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => return,
+        () = watchdog(&tracker, &limits) => {
+            guard.stats.timed_out.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        () = tracker.evict.notified() => conn.as_mut().graceful_shutdown(),
+        () = quitting(&mut quit) => conn.as_mut().graceful_shutdown(),
+    }
+    // Closing: an idle connection ends at once, a request in progress may finish while it
+    // makes progress (the worker's shutdown deadline bounds the rest).
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        () = watchdog(&tracker, &limits) => {
+            guard.stats.timed_out.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// What a connection is doing, for its timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No request in progress: waiting for the first byte of the next one.
+    Waiting,
+    /// A request head is arriving.
+    Head,
+    /// A request is being answered.
+    Busy,
+}
+
+/// Milliseconds since the first call in this process (a monotonic clock).
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    u64::try_from(START.get_or_init(Instant::now).elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One connection's phase and the instants its timeouts run from. The socket, the service
+/// and the response body update it; the watchdog reads it.
+#[derive(Debug)]
+struct Tracker {
+    /// Phase in the two top bits, the millisecond it began in the others.
+    state: AtomicU64,
+    /// Millisecond of the last byte read or written.
+    last_io: AtomicU64,
+    evict: Notify,
+    evicting: std::sync::atomic::AtomicBool,
+}
+
+const PHASE_SHIFT: u32 = 62;
+const TIME_MASK: u64 = (1 << PHASE_SHIFT) - 1;
+
+impl Tracker {
+    fn new() -> Self {
+        let now = now_ms();
+        Self {
+            state: AtomicU64::new(now & TIME_MASK),
+            last_io: AtomicU64::new(now),
+            evict: Notify::new(),
+            evicting: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn load(&self) -> (Phase, u64) {
+        let v = self.state.load(Ordering::Relaxed);
+        let phase = match v >> PHASE_SHIFT {
+            0 => Phase::Waiting,
+            1 => Phase::Head,
+            _ => Phase::Busy,
+        };
+        (phase, v & TIME_MASK)
+    }
+
+    fn set(&self, phase: Phase, at: u64) {
+        let bits = match phase {
+            Phase::Waiting => 0,
+            Phase::Head => 1,
+            Phase::Busy => 2,
+        };
+        self.state
+            .store((bits << PHASE_SHIFT) | (at & TIME_MASK), Ordering::Relaxed);
+    }
+
+    fn read_some(&self) {
+        let now = now_ms();
+        self.last_io.store(now, Ordering::Relaxed);
+        if self.load().0 == Phase::Waiting {
+            self.set(Phase::Head, now);
+        }
+    }
+
+    fn wrote_some(&self) {
+        self.last_io.store(now_ms(), Ordering::Relaxed);
+    }
+}
+
+/// Completes when the connection has overrun the timeout of its phase.
+async fn watchdog(tracker: &Tracker, limits: &Limits) {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    loop {
+        let (phase, since) = tracker.load();
+        let deadline = match phase {
+            Phase::Waiting => since.saturating_add(ms(limits.idle_timeout)),
+            Phase::Head => since.saturating_add(ms(limits.header_read_timeout)),
+            Phase::Busy => tracker
+                .last_io
+                .load(Ordering::Relaxed)
+                .saturating_add(ms(limits.idle_timeout)),
+        };
+        let now = now_ms();
+        if now >= deadline {
+            tracing::debug!("closing a connection: {phase:?} for too long");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(deadline - now)).await;
+    }
+}
+
+/// The socket, noting reads and writes for the tracker.
+struct TrackedStream {
+    inner: tokio::net::TcpStream,
+    tracker: Arc<Tracker>,
+}
+
+impl AsyncRead for TrackedStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.tracker.read_some();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for TrackedStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.tracker.wrote_some();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.tracker.wrote_some();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The per-connection hyper service: marks the connection busy and wraps the answer so the
+/// end of its body marks it idle again.
+struct ConnectionService<H> {
+    handler: Arc<H>,
+    peer: SocketAddr,
+    tracker: Arc<Tracker>,
+}
+
+impl<H: Handler> hyper::service::Service<Request<Incoming>> for ConnectionService<H> {
+    type Response = Response<TrackedBody<H::Body>>;
+    type Error = Infallible;
+    type Future = TrackedAnswer<H::Future>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        self.tracker.set(Phase::Busy, now_ms());
+        TrackedAnswer {
+            answer: self.handler.call(request, self.peer),
+            tracker: Some(Arc::clone(&self.tracker)),
+        }
+    }
+}
+
+/// The handler's future; its response body carries the tracker.
+struct TrackedAnswer<F> {
+    answer: F,
+    tracker: Option<Arc<Tracker>>,
+}
+
+impl<F, B> Future for TrackedAnswer<F>
+where
+    F: Future<Output = Response<B>> + Unpin,
+{
+    type Output = Result<Response<TrackedBody<B>>, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let response = std::task::ready!(Pin::new(&mut self.answer).poll(cx));
+        let tracker = self.tracker.take();
+        Poll::Ready(Ok(response.map(|body| TrackedBody { body, tracker })))
+    }
+}
+
+/// A response body that marks its connection idle once it is sent (dropped).
+struct TrackedBody<B> {
+    body: B,
+    tracker: Option<Arc<Tracker>>,
+}
+
+impl<B> Drop for TrackedBody<B> {
+    fn drop(&mut self) {
+        if let Some(tracker) = &self.tracker {
+            tracker.set(Phase::Waiting, now_ms());
+        }
+    }
+}
+
+impl<B: http_body::Body + Unpin> http_body::Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// A ready answer, for handlers that answer without waiting.
+pub type Ready = std::future::Ready<Response<Full>>;
