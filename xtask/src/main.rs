@@ -10,6 +10,7 @@ mod csvw_suite;
 mod setup;
 mod tier_blocklist_zone;
 mod tier_browser;
+mod tier_dns;
 mod tier_interop;
 mod tier_resolver;
 mod tier_volby;

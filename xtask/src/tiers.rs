@@ -39,6 +39,11 @@ pub(crate) const ALL: &[Tier] = &[
         run: crate::tier_resolver::run,
     },
     Tier {
+        name: "dns",
+        about: "unified-blocklist: Knot DNS primary -> Unbound RPZ secondary and BIND response-policy (AXFR, IXFR, NOTIFY, serials, policies)",
+        run: crate::tier_dns::run,
+    },
+    Tier {
         name: "browser",
         about: "unified-blocklist: the web page in headless Chromium (console, row count, filtering, screenshot)",
         run: crate::tier_browser::run,

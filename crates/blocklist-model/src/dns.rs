@@ -1,17 +1,21 @@
 //! DNS exports: an RPZ zone and a plain list of active hosts.
 
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use chrono::{Datelike, NaiveDate};
 
+use crate::entry::Entry;
 use crate::list::{UnifiedList, WwwPolicy};
 
-/// What a resolver answers for a blocked name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// What a resolver answers for a blocked name (the RPZ policy).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RpzAction {
-    /// `CNAME .`: NXDOMAIN.
+    /// `CNAME .`: NXDOMAIN, the name does not exist.
     Nxdomain,
+    /// `CNAME *.`: NODATA, the name exists but has no records of any type.
+    Nodata,
     /// A/AAAA records pointing to a landing page (local data; what Knot Resolver 5 supports).
     Landing {
         /// The landing page's IPv4 address.
@@ -19,7 +23,64 @@ pub enum RpzAction {
         /// The landing page's IPv6 address.
         ipv6: Option<Ipv6Addr>,
     },
+    /// `CNAME <name>.`: a landing page per authority, as CESNET's `rpz.cesnet.cz` does. A host
+    /// listed by several authorities lands on the page of the one that listed it first.
+    LandingCname(LandingNames),
 }
+
+/// The landing names of [`RpzAction::LandingCname`]: one per authority (`ZDROJ`), and the name
+/// used for an authority without one of its own.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct LandingNames {
+    /// Landing name per authority, keyed by the authority's name as in `ZDROJ`.
+    pub by_authority: BTreeMap<String, String>,
+    /// The landing name for any other authority; `None` makes such an authority an error.
+    pub default: Option<String>,
+}
+
+impl LandingNames {
+    /// The landing name for `authority`, without its trailing dot.
+    pub fn for_authority(&self, authority: &str) -> Option<&str> {
+        self.by_authority
+            .get(authority)
+            .or(self.default.as_ref())
+            .map(|n| n.trim_end_matches('.'))
+    }
+}
+
+/// What the policy makes a resolver answer for one blocked name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RpzAnswer<'a> {
+    /// NXDOMAIN.
+    Nxdomain,
+    /// NOERROR with no answer records.
+    Nodata,
+    /// The landing page's addresses.
+    Addresses {
+        /// IPv4 (A).
+        ipv4: Option<Ipv4Addr>,
+        /// IPv6 (AAAA).
+        ipv6: Option<Ipv6Addr>,
+    },
+    /// A CNAME to this landing name (no trailing dot).
+    Cname(&'a str),
+}
+
+/// One blocked host of the zone: the owner names `host` and `*.host`, the list rows that
+/// block it (active, DNS-blockable, in the list's order) and the answer the policy gives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpzTrigger<'a> {
+    /// The blocked host (normalised, ASCII, no trailing dot).
+    pub host: &'a str,
+    /// The rows that block it, earliest listing first.
+    pub entries: Vec<&'a Entry>,
+    /// What a resolver applying the zone answers for the host and every name under it.
+    pub answer: RpzAnswer<'a>,
+}
+
+/// The label under which the provenance TXT of `host` is published: `_info.host`, as CESNET
+/// does. An exact owner name, so it wins over the `*.host` wildcard.
+pub const PROVENANCE_LABEL: &str = "_info";
 
 /// Settings of the RPZ zone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +107,9 @@ pub struct RpzOptions {
     pub action: RpzAction,
     /// Whether `www.x` also blocks `x`.
     pub www: WwwPolicy,
+    /// Publish `_info.<host> TXT` records with each blocking row's authority, dataset and
+    /// entry date, so a provider can tell why a name is blocked.
+    pub provenance: bool,
 }
 
 impl RpzOptions {
@@ -66,6 +130,7 @@ impl RpzOptions {
             minimum: 300,
             action: RpzAction::Nxdomain,
             www: WwwPolicy::AlsoApex,
+            provenance: false,
         }
     }
 }
@@ -87,6 +152,16 @@ pub enum RpzError {
     /// A landing action without any address.
     #[error("RPZ landing action needs an IPv4 or IPv6 address")]
     NoLandingAddress,
+    /// A CNAME landing policy with no landing name for an authority that blocks a host.
+    #[error(
+        "RPZ landing policy: no landing name for authority {authority:?} (host {host}); configure one or a default"
+    )]
+    NoLandingName {
+        /// The authority.
+        authority: String,
+        /// A host it blocks.
+        host: String,
+    },
 }
 
 /// The SOA serial could not be advanced.
@@ -117,6 +192,8 @@ pub struct DnsExportReport {
     pub hosts: usize,
     /// Names left out because the name under the zone origin would exceed 255 octets.
     pub too_long: usize,
+    /// Provenance TXT records written.
+    pub provenance_records: usize,
 }
 
 fn valid_absolute_name(name: &str) -> bool {
@@ -131,15 +208,67 @@ fn valid_absolute_name(name: &str) -> bool {
         })
 }
 
-/// Writes an RPZ zone (draft-vixie-dns-rpz) that BIND, Unbound and Knot Resolver load: SOA, NS,
-/// then `host CNAME .` and `*.host CNAME .` (or A/AAAA to the landing address) for every active
-/// DNS-blockable host, once per host however many sources list it. Owner names are only ever
-/// validated lower-case ASCII DNS names: never a `/`, never non-ASCII.
-pub fn write_rpz(
-    list: &UnifiedList,
-    options: &RpzOptions,
-    mut out: impl Write,
-) -> Result<DnsExportReport, RpzError> {
+/// The blocked hosts of `list` under `options`, in byte order, each with the rows that block it
+/// and the answer the policy gives: the zone [`write_rpz`] writes, as data (a resolver check
+/// compares answers with it). Hosts whose owner names would exceed 255 octets under the origin
+/// are left out, as in the zone.
+pub fn rpz_triggers<'a>(
+    list: &'a UnifiedList,
+    options: &'a RpzOptions,
+) -> Result<Vec<RpzTrigger<'a>>, RpzError> {
+    check_options(options)?;
+    let origin = options.origin.trim_end_matches('.');
+    let mut hosts: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+    for e in list.active().filter(|e| e.dns_blockable()) {
+        let Some(host) = e.host() else { continue };
+        hosts.entry(host).or_default().push(e);
+        if options.www == WwwPolicy::AlsoApex
+            && e.leading_www()
+            && let Some(apex) = host.strip_prefix("www.")
+        {
+            hosts.entry(apex).or_default().push(e);
+        }
+    }
+    let mut triggers = Vec::with_capacity(hosts.len());
+    for (host, entries) in hosts {
+        if too_long(host, origin, 2) {
+            continue;
+        }
+        let answer = match &options.action {
+            RpzAction::Nxdomain => RpzAnswer::Nxdomain,
+            RpzAction::Nodata => RpzAnswer::Nodata,
+            RpzAction::Landing { ipv4, ipv6 } => RpzAnswer::Addresses {
+                ipv4: *ipv4,
+                ipv6: *ipv6,
+            },
+            RpzAction::LandingCname(names) => {
+                // The list's order puts the earliest listing first.
+                let authority = entries[0].authority();
+                RpzAnswer::Cname(names.for_authority(authority).ok_or_else(|| {
+                    RpzError::NoLandingName {
+                        authority: authority.to_owned(),
+                        host: host.to_owned(),
+                    }
+                })?)
+            }
+        };
+        triggers.push(RpzTrigger {
+            host,
+            entries,
+            answer,
+        });
+    }
+    Ok(triggers)
+}
+
+/// Whether `prefix_len` more octets (e.g. `*.` = 2, `_info.` = 6) before `host.origin.` make
+/// the name longer than 255 octets on the wire (each label plus its length octet, plus the
+/// root).
+fn too_long(host: &str, origin: &str, prefix_len: usize) -> bool {
+    prefix_len + host.len() + 1 + origin.len() + 2 > 255
+}
+
+fn check_options(options: &RpzOptions) -> Result<(), RpzError> {
     for (option, value) in [
         ("origin", &options.origin),
         ("primary_ns", &options.primary_ns),
@@ -152,24 +281,72 @@ pub fn write_rpz(
             });
         }
     }
-    let rdata: Vec<String> = match options.action {
-        RpzAction::Nxdomain => vec!["CNAME .".to_owned()],
-        RpzAction::Landing { ipv4, ipv6 } => {
-            let mut v = Vec::new();
-            if let Some(a) = ipv4 {
-                v.push(format!("A {a}"));
+    match &options.action {
+        RpzAction::Landing {
+            ipv4: None,
+            ipv6: None,
+        } => return Err(RpzError::NoLandingAddress),
+        RpzAction::LandingCname(names) => {
+            for value in names.by_authority.values().chain(&names.default) {
+                if !valid_absolute_name(value) {
+                    return Err(RpzError::InvalidName {
+                        option: "landing name",
+                        value: value.clone(),
+                    });
+                }
             }
-            if let Some(a) = ipv6 {
-                v.push(format!("AAAA {a}"));
-            }
-            if v.is_empty() {
-                return Err(RpzError::NoLandingAddress);
-            }
-            v
         }
-    };
+        _ => {}
+    }
+    Ok(())
+}
+
+/// One TXT character-string in zone-file syntax: quoted, with `"`, `\` and every byte outside
+/// printable ASCII as `\DDD`, so the zone file stays ASCII whatever the authority's name. At
+/// most 255 octets of data, cut at a character boundary.
+fn txt_string(text: &str) -> String {
+    let mut end = text.len().min(255);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut out = String::with_capacity(end + 2);
+    out.push('"');
+    for &b in &text.as_bytes()[..end] {
+        match b {
+            b'"' | b'\\' => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\{b:03}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The provenance TXT record data of one row: `zdroj=…`, `datova_sada=…`, `datum_zapisu=…`
+/// as three character-strings (the decree's column names).
+pub fn provenance_txt(entry: &Entry) -> [String; 3] {
+    [
+        format!("zdroj={}", entry.authority()),
+        format!("datova_sada={}", entry.dataset()),
+        format!("datum_zapisu={}", entry.entered().format("%Y-%m-%d")),
+    ]
+}
+
+/// Writes an RPZ zone (draft-vixie-dns-rpz) that BIND, Unbound and Knot Resolver load: SOA, NS,
+/// then for every active DNS-blockable host, once however many sources list it, `host` and
+/// `*.host` with the policy's records (`CNAME .`, `CNAME *.`, `CNAME <landing>.` or A/AAAA),
+/// and with [`RpzOptions::provenance`] `_info.host TXT` per blocking row. Owner names are only
+/// ever validated lower-case ASCII DNS names: never a `/`, never non-ASCII.
+pub fn write_rpz(
+    list: &UnifiedList,
+    options: &RpzOptions,
+    mut out: impl Write,
+) -> Result<DnsExportReport, RpzError> {
+    let triggers = rpz_triggers(list, options)?;
     let origin = options.origin.trim_end_matches('.');
-    let hosts = list.blocked_hosts(options.www);
     let mut out = io::BufWriter::new(&mut out);
     writeln!(
         out,
@@ -190,16 +367,39 @@ pub fn write_rpz(
         options.minimum
     )?;
     writeln!(out, "@ IN NS {}.", options.primary_ns.trim_end_matches('.'))?;
-    let mut report = DnsExportReport::default();
-    for host in hosts.keys() {
-        // Wire length of "*.host.origin.": each label plus its length octet, plus the root.
-        if host.len() + origin.len() + 2 + 2 + 1 > 255 {
-            report.too_long += 1;
-            continue;
+    let mut report = DnsExportReport {
+        too_long: list.blocked_hosts(options.www).len() - triggers.len(),
+        ..DnsExportReport::default()
+    };
+    let mut rdata: Vec<String> = Vec::with_capacity(2);
+    for trigger in &triggers {
+        rdata.clear();
+        match trigger.answer {
+            RpzAnswer::Nxdomain => rdata.push("CNAME .".to_owned()),
+            RpzAnswer::Nodata => rdata.push("CNAME *.".to_owned()),
+            RpzAnswer::Cname(name) => rdata.push(format!("CNAME {name}.")),
+            RpzAnswer::Addresses { ipv4, ipv6 } => {
+                rdata.extend(ipv4.map(|a| format!("A {a}")));
+                rdata.extend(ipv6.map(|a| format!("AAAA {a}")));
+            }
         }
-        for owner in [*host, &format!("*.{host}")] {
+        let host = trigger.host;
+        for owner in [host, &format!("*.{host}")] {
             for r in &rdata {
                 writeln!(out, "{owner} {r}")?;
+            }
+        }
+        if options.provenance && !too_long(host, origin, PROVENANCE_LABEL.len() + 1) {
+            for entry in &trigger.entries {
+                let [a, b, c] = provenance_txt(entry);
+                writeln!(
+                    out,
+                    "{PROVENANCE_LABEL}.{host} TXT {} {} {}",
+                    txt_string(&a),
+                    txt_string(&b),
+                    txt_string(&c)
+                )?;
+                report.provenance_records += 1;
             }
         }
         report.hosts += 1;
@@ -224,5 +424,6 @@ pub fn write_plain_hosts(
     Ok(DnsExportReport {
         hosts: hosts.len(),
         too_long: 0,
+        provenance_records: 0,
     })
 }

@@ -20,7 +20,8 @@ pub use csv_export::{
 };
 pub use diff::{Diff, diff};
 pub use dns::{
-    DnsExportReport, RpzAction, RpzError, RpzOptions, SerialError, next_serial, write_plain_hosts,
+    DnsExportReport, LandingNames, PROVENANCE_LABEL, RpzAction, RpzAnswer, RpzError, RpzOptions,
+    RpzTrigger, SerialError, next_serial, provenance_txt, rpz_triggers, write_plain_hosts,
     write_rpz,
 };
 pub use entry::{Entry, SourceLabel};

@@ -7,6 +7,7 @@ use blocklist_model::{
     RpzError, RpzOptions, Severity, SourceConfig, SourceLabel, UnifiedList, WwwPolicy, diff,
     next_serial, read_source, write_rpz,
 };
+use blocklist_model::{LandingNames, RpzAnswer, rpz_triggers};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -294,4 +295,89 @@ fn windows_1250_outside_mf_is_read_with_a_warning() {
     assert_eq!(r.entries[0].url(), "mezinárodní.cz");
     assert_eq!(r.diagnostics[0].problem, Problem::DecodedAsWindows1250);
     assert_eq!(r.diagnostics[0].line, 0);
+}
+
+#[test]
+fn rpz_policies_nodata_landing_cname_and_provenance() {
+    let mf = Arc::new(SourceLabel::new("Ministerstvo financí", "Seznam \"her\""));
+    let sukl = Arc::new(SourceLabel::new("SÚKL", "Léčiva"));
+    let e = |url: &str, day: u32, s: &Arc<SourceLabel>| {
+        blocklist_model::Entry::new(url, d(2024, 1, day), None, Arc::clone(s), None)
+    };
+    let l = UnifiedList::merge(
+        d(2024, 6, 1),
+        [
+            e("x.cz", 2, &sukl),
+            e("x.cz", 3, &mf),
+            e("www.y.cz", 1, &mf),
+        ],
+    );
+    let mut opts = RpzOptions::new("rpz.example.cz", 1);
+    opts.action = RpzAction::Nodata;
+    let mut out = Vec::new();
+    write_rpz(&l, &opts, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("\nx.cz CNAME *.\n*.x.cz CNAME *.\n"),
+        "{text}"
+    );
+
+    // Landing per authority: x.cz was listed first by SÚKL, so it lands on SÚKL's page.
+    let names = LandingNames {
+        by_authority: [("SÚKL".to_owned(), "blokace-sukl.example.cz.".to_owned())].into(),
+        default: Some("blokace.example.cz".to_owned()),
+    };
+    opts.action = RpzAction::LandingCname(names.clone());
+    opts.provenance = true;
+    let mut out = Vec::new();
+    let report = write_rpz(&l, &opts, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(
+            "\nx.cz CNAME blokace-sukl.example.cz.\n*.x.cz CNAME blokace-sukl.example.cz.\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ny.cz CNAME blokace.example.cz.\n"),
+        "{text}"
+    );
+    // One TXT per blocking row, ASCII only, quotes escaped.
+    assert!(text.is_ascii());
+    assert!(
+        text.contains(
+            "\n_info.x.cz TXT \"zdroj=S\\195\\154KL\" \"datova_sada=L\\195\\169\\196\\141iva\" \"datum_zapisu=2024-01-02\"\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"datova_sada=Seznam \\\"her\\\"\" \"datum_zapisu=2024-01-03\"\n"),
+        "{text}"
+    );
+    assert_eq!(
+        report.provenance_records, 4,
+        "x.cz twice, www.y.cz and its apex"
+    );
+
+    let triggers = rpz_triggers(&l, &opts).unwrap();
+    let x = triggers.iter().find(|t| t.host == "x.cz").unwrap();
+    assert_eq!(x.answer, RpzAnswer::Cname("blokace-sukl.example.cz"));
+    assert_eq!(x.entries.len(), 2);
+
+    // An authority without a landing name and no default is an error naming it.
+    opts.action = RpzAction::LandingCname(LandingNames {
+        default: None,
+        ..names
+    });
+    let err = write_rpz(&l, &opts, Vec::new()).unwrap_err();
+    assert!(matches!(err, RpzError::NoLandingName { .. }));
+    assert!(err.to_string().contains("Ministerstvo financí"), "{err}");
+    opts.action = RpzAction::LandingCname(LandingNames {
+        by_authority: Default::default(),
+        default: Some("not a name".into()),
+    });
+    assert!(matches!(
+        write_rpz(&l, &opts, Vec::new()),
+        Err(RpzError::InvalidName { .. })
+    ));
 }

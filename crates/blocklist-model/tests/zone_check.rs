@@ -2,8 +2,8 @@
 //! Run with `cargo xtask tier blocklist-zone` (needs Debian's `bind9-utils`).
 
 use blocklist_model::{
-    NaiveDate, RpzAction, RpzOptions, SourceConfig, UnifiedList, WwwPolicy, next_serial,
-    read_source, write_rpz,
+    LandingNames, NaiveDate, RpzAction, RpzOptions, SourceConfig, UnifiedList, WwwPolicy,
+    next_serial, read_source, write_rpz,
 };
 
 fn real_list() -> UnifiedList {
@@ -75,4 +75,29 @@ fn landing_zone_passes_named_checkzone() {
     };
     options.www = WwwPolicy::AsListed;
     check(&options, "landing");
+}
+
+#[test]
+#[ignore = "tier blocklist-zone: cargo xtask tier blocklist-zone"]
+fn nodata_zone_with_provenance_passes_named_checkzone() {
+    let mut options = RpzOptions::new("rpz.example.cz", 2026081802);
+    options.action = RpzAction::Nodata;
+    options.provenance = true;
+    check(&options, "nodata-provenance");
+}
+
+#[test]
+#[ignore = "tier blocklist-zone: cargo xtask tier blocklist-zone"]
+fn landing_cname_zone_passes_named_checkzone() {
+    let mut options = RpzOptions::new("rpz.example.cz", 2026081803);
+    options.action = RpzAction::LandingCname(LandingNames {
+        by_authority: [(
+            "Ministerstvo financí".to_owned(),
+            "hazard.blokace.example.cz".to_owned(),
+        )]
+        .into(),
+        default: Some("blokace.example.cz.".to_owned()),
+    });
+    options.provenance = true;
+    check(&options, "landing-cname");
 }

@@ -1,8 +1,10 @@
 //! The TOML configuration of `run` (and the defaults of `update` and `serve`).
 
 use crate::dcat::DcatSettings;
+use blocklist_model::{LandingNames, RpzAction, RpzOptions, UnifiedList};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Where the catalogue is.
@@ -53,8 +55,73 @@ pub struct Config {
     pub attempts: u32,
     /// How the list is registered in NKOD.
     pub dcat: DcatSettings,
+    /// What the RPZ zone makes resolvers answer (`[rpz]`).
+    pub rpz: RpzSettings,
     /// The local lists, as found in the catalogue (`[[sources]]`).
     pub sources: Vec<SourceSpec>,
+}
+
+/// The RPZ policy a resolver applies to a blocked name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RpzPolicy {
+    /// NXDOMAIN (`CNAME .`): the name does not exist.
+    #[default]
+    Nxdomain,
+    /// NODATA (`CNAME *.`): the name exists with no records.
+    Nodata,
+    /// A CNAME to the authority's landing page (`[rpz.landing]`, `rpz.landing_default`).
+    Landing,
+}
+
+/// `[rpz]`: the policy of the RPZ zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpzSettings {
+    /// `nxdomain`, `nodata` or `landing`.
+    pub policy: RpzPolicy,
+    /// Landing name per authority (`ZDROJ` → name), for `policy = "landing"`.
+    pub landing: BTreeMap<String, String>,
+    /// Landing name for authorities not in `landing`.
+    pub landing_default: Option<String>,
+    /// Publish `_info.<host> TXT` with each blocking row's authority, dataset and entry date.
+    pub provenance: bool,
+}
+
+impl RpzSettings {
+    /// The zone writer's action.
+    pub fn action(&self) -> RpzAction {
+        match self.policy {
+            RpzPolicy::Nxdomain => RpzAction::Nxdomain,
+            RpzPolicy::Nodata => RpzAction::Nodata,
+            RpzPolicy::Landing => RpzAction::LandingCname(LandingNames {
+                by_authority: self.landing.clone(),
+                default: self.landing_default.clone(),
+            }),
+        }
+    }
+
+    /// The zone writer's options for `origin` and `serial`.
+    pub fn options(&self, origin: &str, serial: u32) -> RpzOptions {
+        let mut options = RpzOptions::new(origin, serial);
+        options.action = self.action();
+        options.provenance = self.provenance;
+        options
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.policy == RpzPolicy::Landing
+            && self.landing.is_empty()
+            && self.landing_default.is_none()
+        {
+            return Err("policy \"landing\" needs [rpz.landing] names or landing_default".into());
+        }
+        // The writer checks every name; an empty list shows a bad option before any update.
+        let empty = UnifiedList::merge(chrono::NaiveDate::MIN, Vec::new());
+        blocklist_model::write_rpz(&empty, &self.options("rpz.invalid", 1), std::io::sink())
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// One local list: how to find it in the catalogue and how to read it.
@@ -137,6 +204,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             attempts: 3,
             dcat: DcatSettings::default(),
+            rpz: RpzSettings::default(),
             sources: SourceSpec::defaults(),
         }
     }
@@ -230,6 +298,7 @@ impl Config {
                 "timeouts and attempts must be positive".into(),
             ));
         }
+        self.rpz.check().map_err(|m| value("rpz", m))?;
         if !self.dcat.public_url.starts_with("https://") {
             return Err(value(
                 "dcat.public_url",
@@ -283,6 +352,36 @@ mod tests {
         assert!(err.to_string().contains("unknown"), "{err}");
         let err = Config::parse("time_zone = \"Mars/Olympus\"", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("time_zone"), "{err}");
+        let err = Config::parse("[rpz]\npolicy = \"landing\"", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("`rpz`"), "{err}");
+        let err = Config::parse(
+            "[rpz]\npolicy = \"landing\"\nlanding_default = \"a b\"",
+            Path::new("t.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("\"a b\""), "{err}");
+        let err = Config::parse("[rpz]\npolicy = \"drop\"", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("drop"), "{err}");
+    }
+
+    #[test]
+    fn rpz_landing_per_authority() {
+        let config = Config::parse(
+            "[rpz]\npolicy = \"landing\"\nprovenance = true\nlanding_default = \"blokace.example.cz\"\n\
+             [rpz.landing]\n\"Ministerstvo financí\" = \"hazard.example.cz\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let options = config.rpz.options("rpz.example.cz", 5);
+        assert!(options.provenance);
+        let RpzAction::LandingCname(names) = options.action else {
+            panic!("{:?}", options.action)
+        };
+        assert_eq!(
+            names.for_authority("Ministerstvo financí"),
+            Some("hazard.example.cz")
+        );
+        assert_eq!(names.for_authority("SÚKL"), Some("blokace.example.cz"));
     }
 }
 

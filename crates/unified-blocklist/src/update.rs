@@ -7,14 +7,14 @@
 //! SHA-256 of the body. A changed download URL always means a fresh download.
 
 use crate::changes::{Change, ChangeKind, FEED_CHANGES_PER_ENTRY, FEED_ENTRIES, FeedEntry};
-use crate::config::{Backend, Config, SourceSpec};
+use crate::config::{Backend, Config, RpzSettings, SourceSpec};
 use crate::dcat::DcatSettings;
 use crate::embedded::{EmbeddedError, EmbeddedNkod};
 use crate::publish::{PublishError, Publisher};
 use crate::rows::{ListRow, read_decree_csv};
 use crate::state::{LastPublication, SourceState, StateDir, StateError};
 use blocklist_model::{
-    Entry, GuardError, Guards, ReaderKind, RpzOptions, SourceConfig, UnifiedList, WwwPolicy,
+    Entry, GuardError, Guards, ReaderKind, SourceConfig, UnifiedList, WwwPolicy,
 };
 use chrono::{NaiveDate, Utc};
 use nkod_client::{
@@ -68,6 +68,8 @@ pub struct UpdateOptions {
     pub sources: Vec<SourceSpec>,
     /// The RPZ zone's origin.
     pub rpz_origin: String,
+    /// The RPZ policy.
+    pub rpz: RpzSettings,
     /// How the list is registered in NKOD.
     pub dcat: DcatSettings,
     /// Network limits (timeouts, retries).
@@ -95,6 +97,7 @@ impl UpdateOptions {
             max_shrink: config.max_shrink,
             sources: config.sources.clone(),
             rpz_origin: config.rpz_origin.clone(),
+            rpz: config.rpz.clone(),
             dcat: config.dcat.clone(),
             http,
             valid_as_of: None,
@@ -605,7 +608,7 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     let mut rpz = Vec::new();
     blocklist_model::write_rpz(
         &list,
-        &RpzOptions::new(options.rpz_origin.clone(), serial),
+        &options.rpz.options(&options.rpz_origin, serial),
         &mut rpz,
     )
     .map_err(|e| export(files::RPZ)(&e))?;
