@@ -134,6 +134,32 @@ enum Command {
         #[arg(long, default_value_t = 60.0)]
         speed: f64,
     },
+    /// Seats for a table of votes under the electoral law of an election type and year.
+    ///
+    /// FILE is semicolon-separated UTF-8 with the header `party;<constituency 1>;…` and one
+    /// row of integer votes per party or coalition. `ps`: the constituencies are the
+    /// regions and N the size of the Chamber (200); `kz`, `kv`: each constituency elects N
+    /// members; `ep`: the constituencies are added up into one national constituency.
+    Seats {
+        /// Election type.
+        #[arg(long, value_enum)]
+        election: SeatsElection,
+        /// Election year (picks the law in force).
+        #[arg(long)]
+        year: u16,
+        /// The votes table.
+        #[arg(long)]
+        votes: PathBuf,
+        /// Seats (see above).
+        #[arg(long)]
+        seats: u32,
+        /// NAME=K: the list NAME is a coalition of K parties (coalition thresholds).
+        #[arg(long = "coalition", value_name = "NAME=K")]
+        coalitions: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SeatsFormat::Human)]
+        format: SeatsFormat,
+    },
     /// Measure ingesting a whole simulated election and regenerating every feed (CPU time,
     /// wall time, peak memory).
     BenchIngest {
@@ -211,6 +237,26 @@ enum RegistryAction {
         /// e.g. 2025-09-18T23:59:59.
         at: String,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeatsElection {
+    /// Chamber of Deputies.
+    Ps,
+    /// Regional councils.
+    Kz,
+    /// Municipal councils.
+    Kv,
+    /// European Parliament.
+    Ep,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeatsFormat {
+    /// `{"parties": {…}, "constituencies": {…}}`.
+    Json,
+    /// A table for people.
+    Human,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -414,6 +460,33 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::BenchIngest { dir, scratch } => bench_ingest(&dir, &scratch),
+        Command::Seats {
+            election,
+            year,
+            votes,
+            seats,
+            coalitions,
+            format,
+        } => {
+            use volby_mandaty::{ElectionType, RuleSet, VoteTable};
+            let election = match election {
+                SeatsElection::Ps => ElectionType::Chamber,
+                SeatsElection::Kz => ElectionType::Regional,
+                SeatsElection::Kv => ElectionType::Municipal,
+                SeatsElection::Ep => ElectionType::European,
+            };
+            let rules = RuleSet::new(election, year)?;
+            let text = std::fs::read_to_string(&votes)
+                .with_context(|| format!("cannot read {} as UTF-8 text", votes.display()))?;
+            let table = VoteTable::parse(&text, &votes.display().to_string())?;
+            let members = table.coalition_members(&coalitions)?;
+            let result = volby_mandaty::allocate(&rules, &table, seats, &members)?;
+            match format {
+                SeatsFormat::Json => print!("{}", result.to_json()),
+                SeatsFormat::Human => print!("{}", result.to_human()),
+            }
+            Ok(())
+        }
     }
 }
 

@@ -1,0 +1,149 @@
+//! Who takes a list's seats: ballot order, changed by preferential votes; the rest of the
+//! list become substitutes (*náhradníci*) in the same order.
+
+/// The rule that lets candidates move ahead of the ballot order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreferenceRule {
+    /// A candidate whose preferential votes reach `percent` % of the votes for the list (in
+    /// the constituency) moves ahead; several such candidates are ordered by preferential
+    /// votes, equal counts by ballot position; the others follow in ballot order.
+    ///
+    /// Chamber: zákon 247/1995 Sb., § 50 odst. 5–7 (5 % from 2010; 7 % in 2006 and 10 % in
+    /// 2002 in earlier wordings). Regional councils: zákon 130/2000 Sb., § 43 odst. 5–6
+    /// (5 % from 2012, 10 % until 2008). European Parliament: zákon 62/2003 Sb., § 48
+    /// odst. 2–3 (5 %).
+    ShareOfListVotes {
+        /// The percentage.
+        percent: u32,
+    },
+    /// Municipal councils (zákon 491/2001 Sb., § 45 odst. 4): a candidate whose votes reach
+    /// `percent` % (110 %: "o 10 % více") of the list's average votes per candidate
+    /// (list votes ÷ candidates on the list) moves ahead, ordered by votes, equal counts by
+    /// ballot position.
+    AboveListAverage {
+        /// The percentage of the average (110).
+        percent: u32,
+    },
+}
+
+/// A list's candidates in the order they take seats: those preferred by the voters first,
+/// then the rest in ballot order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CandidateOrder {
+    /// Ballot positions (0-based indices into the candidate votes) in entitlement order.
+    pub order: Vec<usize>,
+    /// How many at the front of `order` moved ahead on preferential votes.
+    pub preferred: usize,
+}
+
+impl CandidateOrder {
+    /// Orders a list's candidates.
+    ///
+    /// `list_votes` is the votes for the list in the constituency; `votes[i]` the
+    /// (preferential) votes of the candidate at ballot position `i + 1`. For
+    /// [`PreferenceRule::AboveListAverage`] the average is `list_votes / votes.len()`.
+    ///
+    /// The comparisons use the integers, never a rounded percentage
+    /// (`100·pref ≥ percent·list_votes`).
+    pub fn new(list_votes: u64, votes: &[u64], rule: PreferenceRule) -> Self {
+        let qualifies = |v: u64| match rule {
+            PreferenceRule::ShareOfListVotes { percent } => {
+                list_votes > 0
+                    && u128::from(v) * 100 >= u128::from(percent) * u128::from(list_votes)
+            }
+            PreferenceRule::AboveListAverage { percent } => {
+                // v ≥ percent/100 · list_votes / n   ⇔   100·n·v ≥ percent·list_votes
+                let n = votes.len() as u128;
+                list_votes > 0
+                    && 100 * n * u128::from(v) >= u128::from(percent) * u128::from(list_votes)
+            }
+        };
+        let mut preferred: Vec<usize> = (0..votes.len()).filter(|&i| qualifies(votes[i])).collect();
+        // More votes first; equal votes keep ballot order (stable sort).
+        preferred.sort_by_key(|&i| std::cmp::Reverse(votes[i]));
+        let count = preferred.len();
+        let mut order = preferred;
+        let mut taken = vec![false; votes.len()];
+        for &i in &order {
+            taken[i] = true;
+        }
+        order.extend((0..votes.len()).filter(|&i| !taken[i]));
+        Self {
+            order,
+            preferred: count,
+        }
+    }
+
+    /// The candidates elected to `seats` seats (in entitlement order) and the substitutes
+    /// (in the order they would take a vacated seat).
+    pub fn split(&self, seats: u32) -> (&[usize], &[usize]) {
+        let seats = (seats as usize).min(self.order.len());
+        self.order.split_at(seats)
+    }
+
+    /// The elected candidates' ballot positions in ballot order (as ČSÚ lists them).
+    pub fn elected_in_ballot_order(&self, seats: u32) -> Vec<usize> {
+        let mut elected = self.split(seats).0.to_vec();
+        elected.sort_unstable();
+        elected
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_percent_moves_ahead() {
+        // ČSSD in Praha 2010 (ps2013test): 96,706 votes, 4 seats; 5 % = 4,835.3.
+        let mut prefs = vec![100u64; 20];
+        prefs[0] = 15095;
+        prefs[1] = 7744;
+        prefs[5] = 7368;
+        prefs[17] = 7723;
+        prefs[2] = 4835; // just below 5 %
+        let o = CandidateOrder::new(
+            96706,
+            &prefs,
+            PreferenceRule::ShareOfListVotes { percent: 5 },
+        );
+        assert_eq!(o.preferred, 4);
+        assert_eq!(&o.order[..5], &[0, 1, 17, 5, 2]);
+        assert_eq!(o.elected_in_ballot_order(4), vec![0, 1, 5, 17]);
+        let (elected, substitutes) = o.split(4);
+        assert_eq!(elected, &[0, 1, 17, 5]);
+        assert_eq!(substitutes[0], 2);
+    }
+
+    #[test]
+    fn municipal_average_rule() {
+        // svobodni.slany.cz example: 5 candidates, 3,145 votes, average 629, 110 % = 691.9.
+        let o = CandidateOrder::new(
+            3145,
+            &[800, 700, 450, 500, 695],
+            PreferenceRule::AboveListAverage { percent: 110 },
+        );
+        assert_eq!(o.order, vec![0, 1, 4, 2, 3]);
+        assert_eq!(o.preferred, 3);
+        // Exactly 110 % qualifies ("nejméně o 10 % více").
+        let o = CandidateOrder::new(
+            100,
+            &[22, 18, 20, 20, 20],
+            PreferenceRule::AboveListAverage { percent: 110 },
+        );
+        assert_eq!(o.order, vec![0, 1, 2, 3, 4]);
+        assert_eq!(o.preferred, 1);
+    }
+
+    #[test]
+    fn equal_preferences_keep_ballot_order() {
+        let o = CandidateOrder::new(
+            100,
+            &[1, 10, 10, 0],
+            PreferenceRule::ShareOfListVotes { percent: 5 },
+        );
+        assert_eq!(o.order, vec![1, 2, 0, 3]);
+        let o = CandidateOrder::new(0, &[0, 0], PreferenceRule::ShareOfListVotes { percent: 5 });
+        assert_eq!((o.order, o.preferred), (vec![0, 1], 0));
+    }
+}
