@@ -286,7 +286,7 @@ fn write_okres(def: &Definition, results: &ElectionResults, oi: usize, stamp: &s
         let _ = write!(out, "<OBEC CIS_OBEC=\"{}\" NAZ_OBEC=\"", obec.code);
         push_escaped(&mut out, &obec.name);
         let _ = writeln!(out, "\" TYP_OBEC=\"{}\">", obec.typ.as_str());
-        write_ucast(&mut out, obec.okrsky, &round.obce[bi]);
+        write_ucast(&mut out, results.index.obec_total[bi], &round.obce[bi]);
         write_hlasy_strana(&mut out, def, &round.obce[bi]);
         out.push_str("</OBEC>\n");
     }

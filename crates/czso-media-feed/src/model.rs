@@ -72,6 +72,14 @@ pub struct Kraj {
     pub nuts: String,
     /// Name as ČSÚ writes it in the feeds (`Hl. m. Praha`).
     pub name: String,
+    /// The regional capital's municipality code (`vysledky_krajmesta.xml`); the Středočeský
+    /// kraj has none (its seat is Prague).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capital: Option<u32>,
+    /// Seats of the regional council (KZ: 45, 55 or 65); unused for the Chamber, whose
+    /// seats per region follow from the votes (§ 48).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<u32>,
 }
 
 /// A district.
@@ -123,8 +131,13 @@ pub struct Obec {
     /// Municipality type.
     #[serde(default)]
     pub typ: TypObec,
-    /// Number of precincts (okrsky).
+    /// Number of precincts (okrsky). A city with boroughs (`OBEC_S_MCMO`) has none of its
+    /// own: its precincts are its boroughs'.
     pub okrsky: u32,
+    /// For a borough (`MCMO`): the code of its city (`OBEC_S_MCMO`), whose row aggregates
+    /// the boroughs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<u32>,
 }
 
 /// A party or list on the ballot.
@@ -268,7 +281,33 @@ impl Definition {
             }
         }
         let mut obce = HashMap::new();
+        let typ: HashMap<u32, TypObec> = self.obce.iter().map(|o| (o.code, o.typ)).collect();
         for o in &self.obce {
+            match (o.typ, o.city) {
+                (TypObec::Mcmo, Some(c)) if typ.get(&c) == Some(&TypObec::ObecSMcmo) => {}
+                (TypObec::Mcmo, Some(c)) => {
+                    return bad(format!(
+                        "borough {} names city {c}, which is not a municipality with boroughs (OBEC_S_MCMO)",
+                        o.code
+                    ));
+                }
+                (TypObec::Mcmo, None) => {
+                    return bad(format!("borough {} (MCMO) names no city", o.code));
+                }
+                (_, Some(_)) => {
+                    return bad(format!(
+                        "municipality {} is not a borough but names a city",
+                        o.code
+                    ));
+                }
+                (TypObec::ObecSMcmo, None) if o.okrsky != 0 => {
+                    return bad(format!(
+                        "city {} has boroughs: its precincts belong to them (okrsky must be 0)",
+                        o.code
+                    ));
+                }
+                _ => {}
+            }
             if !okresy.contains_key(o.okres.as_str()) {
                 return bad(format!(
                     "obec {} refers to unknown okres {}",

@@ -56,11 +56,27 @@ impl Tally {
     }
 }
 
+/// Where a municipality (or borough) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Place {
+    /// Index into the definition's obce.
+    pub obec: usize,
+    /// Index of its okres.
+    pub okres: usize,
+    /// Index of its kraj.
+    pub kraj: usize,
+    /// For a borough: the index of its city, whose row adds up the boroughs (and which is
+    /// never added to the okres or kraj itself, so nothing counts twice).
+    pub city: Option<usize>,
+}
+
 /// Lookup tables built once from a [`Definition`].
 #[derive(Debug)]
 pub struct GeoIndex {
-    /// Obec code → (obec index, okres index, kraj index).
-    pub obec: HashMap<u32, (usize, usize, usize)>,
+    /// Obec code → where it is.
+    pub obec: HashMap<u32, Place>,
+    /// Precincts per obec (a city with boroughs: the sum of its boroughs').
+    pub obec_total: Vec<u32>,
     /// Party number → index.
     pub party: HashMap<u32, usize>,
     /// Senate obvod number → (index, candidate number → index).
@@ -92,13 +108,32 @@ impl GeoIndex {
         let mut okres_total = vec![0; def.okresy.len()];
         let mut okres_obce = vec![Vec::new(); def.okresy.len()];
         let mut obec = HashMap::with_capacity(def.obce.len());
+        let position: HashMap<u32, usize> = def
+            .obce
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.code, i))
+            .collect();
+        let mut obec_total: Vec<u32> = def.obce.iter().map(|o| o.okrsky).collect();
         for (i, o) in def.obce.iter().enumerate() {
             let oi = okres_pos[o.okres.as_str()];
             let ki = kraj_pos[&def.okresy[oi].kraj];
             kraj_total[ki] += o.okrsky;
             okres_total[oi] += o.okrsky;
             okres_obce[oi].push(i);
-            obec.insert(o.code, (i, oi, ki));
+            let city = o.city.and_then(|c| position.get(&c).copied());
+            if let Some(c) = city {
+                obec_total[c] += o.okrsky;
+            }
+            obec.insert(
+                o.code,
+                Place {
+                    obec: i,
+                    okres: oi,
+                    kraj: ki,
+                    city,
+                },
+            );
         }
         let party = def
             .parties
@@ -126,6 +161,7 @@ impl GeoIndex {
             .collect();
         Self {
             obec,
+            obec_total,
             party,
             obvod,
             kraj_total,
@@ -153,6 +189,15 @@ pub fn validate(
         return bad(format!(
             "CIS_OBEC {} is not a municipality of election {}",
             r.obec, def.id
+        ));
+    }
+    if let Some(place) = index.obec.get(&r.obec)
+        && def.obce[place.obec].typ == crate::model::TypObec::ObecSMcmo
+        && def.kind != ElectionKind::Kv
+    {
+        return bad(format!(
+            "CIS_OBEC {} is a city with boroughs: its precincts are reported under their boroughs' codes",
+            r.obec
         ));
     }
     if r.okrsek == 0 {
@@ -357,10 +402,13 @@ impl ElectionResults {
         let round = &mut self.rounds[ri];
         let mut update = |p: &PrecinctResult, votes: &[(usize, u64)], add: bool| {
             round.cr.apply(p, votes, add);
-            if let Some((oi, ki, kri)) = geo {
-                round.obce[oi].apply(p, votes, add);
-                round.okresy[ki].apply(p, votes, add);
-                round.kraje[kri].apply(p, votes, add);
+            if let Some(place) = geo {
+                round.obce[place.obec].apply(p, votes, add);
+                if let Some(city) = place.city {
+                    round.obce[city].apply(p, votes, add);
+                }
+                round.okresy[place.okres].apply(p, votes, add);
+                round.kraje[place.kraj].apply(p, votes, add);
             }
         };
         if let (Some(old), Some(ov)) = (&old, &old_votes) {

@@ -182,6 +182,285 @@ const PARTY_NAMES: [&str; 8] = [
     "Sdružení",
 ];
 
+/// The regional capitals (ČSÚ municipality code, name, okres), as in ČSÚ's
+/// `vysledky_krajmesta` (ps2013test file in `testdata/volby/`).
+pub const CAPITALS: [(u32, &str, &str); 13] = [
+    (554_782, "Hlavní město Praha", "CZ0100"),
+    (544_256, "České Budějovice", "CZ0311"),
+    (554_791, "Plzeň", "CZ0323"),
+    (554_961, "Karlovy Vary", "CZ0412"),
+    (554_804, "Ústí nad Labem", "CZ0427"),
+    (563_889, "Liberec", "CZ0513"),
+    (569_810, "Hradec Králové", "CZ0521"),
+    (555_134, "Pardubice", "CZ0532"),
+    (586_846, "Jihlava", "CZ0632"),
+    (582_786, "Brno", "CZ0642"),
+    (500_496, "Olomouc", "CZ0712"),
+    (585_068, "Zlín", "CZ0724"),
+    (554_821, "Ostrava", "CZ0806"),
+];
+
+/// Prague's 57 districts (městské části).
+const PRAHA: [&str; 57] = [
+    "Praha 1",
+    "Praha 2",
+    "Praha 3",
+    "Praha 4",
+    "Praha 5",
+    "Praha 6",
+    "Praha 7",
+    "Praha 8",
+    "Praha 9",
+    "Praha 10",
+    "Praha 11",
+    "Praha 12",
+    "Praha 13",
+    "Praha 14",
+    "Praha 15",
+    "Praha 16",
+    "Praha 17",
+    "Praha 18",
+    "Praha 19",
+    "Praha 20",
+    "Praha 21",
+    "Praha 22",
+    "Praha-Běchovice",
+    "Praha-Benice",
+    "Praha-Březiněves",
+    "Praha-Čakovice",
+    "Praha-Ďáblice",
+    "Praha-Dolní Chabry",
+    "Praha-Dolní Měcholupy",
+    "Praha-Dolní Počernice",
+    "Praha-Dubeč",
+    "Praha-Klánovice",
+    "Praha-Koloděje",
+    "Praha-Kolovraty",
+    "Praha-Královice",
+    "Praha-Křeslice",
+    "Praha-Kunratice",
+    "Praha-Libuš",
+    "Praha-Lipence",
+    "Praha-Lochkov",
+    "Praha-Lysolaje",
+    "Praha-Nebušice",
+    "Praha-Nedvězí",
+    "Praha-Petrovice",
+    "Praha-Přední Kopanina",
+    "Praha-Řeporyje",
+    "Praha-Satalice",
+    "Praha-Slivenec",
+    "Praha-Suchdol",
+    "Praha-Šeberov",
+    "Praha-Štěrboholy",
+    "Praha-Troja",
+    "Praha-Újezd",
+    "Praha-Velká Chuchle",
+    "Praha-Vinoř",
+    "Praha-Zbraslav",
+    "Praha-Zličín",
+];
+
+/// Brno's 29 boroughs (městské části).
+const BRNO: [&str; 29] = [
+    "Brno-střed",
+    "Brno-sever",
+    "Brno-jih",
+    "Brno-Bohunice",
+    "Brno-Bosonohy",
+    "Brno-Bystrc",
+    "Brno-Černovice",
+    "Brno-Chrlice",
+    "Brno-Ivanovice",
+    "Brno-Jehnice",
+    "Brno-Jundrov",
+    "Brno-Kníničky",
+    "Brno-Kohoutovice",
+    "Brno-Komín",
+    "Brno-Královo Pole",
+    "Brno-Líšeň",
+    "Brno-Maloměřice a Obřany",
+    "Brno-Medlánky",
+    "Brno-Nový Lískovec",
+    "Brno-Ořešín",
+    "Brno-Řečkovice a Mokrá Hora",
+    "Brno-Slatina",
+    "Brno-Starý Lískovec",
+    "Brno-Tuřany",
+    "Brno-Útěchov",
+    "Brno-Vinohrady",
+    "Brno-Žabovřesky",
+    "Brno-Žebětín",
+    "Brno-Židenice",
+];
+
+/// Ostrava's 23 boroughs (městské obvody).
+const OSTRAVA: [&str; 23] = [
+    "Moravská Ostrava a Přívoz",
+    "Ostrava-Jih",
+    "Poruba",
+    "Slezská Ostrava",
+    "Vítkovice",
+    "Mariánské Hory a Hulváky",
+    "Hošťálkovice",
+    "Hrabová",
+    "Krásné Pole",
+    "Lhotka",
+    "Martinov",
+    "Michálkovice",
+    "Nová Bělá",
+    "Nová Ves",
+    "Petřkovice",
+    "Plesná",
+    "Polanka nad Odrou",
+    "Proskovice",
+    "Pustkovec",
+    "Radvanice a Bartovice",
+    "Stará Bělá",
+    "Svinov",
+    "Třebovice",
+];
+
+/// Plzeň's 10 boroughs (městské obvody).
+const PLZEN: [&str; 10] = [
+    "Plzeň 1",
+    "Plzeň 2-Slovany",
+    "Plzeň 3",
+    "Plzeň 4",
+    "Plzeň 5-Křimice",
+    "Plzeň 6-Litice",
+    "Plzeň 7-Radčice",
+    "Plzeň 8-Černice",
+    "Plzeň 9-Malesice",
+    "Plzeň 10-Lhota",
+];
+
+/// The cities with boroughs and roughly how many precincts they have.
+const CITIES: [(u32, &[&str], u32); 4] = [
+    (554_782, &PRAHA, 1120),
+    (582_786, &BRNO, 310),
+    (554_821, &OSTRAVA, 250),
+    (554_791, &PLZEN, 140),
+];
+
+/// Municipalities per okres: the regional capital (with its boroughs where it has them), the
+/// district town and villages; municipality codes other than the capitals' are synthetic.
+fn geography(p: &Params, okresy: &[Okres], rng: &mut Rng) -> Vec<Obec> {
+    let reserved: std::collections::HashSet<u32> = CAPITALS.iter().map(|c| c.0).collect();
+    let mut code = 500_000u32;
+    let mut next_code = |rng: &mut Rng| loop {
+        code += 1 + rng.below(7) as u32;
+        if !reserved.contains(&code) {
+            break code;
+        }
+    };
+    let scale = |n: u32| {
+        u32::try_from(u64::from(n) * u64::from(p.okrsky) / 14_800)
+            .unwrap_or(n)
+            .max(1)
+    };
+    let n_okresy = okresy.len() as u32;
+    let per_okres = p.obce.max(n_okresy) / n_okresy;
+    let mut obce = Vec::new();
+    let mut precinct_budget = i64::from(p.okrsky);
+    for (oi, o) in okresy.iter().enumerate() {
+        let mut count = per_okres + u32::from((oi as u32) < p.obce % n_okresy);
+        let capital = CAPITALS.iter().find(|c| c.2 == o.nuts);
+        let mut first = true;
+        if let Some(&(city_code, city_name, _)) = capital {
+            count = count.saturating_sub(1);
+            match CITIES.iter().find(|c| c.0 == city_code) {
+                Some(&(_, boroughs, precincts)) => {
+                    obce.push(Obec {
+                        code: city_code,
+                        name: city_name.into(),
+                        okres: o.nuts.clone(),
+                        typ: TypObec::ObecSMcmo,
+                        okrsky: 0,
+                        city: None,
+                    });
+                    // Bigger boroughs first: the numbered districts hold most precincts.
+                    let total = scale(precincts);
+                    let weights: Vec<u32> = (0..boroughs.len())
+                        .map(|b| if b < boroughs.len() / 2 { 6 } else { 1 })
+                        .collect();
+                    let sum: u32 = weights.iter().sum();
+                    for (b, name) in boroughs.iter().enumerate() {
+                        let okrsky = (total * weights[b] / sum).max(1);
+                        precinct_budget -= i64::from(okrsky);
+                        obce.push(Obec {
+                            code: next_code(rng),
+                            name: (*name).into(),
+                            okres: o.nuts.clone(),
+                            typ: TypObec::Mcmo,
+                            okrsky,
+                            city: Some(city_code),
+                        });
+                    }
+                }
+                None => {
+                    let okrsky = scale(60 + rng.below(60) as u32);
+                    precinct_budget -= i64::from(okrsky);
+                    obce.push(Obec {
+                        code: city_code,
+                        name: city_name.into(),
+                        okres: o.nuts.clone(),
+                        typ: TypObec::ObecBezMcmo,
+                        okrsky,
+                        city: None,
+                    });
+                }
+            }
+            first = false;
+        }
+        if matches!(o.nuts.as_str(), "CZ0100" | "CZ0642") {
+            // Prague and Brno-město are the city alone.
+            continue;
+        }
+        for j in 0..count {
+            let okrsky = if first && j == 0 {
+                // The district town.
+                10 + rng.below(50) as u32
+            } else {
+                1 + u32::from(rng.below(100) < 25) + u32::from(rng.below(100) < 8)
+            };
+            precinct_budget -= i64::from(okrsky);
+            let name = if first && j == 0 {
+                o.name.clone()
+            } else {
+                format!("{} {}", o.name, j + 1)
+            };
+            let name: String = name.chars().take(40).collect();
+            obce.push(Obec {
+                code: next_code(rng),
+                name,
+                okres: o.nuts.clone(),
+                typ: TypObec::ObecBezMcmo,
+                okrsky,
+                city: None,
+            });
+        }
+    }
+    // Adjust the municipalities (never a city with boroughs) so the precinct total matches
+    // the target.
+    let adjustable: Vec<usize> = (0..obce.len())
+        .filter(|&i| obce[i].typ != TypObec::ObecSMcmo)
+        .collect();
+    let mut i = 0usize;
+    while precinct_budget != 0 && !adjustable.is_empty() {
+        let o = &mut obce[adjustable[i % adjustable.len()]];
+        if precinct_budget > 0 {
+            o.okrsky += 1;
+            precinct_budget -= 1;
+        } else if o.okrsky > 1 {
+            o.okrsky -= 1;
+            precinct_budget += 1;
+        }
+        i += 97;
+    }
+    obce
+}
+
 /// Generates a synthetic election.
 pub fn generate(p: &Params) -> Simulation {
     let mut rng = Rng(p.seed);
@@ -193,6 +472,8 @@ pub fn generate(p: &Params) -> Simulation {
             number: if kz { n - 1 } else { n },
             nuts: nuts.into(),
             name: name.into(),
+            capital: None,
+            seats: None,
         })
         .collect();
     let okresy: Vec<Okres> = OKRESY
@@ -204,58 +485,28 @@ pub fn generate(p: &Params) -> Simulation {
             kraj: if kz { k - 1 } else { k },
         })
         .collect();
-    // Spread obce over okresy, Prague being one municipality with many precincts.
-    let n_okresy = okresy.len() as u32;
-    let mut obce = Vec::new();
-    let mut code = 500_000u32;
-    let per_okres = p.obce.max(n_okresy) / n_okresy;
-    let mut precinct_budget = i64::from(p.okrsky);
-    for (oi, o) in okresy.iter().enumerate() {
-        let count = if o.nuts == "CZ0100" {
-            1
-        } else {
-            per_okres + u32::from((oi as u32) < p.obce % n_okresy)
-        };
-        for j in 0..count {
-            code += 1 + rng.below(7) as u32;
-            let okrsky = if o.nuts == "CZ0100" {
-                (p.okrsky / 13).max(1)
-            } else if j == 0 {
-                // The district town.
-                10 + rng.below(50) as u32
-            } else {
-                1 + u32::from(rng.below(100) < 25) + u32::from(rng.below(100) < 8)
-            };
-            precinct_budget -= i64::from(okrsky);
-            let name = if j == 0 {
-                o.name.clone()
-            } else {
-                format!("{} {}", o.name, j)
-            };
-            let name: String = name.chars().take(40).collect();
-            obce.push(Obec {
-                code,
-                name,
-                okres: o.nuts.clone(),
-                typ: TypObec::ObecBezMcmo,
-                okrsky,
+    let obce = geography(p, &okresy, &mut rng);
+    let kraje: Vec<Kraj> = kraje
+        .into_iter()
+        .map(|mut k| {
+            k.capital = CAPITALS
+                .iter()
+                .find(|c| {
+                    OKRESY
+                        .iter()
+                        .any(|o| o.0 == c.2 && KRAJE.iter().any(|kk| kk.1 == k.nuts && kk.0 == o.2))
+                })
+                .map(|c| c.0);
+            // Council sizes by population (zákon 129/2000 Sb., o krajích, § 31): 675 seats
+            // in 2020, 65 + 55 + 45 by kraj.
+            k.seats = kz.then_some(match k.nuts.as_str() {
+                "CZ020" | "CZ064" | "CZ080" => 65,
+                "CZ031" | "CZ042" | "CZ071" => 55,
+                _ => 45,
             });
-        }
-    }
-    // Adjust the towns so the precinct total matches the target.
-    let mut i = 0usize;
-    let n = obce.len();
-    while precinct_budget != 0 && n > 0 {
-        let o = &mut obce[i % n];
-        if precinct_budget > 0 {
-            o.okrsky += 1;
-            precinct_budget -= 1;
-        } else if o.okrsky > 1 {
-            o.okrsky -= 1;
-            precinct_budget += 1;
-        }
-        i += 97;
-    }
+            k
+        })
+        .collect();
     let parties: Vec<Party> = (1..=p.parties)
         .map(|n| Party {
             number: n,

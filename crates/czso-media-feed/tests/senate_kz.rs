@@ -27,6 +27,8 @@ fn senate() -> Definition {
             number: 1,
             nuts: "CZ010".into(),
             name: "Hl. m. Praha".into(),
+            capital: None,
+            seats: None,
         }],
         okresy: vec![Okres {
             nuts: "CZ0100".into(),
@@ -39,6 +41,7 @@ fn senate() -> Definition {
             okres: "CZ0100".into(),
             typ: TypObec::Mcmo,
             okrsky: 2,
+            city: None,
         }],
         parties: vec![],
         obvody: vec![Obvod {
@@ -155,6 +158,8 @@ fn kz_regions_and_replaced_precincts() {
             number: 1,
             nuts: "CZ020".into(),
             name: "Středočeský".into(),
+            capital: None,
+            seats: None,
         }],
         okresy: vec![Okres {
             nuts: "CZ0201".into(),
@@ -167,6 +172,7 @@ fn kz_regions_and_replaced_precincts() {
             okres: "CZ0201".into(),
             typ: TypObec::ObecBezMcmo,
             okrsky: 3,
+            city: None,
         }],
         parties: vec![
             Party {
