@@ -32,7 +32,17 @@ const ROOT_ZONE: &str = "\
 a.root-servers.test. 3600 IN A 127.0.0.1
 *. 300 IN A 192.0.2.1
 *. 300 IN AAAA 2001:db8::1
+*.cz. 300 IN A 192.0.2.1
+*.cz. 300 IN AAAA 2001:db8::1
 ";
+
+/// A name with 100 addresses: its answer does not fit a 1232-byte UDP payload, so a client
+/// must retry over TCP (check-resolver's fallback). It makes `cz.` exist, hence `*.cz.` above.
+fn big_answer() -> String {
+    (1..=100)
+        .map(|i| format!("ub-tier-velka-odpoved.cz. 300 IN A 198.51.100.{i}\n"))
+        .collect()
+}
 
 fn log_file(path: &Path) -> Result<Stdio> {
     Ok(Stdio::from(fs::File::create(path).with_context(|| {
@@ -102,7 +112,10 @@ pub(crate) fn run() -> Result<()> {
     let dir = work.display();
 
     // Knot DNS: the primary.
-    fs::write(work.join("knot/root.zone"), ROOT_ZONE)?;
+    fs::write(
+        work.join("knot/root.zone"),
+        format!("{ROOT_ZONE}{}", big_answer()),
+    )?;
     let knot_conf = work.join("knot/knot.conf");
     fs::write(
         &knot_conf,

@@ -6,6 +6,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod changes;
+pub mod check;
 pub mod config;
 pub mod dcat;
 pub mod embedded;

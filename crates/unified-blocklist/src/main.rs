@@ -2,13 +2,15 @@
 //!
 //! Exit codes: 0 success (also when nothing changed), 2 bad usage or configuration,
 //! 3 catalogue unreachable or a source missing from it, 4 a download failed or a source has
-//! no CSV, 5 a guard stopped the publication, 6 local failure (publication, state, server).
+//! no CSV, 5 a guard stopped the publication, 6 local failure (publication, state, server);
+//! `check-resolver`: 0 every active entry blocked, 1 some not blocked.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use unified_blocklist::check;
 use unified_blocklist::config::{Backend, Config};
 use unified_blocklist::run::{RunOptions, run};
 use unified_blocklist::serve::ServeOptions;
@@ -59,6 +61,31 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
+    /// Check that a resolver blocks every active entry of the publication as the RPZ policy
+    /// says (exit 0 only when it does, 1 when it does not).
+    CheckResolver {
+        /// The resolver: ADDR or ADDR:PORT (IPv6 as [ADDR]:PORT); port 53 by default.
+        #[arg(long)]
+        resolver: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: FormatArg,
+        /// Queries in flight at most.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Queries started per second at most.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// Seconds to wait for one answer.
+        #[arg(long, default_value_t = 3.0)]
+        timeout: f64,
+        /// Removed entries to ask about (they must not be blocked any more).
+        #[arg(long, default_value_t = 20)]
+        removed: usize,
+        /// The publication to check against.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Serve, and update daily at the configured time (22:00 Europe/Prague by default).
     Run {
         /// Output path.
@@ -74,6 +101,13 @@ enum Command {
         #[arg(long)]
         nkod: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Csv,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -141,6 +175,38 @@ fn main() -> ExitCode {
             options.max_age = std::time::Duration::from_secs(config.max_age_hours * 3600);
             exit(serve(&listen, options))
         }
+        Command::CheckResolver {
+            resolver,
+            format,
+            concurrency,
+            rate,
+            timeout,
+            removed,
+            out,
+        } => {
+            let resolver = match check::parse_resolver(&resolver) {
+                Ok(address) => address,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if !(timeout > 0.0 && timeout.is_finite()) {
+                eprintln!("error: --timeout must be a positive number of seconds");
+                return ExitCode::from(2);
+            }
+            let mut options = check::CheckOptions::new(resolver);
+            options.concurrency = concurrency;
+            options.rate = rate;
+            options.timeout = std::time::Duration::from_secs_f64(timeout);
+            options.removed_sample = removed;
+            let format = match format {
+                FormatArg::Human => check::ReportFormat::Human,
+                FormatArg::Json => check::ReportFormat::Json,
+                FormatArg::Csv => check::ReportFormat::Csv,
+            };
+            check_resolver(&config, out.as_deref(), &options, format)
+        }
         Command::Run {
             out,
             state,
@@ -161,6 +227,53 @@ fn main() -> ExitCode {
                 config.nkod = nkod;
             }
             exit(run(RunOptions::from_config(&config)).map_err(anyhow::Error::from))
+        }
+    }
+}
+
+fn check_resolver(
+    config: &Config,
+    out: Option<&std::path::Path>,
+    options: &check::CheckOptions,
+    format: check::ReportFormat,
+) -> ExitCode {
+    use std::io::IsTerminal as _;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Prague)
+        .date_naive();
+    let list = match check::published_list(out.unwrap_or(&config.out), today) {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(6);
+        }
+    };
+    let rpz = config.rpz.options(&config.rpz_origin, 0);
+    let terminal = std::io::stderr().is_terminal();
+    let progress = |done: usize, total: usize| {
+        if terminal {
+            eprint!("\r{done}/{total} queries");
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    match check::check_resolver(&list, &rpz, options, &progress) {
+        Ok(report) => {
+            print!("{}", check::render(&report, format));
+            if report.all_blocked() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e @ (check::CheckError::Limits | check::CheckError::Rpz(_))) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(6)
         }
     }
 }

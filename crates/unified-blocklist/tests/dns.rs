@@ -533,4 +533,112 @@ fn zone_transfer_to_real_resolvers() {
             || is_nxdomain(&server, &mf_host) && is_nxdomain(&server, szpi_host),
         );
     }
+
+    // 5. check-resolver: the zone in force is blocked at both resolvers, over IPv4 and IPv6.
+    for (name, server) in resolvers() {
+        let (code, report) = check_resolver(&server, &["--rate", "5000"]);
+        assert_eq!(code, Some(0), "{name}: {report}");
+        assert_eq!(report["checked"], report["blocked"], "{name}");
+        assert!(
+            report["checked"].as_u64().unwrap() > 3900,
+            "{name}: {report}"
+        );
+        assert_eq!(report["not_blocked"].as_array().unwrap().len(), 0, "{name}");
+        assert_eq!(
+            report["removed_still_blocked"].as_array().unwrap().len(),
+            0,
+            "{name}"
+        );
+    }
+    // A publication the resolvers have not got (the primary was not reloaded): exactly the new
+    // names are reported, one of them answered over TCP (its answer does not fit UDP).
+    let unreached: Vec<String> = hosts("ub-tier-nedoruceno", 3)
+        .into_iter()
+        .chain(["ub-tier-velka-odpoved.cz".to_owned()])
+        .collect();
+    add_entries(&unreached);
+    update(&nxdomain, &[], None);
+    for (name, server) in [
+        ("Unbound", env("UB_DNS_UNBOUND")),
+        ("BIND IPv6", env("UB_DNS_BIND6")),
+    ] {
+        let (code, report) = check_resolver(&server, &["--rate", "5000"]);
+        assert_eq!(code, Some(1), "{name}: {report}");
+        let reported: std::collections::BTreeSet<&str> = report["not_blocked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["host"].as_str().unwrap())
+            .collect();
+        let expected: std::collections::BTreeSet<&str> =
+            unreached.iter().map(String::as_str).collect();
+        assert_eq!(reported, expected, "{name}: {report}");
+        let big = report["not_blocked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == "ub-tier-velka-odpoved.cz")
+            .unwrap_or_else(|| panic!("{name}: {report}"));
+        assert!(
+            big["answer"].as_str().unwrap().contains("198.51.100.100"),
+            "{name}: {big}"
+        );
+        assert_eq!(
+            big["authority"],
+            "Státní zemědělská a potravinářská inspekce"
+        );
+        assert!(
+            report["tcp_retries"].as_u64().unwrap() >= 1,
+            "{name}: {report}"
+        );
+        let new = report["not_blocked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["name"] == "www.ub-tier-nedoruceno-0.cz")
+            .unwrap_or_else(|| panic!("{name}: {report}"));
+        assert_eq!(new["answer"], "192.0.2.1", "{name}");
+        assert_eq!(
+            new["entry_date"],
+            (today() - chrono::Days::new(1)).to_string()
+        );
+    }
+    reload_primary();
+    for (name, server) in resolvers() {
+        wait_for(
+            Duration::from_secs(5),
+            &format!("{name} gets the last publication"),
+            || is_nxdomain(&server, &unreached[0]),
+        );
+        let (code, report) = check_resolver(&server, &["--rate", "5000", "--format", "csv"]);
+        assert_eq!(code, Some(0), "{name}: {report}");
+    }
+}
+
+/// Runs `unified-blocklist check-resolver` against `server`; JSON unless `extra` says otherwise.
+fn check_resolver(server: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    let output = Command::new(env("UB_DNS_BIN"))
+        .arg("--config")
+        .arg(work().join("config-nxdomain.toml"))
+        .args(["check-resolver", "--resolver", server])
+        .args(if extra.contains(&"--format") {
+            &[][..]
+        } else {
+            &["--format", "json"][..]
+        })
+        .args(extra)
+        .output()
+        .expect("unified-blocklist runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let value = if extra.contains(&"csv") {
+        assert!(
+            text.starts_with("host,name,answer,entry_date,authority,dataset"),
+            "{text}"
+        );
+        serde_json::Value::String(text.into_owned())
+    } else {
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{e}: {text}{}", String::from_utf8_lossy(&output.stderr)))
+    };
+    (output.status.code(), value)
 }
