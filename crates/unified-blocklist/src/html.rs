@@ -44,7 +44,7 @@ fn czech_iso_cell(iso: &str) -> String {
     }
 }
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;color:#1b1b1b;background:#fff}
 header,main,footer{max-width:80rem;margin:0 auto;padding:0 1rem}
 h1{font-size:1.6rem;margin:1.2rem 0 .4rem}
@@ -191,7 +191,7 @@ pub fn render_page(rows: &[ListRow], info: &PageInfo) -> String {
     html.push_str("</ul>\n</nav>\n</header>\n<main>\n");
 
     // The filter is hidden until the script runs: without JavaScript it would do nothing.
-    html.push_str("<form id=\"filtr\" role=\"search\" hidden>\n");
+    html.push_str("<form id=\"filtr\" role=\"search\" aria-label=\"Filtr seznamu\" hidden>\n");
     html.push_str(
         "<label for=\"hledat\">Hledat<input id=\"hledat\" type=\"search\" autocomplete=\"off\"></label>\n",
     );

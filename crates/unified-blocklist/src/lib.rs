@@ -11,6 +11,7 @@ pub mod config;
 pub mod dcat;
 pub mod embedded;
 pub mod html;
+pub mod lookup;
 pub mod publish;
 pub mod rows;
 pub mod run;

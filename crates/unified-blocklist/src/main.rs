@@ -86,6 +86,20 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Is this address blocked — since when, by whom? (from the publication's lookup index)
+    Lookup {
+        /// The address (a domain or URL, as written anywhere).
+        address: String,
+        /// The date to ask about (YYYY-MM-DD); the latest publication's date by default.
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Print the answer as JSON (the same as `GET /api/lookup`).
+        #[arg(long)]
+        json: bool,
+        /// The publication to read.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Serve, and update daily at the configured time (22:00 Europe/Prague by default).
     Run {
         /// Output path.
@@ -207,6 +221,12 @@ fn main() -> ExitCode {
             };
             check_resolver(&config, out.as_deref(), &options, format)
         }
+        Command::Lookup {
+            address,
+            at,
+            json,
+            out,
+        } => lookup(out.as_deref().unwrap_or(&config.out), &address, at, json),
         Command::Run {
             out,
             state,
@@ -274,6 +294,50 @@ fn check_resolver(
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(6)
+        }
+    }
+}
+
+fn lookup(
+    out: &std::path::Path,
+    address: &str,
+    at: Option<chrono::NaiveDate>,
+    json: bool,
+) -> ExitCode {
+    let index = match unified_blocklist::lookup::LookupIndex::load(out) {
+        Ok(index) => index,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(6);
+        }
+    };
+    match index.lookup(address, at) {
+        Ok(answer) if json => {
+            print!("{}", answer.to_json());
+            ExitCode::SUCCESS
+        }
+        Ok(answer) => {
+            println!("{}", answer.verdict());
+            for m in &answer.matches {
+                let r = &m.record;
+                println!(
+                    "  {} ({:?}): {} – {}, zapsáno {}{}{}",
+                    r.url,
+                    m.kind,
+                    r.authority,
+                    r.dataset,
+                    r.entered,
+                    r.removed
+                        .map(|d| format!(", vymazáno {d}"))
+                        .unwrap_or_default(),
+                    if m.in_force { "" } else { " (k datu neplatí)" }
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
         }
     }
 }

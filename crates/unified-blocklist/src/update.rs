@@ -47,6 +47,8 @@ pub mod files {
     pub const DCAT_TTL: &str = "dcat.ttl";
     /// DCAT-AP-CZ in JSON-LD.
     pub const DCAT_JSONLD: &str = "dcat.jsonld";
+    /// The lookup index: every row any publication had, with its dates.
+    pub const LOOKUP_INDEX: &str = crate::lookup::INDEX_FILE;
 }
 
 /// Everything `update` needs.
@@ -637,6 +639,10 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     staging.write(files::RPZ, &rpz)?;
     staging.write(files::HOSTS, &hosts)?;
     staging.write(files::PAGE, page.as_bytes())?;
+    staging.write(
+        files::LOOKUP_INDEX,
+        &crate::lookup::next_index(current.as_deref(), &list, valid_as_of).to_tsv(),
+    )?;
     staging.write(files::CHANGES_CSV, &crate::changes::changes_csv(&changes))?;
     staging.write(
         files::DCAT_TTL,

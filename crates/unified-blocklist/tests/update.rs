@@ -460,3 +460,72 @@ fn two_updates_never_run_on_one_state_at_once() {
     drop(held);
     assert!(update(&options).unwrap().published.is_some());
 }
+
+#[test]
+fn the_lookup_index_follows_publications_and_is_rebuilt_from_the_archive() {
+    use unified_blocklist::lookup::LookupIndex;
+    let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, files) = catalogue(tmp.path(), None);
+    let mut options = options(tmp.path(), server.base_url());
+    update(&options).unwrap();
+
+    // The next day SZPI removes one site and adds another.
+    let szpi = files.join("szpi-blokovane-weby.csv");
+    let text = std::fs::read_to_string(&szpi).unwrap();
+    let text = text.replace(
+        "\"mms-kapky.cz\",\"2023-11-07\",",
+        "\"mms-kapky.cz\",\"2023-11-07\",\"2026-11-23\"",
+    );
+    std::fs::write(
+        &szpi,
+        format!("{text}\r\n\"novy-web.cz\",\"2026-11-23\",\r\n"),
+    )
+    .unwrap();
+    options.valid_as_of = Some(day(23));
+    update(&options).unwrap();
+
+    let index = LookupIndex::load(&options.out).unwrap();
+    assert_eq!(index.latest(), Some(day(23)));
+    let new = index
+        .lookup("https://WWW.novy-web.cz/obchod", None)
+        .unwrap();
+    assert!(new.blocked, "{new:?}");
+    let record = &new.matches[0].record;
+    assert_eq!(
+        record.authority,
+        "Státní zemědělská a potravinářská inspekce"
+    );
+    assert_eq!((record.first_published, record.entered), (day(23), day(23)));
+    let removed = index.lookup("mms-kapky.cz", None).unwrap();
+    assert!(!removed.blocked, "{removed:?}");
+    assert!(index.lookup("mms-kapky.cz", Some(day(22))).unwrap().blocked);
+    let removed = &removed.matches[0].record;
+    assert_eq!(
+        (
+            removed.first_published,
+            removed.last_published,
+            removed.removed
+        ),
+        (day(22), day(23), Some(day(23)))
+    );
+
+    // A publication without an index (made before indexes existed): the next one rebuilds it
+    // from the archive's dated CSVs and keeps the history.
+    std::fs::remove_file(options.out.join("historie.tsv")).unwrap();
+    std::fs::write(
+        &szpi,
+        format!("{text}\r\n\"novy-web.cz\",\"2026-11-23\",\r\n\"treti.cz\",\"2026-11-24\",\r\n"),
+    )
+    .unwrap();
+    options.valid_as_of = Some(day(24));
+    update(&options).unwrap();
+    let rebuilt = LookupIndex::load(&options.out).unwrap();
+    let record = &rebuilt.lookup("mms-kapky.cz", None).unwrap().matches[0].record;
+    assert_eq!(
+        (record.first_published, record.last_published),
+        (day(22), day(24))
+    );
+    assert!(rebuilt.lookup("treti.cz", None).unwrap().blocked);
+    assert_eq!(rebuilt.records().len(), index.records().len() + 1);
+}
