@@ -108,7 +108,8 @@ fn media_type(name: &str) -> (&'static str, bool) {
         "ttl" => ("text/turtle", true),
         "css" => ("text/css", true),
         "js" => ("text/javascript", true),
-        "rpz" | "zone" => ("text/dns", true),
+        // Zone files are ASCII (names in punycode): no charset (RFC 4027).
+        "rpz" | "zone" => ("text/dns", false),
         "json" => ("application/json", false),
         "jsonld" => ("application/ld+json", false),
         "trig" => ("application/trig", false),
@@ -207,7 +208,7 @@ mod tests {
             content_type("SHA256SUMS", true),
             "text/plain; charset=utf-8"
         );
-        assert_eq!(content_type("x.RPZ", true), "text/dns; charset=utf-8");
+        assert_eq!(content_type("x.RPZ", true), "text/dns");
         assert_eq!(content_type("x.zip", true), "application/zip");
         assert_eq!(content_type("noext", true), "application/octet-stream");
     }

@@ -20,6 +20,6 @@ pub use entity::{Entity, MIN_GZIP_LEN, compressible};
 /// The `http` crate, whose types this crate's API uses.
 pub use http;
 pub use server::{
-    Handler, Limits, Peer, RunningServer, ServerConfig, ShutdownHandle, Stats, TowerHandler,
-    handler_fn, shutdown_signal, start,
+    Handler, HttpSettings, Limits, Peer, RunningServer, ServerConfig, ShutdownHandle, Stats,
+    TowerHandler, handler_fn, shutdown_signal, start,
 };

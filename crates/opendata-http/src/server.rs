@@ -2,16 +2,17 @@
 //! with its own `SO_REUSEPORT` socket per address, like nginx's workers — with the limits a
 //! public server needs:
 //!
-//! - **idle timeout**: a connection with no request in progress (before its first byte, or
-//!   between keep-alive requests) is closed after [`Limits::idle_timeout`];
-//! - **header read timeout**: once the first byte of a request has arrived, the whole head must
-//!   arrive within [`Limits::header_read_timeout`] (slowloris);
+//! - **header read timeout**: a new connection must deliver its first request head within
+//!   [`Limits::header_read_timeout`] of the accept, and a later request its head within that
+//!   time of its first byte (idle new connections, slowloris);
+//! - **idle timeout**: a keep-alive connection between requests is closed after
+//!   [`Limits::idle_timeout`];
 //! - **stalled transfers**: while a request is in progress, a connection on which nothing is
 //!   read or written for [`Limits::idle_timeout`] is closed (a client that stops reading);
 //! - **connection limit**: beyond [`Limits::max_connections`] (by default the process's file
-//!   limit less a reserve) the oldest idle keep-alive connection of the worker is closed to
-//!   make room, like nginx does, and when none is idle the new connection gets a `503` and is
-//!   closed;
+//!   limit less a reserve) the longest-idle keep-alive connection of the worker (else a new one
+//!   silent for a second) is closed to make room, like nginx does, and when none is idle the
+//!   new connection gets a `503` and is closed;
 //! - **graceful shutdown with a deadline**: on stop, listeners close at once, idle connections
 //!   close, requests in progress may finish until [`Limits::shutdown_deadline`], and whatever
 //!   is left is then cut.
@@ -19,7 +20,7 @@
 use crate::body::Full;
 use bytes::Bytes;
 use http::{Request, Response};
-use hyper::body::Incoming;
+pub use hyper::body::Incoming;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
@@ -38,10 +39,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Timeouts and limits of a server.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// How long a request head may take once its first byte has arrived.
+    /// How long a request head may take: the first from the accept, later ones from their
+    /// first byte.
     pub header_read_timeout: Duration,
-    /// How long a connection may stay open with nothing to do (before the first request,
-    /// between keep-alive requests, or with a transfer that makes no progress).
+    /// How long a keep-alive connection may wait for its next request, and a transfer in
+    /// progress may make no progress.
     pub idle_timeout: Duration,
     /// Open connections beyond which new ones are refused; `None`: the process's soft limit
     /// of open files less [`FD_RESERVE`].
@@ -62,7 +64,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: None,
-            shutdown_deadline: Duration::from_secs(10),
+            shutdown_deadline: Duration::from_secs(5),
             max_head_bytes: 16 * 1024,
         }
     }
@@ -76,6 +78,54 @@ impl Limits {
                 .map_or(1024, |n| usize::try_from(n).unwrap_or(usize::MAX))
                 .saturating_sub(FD_RESERVE)
                 .max(16)
+        })
+    }
+}
+
+/// The limits as a configuration file gives them (`[http]` in TOML); every key optional.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSettings {
+    /// [`Limits::header_read_timeout`] in seconds.
+    pub header_timeout_secs: f64,
+    /// [`Limits::idle_timeout`] in seconds.
+    pub idle_timeout_secs: f64,
+    /// [`Limits::shutdown_deadline`] in seconds.
+    pub shutdown_deadline_secs: f64,
+    /// [`Limits::max_connections`]; 0: the file limit less the reserve.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        Self {
+            header_timeout_secs: limits.header_read_timeout.as_secs_f64(),
+            idle_timeout_secs: limits.idle_timeout.as_secs_f64(),
+            shutdown_deadline_secs: limits.shutdown_deadline.as_secs_f64(),
+            max_connections: 0,
+        }
+    }
+}
+
+impl HttpSettings {
+    /// The limits, or which setting is unusable.
+    pub fn limits(&self) -> Result<Limits, String> {
+        let seconds = |name: &str, v: f64| {
+            if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+                Ok(Duration::from_secs_f64(v))
+            } else {
+                Err(format!(
+                    "http.{name} must be a number of seconds above 0 and at most 86400"
+                ))
+            }
+        };
+        Ok(Limits {
+            header_read_timeout: seconds("header_timeout_secs", self.header_timeout_secs)?,
+            idle_timeout: seconds("idle_timeout_secs", self.idle_timeout_secs)?,
+            shutdown_deadline: seconds("shutdown_deadline_secs", self.shutdown_deadline_secs)?,
+            max_connections: (self.max_connections > 0).then_some(self.max_connections),
+            ..Limits::default()
         })
     }
 }
@@ -374,6 +424,8 @@ pub fn start<H: Handler>(config: &ServerConfig, handler: H) -> std::io::Result<R
         limits: config.limits.clone(),
         max_connections: config.limits.connection_limit(),
         stats: Arc::new(Stats::default()),
+        refusing: Arc::new(AtomicUsize::new(0)),
+        accept_error_logged: AtomicU64::new(u64::MAX),
     });
     let mut threads = Vec::with_capacity(workers);
     for (w, listeners) in per_worker.into_iter().enumerate() {
@@ -410,6 +462,10 @@ struct ServerShared {
     limits: Limits,
     max_connections: usize,
     stats: Arc<Stats>,
+    /// Refused connections still being told so (each holds a descriptor for a moment).
+    refusing: Arc<AtomicUsize>,
+    /// The second of the last logged accept error (they come in bursts).
+    accept_error_logged: AtomicU64,
 }
 
 /// The connections of one worker, so idle ones can be closed to make room.
@@ -420,17 +476,20 @@ struct Registry {
 }
 
 impl Registry {
-    /// Asks the longest-idle connection to close; `false` if none is idle.
+    /// Asks the longest-idle connection to close: a keep-alive connection between requests,
+    /// else a new one that has sent nothing for a second; `false` if none is idle.
     fn evict_idle(&mut self) -> bool {
+        let now = now_ms();
         let oldest = self
             .connections
             .values()
-            .filter_map(|t| {
-                let (phase, since) = t.load();
-                (phase == Phase::Waiting && !t.evicting.load(Ordering::Relaxed))
-                    .then_some((since, t))
+            .filter(|t| !t.evicting.load(Ordering::Relaxed))
+            .filter_map(|t| match t.load() {
+                (Phase::Waiting, since) => Some(((0, since), t)),
+                (Phase::Fresh, since) if now.saturating_sub(since) >= 1000 => Some(((1, since), t)),
+                _ => None,
             })
-            .min_by_key(|(since, _)| *since);
+            .min_by_key(|(key, _)| *key);
         match oldest {
             Some((_, tracker)) => {
                 tracker.evicting.store(true, Ordering::Relaxed);
@@ -528,7 +587,17 @@ impl<H: Handler> AcceptLoop<H> {
                         } else {
                             stats.open.fetch_sub(1, Ordering::Relaxed);
                             stats.refused.fetch_add(1, Ordering::Relaxed);
-                            tokio::spawn(refuse(stream));
+                            // Telling holds a descriptor for a moment: only a few at a
+                            // time, the rest are closed at once.
+                            let refusing = Arc::clone(&self.shared.refusing);
+                            if refusing.fetch_add(1, Ordering::Relaxed) < FD_RESERVE / 2 {
+                                tokio::spawn(async move {
+                                    refuse(stream).await;
+                                    refusing.fetch_sub(1, Ordering::Relaxed);
+                                });
+                            } else {
+                                refusing.fetch_sub(1, Ordering::Relaxed);
+                            }
                             continue;
                         }
                     }
@@ -563,7 +632,15 @@ impl<H: Handler> AcceptLoop<H> {
                     if lock(&self.registry).evict_idle() {
                         stats.evicted.fetch_add(1, Ordering::Relaxed);
                     }
-                    tracing::warn!("accept: {e}");
+                    let second = now_ms() / 1000;
+                    if self
+                        .shared
+                        .accept_error_logged
+                        .swap(second, Ordering::Relaxed)
+                        != second
+                    {
+                        tracing::warn!("accept: {e}");
+                    }
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
@@ -645,7 +722,10 @@ async fn serve_connection<H: Handler>(
 /// What a connection is doing, for its timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
-    /// No request in progress: waiting for the first byte of the next one.
+    /// Just accepted: its first request head must be complete within the header timeout
+    /// from the accept (an idle new connection is the cheapest attack there is).
+    Fresh,
+    /// A keep-alive connection between requests: waiting for the next one's first byte.
     Waiting,
     /// A request head is arriving.
     Head,
@@ -678,6 +758,7 @@ impl Tracker {
     fn new() -> Self {
         let now = now_ms();
         Self {
+            // Phase bits 0: Fresh.
             state: AtomicU64::new(now & TIME_MASK),
             last_io: AtomicU64::new(now),
             evict: Notify::new(),
@@ -688,8 +769,9 @@ impl Tracker {
     fn load(&self) -> (Phase, u64) {
         let v = self.state.load(Ordering::Relaxed);
         let phase = match v >> PHASE_SHIFT {
-            0 => Phase::Waiting,
-            1 => Phase::Head,
+            0 => Phase::Fresh,
+            1 => Phase::Waiting,
+            2 => Phase::Head,
             _ => Phase::Busy,
         };
         (phase, v & TIME_MASK)
@@ -697,9 +779,10 @@ impl Tracker {
 
     fn set(&self, phase: Phase, at: u64) {
         let bits = match phase {
-            Phase::Waiting => 0,
-            Phase::Head => 1,
-            Phase::Busy => 2,
+            Phase::Fresh => 0,
+            Phase::Waiting => 1,
+            Phase::Head => 2,
+            Phase::Busy => 3,
         };
         self.state
             .store((bits << PHASE_SHIFT) | (at & TIME_MASK), Ordering::Relaxed);
@@ -708,8 +791,11 @@ impl Tracker {
     fn read_some(&self) {
         let now = now_ms();
         self.last_io.store(now, Ordering::Relaxed);
-        if self.load().0 == Phase::Waiting {
-            self.set(Phase::Head, now);
+        match self.load() {
+            (Phase::Waiting, _) => self.set(Phase::Head, now),
+            // The first head's time runs from the accept.
+            (Phase::Fresh, since) => self.set(Phase::Head, since),
+            _ => {}
         }
     }
 
@@ -725,7 +811,7 @@ async fn watchdog(tracker: &Tracker, limits: &Limits) {
         let (phase, since) = tracker.load();
         let deadline = match phase {
             Phase::Waiting => since.saturating_add(ms(limits.idle_timeout)),
-            Phase::Head => since.saturating_add(ms(limits.header_read_timeout)),
+            Phase::Fresh | Phase::Head => since.saturating_add(ms(limits.header_read_timeout)),
             Phase::Busy => tracker
                 .last_io
                 .load(Ordering::Relaxed)

@@ -57,6 +57,8 @@ pub struct Config {
     pub dcat: DcatSettings,
     /// What the RPZ zone makes resolvers answer (`[rpz]`).
     pub rpz: RpzSettings,
+    /// The web server's timeouts, connection limit and shutdown deadline (`[http]`).
+    pub http: opendata_http::HttpSettings,
     /// The local lists, as found in the catalogue (`[[sources]]`).
     pub sources: Vec<SourceSpec>,
 }
@@ -205,6 +207,7 @@ impl Default for Config {
             attempts: 3,
             dcat: DcatSettings::default(),
             rpz: RpzSettings::default(),
+            http: opendata_http::HttpSettings::default(),
             sources: SourceSpec::defaults(),
         }
     }
@@ -299,6 +302,7 @@ impl Config {
             ));
         }
         self.rpz.check().map_err(|m| value("rpz", m))?;
+        self.http.limits().map_err(|m| value("http", m))?;
         if !self.dcat.public_url.starts_with("https://") {
             return Err(value(
                 "dcat.public_url",

@@ -185,7 +185,13 @@ fn main() -> ExitCode {
         Command::Serve { out, listen } => {
             let out = out.unwrap_or(config.out.clone());
             let listen = listen.unwrap_or(config.listen.clone());
-            let mut options = ServeOptions::new(out);
+            let mut options = match ServeOptions::new(out).with_http(&config.http) {
+                Ok(options) => options,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             options.max_age = std::time::Duration::from_secs(config.max_age_hours * 3600);
             exit(serve(&listen, options))
         }
@@ -353,23 +359,16 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
 }
 
 fn serve(listen: &str, options: ServeOptions) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(address = %listener.local_addr()?, out = %options.out.display(), "serving");
-        unified_blocklist::serve::serve(
-            listener,
-            options,
-            unified_blocklist::run::shutdown_signal(),
-        )
-        .await
-        .context("server failed")
-    })
+    let addrs = unified_blocklist::serve::listen_addresses(listen)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let out = options.out.clone();
+    let server = unified_blocklist::serve::start(&addrs, options)
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    tracing::info!(address = %server.addr(), out = %out.display(), "serving");
+    // SIGTERM / SIGINT: requests in progress finish within the shutdown deadline.
+    server
+        .run_until_signal()
+        .context("cannot install the signal handlers")
 }
 
 fn run_update(options: &UpdateOptions) -> ExitCode {

@@ -42,22 +42,6 @@ pub enum RunError {
     Config(String),
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
-pub async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = terminate => tracing::info!("SIGTERM received, shutting down"),
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupt received, shutting down"),
-    }
-}
-
 /// Sleeps until the wall clock reaches `until`, waking every minute to re-check (so a changed
 /// system clock or a suspended machine cannot make the run late by hours); returns `false` if
 /// shut down first.
@@ -139,8 +123,20 @@ pub fn run(options: RunOptions) -> Result<(), RunError> {
         max: Duration::from_secs(config.retry_max_secs),
     };
     let update_options = UpdateOptions::from_config(&config);
-    let mut serve_options = ServeOptions::new(config.out.clone());
+    let mut serve_options = ServeOptions::new(config.out.clone())
+        .with_http(&config.http)
+        .map_err(RunError::Config)?;
     serve_options.max_age = Duration::from_secs(config.max_age_hours * 3600);
+    let listen = crate::serve::listen_addresses(&config.listen).map_err(|source| RunError::Io {
+        action: format!("listen on {}", config.listen),
+        source,
+    })?;
+    // The server runs on its own threads; this runtime only schedules the updates.
+    let server = crate::serve::start(&listen, serve_options).map_err(|source| RunError::Io {
+        action: format!("listen on {}", config.listen),
+        source,
+    })?;
+    tracing::info!(address = %server.addr(), "serving {}", config.out.display());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -149,24 +145,12 @@ pub fn run(options: RunOptions) -> Result<(), RunError> {
             source,
         })?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&config.listen)
-            .await
-            .map_err(|source| RunError::Io {
-                action: format!("listen on {}", config.listen),
-                source,
-            })?;
-        let address = listener.local_addr().map_err(|source| RunError::Io {
-            action: "read the listening address".into(),
-            source,
-        })?;
-        tracing::info!(%address, "serving {}", config.out.display());
         let (stop, mut stopped) = watch::channel(false);
-        let mut server_stop = stop.subscribe();
-        let server = tokio::spawn(crate::serve::serve(listener, serve_options, async move {
-            let _ = server_stop.wait_for(|s| *s).await;
-        }));
         tokio::spawn(async move {
-            shutdown_signal().await;
+            if let Err(e) = opendata_http::shutdown_signal().await {
+                tracing::error!("cannot wait for signals: {e}");
+                std::future::pending::<()>().await;
+            }
             let _ = stop.send(true);
         });
 
@@ -193,17 +177,9 @@ pub fn run(options: RunOptions) -> Result<(), RunError> {
             let following = next_run(next, at, zone);
             update_with_retries(&update_options, backoff, following, &mut stopped).await;
         }
-        match server.await {
-            Ok(Ok(())) => {}
-            Ok(Err(source)) => {
-                return Err(RunError::Io {
-                    action: "serve".into(),
-                    source,
-                });
-            }
-            Err(e) => tracing::error!("server task failed: {e}"),
-        }
-        tracing::info!("stopped");
-        Ok(())
-    })
+    });
+    // Requests in progress finish within the shutdown deadline.
+    server.stop();
+    tracing::info!("stopped");
+    Ok(())
 }

@@ -2,125 +2,32 @@
 //! `/healthz`, and nothing outside the publication.
 
 use chrono::NaiveDate;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use opendata_http::RunningServer;
+use opendata_http::client::{Client, Reply};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::path::Path;
 use unified_blocklist::publish::Publisher;
 use unified_blocklist::serve::ServeOptions;
 
 struct Server {
     addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    _running: RunningServer,
 }
 
 fn start(out: &Path) -> Server {
-    let options = ServeOptions::new(out);
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
+    let running =
+        unified_blocklist::serve::start(&["127.0.0.1:0".parse().unwrap()], ServeOptions::new(out))
             .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            addr_tx.send(listener.local_addr().unwrap()).unwrap();
-            unified_blocklist::serve::serve(listener, options, async {
-                let _ = stop_rx.await;
-            })
-            .await
-            .unwrap();
-        });
-    });
-    let addr = addr_rx.recv().unwrap();
     Server {
-        addr,
-        stop: Some(stop_tx),
-        thread: Some(thread),
-    }
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        addr: running.addr(),
+        _running: running,
     }
 }
 
 /// Sends the request target byte for byte (no client-side normalisation of `..`).
 fn get(addr: SocketAddr, target: &str, extra: &[(&str, &str)]) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let mut request = format!("GET {target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
-    for (name, value) in extra {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    // Chunked bodies only occur for small generated responses; de-chunk simply.
-    let reply = Reply {
-        status,
-        headers,
-        body: Vec::new(),
-    };
-    if reply
-        .header("transfer-encoding")
-        .is_some_and(|v| v.contains("chunked"))
-    {
-        let mut out = Vec::new();
-        let mut rest = &body[..];
-        while let Some(pos) = rest.windows(2).position(|w| w == b"\r\n") {
-            let size = usize::from_str_radix(std::str::from_utf8(&rest[..pos]).unwrap().trim(), 16)
-                .unwrap();
-            if size == 0 {
-                break;
-            }
-            out.extend_from_slice(&rest[pos + 2..pos + 2 + size]);
-            rest = &rest[pos + 2 + size + 2..];
-        }
-        body = out;
-    }
-    Reply { body, ..reply }
+    Client::new(addr).get(target, extra).unwrap()
 }
 
 fn publication(root: &Path) -> std::path::PathBuf {
