@@ -133,9 +133,18 @@ fn at_the_limit_idle_connections_make_room_else_503() {
         .collect();
     // A fourth client is still served: the longest-idle connection is closed for it.
     assert_eq!(client.get("/", &[]).unwrap().status, 200);
-    let mut rest = Vec::new();
-    assert_eq!(idle[0].read_to_end(&mut rest).unwrap(), 0, "oldest evicted");
-    assert!(server.stats().evicted() >= 1);
+    assert_eq!(server.stats().evicted(), 1);
+    // One of the idle connections (the longest idle, give or take a millisecond) is closed.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut closed = 0;
+    for c in &mut idle {
+        c.stream()
+            .set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut rest = Vec::new();
+        closed += usize::from(matches!(c.read_to_end(&mut rest), Ok(0)));
+    }
+    assert_eq!(closed, 1);
     drop(idle);
     // Three connections in the middle of a head cannot be evicted: the next gets 503.
     let deadline = Instant::now() + Duration::from_secs(5);
