@@ -32,15 +32,35 @@ pub(crate) fn run() -> Result<()> {
 
     let site = work.join("site");
     std::fs::create_dir_all(&site)?;
-    for name in ["index.html", "jednotny-seznam.csv"] {
+    std::fs::create_dir_all(site.join("archiv"))?;
+    for name in [
+        "index.html",
+        "jednotny-seznam.csv",
+        "historie.tsv",
+        "archiv/index.html",
+    ] {
         std::fs::copy(out.join(name), site.join(name))
             .with_context(|| format!("cannot copy {name}"))?;
     }
     let harness = root.join("crates/unified-blocklist/tests/browser");
-    for name in ["harness.html", "nojs-harness.html", "console-control.html"] {
+    for name in [
+        "harness.html",
+        "nojs-harness.html",
+        "console-control.html",
+        "axe-harness.html",
+        "axe-control.html",
+    ] {
         std::fs::copy(harness.join(name), site.join(name))
             .with_context(|| format!("cannot copy {name}"))?;
     }
+    // axe-core from npm (`cargo xtask setup`), served beside the harness.
+    let axe = root.join("xtask/deps/node_modules/axe-core/axe.min.js");
+    std::fs::copy(&axe, site.join("axe.min.js")).with_context(|| {
+        format!(
+            "cannot copy {}; `cargo xtask setup` installs axe-core",
+            axe.display()
+        )
+    })?;
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let _server = ServerProcess::spawn(
         "unified-blocklist serve",

@@ -152,3 +152,68 @@ fn harness_result(url: &str) -> serde_json::Value {
         .replace("&amp;", "&");
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
+
+/// axe-core's result for one page state (see `tests/browser/axe-harness.html`).
+fn axe(page: &str, mode: &str) -> serde_json::Value {
+    let base = env("UB_BROWSER_URL");
+    let page = percent_encode(page);
+    harness_result(&format!(
+        "{base}axe-harness.html?stranka={page}&rezim={mode}"
+    ))
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The page states a reader meets; each must pass axe-core's WCAG 2.1 A and AA rules with no
+/// violation (the accessibility act 99/2019 Sb. requires WCAG 2.1 AA of public-sector sites).
+const PAGE_STATES: &[(&str, &str)] = &[
+    ("index.html", "js"),
+    ("index.html", "filtr"),
+    ("index.html", "bezjs"),
+    ("archiv/", "js"),
+];
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn every_page_state_meets_wcag_2_1_aa() {
+    // The check sees violations where there are some.
+    let control = axe("axe-control.html", "js");
+    let ids: Vec<&str> = control["violations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{control}"))
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    for rule in ["image-alt", "label", "html-has-lang", "color-contrast"] {
+        assert!(ids.contains(&rule), "{rule} not reported: {control}");
+    }
+    for (page, mode) in PAGE_STATES {
+        let result = axe(page, mode);
+        assert_eq!(
+            result["error"],
+            serde_json::Value::Null,
+            "{page} {mode}: {result}"
+        );
+        assert!(
+            result["passes"].as_u64().unwrap() >= 10,
+            "{page} {mode}: axe ran too few rules: {result}"
+        );
+        assert_eq!(
+            result["violations"].as_array().map(Vec::len),
+            Some(0),
+            "{page} ({mode}) violates WCAG 2.1 A/AA: {result:#}"
+        );
+        if *mode == "bezjs" {
+            assert_eq!(result["scripts"], 1, "only axe itself runs: {result}");
+        }
+    }
+}
