@@ -97,13 +97,13 @@ fn main() {
             for host in hosts {
                 std::hint::black_box(index.lookup(host, None).unwrap());
             }
-        })
+        });
     });
     c.bench_function("lookup: load historie.tsv + 1 address (CLI)", |b| {
         b.iter(|| {
             let index = LookupIndex::load(dir.path()).unwrap();
             std::hint::black_box(index.lookup("www.1xbet.com", None).unwrap());
-        })
+        });
     });
     c.bench_function(
         "reference: read the extended CSV + scan for 1 address",
@@ -122,7 +122,7 @@ fn main() {
                         .filter(|e| e.host() == Some("1xbet.com"))
                         .count(),
                 );
-            })
+            });
         },
     );
     c.final_summary();
