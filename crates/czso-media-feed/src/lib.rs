@@ -9,6 +9,7 @@ pub mod access;
 pub mod config;
 pub mod error;
 pub mod feeds;
+pub mod hook;
 pub mod model;
 pub mod phase;
 mod public;

@@ -469,6 +469,7 @@ fn ingest_and_apply(
         &Utc::now().to_rfc3339(),
         cut,
     )?;
+    crate::hook::reached(crate::hook::HookPoint::AfterCommit);
     sync_election(db.connection(), e, Some(ingested.log_end_before))?;
     {
         let mut applied = lock(&e.applied_seq);

@@ -293,6 +293,7 @@ impl Store {
         if let Some(c) = cut {
             out.report.batch = cut_in(&tx, election, channel, c.round, c.number, c.cut_at)?;
         }
+        crate::hook::reached(crate::hook::HookPoint::BeforeCommit);
         tx.commit()?;
         latest
             .entry((election.to_owned(), channel))

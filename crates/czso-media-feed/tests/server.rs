@@ -28,8 +28,13 @@ struct Server {
 
 impl Server {
     fn start(config: &Path) -> Self {
+        Self::start_with_env(config, &[])
+    }
+
+    fn start_with_env(config: &Path, env: &[(&str, &str)]) -> Self {
         let mut child = Command::new(BIN)
             .args(["serve", "--config", config.to_str().unwrap()])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -577,48 +582,69 @@ fn feeds_restart_conditional_get_and_gzip() {
     assert_eq!(batch3_again.headers["etag"], batch3.headers["etag"]);
 }
 
-#[test]
-fn kill_9_during_ingest_loses_nothing_acknowledged() {
-    let s = setup(0.0);
-    let server = Server::start(&s.config);
-    let files = batch_files(&s.root);
-    let admin = server.admin.clone();
-    let sender_files = files.clone();
-    // Send batches one after another; remember which ones were acknowledged.
-    let sender = std::thread::spawn(move || {
-        let mut acked = Vec::new();
-        for f in &sender_files {
-            let (ok, out) = cli(&[
-                "ingest",
-                "--admin",
-                &admin,
-                "--election",
-                "ps2025",
-                "--cut",
-                f.to_str().unwrap(),
-            ]);
-            if !ok {
-                break;
-            }
-            let batch: u32 = out
-                .split("\"batch\":")
-                .nth(1)
-                .and_then(|r| r.trim_end_matches(['}', '\n']).parse().ok())
-                .unwrap();
-            acked.push((f.clone(), batch));
+/// Sends batch files one by one (`ingest --admin --cut`) until one is not acknowledged;
+/// returns every acknowledged file with its batch number.
+fn send_until_refused(admin: &str, files: &[PathBuf]) -> Vec<(PathBuf, u32)> {
+    let mut acked = Vec::new();
+    for f in files {
+        let (ok, out) = cli(&[
+            "ingest",
+            "--admin",
+            admin,
+            "--election",
+            "ps2025",
+            "--cut",
+            f.to_str().unwrap(),
+        ]);
+        if !ok {
+            break;
         }
-        acked
-    });
-    std::thread::sleep(Duration::from_millis(800));
+        let batch: u32 = out
+            .split("\"batch\":")
+            .nth(1)
+            .and_then(|r| r.trim_end_matches(['}', '\n']).parse().ok())
+            .unwrap();
+        acked.push((f.clone(), batch));
+    }
+    acked
+}
+
+/// Distinct precinct keys in batch files.
+fn distinct_precincts(files: &[PathBuf]) -> usize {
+    let mut keys = std::collections::HashSet::new();
+    for f in files {
+        let parsed =
+            czso_media_feed::xml::parse_batch(&std::fs::read(f).unwrap(), "src", 1).unwrap();
+        keys.extend(parsed.precincts.iter().map(|p| p.key()));
+    }
+    keys.len()
+}
+
+/// `kill -9` while the ingest of batch K+1 is stopped at `point` by the test hook, after K
+/// acknowledged batches: whatever the build's speed, the kill lands with an ingest in flight.
+fn kill_9_with_an_ingest_stopped_at(point: &str) {
+    const K: usize = 3;
+    let s = setup(0.0);
+    let files = batch_files(&s.root);
+    assert!(files.len() > K + 1, "the simulation has too few batches");
+    let marker = s.root.join("hook-reached");
+    let server = Server::start_with_env(
+        &s.config,
+        &[(
+            czso_media_feed::hook::HOOK_VARIABLE,
+            &format!("{point}:{}:{}", K + 1, marker.display()),
+        )],
+    );
+    let admin = server.admin.clone();
+    let to_send = files[..=K].to_vec();
+    let sender = std::thread::spawn(move || send_until_refused(&admin, &to_send));
+    wait_until("the ingest to reach the hook", || marker.exists());
     server.kill();
     let acked = sender.join().unwrap();
-    assert!(
-        !acked.is_empty(),
-        "nothing was acknowledged before the kill"
-    );
-    assert!(
-        acked.len() < files.len(),
-        "the kill came after the last batch; nothing tested"
+    assert_eq!(
+        acked.iter().map(|(_, b)| *b).collect::<Vec<_>>(),
+        (1..=K as u32).collect::<Vec<_>>(),
+        "the batches before the stopped one are acknowledged, the stopped one is not"
     );
     // Live data are served in the live phase to production addresses.
     assert!(
@@ -650,15 +676,54 @@ fn kill_9_during_ingest_loses_nothing_acknowledged() {
     assert!(ok, "{out}");
     assert!(cli(&["registry", "--db", &s.db, "approve", "P"]).0);
     let server = Server::start(&s.config);
+    let batch_url = |n: usize| format!("/appdata/ps2025/odata/okrsky/vysledky_okrsky_{n:05}.xml");
     for (file, batch) in &acked {
         let source =
             czso_media_feed::xml::parse_batch(&std::fs::read(file).unwrap(), "src", 1).unwrap();
-        let path = format!("/appdata/ps2025/odata/okrsky/vysledky_okrsky_{batch:05}.xml");
+        let path = batch_url(*batch as usize);
         let r = get_from(ip(61), server.public, &path, &[]);
         assert_eq!(r.status, 200, "acknowledged batch {batch} lost");
         let served = czso_media_feed::xml::parse_batch(&r.body, &path, 1).unwrap();
         assert_eq!(served.precincts, source.precincts, "batch {batch}");
     }
+    // The stopped ingest: on disk once committed, absent (not half there) before.
+    let in_flight = &files[K];
+    let source =
+        czso_media_feed::xml::parse_batch(&std::fs::read(in_flight).unwrap(), "src", 1).unwrap();
+    let r = get_from(ip(61), server.public, &batch_url(K + 1), &[]);
+    let expected_processed = if point == "after-commit" {
+        assert_eq!(r.status, 200, "the committed batch survives");
+        let served = czso_media_feed::xml::parse_batch(&r.body, "served", 1).unwrap();
+        assert_eq!(served.precincts, source.precincts);
+        distinct_precincts(&files[..=K])
+    } else {
+        assert_eq!(r.status, 404, "an uncommitted batch leaves nothing behind");
+        distinct_precincts(&files[..K])
+    };
+    let processed = || cr_processed(&get_from(ip(61), server.public, VYSLEDKY, &[]).body);
+    assert_eq!(processed() as usize, expected_processed);
+    // The client re-sends what was not acknowledged: stored once, never counted twice.
+    let resent = send_until_refused(&server.admin, std::slice::from_ref(in_flight));
+    assert_eq!(resent.len(), 1);
+    assert_eq!(resent[0].1, K as u32 + 1);
+    let total = distinct_precincts(&files[..=K]);
+    wait_until("the re-sent batch in the totals", || {
+        processed() as usize == total
+    });
+    let r = get_from(ip(61), server.public, &batch_url(K + 1), &[]);
+    assert_eq!(r.status, 200);
+    let served = czso_media_feed::xml::parse_batch(&r.body, "served", 1).unwrap();
+    assert_eq!(served.precincts, source.precincts);
+}
+
+#[test]
+fn kill_9_after_the_durable_write_before_the_acknowledgement() {
+    kill_9_with_an_ingest_stopped_at("after-commit");
+}
+
+#[test]
+fn kill_9_before_the_commit_leaves_nothing_half_written() {
+    kill_9_with_an_ingest_stopped_at("before-commit");
 }
 
 #[test]
