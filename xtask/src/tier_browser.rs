@@ -49,6 +49,7 @@ pub(crate) fn run() -> Result<()> {
         "console-control.html",
         "axe-harness.html",
         "axe-control.html",
+        "form-harness.html",
     ] {
         std::fs::copy(harness.join(name), site.join(name))
             .with_context(|| format!("cannot copy {name}"))?;

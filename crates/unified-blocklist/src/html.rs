@@ -189,6 +189,7 @@ pub fn render_page(rows: &[ListRow], info: &PageInfo) -> String {
         let _ = writeln!(html, "<li><a href=\"{href}\">{label}</a></li>");
     }
     html.push_str("</ul>\n</nav>\n</header>\n<main>\n");
+    html.push_str(&crate::lookup::lookup_form(None, None, "h2"));
 
     // The filter is hidden until the script runs: without JavaScript it would do nothing.
     html.push_str("<form id=\"filtr\" role=\"search\" aria-label=\"Filtr seznamu\" hidden>\n");

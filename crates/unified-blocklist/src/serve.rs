@@ -8,6 +8,7 @@
 //! encoded separator, backslash or NUL is refused), and the resolved file must lie inside the
 //! resolved publication directory ([`opendata_http::files::resolve`]).
 
+use crate::lookup::LookupIndex;
 use opendata_http::http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use opendata_http::{
     Entity, Full, HttpSettings, Limits, RunningServer, ServerConfig, files, response,
@@ -73,6 +74,8 @@ const CACHE_LIMIT: usize = 256 << 20;
 pub struct Publication {
     options: ServeOptions,
     cache: RwLock<Cache>,
+    /// The lookup index of the publication it was read from.
+    lookup: RwLock<Option<(PathBuf, Arc<LookupIndex>)>>,
 }
 
 impl Publication {
@@ -81,6 +84,7 @@ impl Publication {
         Self {
             options,
             cache: RwLock::new(Cache::default()),
+            lookup: RwLock::new(None),
         }
     }
 }
@@ -94,10 +98,19 @@ impl opendata_http::Handler for Publication {
         request: Request<opendata_http::server::Incoming>,
         _peer: SocketAddr,
     ) -> Self::Future {
+        let uri = request.uri();
+        if matches!(uri.path(), "/api/lookup") || uri.path().ends_with("/vyhledat") {
+            return std::future::ready(lookup_route(
+                self,
+                request.method(),
+                uri.path(),
+                uri.query().unwrap_or(""),
+            ));
+        }
         std::future::ready(handle(
             self,
             request.method(),
-            request.uri().path(),
+            uri.path(),
             request.headers(),
         ))
     }
@@ -125,6 +138,64 @@ pub fn start(listen: &[SocketAddr], options: ServeOptions) -> std::io::Result<Ru
         name: "serve".into(),
     };
     opendata_http::start(&config, Publication::new(options))
+}
+
+/// `GET /api/lookup?adresa=…[&k=…]` (JSON) and `GET …/vyhledat?adresa=…` (the Czech answer
+/// page of the form „Je tato adresa blokována?"), from the current publication's index.
+fn lookup_route(state: &Publication, method: &Method, path: &str, query: &str) -> Response<Full> {
+    if method != Method::GET && method != Method::HEAD {
+        return response::method_not_allowed("GET, HEAD", "only GET and HEAD\n");
+    }
+    let Some(root) = publication_root(&state.options.out) else {
+        return response::text_static(StatusCode::SERVICE_UNAVAILABLE, "no publication yet\n");
+    };
+    let cached = state.lookup.read().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(r, _)| *r == root)
+            .map(|(_, i)| Arc::clone(i))
+    });
+    let index = match cached {
+        Some(index) => index,
+        None => match LookupIndex::load(&root) {
+            Ok(index) => {
+                let index = Arc::new(index);
+                if let Ok(mut c) = state.lookup.write() {
+                    *c = Some((root, Arc::clone(&index)));
+                }
+                index
+            }
+            Err(e) => {
+                tracing::error!("lookup index: {e}");
+                return response::text_static(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the lookup index of this publication cannot be read\n",
+                );
+            }
+        },
+    };
+    let answer = if path == "/api/lookup" {
+        crate::lookup::api_response(&index, query)
+    } else {
+        crate::lookup::page_response(&index, query)
+    };
+    let mut response = Response::new(Full::new(if method == Method::HEAD {
+        String::new()
+    } else {
+        answer.body
+    }));
+    *response.status_mut() =
+        StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(answer.content_type),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 fn not_found() -> Response<Full> {

@@ -180,6 +180,11 @@ const PAGE_STATES: &[(&str, &str)] = &[
     ("index.html", "filtr"),
     ("index.html", "bezjs"),
     ("archiv/", "js"),
+    ("vyhledat", "js"),
+    ("vyhledat?adresa=www.1xbet.com&k=2020-01-01", "js"),
+    ("vyhledat?adresa=www.1xbet.com", "js"),
+    ("vyhledat?adresa=neblokovana-stranka.cz", "js"),
+    ("vyhledat?adresa=http%3A%2F%2F", "js"),
 ];
 
 #[test]
@@ -216,4 +221,39 @@ fn every_page_state_meets_wcag_2_1_aa() {
             assert_eq!(result["scripts"], 1, "only axe itself runs: {result}");
         }
     }
+}
+
+#[test]
+#[ignore = "tier browser: cargo xtask tier browser"]
+fn the_lookup_form_works_without_javascript() {
+    let base = env("UB_BROWSER_URL");
+    let ask = |query: &str| harness_result(&format!("{base}form-harness.html?{query}"));
+    // 1xbet.com: listed by MF on 26 July 2017, removed on 4 January 2023 (the real MF list).
+    let then = ask("adresa=https%3A%2F%2Fwww.1xbet.com%2Fcs&k=2020-01-01");
+    assert_eq!(then["error"], serde_json::Value::Null, "{then}");
+    assert!(
+        then["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("/vyhledat?adresa="),
+        "{then}"
+    );
+    assert_eq!(then["blocked"], "ano", "{then}");
+    let verdict = then["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("Ministerstvo financí") && verdict.contains("26. 7. 2017"),
+        "{then}"
+    );
+    assert_eq!(then["addressKept"], "https://www.1xbet.com/cs");
+    let now = ask("adresa=www.1xbet.com");
+    assert_eq!(now["blocked"], "ne", "{now}");
+    assert!(
+        now["firstRecord"].as_str().unwrap().contains("4. 1. 2023"),
+        "{now}"
+    );
+    let idn = ask("adresa=mezin%C3%A1rodn%C3%ADonlinecasino.com");
+    assert_eq!(idn["blocked"], "ano", "{idn}");
+    let never = ask("adresa=neblokovana-stranka-pro-test.cz");
+    assert_eq!(never["blocked"], "ne", "{never}");
+    assert_eq!(never["records"], 0);
 }

@@ -219,3 +219,70 @@ fn healthz_reports_the_age() {
     assert_eq!(get(server.addr, "/healthz", &[]).status, 503);
     assert_eq!(get(server.addr, "/", &[]).status, 503);
 }
+
+#[test]
+fn lookup_routes_answer_from_the_current_publication() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut options = unified_blocklist::update::UpdateOptions::from_config(
+        &unified_blocklist::config::Config::default(),
+    );
+    options.out = tmp.path().join("out");
+    options.state = tmp.path().join("state");
+    options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+    unified_blocklist::update::update(&options).unwrap();
+    let server = start(&options.out);
+
+    // The real MF list: the IDN entry, asked in Unicode with a scheme and a path.
+    let reply = get(
+        server.addr,
+        "/api/lookup?adresa=https%3A%2F%2Fmezin%C3%A1rodn%C3%ADonlinecasino.com%2Fhry",
+        &[],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/json; charset=utf-8")
+    );
+    let answer: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(answer["blokovana"], true, "{answer}");
+    assert_eq!(answer["domena"], "xn--mezinrodnonlinecasino-e0b4z.com");
+    assert_eq!(answer["zaznamy"][0]["zdroj"], "Ministerstvo financí");
+    assert_eq!(answer["zaznamy"][0]["datum_zapisu"], "2026-06-29");
+
+    // 1xbet.com: listed by MF on 2017-07-26, removed on 2023-01-04.
+    let at = |date: &str| {
+        let reply = get(
+            server.addr,
+            &format!("/api/lookup?adresa=www.1xbet.com&k={date}"),
+            &[],
+        );
+        serde_json::from_slice::<serde_json::Value>(&reply.body).unwrap()["blokovana"].clone()
+    };
+    assert_eq!(at("2020-01-01"), true);
+    assert_eq!(at("2023-01-04"), false);
+
+    let bad = get(server.addr, "/api/lookup?adresa=x.cz&k=1.1.2020", &[]);
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("chyba"), "{}", bad.text());
+    assert_eq!(get(server.addr, "/api/lookup", &[]).status, 400);
+
+    // The form's answer page, rendered on the server.
+    let page = get(
+        server.addr,
+        "/vyhledat?adresa=www.1xbet.com&k=2020-01-01",
+        &[],
+    );
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text();
+    assert!(html.contains("data-blokovana=\"ano\""), "{html}");
+    assert!(html.contains("Ministerstvo financí"), "{html}");
+    assert!(html.contains("26. 7. 2017"), "{html}");
+    // The list page carries the form.
+    let index = get(server.addr, "/", &[]).text();
+    assert!(index.contains("Je tato adresa blokována?"));
+    assert!(index.contains("<form id=\"vyhledat\" action=\"vyhledat\" method=\"get\">"));
+}
