@@ -1,9 +1,13 @@
 //! Feed documents in the volby.cz vocabulary and the published set of them.
 
+use crate::model::Candidate;
 use crate::model::{Definition, ElectionKind};
 use crate::results::{ElectionResults, RoundResults, Tally};
+use crate::seats::Seats;
 use crate::time::prague_local;
-use crate::xml::{BatchHeader, open_root, percent, push_escaped, write_batch, write_not_yet};
+use crate::xml::{
+    BatchHeader, open_root, percent, percent_truncated, push_escaped, write_batch, write_not_yet,
+};
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
@@ -128,11 +132,33 @@ pub fn generate(
     };
     match def.kind {
         ElectionKind::Ps | ElectionKind::Kz => {
+            let seats = crate::seats::compute(results);
+            let seats = seats.as_ref();
             set.docs.insert(
                 "vysledky.xml".into(),
-                Arc::new(Document::new(write_vysledky(def, results, &stamp), now)),
+                Arc::new(Document::new(
+                    write_vysledky(def, results, seats, &stamp),
+                    now,
+                )),
             );
+            set.docs.insert(
+                "vysledky_kandid.xml".into(),
+                Arc::new(Document::new(write_kandid(def, results, &stamp), now)),
+            );
+            if def.kind == ElectionKind::Ps {
+                set.docs.insert(
+                    "vysledky_krajmesta.xml".into(),
+                    Arc::new(Document::new(write_krajmesta(def, results, &stamp), now)),
+                );
+                set.docs.insert(
+                    "vysledky_zahranici.xml".into(),
+                    Arc::new(Document::new(write_zahranici(def, results, &stamp), now)),
+                );
+            }
             for (i, okres) in def.okresy.iter().enumerate() {
+                if okres.nuts == ABROAD {
+                    continue;
+                }
                 let body = write_okres(def, results, i, &stamp);
                 set.docs.insert(
                     format!("okresy/vysledky_okres_{}.xml", okres.nuts),
@@ -204,29 +230,112 @@ VYDANE_OBALKY=\"{}\" UCAST_PROC=\"{}\" ODEVZDANE_OBALKY=\"{}\" PLATNE_HLASY=\"{}
     );
 }
 
-fn write_parties(out: &mut String, def: &Definition, t: &Tally) {
-    for (i, p) in def.parties.iter().enumerate() {
-        let _ = write!(out, "<STRANA KSTRANA=\"{}\" NAZ_STR=\"", p.number);
-        push_escaped(out, &p.name);
-        out.push('"');
-        if def.emit_vstrana
-            && let Some(v) = p.vstrana
-        {
-            let _ = write!(out, " VSTRANA=\"{v}\"");
-        }
-        let _ = writeln!(
+/// The okres code ČSÚ gives voters abroad (the special precincts at embassies).
+pub const ABROAD: &str = "CZZZZZ";
+
+/// `HODNOTY_STRANA` with `MANDATY` and `PROC_MANDATU` (of `of_seats`) for a list with seats.
+fn write_hodnoty(out: &mut String, votes: u64, valid: u64, seats: u32, of_seats: u32) {
+    let _ = write!(
+        out,
+        "<HODNOTY_STRANA HLASY=\"{votes}\" PROC_HLASU=\"{}\"",
+        percent_truncated(votes, valid)
+    );
+    if seats > 0 {
+        // PROC_MANDATU rounds half up (ČSÚ's files: 24 of 200 → "12.00", 1 of 23 → "4.35").
+        let _ = write!(
             out,
-            ">\n<HODNOTY_STRANA HLASY=\"{}\" PROC_HLASU=\"{}\"/>\n</STRANA>",
-            t.votes[i],
-            percent(t.votes[i], t.valid_votes)
+            " MANDATY=\"{seats}\" PROC_MANDATU=\"{}\"",
+            percent(u64::from(seats), u64::from(of_seats))
         );
     }
+    out.push_str("/>\n");
 }
 
-/// `vysledky.xml` for PS (`KRAJ`) and KZ (`KRZAST`).
-fn write_vysledky(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
+/// One elected candidate: `POSLANEC` (Chamber, with `CIS_KRAJ`) or `ZASTUPITEL` (regional).
+fn write_elected(
+    out: &mut String,
+    kind: ElectionKind,
+    kraj: u32,
+    c: &Candidate,
+    preferential: u64,
+    list_votes: u64,
+) {
+    if kind == ElectionKind::Ps {
+        let _ = write!(
+            out,
+            "<POSLANEC CIS_KRAJ=\"{kraj}\" PORADOVE_CISLO=\"{}\" JMENO=\"",
+            c.number
+        );
+    } else {
+        let _ = write!(out, "<ZASTUPITEL PORADOVE_CISLO=\"{}\" JMENO=\"", c.number);
+    }
+    push_escaped(out, &c.first_name);
+    out.push_str("\" PRIJMENI=\"");
+    push_escaped(out, &c.surname);
+    out.push_str("\" TITULPRED=\"");
+    push_escaped(out, &c.title_before);
+    out.push_str("\" TITULZA=\"");
+    push_escaped(out, &c.title_after);
+    // The share of the list's votes in the kraj, truncated like ČSÚ's (15,095 of 96,706 →
+    // "15.60"); the preference rule itself compares the integers.
+    let _ = writeln!(
+        out,
+        "\" PREDNOSTNI_HLASY=\"{preferential}\" PREDNOSTNI_HLASY_PROC=\"{}\"/>",
+        percent_truncated(preferential, list_votes)
+    );
+}
+
+/// The elected candidates of party `j` in kraj `k`, if seats and candidate lists are known.
+fn elected<'a>(
+    def: &'a Definition,
+    results: &'a ElectionResults,
+    seats: Option<&'a Seats>,
+    k: usize,
+    j: usize,
+) -> impl Iterator<Item = (&'a Candidate, u64)> + 'a {
+    let li = results
+        .index
+        .list
+        .get(&(def.kraje[k].number, def.parties[j].number))
+        .copied();
+    let positions = seats.and_then(|s| s.elected.get(&(k, j)));
+    positions.into_iter().flatten().filter_map(move |&pos| {
+        let li = li?;
+        let c = def.lists[li].candidates.get(pos)?;
+        let prefs = results.rounds[0].preferences[li]
+            .get(pos)
+            .copied()
+            .unwrap_or(0);
+        Some((c, prefs))
+    })
+}
+
+fn write_strana_open(out: &mut String, def: &Definition, j: usize) {
+    let p = &def.parties[j];
+    let _ = write!(out, "<STRANA KSTRANA=\"{}\" NAZ_STR=\"", p.number);
+    push_escaped(out, &p.name);
+    out.push('"');
+    if def.emit_vstrana
+        && let Some(v) = p.vstrana
+    {
+        let _ = write!(out, " VSTRANA=\"{v}\"");
+    }
+    out.push_str(">\n");
+}
+
+/// `vysledky.xml` for PS (`KRAJ`, `POSLANEC`) and KZ (`KRZAST`, `ZASTUPITEL`), with seats
+/// and elected candidates as the tallies stand (provisional while counting).
+///
+/// KZ follows ČSÚ's regional files (2008–2016): `CR` holds only `UCAST`, the lists differ
+/// by kraj.
+fn write_vysledky(
+    def: &Definition,
+    results: &ElectionResults,
+    seats: Option<&Seats>,
+    stamp: &str,
+) -> String {
     let round: &RoundResults = &results.rounds[0];
-    let mut out = String::with_capacity(128 * 1024);
+    let mut out = String::with_capacity(160 * 1024);
     open_root(&mut out, def.kind, "VYSLEDKY", "vysledky", stamp);
     let (el, num, name) = if def.kind == ElectionKind::Kz {
         ("KRZAST", "CIS_KRZAST", "NAZ_KRZAST")
@@ -234,18 +343,195 @@ fn write_vysledky(def: &Definition, results: &ElectionResults, stamp: &str) -> S
         ("KRAJ", "CIS_KRAJ", "NAZ_KRAJ")
     };
     let index = &results.index.kraj_total;
-    for (i, k) in def.kraje.iter().enumerate() {
-        let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", k.number);
-        push_escaped(&mut out, &k.name);
-        out.push_str("\">\n");
-        write_ucast(&mut out, index[i], &round.kraje[i]);
-        write_parties(&mut out, def, &round.kraje[i]);
+    for (k, kraj) in def.kraje.iter().enumerate() {
+        let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
+        push_escaped(&mut out, &kraj.name);
+        out.push('"');
+        let region_seats = seats.map_or(0, |s| s.region_seats[k]);
+        if region_seats > 0 {
+            let _ = write!(out, " POCMANDATU=\"{region_seats}\"");
+        }
+        out.push_str(">\n");
+        let t = &round.kraje[k];
+        write_ucast(&mut out, index[k], t);
+        for j in 0..def.parties.len() {
+            write_strana_open(&mut out, def, j);
+            let s = seats.map_or(0, |s| s.seats[k][j]);
+            write_hodnoty(&mut out, t.votes[j], t.valid_votes, s, region_seats);
+            for (c, prefs) in elected(def, results, seats, k, j) {
+                write_elected(&mut out, def.kind, kraj.number, c, prefs, t.votes[j]);
+            }
+            out.push_str("</STRANA>\n");
+        }
         let _ = writeln!(out, "</{el}>");
     }
     out.push_str("<CR>\n");
     write_ucast(&mut out, def.okrsky_celkem(), &round.cr);
-    write_parties(&mut out, def, &round.cr);
+    if def.kind == ElectionKind::Ps {
+        let total_seats = seats.map_or(0, |s| s.region_seats.iter().sum());
+        for j in 0..def.parties.len() {
+            write_strana_open(&mut out, def, j);
+            let s = seats.map_or(0, |s| s.totals[j]);
+            write_hodnoty(
+                &mut out,
+                round.cr.votes[j],
+                round.cr.valid_votes,
+                s,
+                total_seats,
+            );
+            // All the list's MPs, by ballot position, then region (ČSÚ's files list
+            // position 1 of every region first).
+            let mut all: Vec<(u32, u32, &Candidate, u64, u64)> = Vec::new();
+            for (k, kraj) in def.kraje.iter().enumerate() {
+                for (c, prefs) in elected(def, results, seats, k, j) {
+                    all.push((c.number, kraj.number, c, prefs, round.kraje[k].votes[j]));
+                }
+            }
+            all.sort_by_key(|e| (e.0, e.1));
+            for (_, kraj, c, prefs, list_votes) in all {
+                write_elected(&mut out, def.kind, kraj, c, prefs, list_votes);
+            }
+            out.push_str("</STRANA>\n");
+        }
+    }
     out.push_str("</CR>\n</VYSLEDKY>\n");
+    out
+}
+
+/// `vysledky_kandid.xml`: per kraj, the votes of every list (`STRANY/STRANA @POC_HLASU`)
+/// and the preferential votes of every candidate (`KANDIDATI/KANDIDAT`), as in ČSÚ's PS
+/// file (ps2013test). For KZ the same shape under `KRZAST` (no real KZ file was available).
+fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
+    let round = &results.rounds[0];
+    let mut out = String::with_capacity(256 * 1024);
+    open_root(
+        &mut out,
+        def.kind,
+        "VYSLEDKY_KANDID",
+        "vysledky_kandid",
+        stamp,
+    );
+    let (el, num, name) = if def.kind == ElectionKind::Kz {
+        ("KRZAST", "CIS_KRZAST", "NAZ_KRZAST")
+    } else {
+        ("KRAJ", "CIS_KRAJ", "NAZ_KRAJ")
+    };
+    for (k, kraj) in def.kraje.iter().enumerate() {
+        let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
+        push_escaped(&mut out, &kraj.name);
+        out.push_str("\">\n");
+        write_ucast(&mut out, results.index.kraj_total[k], &round.kraje[k]);
+        out.push_str("<STRANY>\n");
+        for (j, p) in def.parties.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "<STRANA KSTRANA=\"{}\" POC_HLASU=\"{}\"/>",
+                p.number, round.kraje[k].votes[j]
+            );
+        }
+        out.push_str("</STRANY>\n<KANDIDATI>\n");
+        for p in &def.parties {
+            let Some(&li) = results.index.list.get(&(kraj.number, p.number)) else {
+                continue;
+            };
+            for (c, v) in def.lists[li].candidates.iter().zip(&round.preferences[li]) {
+                if c.withdrawn {
+                    continue;
+                }
+                let _ = writeln!(
+                    out,
+                    "<KANDIDAT KSTRANA=\"{}\" PORCISLO=\"{}\" HLASY=\"{v}\"/>",
+                    p.number, c.number
+                );
+            }
+        }
+        let _ = writeln!(out, "</KANDIDATI>\n</{el}>");
+    }
+    out.push_str("</VYSLEDKY_KANDID>\n");
+    out
+}
+
+/// `vysledky_krajmesta.xml`: per kraj its capital (`OBEC`; a city with boroughs adds them
+/// up) and the kraj total (`CELKEM`), as in ČSÚ's PS file (ps2013test).
+fn write_krajmesta(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
+    let round = &results.rounds[0];
+    let mut out = String::with_capacity(64 * 1024);
+    open_root(
+        &mut out,
+        def.kind,
+        "VYSLEDKY_KRAJMESTA",
+        "vysledky_krajmesta",
+        stamp,
+    );
+    for (k, kraj) in def.kraje.iter().enumerate() {
+        let _ = write!(out, "<KRAJ CIS_KRAJ=\"{}\" NAZ_KRAJ=\"", kraj.number);
+        push_escaped(&mut out, &kraj.name);
+        out.push_str("\">\n");
+        if let Some(place) = kraj.capital.and_then(|c| results.index.obec.get(&c)) {
+            let obec = &def.obce[place.obec];
+            let _ = write!(out, "<OBEC CIS_OBEC=\"{}\" NAZ_OBEC=\"", obec.code);
+            push_escaped(&mut out, &obec.name);
+            out.push_str("\">\n");
+            write_ucast(
+                &mut out,
+                results.index.obec_total[place.obec],
+                &round.obce[place.obec],
+            );
+            write_hlasy_strana(&mut out, def, &round.obce[place.obec]);
+            out.push_str("</OBEC>\n");
+        }
+        out.push_str("<CELKEM>\n");
+        write_ucast(&mut out, results.index.kraj_total[k], &round.kraje[k]);
+        write_hlasy_strana(&mut out, def, &round.kraje[k]);
+        out.push_str("</CELKEM>\n</KRAJ>\n");
+    }
+    out.push_str("</VYSLEDKY_KRAJMESTA>\n");
+    out
+}
+
+/// `vysledky_zahranici.xml`: the special precincts abroad (okres `CZZZZZ`, counted in the
+/// kraj the State Electoral Commission drew for them), per state (`STAT`, the okres's
+/// "obce") and in total (`CELKEM`). ČSÚ's XSD for this document was not available; the
+/// element names follow what public clients read (`VYSLEDKY_ZAHRANICI` → `…/CELKEM/UCAST`,
+/// `//STAT` with `UCAST` and `HLASY_STRANA`).
+fn write_zahranici(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
+    let round = &results.rounds[0];
+    let mut out = String::with_capacity(16 * 1024);
+    open_root(
+        &mut out,
+        def.kind,
+        "VYSLEDKY_ZAHRANICI",
+        "vysledky_zahranici",
+        stamp,
+    );
+    out.push_str("<ZAHRANICI>\n");
+    let okres = def.okresy.iter().position(|o| o.nuts == ABROAD);
+    if let Some(oi) = okres {
+        for &bi in &results.index.okres_obce[oi] {
+            out.push_str("<STAT NAZ_STAT=\"");
+            push_escaped(&mut out, &def.obce[bi].name);
+            out.push_str("\">\n");
+            write_ucast(&mut out, results.index.obec_total[bi], &round.obce[bi]);
+            write_hlasy_strana(&mut out, def, &round.obce[bi]);
+            out.push_str("</STAT>\n");
+        }
+    }
+    out.push_str("<CELKEM>\n");
+    match okres {
+        Some(oi) => {
+            write_ucast(&mut out, results.index.okres_total[oi], &round.okresy[oi]);
+            write_hlasy_strana(&mut out, def, &round.okresy[oi]);
+        }
+        None => {
+            let empty = Tally {
+                votes: vec![0; def.parties.len()],
+                ..Tally::default()
+            };
+            write_ucast(&mut out, 0, &empty);
+            write_hlasy_strana(&mut out, def, &empty);
+        }
+    }
+    out.push_str("</CELKEM>\n</ZAHRANICI>\n</VYSLEDKY_ZAHRANICI>\n");
     out
 }
 
@@ -256,7 +542,7 @@ fn write_hlasy_strana(out: &mut String, def: &Definition, t: &Tally) {
             "<HLASY_STRANA KSTRANA=\"{}\" HLASY=\"{}\" PROC_HLASU=\"{}\"/>",
             p.number,
             t.votes[i],
-            percent(t.votes[i], t.valid_votes)
+            percent_truncated(t.votes[i], t.valid_votes)
         );
     }
 }

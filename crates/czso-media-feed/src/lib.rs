@@ -15,6 +15,7 @@ pub mod phase;
 mod public;
 pub mod registry;
 pub mod results;
+pub mod seats;
 pub mod server;
 pub mod simulate;
 pub mod store;

@@ -150,6 +150,31 @@ pub struct Party {
     /// CVS code (`VSTRANA`), when known.
     #[serde(default)]
     pub vstrana: Option<u32>,
+    /// Parties and movements in the list: 1 for a party, `k ≥ 2` for a coalition (the
+    /// Chamber's thresholds depend on it; ČSÚ's CVS code list, `POCSTR_SLO`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub members: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)]
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+/// A list's candidates in one constituency (a Chamber region `CIS_KRAJ`, a regional
+/// council `CIS_KRZAST`), as in ČSÚ's candidate register (`psrkl`, `kzrkl`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateList {
+    /// The constituency ([`Kraj::number`]).
+    pub kraj: u32,
+    /// The list (`KSTRANA`).
+    pub party: u32,
+    /// Candidates in ballot order; `number` is the ballot position (`PORCISLO`).
+    pub candidates: Vec<Candidate>,
 }
 
 /// A Senate candidate.
@@ -167,6 +192,10 @@ pub struct Candidate {
     /// Titles after the name.
     #[serde(default)]
     pub title_after: String,
+    /// Withdrew or was recalled after registration: keeps the ballot position, never
+    /// takes a seat.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
 }
 
 /// A Senate electoral district (obvod).
@@ -222,6 +251,14 @@ pub struct Definition {
     /// does not allow it.
     #[serde(default)]
     pub emit_vstrana: bool,
+    /// Candidate lists per constituency and party (PS, KZ): the elected candidates and
+    /// `vysledky_kandid.xml` need them. Without them the feeds carry seats per list only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists: Vec<CandidateList>,
+    /// Seats of the Chamber (PS, default 200). Regional councils take theirs from
+    /// [`Kraj::seats`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seats: Option<u32>,
 }
 
 impl Definition {
@@ -334,6 +371,43 @@ impl Definition {
         for o in &self.obvody {
             if obvody.insert(o.number, ()).is_some() {
                 return bad(format!("obvod {} defined twice", o.number));
+            }
+        }
+        let mut lists = HashMap::new();
+        for l in &self.lists {
+            if !kraje.contains_key(&l.kraj) {
+                return bad(format!(
+                    "candidate list of party {} names unknown kraj {}",
+                    l.party, l.kraj
+                ));
+            }
+            if !parties.contains_key(&l.party) {
+                return bad(format!(
+                    "candidate list in kraj {} names unknown party {}",
+                    l.kraj, l.party
+                ));
+            }
+            if lists.insert((l.kraj, l.party), ()).is_some() {
+                return bad(format!(
+                    "party {} has two candidate lists in kraj {}",
+                    l.party, l.kraj
+                ));
+            }
+            for (i, c) in l.candidates.iter().enumerate() {
+                if c.number as usize != i + 1 {
+                    return bad(format!(
+                        "candidate list of party {} in kraj {}: position {} holds number {} (ballot positions run 1, 2, 3, …)",
+                        l.party,
+                        l.kraj,
+                        i + 1,
+                        c.number
+                    ));
+                }
+            }
+        }
+        for p in &self.parties {
+            if p.members == 0 {
+                return bad(format!("party {} has 0 member parties", p.number));
             }
         }
         // Limits of ČSÚ's XSDs (ps_vysledky.xsd, ps_vysledky_okres.xsd).
@@ -449,6 +523,10 @@ pub struct PrecinctResult {
     pub turnout: Turnout,
     /// Votes per party / list / candidate number, in document order, zero rows omitted.
     pub votes: Vec<(u32, u64)>,
+    /// Preferential votes `(KSTRANA, PORCISLO, HLASY)` of the precinct (PS, KZ), zero rows
+    /// omitted: `OKRSEK/KANDIDAT` elements in the vocabulary of ČSÚ's `vysledky_kandid`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferences: Vec<(u32, u32, u64)>,
 }
 
 impl PrecinctResult {

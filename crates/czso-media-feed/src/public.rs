@@ -506,7 +506,12 @@ fn legacy(
     params: &[(String, &str)],
 ) -> (Option<Arc<Document>>, StatusCode) {
     match feed {
-        "vysledky" => (set.docs.get("vysledky.xml").cloned(), StatusCode::OK),
+        "vysledky" | "vysledky_kandid" | "vysledky_krajmesta" | "vysledky_zahranici" => {
+            match set.docs.get(&format!("{feed}.xml")) {
+                Some(d) => (Some(Arc::clone(d)), StatusCode::OK),
+                None => (None, StatusCode::NOT_FOUND),
+            }
+        }
         "vysledky_okres" => {
             let nuts = param(params, "nuts").unwrap_or("");
             match set.docs.get(&format!("okresy/vysledky_okres_{nuts}.xml")) {

@@ -87,6 +87,8 @@ pub struct GeoIndex {
     pub okres_total: Vec<u32>,
     /// Obce per okres (indices, in definition order).
     pub okres_obce: Vec<Vec<usize>>,
+    /// (kraj number, party number) → index into the definition's candidate lists.
+    pub list: HashMap<(u32, u32), usize>,
 }
 
 impl GeoIndex {
@@ -159,9 +161,16 @@ impl GeoIndex {
                 )
             })
             .collect();
+        let list = def
+            .lists
+            .iter()
+            .enumerate()
+            .map(|(i, l)| ((l.kraj, l.party), i))
+            .collect();
         Self {
             obec,
             obec_total,
+            list,
             party,
             obvod,
             kraj_total,
@@ -245,6 +254,8 @@ pub fn validate(
                     t.valid_votes, t.envelopes_returned
                 ));
             }
+            check_preferences(def, index, r)
+                .map_err(|m| Error::invalid(source, format!("{}: {m}", r.label())))?;
         }
         ElectionKind::Senat => {
             let Some(d) = r.senate_district else {
@@ -279,6 +290,49 @@ pub fn validate(
     Ok(())
 }
 
+/// Preferential votes: the list exists in the precinct's kraj, the candidate is on it, no
+/// candidate twice, and nobody has more preferential votes than the list has votes (a voter
+/// circles a candidate once).
+fn check_preferences(
+    def: &Definition,
+    index: &GeoIndex,
+    r: &PrecinctResult,
+) -> std::result::Result<(), String> {
+    if r.preferences.is_empty() {
+        return Ok(());
+    }
+    let Some(place) = index.obec.get(&r.obec) else {
+        return Err("preferential votes of a precinct outside the defined geography".into());
+    };
+    let kraj = def.kraje[place.kraj].number;
+    let mut seen = std::collections::HashSet::new();
+    for &(party, candidate, votes) in &r.preferences {
+        let Some(&li) = index.list.get(&(kraj, party)) else {
+            return Err(format!(
+                "KANDIDAT KSTRANA={party}: no candidate list of that party in kraj {kraj}"
+            ));
+        };
+        if candidate == 0 || candidate as usize > def.lists[li].candidates.len() {
+            return Err(format!(
+                "KANDIDAT KSTRANA={party} PORCISLO={candidate}: the list has {} candidates",
+                def.lists[li].candidates.len()
+            ));
+        }
+        if !seen.insert((party, candidate)) {
+            return Err(format!(
+                "KANDIDAT KSTRANA={party} PORCISLO={candidate} appears twice"
+            ));
+        }
+        let list_votes = r.votes.iter().find(|v| v.0 == party).map_or(0, |v| v.1);
+        if votes > list_votes {
+            return Err(format!(
+                "KANDIDAT KSTRANA={party} PORCISLO={candidate}: {votes} preferential votes, the list has {list_votes} votes"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A cut batch with the rows it holds.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -305,6 +359,8 @@ pub struct RoundResults {
     pub obce: Vec<Tally>,
     /// Per Senate obvod (votes indexed by candidate).
     pub obvody: Vec<Tally>,
+    /// Preferential votes per candidate list (index as [`GeoIndex::list`]) and candidate.
+    pub preferences: Vec<Vec<u64>>,
     /// Rows not yet in a batch, with their log seq.
     pub pending: Vec<(i64, Arc<PrecinctResult>)>,
     /// Cut batches, in order.
@@ -343,6 +399,11 @@ impl ElectionResults {
                     .obvody
                     .iter()
                     .map(|o| Tally::with_width(o.candidates.len()))
+                    .collect(),
+                preferences: def
+                    .lists
+                    .iter()
+                    .map(|l| vec![0; l.candidates.len()])
                     .collect(),
                 pending: Vec::new(),
                 batches: Vec::new(),
@@ -415,6 +476,29 @@ impl ElectionResults {
             update(old, ov, false);
         }
         update(&r, &new_votes, true);
+        if let Some(place) = geo {
+            let kraj = self.def.kraje[place.kraj].number;
+            let mut prefs = |p: &PrecinctResult, add: bool| {
+                for &(party, candidate, v) in &p.preferences {
+                    let Some(&li) = self.index.list.get(&(kraj, party)) else {
+                        continue;
+                    };
+                    if let Some(slot) =
+                        round.preferences[li].get_mut((candidate as usize).wrapping_sub(1))
+                    {
+                        if add {
+                            *slot += v;
+                        } else {
+                            *slot -= v;
+                        }
+                    }
+                }
+            };
+            if let Some(old) = &old {
+                prefs(old, false);
+            }
+            prefs(&r, true);
+        }
         if let Some((i, _)) = obvod {
             if let Some(old) = &old {
                 let v = obvod_votes(old);

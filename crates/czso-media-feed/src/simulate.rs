@@ -3,10 +3,12 @@
 //! evening of counting.
 
 use crate::model::{
-    Definition, ElectionKind, Kraj, Obec, Okres, Party, PrecinctResult, Turnout, TypObec,
+    Candidate, CandidateList, Definition, ElectionKind, Kraj, Obec, Okres, Party, PrecinctResult,
+    Turnout, TypObec,
 };
 use crate::xml::{BatchHeader, write_batch};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
+use std::collections::HashMap;
 
 /// The 14 regions (PS numbering `CIS_KRAJ`, NUTS, name as in the feeds).
 pub const KRAJE: [(u32, &str, &str); 14] = [
@@ -461,6 +463,136 @@ fn geography(p: &Params, okresy: &[Okres], rng: &mut Rng) -> Vec<Obec> {
     obce
 }
 
+const FIRST_NAMES: [&str; 12] = [
+    "Jan",
+    "Petr",
+    "Jana",
+    "Eva",
+    "Martin",
+    "Lucie",
+    "Tomáš",
+    "Hana",
+    "Pavel",
+    "Marie",
+    "Jiří",
+    "Kateřina",
+];
+const SURNAMES: [&str; 12] = [
+    "Novák",
+    "Svobodová",
+    "Novotný",
+    "Dvořáková",
+    "Černý",
+    "Procházková",
+    "Kučera",
+    "Veselá",
+    "Horák",
+    "Němcová",
+    "Marek",
+    "Pokorná",
+];
+const TITLES: [&str; 4] = ["", "Ing.", "Mgr.", "JUDr."];
+
+/// Candidate lists per kraj and party: about one and a half times the kraj's share of the
+/// 200 seats (at most 70, the XSD's limit of `PORADOVE_CISLO`); regional councils: as many
+/// candidates as seats.
+fn candidate_lists(
+    kraje: &[Kraj],
+    okresy: &[Okres],
+    obce: &[Obec],
+    parties: &[Party],
+    rng: &mut Rng,
+) -> Vec<CandidateList> {
+    let total: u32 = obce.iter().map(|o| o.okrsky).sum();
+    let mut out = Vec::new();
+    for k in kraje {
+        let precincts: u32 = obce
+            .iter()
+            .filter(|o| {
+                okresy
+                    .iter()
+                    .any(|ok| ok.nuts == o.okres && ok.kraj == k.number)
+            })
+            .map(|o| o.okrsky)
+            .sum();
+        let n = k
+            .seats
+            .unwrap_or_else(|| (precincts * 300 / total.max(1) + 6).clamp(6, 70));
+        for party in parties {
+            let candidates = (1..=n)
+                .map(|i| Candidate {
+                    number: i,
+                    first_name: FIRST_NAMES[rng.below(12) as usize].into(),
+                    surname: SURNAMES[rng.below(12) as usize].into(),
+                    title_before: TITLES[rng.below(4) as usize].into(),
+                    title_after: if rng.below(10) == 0 {
+                        "Ph.D.".into()
+                    } else {
+                        String::new()
+                    },
+                    withdrawn: false,
+                })
+                .collect();
+            out.push(CandidateList {
+                kraj: k.number,
+                party: party.number,
+                candidates,
+            });
+        }
+    }
+    out
+}
+
+/// Preferential votes of a precinct: the seven strongest lists' voters circle about 0.6
+/// candidates each, mostly the leaders and one candidate further down (who may overtake).
+fn preferences(
+    votes: &[(u32, u64)],
+    kraj: u32,
+    list_len: &HashMap<(u32, u32), u32>,
+    jumper: &HashMap<(u32, u32), u32>,
+    rng: &mut Rng,
+) -> Vec<(u32, u32, u64)> {
+    let mut out = Vec::new();
+    for &(party, v) in votes {
+        if party > 7 {
+            continue;
+        }
+        let Some(&n) = list_len.get(&(kraj, party)) else {
+            continue;
+        };
+        let circles = v * 6 / 10;
+        let mut given = [
+            (1, 35u64),
+            (2, 12),
+            (3, 8),
+            (jumper[&(kraj, party)].min(n), 15),
+            (1 + rng.below(u64::from(n)) as u32, 10),
+        ];
+        given.sort_unstable_by_key(|g| g.0);
+        let mut last: Option<(u32, u64)> = None;
+        for (candidate, percent) in given {
+            let c = circles * percent / 100;
+            match &mut last {
+                Some((k, acc)) if *k == candidate => *acc += c,
+                _ => {
+                    if let Some((k, acc)) = last.take()
+                        && acc > 0
+                    {
+                        out.push((party, k, acc));
+                    }
+                    last = Some((candidate, c));
+                }
+            }
+        }
+        if let Some((k, acc)) = last
+            && acc > 0
+        {
+            out.push((party, k, acc));
+        }
+    }
+    out
+}
+
 /// Generates a synthetic election.
 pub fn generate(p: &Params) -> Simulation {
     let mut rng = Rng(p.seed);
@@ -512,8 +644,16 @@ pub fn generate(p: &Params) -> Simulation {
             number: n,
             name: format!("{} {}", PARTY_NAMES[(n as usize) % PARTY_NAMES.len()], n),
             vstrana: Some(1000 + n),
+            // The second list is a coalition of three, the third of two (their thresholds
+            // are 11 % and 8 % under the Chamber's rules from 2021).
+            members: match n {
+                2 => 3,
+                3 => 2,
+                _ => 1,
+            },
         })
         .collect();
+    let lists = candidate_lists(&kraje, &okresy, &obce, &parties, &mut rng);
     let definition = Definition {
         id: p.id.clone(),
         legacy_slug: None,
@@ -527,10 +667,35 @@ pub fn generate(p: &Params) -> Simulation {
         open_geography: false,
         okrsky_celkem: None,
         emit_vstrana: false,
+        lists,
+        seats: (p.kind == ElectionKind::Ps).then_some(200),
     };
-    // Party strength: a few big parties, a long tail.
+    let kraj_of: HashMap<u32, u32> = {
+        let okres_kraj: HashMap<&str, u32> = definition
+            .okresy
+            .iter()
+            .map(|o| (o.nuts.as_str(), o.kraj))
+            .collect();
+        definition
+            .obce
+            .iter()
+            .map(|o| (o.code, okres_kraj[o.okres.as_str()]))
+            .collect()
+    };
+    let list_len: HashMap<(u32, u32), u32> = definition
+        .lists
+        .iter()
+        .map(|l| ((l.kraj, l.party), l.candidates.len() as u32))
+        .collect();
+    // One candidate per list draws preferential votes beyond the leaders (a "jumper").
+    let jumper: HashMap<(u32, u32), u32> = list_len
+        .iter()
+        .map(|(&k, &n)| (k, 4 + (k.0 * 7 + k.1 * 13) % n.saturating_sub(3).max(1)))
+        .collect();
+    // Party strength: a few big parties, a long tail (about 22, 13, 9, 7, 6 % for the first
+    // five, as in recent Chamber elections).
     let weights: Vec<f64> = (0..p.parties)
-        .map(|i| 1.0 / (1.0 + f64::from(i)).powf(1.3))
+        .map(|i| 1.0 / (2.0 + f64::from(i)).powf(1.2))
         .collect();
     let mut precincts: Vec<(f64, PrecinctResult)> = Vec::new();
     for obec in &definition.obce {
@@ -559,6 +724,8 @@ pub fn generate(p: &Params) -> Simulation {
                     votes.push((pi as u32 + 1, v));
                 }
             }
+            let preferences =
+                preferences(&votes, kraj_of[&obec.code], &list_len, &jumper, &mut rng);
             // Arrival: most precincts within three hours, a tail into the night.
             let minutes = -60.0 * (1.0 - rng.unit() * 0.999).ln();
             precincts.push((
@@ -583,6 +750,7 @@ pub fn generate(p: &Params) -> Simulation {
                         valid_ballots: None,
                     },
                     votes,
+                    preferences,
                 },
             ));
         }

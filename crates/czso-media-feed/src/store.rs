@@ -504,7 +504,8 @@ pub fn encode_payload(r: &PrecinctResult, out: &mut Vec<u8>) {
         | u64::from(r.senate_district.is_some()) << 3
         | u64::from(r.repeated) << 4
         | u64::from(t.voter_cards.is_some()) << 5
-        | u64::from(t.valid_ballots.is_some()) << 6;
+        | u64::from(t.valid_ballots.is_some()) << 6
+        | u64::from(!r.preferences.is_empty()) << 7;
     out.push(PAYLOAD_V1);
     for v in [
         u64::from(r.round),
@@ -542,6 +543,14 @@ pub fn encode_payload(r: &PrecinctResult, out: &mut Vec<u8>) {
     for &(k, v) in &r.votes {
         put_varint(out, u64::from(k));
         put_varint(out, v);
+    }
+    if !r.preferences.is_empty() {
+        put_varint(out, r.preferences.len() as u64);
+        for &(party, candidate, v) in &r.preferences {
+            put_varint(out, u64::from(party));
+            put_varint(out, u64::from(candidate));
+            put_varint(out, v);
+        }
     }
 }
 
@@ -614,6 +623,14 @@ pub fn decode_payload(bytes: &[u8]) -> Option<PrecinctResult> {
     for _ in 0..n {
         votes.push((r.small()?, r.varint()?));
     }
+    let mut preferences = Vec::new();
+    if has(7) {
+        let n = usize::try_from(r.varint()?).ok()?;
+        preferences.reserve(n.min(r.bytes.len() / 3));
+        for _ in 0..n {
+            preferences.push((r.small()?, r.small()?, r.varint()?));
+        }
+    }
     if !r.bytes.is_empty() {
         return None;
     }
@@ -630,6 +647,7 @@ pub fn decode_payload(bytes: &[u8]) -> Option<PrecinctResult> {
         repeated: has(4),
         turnout,
         votes,
+        preferences,
     })
 }
 
@@ -674,6 +692,7 @@ mod tests {
                 valid_ballots: Some(650),
             },
             votes: vec![(1, 400), (7, 290)],
+            preferences: vec![(1, 3, 120), (7, 1, 88)],
         };
         let mut bytes = Vec::new();
         encode_payload(&row, &mut bytes);
@@ -714,6 +733,7 @@ mod tests {
                 valid_ballots: None,
             },
             votes: vec![(1, 300), (2, 290)],
+            preferences: Vec::new(),
         };
         let conn = open_database(&path).unwrap();
         conn.execute(

@@ -274,6 +274,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                         repeated,
                         turnout: Turnout::default(),
                         votes: Vec::new(),
+                        preferences: Vec::new(),
                     };
                     if empty {
                         precincts.push(p);
@@ -302,6 +303,17 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                         return Err(Error::syntax(source, "HLASY_OKRSEK outside OKRSEK"));
                     };
                     p.votes.push((key, votes));
+                }
+                "KANDIDAT" => {
+                    // Preferential votes of the precinct, in the attributes of ČSÚ's
+                    // `vysledky_kandid` (`KSTRANA`, `PORCISLO`, `HLASY`).
+                    let party = a.number("KSTRANA")?;
+                    let candidate = a.number("PORCISLO")?;
+                    let votes = a.number("HLASY")?;
+                    let Some(p) = current.as_mut() else {
+                        return Err(Error::syntax(source, "KANDIDAT outside OKRSEK"));
+                    };
+                    p.preferences.push((party, candidate, votes));
                 }
                 _ => {}
             }
@@ -357,6 +369,17 @@ pub fn percent(num: u64, den: u64) -> String {
         return "0.00".into();
     }
     let hundredths = (u128::from(num) * 20_000 + u128::from(den)) / (2 * u128::from(den));
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// Formats `num / den` as a percentage with two decimals, truncated: ČSÚ truncates vote
+/// shares (`PROC_HLASU`, `PREDNOSTNI_HLASY_PROC`), so a share never shows a threshold it has
+/// not reached (`"0.00"` when `den` is 0).
+pub fn percent_truncated(num: u64, den: u64) -> String {
+    if den == 0 {
+        return "0.00".into();
+    }
+    let hundredths = u128::from(num) * 10_000 / u128::from(den);
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
 }
 
@@ -430,6 +453,12 @@ pub fn write_batch(
                 "<HLASY_OKRSEK {key_attr}=\"{key}\" HLASY=\"{votes}\"/>"
             );
         }
+        for (party, candidate, votes) in &p.preferences {
+            let _ = writeln!(
+                out,
+                "<KANDIDAT KSTRANA=\"{party}\" PORCISLO=\"{candidate}\" HLASY=\"{votes}\"/>"
+            );
+        }
         out.push_str("</OKRSEK>\n");
     }
     out.push_str("</VYSLEDKY_OKRSKY>\n");
@@ -462,6 +491,12 @@ mod tests {
         assert_eq!(percent(1, 1), "100.00");
         assert_eq!(percent(0, 0), "0.00");
         assert_eq!(percent(633_646, 903_239), "70.15");
+        // ČSÚ's own figures (ps2013test, EP 2004 per the reference notes): vote shares
+        // truncate, 65,742 / 637,328 = 10.315 % → 10.31; 700,942 / 2,332,862 → 30.04.
+        assert_eq!(percent_truncated(65_742, 637_328), "10.31");
+        assert_eq!(percent_truncated(700_942, 2_332_862), "30.04");
+        assert_eq!(percent_truncated(15_095, 96_706), "15.60");
+        assert_eq!(percent_truncated(1, 0), "0.00");
     }
 
     #[test]

@@ -27,6 +27,8 @@ fn kv2022() -> Definition {
         open_geography: true,
         okrsky_celkem: Some(16854),
         emit_vstrana: false,
+        lists: vec![],
+        seats: None,
     }
 }
 

@@ -78,6 +78,15 @@ fn generated_ps_documents_validate_against_csu_xsds() {
         }
     }
     check_all(&results, "complete");
+    // The complete document carries seats and elected MPs, so the pass above covers them.
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    let xml = std::str::from_utf8(&feeds.docs["vysledky.xml"].body).unwrap();
+    assert_eq!(
+        xml.matches("<POSLANEC ").count(),
+        400,
+        "200 MPs under their regions and CR"
+    );
+    assert!(xml.contains(" POCMANDATU=\"") && xml.contains(" MANDATY=\""));
     // The legacy error answer for an unknown district is valid too.
     let err_doc = dir.path().join("okres_error.xml");
     std::fs::write(

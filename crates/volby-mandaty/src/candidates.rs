@@ -46,6 +46,21 @@ impl CandidateOrder {
     /// The comparisons use the integers, never a rounded percentage
     /// (`100·pref ≥ percent·list_votes`).
     pub fn new(list_votes: u64, votes: &[u64], rule: PreferenceRule) -> Self {
+        Self::without(list_votes, votes, &[], rule)
+    }
+
+    /// Like [`CandidateOrder::new`], leaving out the candidates marked in `withdrawn` (a
+    /// candidate who withdrew or was recalled after the ballots were printed keeps a
+    /// ballot position, is neither elected nor a substitute, and does not count in a
+    /// municipal list's average). `withdrawn` may be shorter than `votes` (the rest stand).
+    pub fn without(
+        list_votes: u64,
+        votes: &[u64],
+        withdrawn: &[bool],
+        rule: PreferenceRule,
+    ) -> Self {
+        let stands = |i: usize| !withdrawn.get(i).copied().unwrap_or(false);
+        let standing = (0..votes.len()).filter(|&i| stands(i)).count() as u128;
         let qualifies = |v: u64| match rule {
             PreferenceRule::ShareOfListVotes { percent } => {
                 list_votes > 0
@@ -53,12 +68,14 @@ impl CandidateOrder {
             }
             PreferenceRule::AboveListAverage { percent } => {
                 // v ≥ percent/100 · list_votes / n   ⇔   100·n·v ≥ percent·list_votes
-                let n = votes.len() as u128;
                 list_votes > 0
-                    && 100 * n * u128::from(v) >= u128::from(percent) * u128::from(list_votes)
+                    && 100 * standing * u128::from(v)
+                        >= u128::from(percent) * u128::from(list_votes)
             }
         };
-        let mut preferred: Vec<usize> = (0..votes.len()).filter(|&i| qualifies(votes[i])).collect();
+        let mut preferred: Vec<usize> = (0..votes.len())
+            .filter(|&i| stands(i) && qualifies(votes[i]))
+            .collect();
         // More votes first; equal votes keep ballot order (stable sort).
         preferred.sort_by_key(|&i| std::cmp::Reverse(votes[i]));
         let count = preferred.len();
@@ -67,7 +84,7 @@ impl CandidateOrder {
         for &i in &order {
             taken[i] = true;
         }
-        order.extend((0..votes.len()).filter(|&i| !taken[i]));
+        order.extend((0..votes.len()).filter(|&i| !taken[i] && stands(i)));
         Self {
             order,
             preferred: count,
@@ -133,6 +150,18 @@ mod tests {
         );
         assert_eq!(o.order, vec![0, 1, 2, 3, 4]);
         assert_eq!(o.preferred, 1);
+    }
+
+    #[test]
+    fn withdrawn_candidates_are_skipped() {
+        let o = CandidateOrder::without(
+            100,
+            &[0, 50, 1, 1],
+            &[true, false, false],
+            PreferenceRule::ShareOfListVotes { percent: 5 },
+        );
+        assert_eq!(o.order, vec![1, 2, 3]);
+        assert_eq!(o.elected_in_ballot_order(2), vec![1, 2]);
     }
 
     #[test]

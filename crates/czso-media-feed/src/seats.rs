@@ -1,0 +1,132 @@
+//! Seats and elected candidates from the current tallies, by the law in force for the
+//! election (the `volby-mandaty` crate): provisional while counting, final at 100 %.
+
+use crate::model::ElectionKind;
+use crate::results::ElectionResults;
+use std::collections::HashMap;
+use volby_mandaty::{CandidateOrder, ChamberInput, ElectionType, Lot, RuleSet, chamber, regional};
+
+/// Seats of an election as the tallies stand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seats {
+    /// Seats per kraj (index as the definition's kraje): the Chamber's § 48 figure, a
+    /// regional council's size.
+    pub region_seats: Vec<u32>,
+    /// Seats per kraj and party (indices as the definition's).
+    pub seats: Vec<Vec<u32>>,
+    /// Seats per party.
+    pub totals: Vec<u32>,
+    /// Elected candidates per (kraj index, party index): 0-based ballot positions in ballot
+    /// order (as ČSÚ lists them), when the list's candidates are defined.
+    pub elected: HashMap<(usize, usize), Vec<usize>>,
+    /// Every precinct counted: the seats are final.
+    pub complete: bool,
+    /// Ties the law leaves to a lot (resolved by list order; say so to readers).
+    pub lots: Vec<Lot>,
+}
+
+/// The election year from `election_date` (`YYYYMMDD`).
+fn year(results: &ElectionResults) -> Option<u16> {
+    results.def.election_date.get(..4)?.parse().ok()
+}
+
+/// Computes the seats, or `None` when there is nothing to compute yet (no votes) or the
+/// election has no seats in this sense (Senate, municipal batches only).
+pub fn compute(results: &ElectionResults) -> Option<Seats> {
+    let def = &results.def;
+    let round = results.rounds.first()?;
+    let election = match def.kind {
+        ElectionKind::Ps => ElectionType::Chamber,
+        ElectionKind::Kz => ElectionType::Regional,
+        _ => return None,
+    };
+    let rules = RuleSet::new(election, year(results)?).ok()?;
+    let parties = def.parties.len();
+    let kraje = def.kraje.len();
+    let caps: Option<Vec<Vec<u32>>> = (!def.lists.is_empty()).then(|| {
+        def.kraje
+            .iter()
+            .map(|k| {
+                def.parties
+                    .iter()
+                    .map(|p| {
+                        results
+                            .index
+                            .list
+                            .get(&(k.number, p.number))
+                            .map_or(0, |&li| {
+                                u32::try_from(def.lists[li].candidates.len()).unwrap_or(u32::MAX)
+                            })
+                    })
+                    .collect()
+            })
+            .collect()
+    });
+    let votes: Vec<Vec<u64>> = round.kraje.iter().map(|t| t.votes.clone()).collect();
+    let (region_seats, seats, lots) = match def.kind {
+        ElectionKind::Ps => {
+            let members: Vec<u32> = def.parties.iter().map(|p| p.members).collect();
+            let r = chamber(
+                &ChamberInput {
+                    votes: &votes,
+                    members: &members,
+                    candidates: caps.as_deref(),
+                    seats: def.seats.unwrap_or(200),
+                },
+                rules.chamber?,
+            )
+            .ok()?;
+            (r.region_seats, r.seats, r.lots)
+        }
+        _ => {
+            let mut region_seats = vec![0; kraje];
+            let mut seats = vec![vec![0; parties]; kraje];
+            let mut lots = Vec::new();
+            for (k, kraj) in def.kraje.iter().enumerate() {
+                let Some(size) = kraj.seats else { continue };
+                region_seats[k] = size;
+                if let Ok(r) = regional(&votes[k], caps.as_ref().map(|c| c[k].as_slice()), size) {
+                    seats[k] = r.seats;
+                    lots.extend(r.lots.into_iter().map(|mut l| {
+                        l.constituency = Some(k);
+                        l
+                    }));
+                }
+            }
+            (region_seats, seats, lots)
+        }
+    };
+    let totals = (0..parties)
+        .map(|j| seats.iter().map(|row| row[j]).sum())
+        .collect();
+    let mut elected = HashMap::new();
+    if let Some(rule) = rules.preference {
+        for (k, kraj) in def.kraje.iter().enumerate() {
+            for (j, party) in def.parties.iter().enumerate() {
+                let s = seats[k][j];
+                let Some(&li) = results.index.list.get(&(kraj.number, party.number)) else {
+                    continue;
+                };
+                if s == 0 {
+                    continue;
+                }
+                let withdrawn: Vec<bool> = def.lists[li]
+                    .candidates
+                    .iter()
+                    .map(|c| c.withdrawn)
+                    .collect();
+                let order =
+                    CandidateOrder::without(votes[k][j], &round.preferences[li], &withdrawn, rule);
+                elected.insert((k, j), order.elected_in_ballot_order(s));
+            }
+        }
+    }
+    Some(Seats {
+        region_seats,
+        seats,
+        totals,
+        elected,
+        complete: round.cr.processed >= def.okrsky_celkem() && def.okrsky_celkem() > 0,
+        lots,
+    })
+}
