@@ -43,6 +43,14 @@ pub enum Error {
     /// The configuration is not usable.
     #[error("configuration: {0}")]
     Config(String),
+    /// A request to a running server's admin endpoint failed or was refused.
+    #[error("{url}: {message}")]
+    Admin {
+        /// The request.
+        url: String,
+        /// The status and the server's answer, or the transport error.
+        message: String,
+    },
 }
 
 impl Error {

@@ -17,10 +17,30 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::{Arc, OnceLock};
 
+/// Character encoding of a served document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Charset {
+    /// UTF-8, as ČSÚ's feeds from 2021 on.
+    #[default]
+    Utf8,
+    /// ISO-8859-2, as ČSÚ's feeds up to 2018 (a rehearsal fault switches to it).
+    Latin2,
+}
+
+impl Charset {
+    /// The `Content-Type` of an XML document in this encoding.
+    pub fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::Utf8 => "application/xml; charset=utf-8",
+            Self::Latin2 => "application/xml; charset=iso-8859-2",
+        })
+    }
+}
+
 /// One generated document with its validators.
 #[derive(Debug)]
 pub struct Document {
-    /// UTF-8 XML.
+    /// The XML bytes, in `charset`.
     pub body: Bytes,
     /// Strong ETag (quoted), from a hash of the body.
     pub etag: String,
@@ -32,13 +52,21 @@ pub struct Document {
     pub etag_value: HeaderValue,
     /// `last_modified` as a ready header value.
     pub last_modified_value: HeaderValue,
+    /// The body's encoding.
+    pub charset: Charset,
+    /// `Content-Type` as a ready header value.
+    pub content_type: HeaderValue,
     gzip: OnceLock<Bytes>,
 }
 
 impl Document {
-    /// Wraps a generated body.
+    /// Wraps a generated (UTF-8) body.
     pub fn new(body: String, generated: DateTime<Utc>) -> Self {
-        let digest = Sha256::digest(body.as_bytes());
+        Self::encoded(Bytes::from(body), generated, Charset::Utf8)
+    }
+
+    fn encoded(body: Bytes, generated: DateTime<Utc>, charset: Charset) -> Self {
+        let digest = Sha256::digest(&body);
         let etag = format!("\"{}\"", hex::encode(&digest[..12]));
         let last_modified = httpdate::fmt_http_date(std::time::SystemTime::from(generated));
         // Both are ASCII by construction (hex digits, an HTTP date).
@@ -47,14 +75,36 @@ impl Document {
                 .unwrap_or(HeaderValue::from_static(""))
         };
         Self {
-            body: Bytes::from(body),
+            body,
             etag_value: ready(&etag),
             last_modified_value: ready(&last_modified),
             etag,
             last_modified,
             generated,
+            charset,
+            content_type: charset.content_type(),
             gzip: OnceLock::new(),
         }
+    }
+
+    /// The same document in ISO-8859-2, declared so (characters outside it become character
+    /// references); a document already in ISO-8859-2 is copied.
+    pub fn to_latin2(&self) -> Self {
+        if self.charset == Charset::Latin2 {
+            return Self::encoded(self.body.clone(), self.generated, Charset::Latin2);
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        let declared = text.replacen(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-2\"?>",
+            1,
+        );
+        let (bytes, _, _) = encoding_rs::ISO_8859_2.encode(&declared);
+        Self::encoded(
+            Bytes::from(bytes.into_owned()),
+            self.generated,
+            Charset::Latin2,
+        )
     }
 
     /// The gzip-compressed body, compressed on first use.
@@ -84,6 +134,10 @@ pub struct FeedSet {
     pub not_yet: Option<Arc<Document>>,
     /// [`ElectionResults::version`] this set was generated from.
     pub version: u64,
+    /// [`ElectionResults::epoch`] this set was generated from.
+    pub epoch: u64,
+    /// The encoding of every document in the set.
+    pub charset: Charset,
     /// When it was generated.
     pub generated: Option<DateTime<Utc>>,
 }
@@ -119,10 +173,64 @@ pub fn generate(
     previous: Option<&FeedSet>,
     now: DateTime<Utc>,
 ) -> FeedSet {
+    generate_in(results, previous, now, Charset::Utf8)
+}
+
+/// [`generate`] with every document in `charset`.
+pub fn generate_in(
+    results: &ElectionResults,
+    previous: Option<&FeedSet>,
+    now: DateTime<Utc>,
+    charset: Charset,
+) -> FeedSet {
+    // Batch documents are reused only within one epoch (a reset starts the numbers again)
+    // and in the same encoding.
+    let previous = previous.filter(|p| p.epoch == results.epoch && p.charset == charset);
+    let mut set = generate_utf8(results, previous, now);
+    if charset == Charset::Latin2 {
+        set.convert_to_latin2();
+    }
+    set
+}
+
+impl FeedSet {
+    /// Converts every UTF-8 document to ISO-8859-2 (a document reached by two paths, such as
+    /// the latest batch, stays one document).
+    fn convert_to_latin2(&mut self) {
+        let mut converted: HashMap<*const Document, Arc<Document>> = HashMap::new();
+        let mut convert = |doc: &mut Arc<Document>| {
+            if doc.charset == Charset::Latin2 {
+                return;
+            }
+            let key = Arc::as_ptr(doc);
+            *doc = Arc::clone(
+                converted
+                    .entry(key)
+                    .or_insert_with(|| Arc::new(doc.to_latin2())),
+            );
+        };
+        self.docs.values_mut().for_each(&mut convert);
+        for map in &mut self.batches {
+            map.values_mut().for_each(&mut convert);
+        }
+        if let Some(doc) = &mut self.not_yet {
+            convert(doc);
+        }
+        self.charset = Charset::Latin2;
+    }
+}
+
+/// [`generate`] in UTF-8, reusing the batch documents of `previous` (already filtered).
+fn generate_utf8(
+    results: &ElectionResults,
+    previous: Option<&FeedSet>,
+    now: DateTime<Utc>,
+) -> FeedSet {
     let def = &results.def;
     let stamp = prague_local(now);
     let mut set = FeedSet {
         version: results.version,
+        epoch: results.epoch,
         generated: Some(now),
         not_yet: Some(Arc::new(Document::new(
             write_not_yet(def.kind, &stamp),

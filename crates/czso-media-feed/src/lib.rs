@@ -6,6 +6,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod access;
+pub mod client;
 pub mod config;
 pub mod error;
 pub mod feeds;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod phase;
 mod public;
 pub mod registry;
+pub mod rehearsal;
 pub mod results;
 pub mod seats;
 pub mod server;

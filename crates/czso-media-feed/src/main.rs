@@ -4,9 +4,11 @@
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use clap::{Parser, Subcommand, ValueEnum};
+use czso_media_feed::client::{AdminClient, encode_query_value};
 use czso_media_feed::config::Config;
 use czso_media_feed::phase::{Phase, store_switch};
 use czso_media_feed::registry::{Registry, Request};
+use czso_media_feed::rehearsal;
 use czso_media_feed::simulate::{self, Params};
 use czso_media_feed::store::Channel;
 use czso_media_feed::time::{parse_prague, prague_local};
@@ -14,7 +16,7 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Parser)]
 #[command(
@@ -81,7 +83,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         round: u8,
     },
-    /// Replay batch files (e.g. a past election for the test phase) over a compressed timeline.
+    /// Replay batch files (e.g. a past election for the test phase) over a compressed
+    /// timeline, optionally with faults a newsroom's client must survive (see the README's
+    /// client conformance kit).
     Replay {
         /// Admin endpoint.
         #[arg(long)]
@@ -98,8 +102,32 @@ enum Command {
         /// Time compression: 60 plays a 5-minute gap in 5 seconds; 0 sends at once.
         #[arg(long, default_value_t = 60.0)]
         speed: f64,
+        /// Reset the test data set first, so the rehearsal starts from nothing.
+        #[arg(long)]
+        reset: bool,
+        /// Faults to inject: all, or a comma-separated list of not-yet, resend, encoding,
+        /// server-error.
+        #[arg(long, default_value = "")]
+        faults: String,
+        /// How long timed faults last (seconds; default one compressed batch interval, 2–120 s).
+        #[arg(long)]
+        fault_secs: Option<f64>,
+        /// Print the plan without sending anything.
+        #[arg(long)]
+        dry_run: bool,
         /// Batch files, played in name order.
         files: Vec<PathBuf>,
+    },
+    /// Reset an election's test data set through the admin endpoint: precinct rows and
+    /// batches removed, registry and phases kept, rehearsal faults cleared; recorded in
+    /// `log_dir/admin.log`.
+    Reset {
+        /// Admin endpoint.
+        #[arg(long)]
+        admin: String,
+        /// Election id.
+        #[arg(long)]
+        election: String,
     },
     /// Generate a synthetic election of realistic size (definition.json + batch files).
     Simulate {
@@ -279,39 +307,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
-
-fn post(admin: &str, path_query: &str, body: &[u8]) -> Result<String> {
-    let url = format!("{}{path_query}", admin.trim_end_matches('/'));
-    let mut resp = agent()
-        .post(&url)
-        .content_type("application/xml")
-        .send(body)
-        .with_context(|| format!("POST {url}"))?;
-    let text = resp.body_mut().read_to_string().unwrap_or_default();
-    if !resp.status().is_success() {
-        bail!("{url}: {} {text}", resp.status());
-    }
-    Ok(text)
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -354,16 +349,17 @@ fn run(cli: Cli) -> Result<()> {
         Command::Ingest { target, cut, files } => {
             let channel = Channel::parse(&target.channel)?;
             if let Some(admin) = &target.admin {
+                let client = AdminClient::new(admin);
                 for f in &files {
-                    let q = format!(
-                        "/admin/ingest?election={}&channel={}&round={}&source={}{}",
-                        enc(&target.election),
-                        channel.as_str(),
+                    let answer = client.ingest(
+                        &target.election,
+                        channel,
                         target.round,
-                        enc(&f.display().to_string()),
-                        if cut { "&cut=2" } else { "" }
-                    );
-                    println!("{}: {}", f.display(), post(admin, &q, &read(f)?)?);
+                        &f.display().to_string(),
+                        &read(f)?,
+                        cut,
+                    )?;
+                    println!("{}: {answer}", f.display());
                 }
             } else if let Some(config) = &target.config {
                 let config = Config::load(config)?;
@@ -395,9 +391,9 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let q = format!(
                 "/admin/cut?election={}&channel={channel}&round={round}",
-                enc(&election)
+                encode_query_value(&election)
             );
-            println!("{}", post(&admin, &q, b"")?);
+            println!("{}", AdminClient::new(&admin).post(&q, b"")?);
             Ok(())
         }
         Command::Replay {
@@ -406,10 +402,25 @@ fn run(cli: Cli) -> Result<()> {
             channel,
             round,
             speed,
+            reset,
+            faults,
+            fault_secs,
+            dry_run,
             mut files,
         } => {
             files.sort();
-            replay(&admin, &election, &channel, round, speed, &files)
+            let options = rehearsal::Options {
+                round,
+                speed,
+                faults: rehearsal::Fault::parse_list(&faults)?,
+                fault_secs,
+            };
+            let channel = Channel::parse(&channel)?;
+            replay(&admin, &election, channel, reset, &options, &files, dry_run)
+        }
+        Command::Reset { admin, election } => {
+            println!("{}", AdminClient::new(&admin).reset(&election)?);
+            Ok(())
         }
         Command::Simulate {
             out,
@@ -455,7 +466,14 @@ fn run(cli: Cli) -> Result<()> {
                 sim.batches.len()
             );
             if let Some(admin) = admin {
-                replay(&admin, &election, &channel, 1, speed, &files)?;
+                let options = rehearsal::Options {
+                    round: 1,
+                    speed,
+                    faults: Vec::new(),
+                    fault_secs: None,
+                };
+                let channel = Channel::parse(&channel)?;
+                replay(&admin, &election, channel, false, &options, &files, false)?;
             }
             Ok(())
         }
@@ -493,31 +511,47 @@ fn run(cli: Cli) -> Result<()> {
 fn replay(
     admin: &str,
     election: &str,
-    channel: &str,
-    round: u8,
-    speed: f64,
+    channel: Channel,
+    reset: bool,
+    options: &rehearsal::Options,
     files: &[PathBuf],
+    dry_run: bool,
 ) -> Result<()> {
-    let mut previous: Option<chrono::DateTime<Utc>> = None;
-    for f in files {
-        let body = read(f)?;
-        let parsed = czso_media_feed::xml::parse_batch(&body, &f.display().to_string(), round)?;
-        let generated = parsed
-            .generated
-            .as_deref()
-            .and_then(|g| parse_prague(g).ok());
-        if let (Some(prev), Some(now), true) = (previous, generated, speed > 0.0) {
-            let gap = (now - prev).num_milliseconds().max(0) as f64 / 1000.0 / speed;
-            std::thread::sleep(Duration::from_secs_f64(gap.min(3600.0)));
+    let sources = files
+        .iter()
+        .map(|f| {
+            Ok(rehearsal::Source {
+                name: f.display().to_string(),
+                body: read(f)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let steps = rehearsal::plan(&sources, options)?;
+    if dry_run {
+        for step in &steps {
+            println!("{}", step.note);
         }
-        previous = generated.or(previous);
-        let q = format!(
-            "/admin/ingest?election={}&channel={channel}&round={round}&cut=2&source={}",
-            enc(election),
-            enc(&f.display().to_string())
-        );
-        println!("{}: {}", f.display(), post(admin, &q, &body)?);
+        return Ok(());
     }
+    let client = AdminClient::new(admin);
+    if reset {
+        println!("reset: {}", client.reset(election)?);
+    }
+    rehearsal::run(
+        &client,
+        election,
+        channel,
+        options.round,
+        &steps,
+        &mut |step, answer| {
+            if answer.is_empty() || step.fault.is_some() {
+                println!("{}", step.note);
+            } else {
+                println!("{}: {answer}", step.note);
+            }
+            let _ = std::io::stdout().flush();
+        },
+    )?;
     Ok(())
 }
 

@@ -327,7 +327,6 @@ impl hyper::service::Service<Request<Incoming>> for PublicService {
 }
 
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
-const APPLICATION_XML: HeaderValue = HeaderValue::from_static("application/xml; charset=utf-8");
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const SOURCE: HeaderValue = HeaderValue::from_static(SOURCE_HEADER_VALUE);
@@ -433,6 +432,16 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
     } else {
         Channel::Live
     };
+    if channel == Channel::Test && e.server_error_now() {
+        // A rehearsal's injected fault: the test data set fails as a server may.
+        return finish(
+            plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Vnitřní chyba serveru (internal server error)",
+            ),
+            0,
+        );
+    }
     let set = Arc::clone(
         &e.feeds[channel_index(channel)]
             .read()
@@ -604,7 +613,7 @@ fn document_response(
     }
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, APPLICATION_XML);
+    h.insert(header::CONTENT_TYPE, doc.content_type.clone());
     let body = if accepts_gzip(req) {
         h.insert(header::CONTENT_ENCODING, GZIP);
         doc.gzip()

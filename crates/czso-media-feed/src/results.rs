@@ -382,6 +382,9 @@ pub struct ElectionResults {
     pub applied_seq: i64,
     /// Bumped on every change; feeds regenerate when it moved.
     pub version: u64,
+    /// Bumped when the data set is reset: batch numbers start again, so documents of an
+    /// earlier epoch are never reused.
+    pub epoch: u64,
 }
 
 impl ElectionResults {
@@ -416,7 +419,17 @@ impl ElectionResults {
             rounds,
             applied_seq: 0,
             version: 0,
+            epoch: 0,
         }
+    }
+
+    /// Empties the results after a reset of the data set: a new epoch, and a version
+    /// above every earlier one so the feeds regenerate.
+    pub fn reset(&mut self) {
+        let (epoch, version) = (self.epoch + 1, self.version + 1);
+        *self = Self::new(Arc::clone(&self.def), Arc::clone(&self.index));
+        self.epoch = epoch;
+        self.version = version;
     }
 
     fn vote_index(&self, r: &PrecinctResult) -> Vec<(usize, u64)> {

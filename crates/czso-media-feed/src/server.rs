@@ -4,7 +4,7 @@
 use crate::access::{AccessList, Cidr};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::feeds::{self, FeedSet};
+use crate::feeds::{self, Charset, FeedSet};
 use crate::model::Definition;
 use crate::phase::Schedule;
 use crate::public::{self, AccessLog};
@@ -40,6 +40,10 @@ pub struct ElectionState {
     results: [Mutex<ElectionResults>; 2],
     pub(crate) feeds: [RwLock<Arc<FeedSet>>; 2],
     applied_seq: Mutex<i64>,
+    /// Faults a rehearsal injects into what the test data set serves (never the live one).
+    pub(crate) faults: RwLock<ServedFaults>,
+    /// Reset generation of each data set as applied in memory (see [`store::reset_generation`]).
+    generations: Mutex<[i64; 2]>,
     last_publish: Mutex<Option<Instant>>,
 }
 
@@ -54,6 +58,8 @@ impl ElectionState {
             def,
             index,
             applied_seq: Mutex::new(0),
+            faults: RwLock::new(ServedFaults::default()),
+            generations: Mutex::new([0; 2]),
             last_publish: Mutex::new(None),
         }
     }
@@ -96,12 +102,54 @@ impl ElectionState {
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
-        let set = Arc::new(feeds::generate(&results, Some(&current), Utc::now()));
+        let set = Arc::new(feeds::generate_in(
+            &results,
+            Some(&current),
+            Utc::now(),
+            self.charset(channel),
+        ));
         drop(results);
         *self.feeds[ci]
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&set);
         set
+    }
+}
+
+/// Faults a rehearsal injects into the test data set's answers, so newsrooms can check that
+/// their clients survive what election night may bring. Never applied to live data.
+#[derive(Debug, Clone, Default)]
+pub struct ServedFaults {
+    /// Documents are served in ISO-8859-2 (as ČSÚ's were up to 2018) instead of UTF-8.
+    pub charset: Charset,
+    /// Every request for the election's test documents is answered `500` until then.
+    pub server_error_until: Option<Instant>,
+}
+
+impl ElectionState {
+    /// The faults injected into the test data set now.
+    pub fn faults(&self) -> ServedFaults {
+        self.faults
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether test-data requests are to be answered `500` now.
+    pub(crate) fn server_error_now(&self) -> bool {
+        self.faults
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .server_error_until
+            .is_some_and(|t| Instant::now() < t)
+    }
+
+    /// The encoding documents of `channel` are generated in.
+    fn charset(&self, channel: Channel) -> Charset {
+        match channel {
+            Channel::Test => self.faults().charset,
+            Channel::Live => Charset::Utf8,
+        }
     }
 }
 
@@ -316,6 +364,8 @@ pub fn start(config: Config) -> Result<RunningServer> {
                     .route("/admin/ingest", post(ingest_handler))
                     .route("/admin/cut", post(cut_handler))
                     .route("/admin/status", get(status_handler))
+                    .route("/admin/reset", post(reset_handler))
+                    .route("/admin/faults", post(faults_handler))
                     .with_state(Arc::clone(&shared));
                 let mut q = quit_rx.clone();
                 let admin_task = tokio::spawn(async move {
@@ -431,12 +481,32 @@ fn sync(shared: &Shared) -> Result<()> {
 /// Applies the rows of one election with `seq <= upto` not yet in memory, and its cuts.
 fn sync_election(db: &mut Connection, e: &ElectionState, upto: Option<i64>) -> Result<()> {
     let mut applied = lock(&e.applied_seq);
+    let mut generations = lock(&e.generations);
     // One read transaction, so rows and cuts come from the same snapshot.
     let tx = db.transaction()?;
+    let mut rebuilt: [Option<Vec<store::LogRow>>; 2] = [None, None];
+    for channel in [Channel::Test, Channel::Live] {
+        let ci = channel_index(channel);
+        let generation = store::reset_generation(&tx, &e.def.id, channel)?;
+        if generation != generations[ci] {
+            // The data set was reset (here or by another process): rebuild it from what
+            // is left of its log.
+            rebuilt[ci] = Some(store::read_channel_log(&tx, &e.def.id, channel, *applied)?);
+            generations[ci] = generation;
+        }
+    }
     let rows = store::read_log(&tx, &e.def.id, *applied, upto)?;
     let cuts = store::read_batches(&tx, &e.def.id)?;
     tx.commit()?;
     let mut results = [lock(&e.results[0]), lock(&e.results[1])];
+    for (ci, rows) in rebuilt.into_iter().enumerate() {
+        if let Some(rows) = rows {
+            results[ci].reset();
+            for row in rows {
+                results[ci].apply(row.seq, row.result);
+            }
+        }
+    }
     for row in rows {
         *applied = (*applied).max(row.seq);
         results[channel_index(row.channel)].apply(row.seq, row.result);
@@ -522,10 +592,19 @@ fn publish(shared: &Shared, force: bool) {
                     .read()
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
-            if !force && current.version == results.version && current.generated.is_some() {
+            let charset = e.charset(if ci == 0 {
+                Channel::Test
+            } else {
+                Channel::Live
+            });
+            if !force
+                && current.version == results.version
+                && current.charset == charset
+                && current.generated.is_some()
+            {
                 continue;
             }
-            let set = feeds::generate(&results, Some(&current), Utc::now());
+            let set = feeds::generate_in(&results, Some(&current), Utc::now(), charset);
             drop(results);
             *e.feeds[ci]
                 .write()
@@ -553,6 +632,12 @@ struct AdminQuery {
     batch: Option<u32>,
     #[serde(default)]
     source: Option<String>,
+    /// Rehearsal fault: `utf-8` or `iso-8859-2` (test data set).
+    #[serde(default)]
+    charset: Option<String>,
+    /// Rehearsal fault: answer `500` for this many seconds (test data set).
+    #[serde(default)]
+    server_error_secs: Option<f64>,
 }
 
 fn admin_error(e: &Error) -> Response {
@@ -638,6 +723,152 @@ async fn cut_handler(State(shared): State<Arc<Shared>>, Query(q): Query<AdminQue
         Ok(Ok(n)) => axum::Json(serde_json::json!({ "batch": n })).into_response(),
         Ok(Err(e)) => admin_error(&e),
         Err(e) => admin_error(&Error::Config(format!("cut task failed: {e}"))),
+    }
+}
+
+/// Appends one line to `log_dir/admin.log`: operator actions that change what is served
+/// (resets, rehearsal faults), with who asked and what they did.
+fn audit(shared: &Shared, who: &str, action: &str) -> Result<()> {
+    use std::io::Write as _;
+    let path = shared.config.log_dir.join("admin.log");
+    let line = format!(
+        "{} {who} {action}\n",
+        Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ")
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    file.write_all(line.as_bytes())
+        .and_then(|()| file.sync_data())
+        .map_err(|e| Error::io(&path, e))
+}
+
+fn test_channel_only(q: &AdminQuery) -> Result<Channel> {
+    let channel = Channel::parse(q.channel.as_deref().unwrap_or("test"))?;
+    if channel != Channel::Test {
+        return Err(Error::invalid(
+            &q.election,
+            "rehearsal actions apply to the test data set only (channel=test)",
+        ));
+    }
+    Ok(channel)
+}
+
+/// Removes the test data set's rows and batches (registry and phases kept), clears the
+/// rehearsal faults, republishes and records the reset.
+pub(crate) fn reset_test_channel(
+    shared: &Shared,
+    election: &str,
+    who: &str,
+) -> Result<store::ResetReport> {
+    let e = find_election(shared, election)?;
+    let report = {
+        let mut db = lock(&shared.db);
+        let report = db.reset(&e.def.id, Channel::Test, who, Utc::now().timestamp())?;
+        sync_election(db.connection(), e, None)?;
+        report
+    };
+    *e.faults
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = ServedFaults::default();
+    e.regenerate(Channel::Test);
+    audit(
+        shared,
+        who,
+        &format!(
+            "reset election={} channel=test rows_removed={} batches_removed={} generation={} (registry and phases kept)",
+            e.def.id, report.rows_removed, report.batches_removed, report.generation
+        ),
+    )?;
+    Ok(report)
+}
+
+async fn reset_handler(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    Query(q): Query<AdminQuery>,
+) -> Response {
+    let result = tokio::task::spawn_blocking(move || {
+        test_channel_only(&q)?;
+        reset_test_channel(&shared, &q.election, &format!("admin@{peer}"))
+    })
+    .await;
+    match result {
+        Ok(Ok(report)) => axum::Json(report).into_response(),
+        Ok(Err(e)) => admin_error(&e),
+        Err(e) => admin_error(&Error::Config(format!("reset task failed: {e}"))),
+    }
+}
+
+/// Sets rehearsal faults of the test data set and republishes it.
+fn set_faults(shared: &Shared, q: &AdminQuery, who: &str) -> Result<serde_json::Value> {
+    let e = find_election(shared, &q.election)?;
+    test_channel_only(q)?;
+    let mut changes = Vec::new();
+    {
+        let mut faults = e
+            .faults
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(name) = &q.charset {
+            faults.charset = match name.to_ascii_lowercase().as_str() {
+                "utf-8" | "utf8" => Charset::Utf8,
+                "iso-8859-2" | "latin2" => Charset::Latin2,
+                other => {
+                    return Err(Error::invalid(
+                        &q.election,
+                        format!("charset `{other}` is not utf-8 or iso-8859-2"),
+                    ));
+                }
+            };
+            changes.push(format!("charset={name}"));
+        }
+        if let Some(secs) = q.server_error_secs {
+            if !(secs.is_finite() && (0.0..=3600.0).contains(&secs)) {
+                return Err(Error::invalid(
+                    &q.election,
+                    "server_error_secs must be between 0 and 3600",
+                ));
+            }
+            faults.server_error_until = Some(Instant::now() + seconds(secs));
+            changes.push(format!("server_error_secs={secs}"));
+        }
+    }
+    e.regenerate(Channel::Test);
+    let faults = e.faults();
+    audit(
+        shared,
+        who,
+        &format!(
+            "faults election={} channel=test {}",
+            e.def.id,
+            changes.join(" ")
+        ),
+    )?;
+    Ok(serde_json::json!({
+        "election": e.def.id,
+        "channel": "test",
+        "charset": match faults.charset { Charset::Utf8 => "utf-8", Charset::Latin2 => "iso-8859-2" },
+        "server_error_secs": faults
+            .server_error_until
+            .map_or(0.0, |t| t.saturating_duration_since(Instant::now()).as_secs_f64()),
+    }))
+}
+
+async fn faults_handler(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    Query(q): Query<AdminQuery>,
+) -> Response {
+    let result =
+        tokio::task::spawn_blocking(move || set_faults(&shared, &q, &format!("admin@{peer}")))
+            .await;
+    match result {
+        Ok(Ok(v)) => axum::Json(v).into_response(),
+        Ok(Err(e)) => admin_error(&e),
+        Err(e) => admin_error(&Error::Config(format!("faults task failed: {e}"))),
     }
 }
 

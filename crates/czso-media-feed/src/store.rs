@@ -84,6 +84,12 @@ CREATE TABLE IF NOT EXISTS precinct_log(
 -- earlier versions created these.
 DROP INDEX IF EXISTS precinct_log_tail;
 DROP INDEX IF EXISTS precinct_log_round;
+-- Resets of a data set (rehearsals on the test channel): the latest id of an election and
+-- channel tells every reader sharing the file that its rows were removed.
+CREATE TABLE IF NOT EXISTS channel_resets(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  election TEXT NOT NULL, channel TEXT NOT NULL, at_utc INTEGER NOT NULL,
+  rows_removed INTEGER NOT NULL, batches_removed INTEGER NOT NULL, requested_by TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS batches(
   election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
   number INTEGER NOT NULL, last_seq INTEGER NOT NULL, cut_at_utc INTEGER NOT NULL,
@@ -101,6 +107,17 @@ pub struct IngestReport {
     pub stale: usize,
     /// The batch cut after the ingest, if one was asked for.
     pub batch: Option<u32>,
+}
+
+/// What a reset of a data set removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ResetReport {
+    /// Precinct log rows removed.
+    pub rows_removed: u64,
+    /// Batch cuts removed.
+    pub batches_removed: u64,
+    /// The reset's number (increasing over the database's life).
+    pub generation: i64,
 }
 
 /// A stored log row.
@@ -169,6 +186,8 @@ pub struct Store {
     latest: HashMap<(String, Channel), HashMap<PrecinctKey, Latest>>,
     /// `latest` reflects every log row with `seq <= known_seq`.
     known_seq: i64,
+    /// The reset generation `latest` of an election and channel was built for.
+    generations: HashMap<(String, Channel), i64>,
 }
 
 impl Store {
@@ -178,6 +197,7 @@ impl Store {
             conn: open_database(path)?,
             latest: HashMap::new(),
             known_seq: 0,
+            generations: HashMap::new(),
         })
     }
 
@@ -202,6 +222,7 @@ impl Store {
             conn,
             latest,
             known_seq,
+            generations,
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let log_end_before: i64 =
@@ -215,6 +236,16 @@ impl Store {
         }
         if log_end_before > *known_seq {
             catch_up(&tx, latest, known_seq)?;
+        }
+        // Rows of this election and channel removed by a reset (maybe by another process):
+        // rebuild its part of the index from what is left.
+        let data_set = (election.to_owned(), channel);
+        let generation = reset_generation(&tx, election, channel)?;
+        if generations.get(&data_set).copied().unwrap_or(0) != generation {
+            let index = latest.entry(data_set.clone()).or_default();
+            index.clear();
+            rebuild_latest(&tx, election, channel, *known_seq, index)?;
+            generations.insert(data_set, generation);
         }
         let empty = HashMap::new();
         let known = latest
@@ -327,6 +358,100 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Removes every precinct row and batch cut of `election` in the test data set, so a
+    /// rehearsal can start again; the registry and the phases are kept. The reset is
+    /// recorded (`channel_resets`, with `requested_by`) and readers sharing the file notice
+    /// it. The live data set is never reset.
+    pub fn reset(
+        &mut self,
+        election: &str,
+        channel: Channel,
+        requested_by: &str,
+        now_utc: i64,
+    ) -> Result<ResetReport> {
+        if channel != Channel::Test {
+            return Err(Error::invalid(
+                election,
+                "only the test data set can be reset; live results are never removed",
+            ));
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let rows_removed = count(tx.execute(
+            "DELETE FROM precinct_log WHERE election=?1 AND channel=?2",
+            params![election, channel.as_str()],
+        )?);
+        let batches_removed = count(tx.execute(
+            "DELETE FROM batches WHERE election=?1 AND channel=?2",
+            params![election, channel.as_str()],
+        )?);
+        tx.execute(
+            "INSERT INTO channel_resets(election, channel, at_utc, rows_removed, batches_removed, requested_by) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                election,
+                channel.as_str(),
+                now_utc,
+                rows_removed,
+                batches_removed,
+                requested_by
+            ],
+        )?;
+        let generation = tx.last_insert_rowid();
+        tx.commit()?;
+        let data_set = (election.to_owned(), channel);
+        self.latest.remove(&data_set);
+        self.generations.insert(data_set, generation);
+        Ok(ResetReport {
+            rows_removed: rows_removed.unsigned_abs(),
+            batches_removed: batches_removed.unsigned_abs(),
+            generation,
+        })
+    }
+}
+
+/// The number of the latest reset of an election's data set (0: never reset).
+pub fn reset_generation(conn: &Connection, election: &str, channel: Channel) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(id), 0) FROM channel_resets WHERE election=?1 AND channel=?2",
+        )?
+        .query_row(params![election, channel.as_str()], |r| r.get(0))?)
+}
+
+/// Fills the latest-row index of one election and channel from its log rows up to `upto`.
+fn rebuild_latest(
+    conn: &Connection,
+    election: &str,
+    channel: Channel,
+    upto: i64,
+    index: &mut HashMap<PrecinctKey, Latest>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, round, obec, okrsek, council, sequence FROM precinct_log \
+         WHERE election=?1 AND channel=?2 AND seq <= ?3 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![election, channel.as_str(), upto])?;
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let key = PrecinctKey {
+            round: r.get(1)?,
+            obec: r.get(2)?,
+            okrsek: r.get(3)?,
+            council: r.get(4)?,
+        };
+        let sequence = u64::try_from(r.get::<_, i64>(5)?).unwrap_or(0);
+        let entry = index.entry(key).or_insert(Latest { sequence, seq });
+        if sequence >= entry.sequence {
+            *entry = Latest { sequence, seq };
+        }
+    }
+    Ok(())
+}
+
 /// Brings the latest-row index up to the end of the log (inside the caller's transaction).
 fn catch_up(
     conn: &Connection,
@@ -427,6 +552,31 @@ fn batch_exists(
         )
         .optional()?
         .is_some())
+}
+
+/// Log rows of `election` in one data set with `seq <= upto`, in order (rebuilding that
+/// data set after a reset).
+pub fn read_channel_log(
+    conn: &Connection,
+    election: &str,
+    channel: Channel,
+    upto: i64,
+) -> Result<Vec<LogRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, payload FROM precinct_log WHERE election=?1 AND channel=?2 AND seq <= ?3 \
+         ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![election, channel.as_str(), upto])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        out.push(LogRow {
+            seq,
+            channel,
+            result: decode_stored(seq, r.get_ref(1)?)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Log rows of `election` with `after < seq <= upto`, in order.
@@ -707,6 +857,71 @@ mod tests {
         bytes.clear();
         encode_payload(&row, &mut bytes);
         assert_eq!(decode_payload(&bytes).as_ref(), Some(&row));
+    }
+
+    #[test]
+    fn a_reset_by_another_writer_empties_the_test_data_set_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.sqlite");
+        let row = |obec: u32| PrecinctResult {
+            round: 1,
+            obec,
+            okrsek: 1,
+            council: None,
+            council_district: None,
+            council_type: None,
+            senate_district: None,
+            sequence: 1,
+            processed_at: "2025-10-04T14:10:00".into(),
+            repeated: false,
+            turnout: Turnout {
+                registered: 10,
+                envelopes_issued: 5,
+                envelopes_returned: 5,
+                valid_votes: 5,
+                voter_cards: None,
+                valid_ballots: None,
+            },
+            votes: vec![(1, 5)],
+        };
+        let rows = [row(500_011), row(500_012)];
+        let mut server = Store::open(&path).unwrap();
+        for channel in [Channel::Test, Channel::Live] {
+            let cut = Some(CutRequest {
+                round: 1,
+                number: None,
+                cut_at: 1,
+            });
+            let done = server
+                .ingest("ps2025", channel, &rows, "a", "t", cut)
+                .unwrap();
+            assert_eq!((done.report.accepted, done.report.batch), (2, Some(1)));
+        }
+        let mut operator = Store::open(&path).unwrap();
+        let live = operator.reset("ps2025", Channel::Live, "operator", 2);
+        assert!(live.unwrap_err().to_string().contains("never removed"));
+        let reset = operator
+            .reset("ps2025", Channel::Test, "operator", 2)
+            .unwrap();
+        assert_eq!((reset.rows_removed, reset.batches_removed), (2, 1));
+        // The other writer notices: the same rows are new again in test, duplicates in live.
+        let again = server
+            .ingest("ps2025", Channel::Test, &rows, "a", "t", None)
+            .unwrap();
+        assert_eq!(again.report.accepted, 2);
+        let live = server
+            .ingest("ps2025", Channel::Live, &rows, "a", "t", None)
+            .unwrap();
+        assert_eq!(live.report.duplicates, 2);
+        let conn = open_database(&path).unwrap();
+        assert_eq!(
+            reset_generation(&conn, "ps2025", Channel::Test).unwrap(),
+            reset.generation
+        );
+        assert_eq!(reset_generation(&conn, "ps2025", Channel::Live).unwrap(), 0);
+        let batches = read_batches(&conn, "ps2025").unwrap();
+        assert_eq!(batches.len(), 1);
+        assert_eq!(batches[0].channel, Channel::Live);
     }
 
     #[test]

@@ -2,78 +2,14 @@
 //! addresses, phases, hot reload, conditional GET and gzip, restart and kill -9.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_czso-media-feed");
-
-fn cli(args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN).args(args).output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-struct Server {
-    child: Child,
-    public: SocketAddr,
-    admin: String,
-}
-
-impl Server {
-    fn start(config: &Path) -> Self {
-        Self::start_with_env(config, &[])
-    }
-
-    fn start_with_env(config: &Path, env: &[(&str, &str)]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config", config.to_str().unwrap()])
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let mut public = None;
-        let mut admin = None;
-        while admin.is_none() {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            if let Some(a) = line.strip_prefix("public http://") {
-                public = Some(a.parse().unwrap());
-            } else if let Some(a) = line.strip_prefix("admin ") {
-                admin = Some(a.to_owned());
-            }
-        }
-        Self {
-            child,
-            public: public.unwrap(),
-            admin: admin.unwrap(),
-        }
-    }
-
-    /// SIGKILL: no chance to flush anything.
-    fn kill(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{Server, cli};
 
 struct Reply {
     status: u16,
