@@ -883,6 +883,7 @@ mod tests {
                 valid_ballots: None,
             },
             votes: vec![(1, 5)],
+            preferences: Vec::new(),
         };
         let rows = [row(500_011), row(500_012)];
         let mut server = Store::open(&path).unwrap();
