@@ -295,7 +295,10 @@ fn generate_utf8(
                 let header = BatchHeader {
                     election_date: def.election_date.clone(),
                     number: batch.cut.number,
-                    rows: u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
+                    rows: batch.cut.upstream.map_or_else(
+                        || u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
+                        |u| u.rows,
+                    ),
                     total,
                     processed: batch.processed,
                 };

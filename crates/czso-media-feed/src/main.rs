@@ -698,6 +698,13 @@ fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
         let cut = CutRequest {
             round: 1,
             number: parsed.header.as_ref().map(|h| h.number),
+            upstream: parsed
+                .header
+                .as_ref()
+                .map(|h| czso_media_feed::store::Upstream {
+                    rows: h.rows,
+                    processed: h.processed,
+                }),
             cut_at: Utc::now().timestamp(),
         };
         state.ingest(&mut db, Channel::Live, parsed.precincts, &source, Some(cut))?;

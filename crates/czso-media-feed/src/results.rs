@@ -340,7 +340,8 @@ pub struct Batch {
     pub cut: BatchCut,
     /// Rows in this batch, in log order.
     pub rows: Vec<Arc<PrecinctResult>>,
-    /// Distinct precinct rows processed up to and including this batch (`OKRSKY_ZPRAC`).
+    /// Precinct rows processed up to and including this batch (`OKRSKY_ZPRAC`): the source
+    /// batch's figure when one was replayed, else the distinct rows batched so far.
     pub processed: u32,
 }
 
@@ -540,7 +541,12 @@ impl ElectionResults {
         let split = round.pending.partition_point(|(s, _)| *s <= cut.last_seq);
         let rows: Vec<_> = round.pending.drain(..split).map(|(_, r)| r).collect();
         round.batched.extend(rows.iter().map(|r| r.key()));
-        let processed = u32::try_from(round.batched.len()).unwrap_or(u32::MAX);
+        // A replayed source batch keeps the source's count (ČSÚ counts precincts it marked
+        // processed without listing them); otherwise the distinct rows batched so far.
+        let processed = cut.upstream.map_or_else(
+            || u32::try_from(round.batched.len()).unwrap_or(u32::MAX),
+            |u| u.processed,
+        );
         round.batches.push(Batch {
             cut,
             rows,

@@ -10,7 +10,7 @@ use crate::phase::Schedule;
 use crate::public::{self, AccessLog};
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
-use crate::store::{self, Channel, CutRequest, IngestReport, Store};
+use crate::store::{self, Channel, CutRequest, IngestReport, Store, Upstream};
 use crate::time::parse_prague;
 use axum::Router;
 use axum::body::Bytes;
@@ -678,10 +678,20 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
             .filter(|_| q.cut == Some(2))
             .unwrap_or_else(Utc::now)
             .timestamp();
+        // Replaying a source batch with its own number keeps its counts too.
+        let upstream = parsed
+            .header
+            .as_ref()
+            .filter(|_| q.batch.is_none() && q.cut == Some(2))
+            .map(|h| Upstream {
+                rows: h.rows,
+                processed: h.processed,
+            });
         CutRequest {
             round,
             number,
             cut_at,
+            upstream,
         }
     });
     let mut db = lock(&shared.db);
@@ -964,6 +974,10 @@ pub fn ingest_direct(
         let cut = cut.then(|| CutRequest {
             round,
             number: parsed.header.as_ref().map(|h| h.number),
+            upstream: parsed.header.as_ref().map(|h| Upstream {
+                rows: h.rows,
+                processed: h.processed,
+            }),
             cut_at: parsed
                 .generated
                 .as_deref()

@@ -53,6 +53,16 @@ pub fn open_database(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.execute_batch(SCHEMA)?;
+    // Columns added after the first release: the source batch's own counts.
+    let has_upstream: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('batches') WHERE name='upstream_processed'")?
+        .exists([])?;
+    if !has_upstream {
+        conn.execute_batch(
+            "ALTER TABLE batches ADD COLUMN upstream_rows INTEGER; \
+             ALTER TABLE batches ADD COLUMN upstream_processed INTEGER;",
+        )?;
+    }
     Ok(conn)
 }
 
@@ -144,6 +154,19 @@ pub struct BatchCut {
     pub last_seq: i64,
     /// When it was cut (Unix seconds).
     pub cut_at: i64,
+    /// The source batch's own counts, when a source batch was replayed with its number.
+    pub upstream: Option<Upstream>,
+}
+
+/// A source batch's `DAVKA` counts, kept with the cut made from it: ČSÚ's `OKRSKY_ZPRAC`
+/// counts precincts ČSÚ marked processed without listing them (KV 2022, batch 1: 572 such
+/// precincts, replaced by real rows during the night), which the rows alone cannot give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Upstream {
+    /// `OKRSKY_DAVKA`.
+    pub rows: u32,
+    /// `OKRSKY_ZPRAC`.
+    pub processed: u32,
 }
 
 /// The latest stored row of a precinct: its `PORADI_ZPRAC` and its log seq.
@@ -162,6 +185,8 @@ pub struct CutRequest {
     pub number: Option<u32>,
     /// When it was cut (Unix seconds).
     pub cut_at: i64,
+    /// The replayed source batch's counts, if any.
+    pub upstream: Option<Upstream>,
 }
 
 /// What one ingest stored.
@@ -322,7 +347,9 @@ impl Store {
             }
         }
         if let Some(c) = cut {
-            out.report.batch = cut_in(&tx, election, channel, c.round, c.number, c.cut_at)?;
+            out.report.batch = cut_in(
+                &tx, election, channel, c.round, c.number, c.cut_at, c.upstream,
+            )?;
         }
         crate::hook::reached(crate::hook::HookPoint::BeforeCommit);
         tx.commit()?;
@@ -352,7 +379,7 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = cut_in(&tx, election, channel, round, number, cut_at)?;
+        let n = cut_in(&tx, election, channel, round, number, cut_at, None)?;
         tx.commit()?;
         Ok(n)
     }
@@ -494,6 +521,7 @@ fn cut_in(
     round: u8,
     number: Option<u32>,
     cut_at: i64,
+    upstream: Option<Upstream>,
 ) -> Result<Option<u32>> {
     let previous: Option<(u32, i64)> = tx
         .prepare_cached(
@@ -531,9 +559,19 @@ fn cut_in(
         None => prev_number + 1,
     };
     tx.prepare_cached(
-        "INSERT INTO batches(election, channel, round, number, last_seq, cut_at_utc) VALUES (?1,?2,?3,?4,?5,?6)",
+        "INSERT INTO batches(election, channel, round, number, last_seq, cut_at_utc, upstream_rows, \
+         upstream_processed) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
     )?
-    .execute(params![election, channel.as_str(), round, number, last_seq, cut_at])?;
+    .execute(params![
+        election,
+        channel.as_str(),
+        round,
+        number,
+        last_seq,
+        cut_at,
+        upstream.map(|u| u.rows),
+        upstream.map(|u| u.processed)
+    ])?;
     Ok(Some(number))
 }
 
@@ -608,8 +646,8 @@ pub fn read_log(
 /// Batch cuts of `election`, ordered by round and number.
 pub fn read_batches(conn: &Connection, election: &str) -> Result<Vec<BatchCut>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT channel, round, number, last_seq, cut_at_utc FROM batches WHERE election=?1 \
-         ORDER BY channel, round, number",
+        "SELECT channel, round, number, last_seq, cut_at_utc, upstream_rows, upstream_processed \
+         FROM batches WHERE election=?1 ORDER BY channel, round, number",
     )?;
     let rows = stmt.query_map(params![election], |r| {
         Ok((
@@ -618,17 +656,22 @@ pub fn read_batches(conn: &Connection, election: &str) -> Result<Vec<BatchCut>> 
             r.get::<_, u32>(2)?,
             r.get::<_, i64>(3)?,
             r.get::<_, i64>(4)?,
+            r.get::<_, Option<u32>>(5)?,
+            r.get::<_, Option<u32>>(6)?,
         ))
     })?;
     let mut out = Vec::new();
     for row in rows {
-        let (channel, round, number, last_seq, cut_at) = row?;
+        let (channel, round, number, last_seq, cut_at, rows, processed) = row?;
         out.push(BatchCut {
             channel: Channel::parse(&channel)?,
             round,
             number,
             last_seq,
             cut_at,
+            upstream: rows
+                .zip(processed)
+                .map(|(rows, processed)| Upstream { rows, processed }),
         });
     }
     Ok(out)

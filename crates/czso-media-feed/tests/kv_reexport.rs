@@ -134,6 +134,82 @@ fn kv2022_batches_reexport_equivalently_and_survive_reopening() {
     );
 }
 
+/// Replaying ČSÚ's batches (`ingest --cut`, or the admin endpoint with `cut=2`) keeps
+/// each batch's own `OKRSKY_DAVKA` and `OKRSKY_ZPRAC`: ČSÚ counted 572 precincts as processed
+/// two days before the 2022 election without listing them (batch 1), and those precincts'
+/// real rows arrived during the night without raising its count (the 151 batches of the
+/// night hold 16,854 distinct rows, exactly `OKRSKY_CELKEM`). Which precincts they were was
+/// never published, so only ČSÚ's own figure reproduces it; the re-exported batches carry it.
+#[test]
+fn kv2022_replay_keeps_csu_precinct_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let def = Arc::new(kv2022());
+    let index = Arc::new(GeoIndex::new(&def));
+    let mut db = store::Store::open(&dir.path().join("feed.sqlite")).unwrap();
+    let mut expected = Vec::new();
+    for n in BATCHES {
+        let name = format!("kv2022_vysledky_okrsky_davka_{n:03}.xml");
+        let bytes = std::fs::read(testdata(&name)).unwrap();
+        let parsed = czso_media_feed::server::prepare(&def, &index, &bytes, &name, 1).unwrap();
+        let h = parsed.header.clone().unwrap();
+        expected.push((n, h.rows, h.processed));
+        let cut = store::CutRequest {
+            round: 1,
+            number: Some(h.number),
+            cut_at: 1_663_000_000 + i64::from(n),
+            upstream: Some(store::Upstream {
+                rows: h.rows,
+                processed: h.processed,
+            }),
+        };
+        db.ingest(
+            "kv2022",
+            Channel::Live,
+            &parsed.precincts,
+            &name,
+            "t",
+            Some(cut),
+        )
+        .unwrap();
+    }
+    drop(db);
+    // A restarted server rebuilds the same figures from the database.
+    let conn = store::open_database(&dir.path().join("feed.sqlite")).unwrap();
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    for row in store::read_log(&conn, "kv2022", 0, None).unwrap() {
+        results.apply(row.seq, row.result);
+    }
+    for cut in store::read_batches(&conn, "kv2022").unwrap() {
+        results.apply_cut(cut);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    for (n, rows, processed) in expected {
+        let doc = &feeds.docs[&format!("okrsky/vysledky_okrsky_{n:05}.xml")];
+        let h = parse_batch(&doc.body, "ours", 1).unwrap().header.unwrap();
+        assert_eq!(
+            (h.rows, h.processed),
+            (rows, processed),
+            "batch {n}: OKRSKY_DAVKA, OKRSKY_ZPRAC"
+        );
+    }
+    // ČSÚ's own figures for these batches.
+    let zprac: Vec<u32> = BATCHES
+        .iter()
+        .map(|n| {
+            let doc = &feeds.docs[&format!("okrsky/vysledky_okrsky_{n:05}.xml")];
+            parse_batch(&doc.body, "ours", 1)
+                .unwrap()
+                .header
+                .unwrap()
+                .processed
+        })
+        .collect();
+    assert_eq!(
+        zprac,
+        vec![572, 591, 620, 674, 759, 882, 1061, 16850, 16852, 16854]
+    );
+}
+
 #[test]
 fn chyba_and_iso_8859_2_batches() {
     let chyba = std::fs::read(testdata("kv2026_vysledky_okrsky_chyba10.xml")).unwrap();
