@@ -935,6 +935,7 @@ mod tests {
                 round: 1,
                 number: None,
                 cut_at: 1,
+                upstream: None,
             });
             let done = server
                 .ingest("ps2025", channel, &rows, "a", "t", cut)
