@@ -105,8 +105,8 @@ enum Command {
         /// Reset the test data set first, so the rehearsal starts from nothing.
         #[arg(long)]
         reset: bool,
-        /// Faults to inject: all, or a comma-separated list of not-yet, resend, encoding,
-        /// server-error.
+        /// Faults to inject: all, or a comma-separated list of not-yet, resend,
+        /// late-candidates, encoding, server-error.
         #[arg(long, default_value = "")]
         faults: String,
         /// How long timed faults last (seconds; default one compressed batch interval, 2–120 s).

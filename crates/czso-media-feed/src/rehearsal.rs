@@ -25,6 +25,9 @@ pub enum Fault {
     /// Precincts of an earlier batch are re-sent, corrected, with `OPAKOVANE="1"` and a
     /// higher `PORADI_ZPRAC`.
     Resend,
+    /// Precincts of a batch come without their preferential votes (`KANDIDAT`); the next
+    /// batch re-sends them with the votes, `OPAKOVANE="1"` and a higher `PORADI_ZPRAC`.
+    LateCandidates,
     /// From the middle of the replay on, documents are served in ISO-8859-2 (declared so,
     /// `Content-Type: …; charset=iso-8859-2`), as ČSÚ's were up to 2018.
     Encoding,
@@ -34,9 +37,10 @@ pub enum Fault {
 
 impl Fault {
     /// Every fault, in the order they strike.
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 5] = [
         Self::NotYet,
         Self::Resend,
+        Self::LateCandidates,
         Self::Encoding,
         Self::ServerError,
     ];
@@ -46,6 +50,7 @@ impl Fault {
         match self {
             Self::NotYet => "not-yet",
             Self::Resend => "resend",
+            Self::LateCandidates => "late-candidates",
             Self::Encoding => "encoding",
             Self::ServerError => "server-error",
         }
@@ -167,14 +172,14 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
     let n = sources.len();
     let encoding_at = (has(Fault::Encoding) && n > 0).then_some(n / 2);
     let error_after = (has(Fault::ServerError) && n > 0).then(|| (n * 3 / 4).min(n - 1));
-    let resend_at: HashSet<usize> = if has(Fault::Resend) && n >= 2 {
+    let resend_at: std::collections::BTreeSet<usize> = if has(Fault::Resend) && n >= 2 {
         if n <= 3 {
             [n - 1].into()
         } else {
             (2..n).step_by(3).collect()
         }
     } else {
-        HashSet::new()
+        std::collections::BTreeSet::new()
     };
     // Precincts seen in file i or later: a re-send must not be overtaken by the source's own.
     let mut later: Vec<HashSet<PrecinctKey>> = vec![HashSet::new(); n + 1];
@@ -189,7 +194,78 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
         .max()
         .unwrap_or(0);
 
+    // Data faults first, as changes per file: rows whose preferential votes are held back,
+    // rows appended, and what the operator is told.
+    let mut changes: Vec<FileChange> = vec![FileChange::default(); n];
+    let mut late_keys = HashSet::new();
+    if has(Fault::LateCandidates) {
+        let first = usize::from(n > 2);
+        if let Some((j, held)) = (first..n.saturating_sub(1)).find_map(|j| {
+            let held = held_back_preferences(&parsed[j], &later[j + 1]);
+            (!held.is_empty()).then_some((j, held))
+        }) {
+            let generated = parsed[j + 1].generated.as_deref();
+            let labels: Vec<String> = held.iter().map(PrecinctResult::label).collect();
+            for row in held {
+                late_keys.insert(row.key());
+                changes[j].without_preferences.insert(row.key());
+                let mut late = row;
+                next_sequence += 1;
+                mark_resent(&mut late, next_sequence, generated);
+                changes[j + 1].appended.push(late);
+            }
+            changes[j + 1].notes.push((
+                Fault::LateCandidates,
+                format!(
+                    "late-candidates: {} sends {} without their preferential votes (KANDIDAT); \
+                     {} re-sends them with the votes, OPAKOVANE=\"1\" and a higher \
+                     PORADI_ZPRAC: {}",
+                    sources[j].name,
+                    labels.len(),
+                    sources[j + 1].name,
+                    labels.join("; ")
+                ),
+            ));
+        }
+    }
+    let late_injected = !late_keys.is_empty();
+    for &i in &resend_at {
+        let mut exclude = later[i].clone();
+        exclude.extend(late_keys.iter().copied());
+        let resent = corrected_resends(
+            &parsed[i - 1],
+            &exclude,
+            parsed[i].generated.as_deref(),
+            &mut next_sequence,
+        );
+        if resent.is_empty() {
+            continue;
+        }
+        let labels: Vec<String> = resent.iter().map(PrecinctResult::label).collect();
+        changes[i].notes.push((
+            Fault::Resend,
+            format!(
+                "resend: {} re-sends {} of {} corrected (one vote moved between two lists) \
+                 with OPAKOVANE=\"1\" and a higher PORADI_ZPRAC: {}",
+                sources[i].name,
+                resent.len(),
+                sources[i - 1].name,
+                labels.join("; ")
+            ),
+        ));
+        changes[i].appended.extend(resent);
+    }
+
     let mut steps = Vec::new();
+    if has(Fault::LateCandidates) && !late_injected {
+        steps.push(Step {
+            action: Action::Wait(Duration::ZERO),
+            fault: None,
+            note: "late-candidates not injected: no precinct with preferential votes \
+                   (KANDIDAT) that a later file does not send again"
+                .into(),
+        });
+    }
     if has(Fault::NotYet) {
         steps.push(Step {
             action: Action::Wait(Duration::from_secs_f64(fault_secs)),
@@ -200,7 +276,7 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
             ),
         });
     }
-    for (i, (source, doc)) in sources.iter().zip(&parsed).enumerate() {
+    for (i, ((source, doc), change)) in sources.iter().zip(&parsed).zip(&changes).enumerate() {
         if i > 0
             && let (Some(prev), Some(now)) = (times[i - 1], times[i])
         {
@@ -224,35 +300,17 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
                 ),
             });
         }
-        let mut body = source.body.clone();
-        if let (true, Some(header)) = (resend_at.contains(&i), &doc.header) {
-            let resent = corrected_resends(
-                &parsed[i - 1],
-                &later[i],
-                doc.generated.as_deref(),
-                &mut next_sequence,
-            );
-            if !resent.is_empty() {
-                let labels: Vec<String> = resent.iter().map(PrecinctResult::label).collect();
-                let mut rows: Vec<&PrecinctResult> = doc.precincts.iter().collect();
-                rows.extend(&resent);
-                let mut header = header.clone();
-                header.rows = u32::try_from(rows.len()).unwrap_or(u32::MAX);
-                let generated = doc.generated.clone().unwrap_or_default();
-                body = write_batch(doc.kind, &generated, &header, &rows).into_bytes();
-                steps.push(Step {
-                    action: Action::Wait(Duration::ZERO),
-                    fault: Some(Fault::Resend),
-                    note: format!(
-                        "resend: {} re-sends {} of {} corrected (one vote moved between two \
-                         lists) with OPAKOVANE=\"1\" and a higher PORADI_ZPRAC: {}",
-                        source.name,
-                        resent.len(),
-                        sources[i - 1].name,
-                        labels.join("; ")
-                    ),
-                });
-            }
+        let body = match (&doc.header, change.is_empty()) {
+            (Some(header), false) => change.apply(doc, header).into_bytes(),
+            // Untouched (or a document without a DAVKA header): the file's own bytes.
+            _ => source.body.clone(),
+        };
+        for (fault, note) in &change.notes {
+            steps.push(Step {
+                action: Action::Wait(Duration::ZERO),
+                fault: Some(*fault),
+                note: note.clone(),
+            });
         }
         steps.push(Step {
             action: Action::Ingest {
@@ -274,6 +332,63 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
         }
     }
     Ok(steps)
+}
+
+/// What data faults change in one file.
+#[derive(Debug, Clone, Default)]
+struct FileChange {
+    /// Rows sent without their preferential votes.
+    without_preferences: HashSet<PrecinctKey>,
+    /// Rows appended (re-sends).
+    appended: Vec<PrecinctResult>,
+    /// The faults and what the operator is told.
+    notes: Vec<(Fault, String)>,
+}
+
+impl FileChange {
+    fn is_empty(&self) -> bool {
+        self.without_preferences.is_empty() && self.appended.is_empty()
+    }
+
+    /// The document with the change applied (the `DAVKA` row count follows).
+    fn apply(&self, doc: &ParsedBatch, header: &crate::xml::BatchHeader) -> String {
+        let mut rows: Vec<PrecinctResult> = doc.precincts.clone();
+        for row in &mut rows {
+            if self.without_preferences.contains(&row.key()) {
+                row.preferences.clear();
+            }
+        }
+        rows.extend(self.appended.iter().cloned());
+        let mut header = header.clone();
+        header.rows = u32::try_from(rows.len()).unwrap_or(u32::MAX);
+        let refs: Vec<&PrecinctResult> = rows.iter().collect();
+        write_batch(
+            doc.kind,
+            doc.generated.as_deref().unwrap_or_default(),
+            &header,
+            &refs,
+        )
+    }
+}
+
+/// Rows held back by the late-candidates fault: up to [`RESENT_PER_FAULT`] rows with
+/// preferential votes that no later file sends again.
+fn held_back_preferences(doc: &ParsedBatch, later: &HashSet<PrecinctKey>) -> Vec<PrecinctResult> {
+    doc.precincts
+        .iter()
+        .filter(|r| !r.preferences.is_empty() && !later.contains(&r.key()))
+        .take(RESENT_PER_FAULT)
+        .cloned()
+        .collect()
+}
+
+/// Marks `row` as a re-send with `sequence`, processed at the document's time.
+fn mark_resent(row: &mut PrecinctResult, sequence: u64, generated: Option<&str>) {
+    row.sequence = sequence;
+    row.repeated = true;
+    if let Some(g) = generated.filter(|g| crate::time::is_local_timestamp(g)) {
+        g.clone_into(&mut row.processed_at);
+    }
 }
 
 /// Up to [`RESENT_PER_FAULT`] rows of `earlier` with two lists or more that no later file
@@ -306,11 +421,7 @@ fn corrected_resends(
         fixed.votes[strongest].1 -= 1;
         fixed.votes[other].1 += 1;
         *next_sequence += 1;
-        fixed.sequence = *next_sequence;
-        fixed.repeated = true;
-        if let Some(g) = generated.filter(|g| crate::time::is_local_timestamp(g)) {
-            g.clone_into(&mut fixed.processed_at);
-        }
+        mark_resent(&mut fixed, *next_sequence, generated);
         out.push(fixed);
     }
     out
@@ -386,6 +497,72 @@ mod tests {
     }
 
     #[test]
+    fn late_preferential_votes_come_in_the_next_batch() {
+        let sim = crate::simulate::generate(&crate::simulate::Params {
+            okrsky: 300,
+            obce: 60,
+            parties: 6,
+            ..crate::simulate::Params::default()
+        });
+        let sources: Vec<Source> = sim
+            .batches
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Source {
+                name: format!("vysledky_okrsky_{:05}.xml", i + 1),
+                body: b.clone().into_bytes(),
+            })
+            .collect();
+        let options = Options {
+            round: 1,
+            speed: 0.0,
+            faults: vec![Fault::LateCandidates],
+            fault_secs: None,
+        };
+        let steps = plan(&sources, &options).unwrap();
+        let note = steps
+            .iter()
+            .find(|s| s.fault == Some(Fault::LateCandidates))
+            .expect("injected");
+        assert!(note.note.contains("without their preferential votes"));
+        let sent: Vec<ParsedBatch> = steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Ingest { body, .. } => Some(parse_batch(body, "sent", 1).unwrap()),
+                _ => None,
+            })
+            .collect();
+        let source: Vec<ParsedBatch> = sources
+            .iter()
+            .map(|s| parse_batch(&s.body, "src", 1).unwrap())
+            .collect();
+        // One batch lost the votes of some precincts; the next brings them back.
+        let j = (0..sent.len())
+            .find(|&j| sent[j].precincts != source[j].precincts)
+            .unwrap();
+        let held: Vec<&PrecinctResult> = sent[j]
+            .precincts
+            .iter()
+            .zip(&source[j].precincts)
+            .filter(|(a, b)| a.preferences != b.preferences)
+            .map(|(a, _)| a)
+            .collect();
+        assert_eq!(held.len(), RESENT_PER_FAULT);
+        for h in &held {
+            assert!(h.preferences.is_empty() && !h.repeated);
+            let original = source[j].precincts.iter().find(|p| p.key() == h.key());
+            let late = sent[j + 1]
+                .precincts
+                .iter()
+                .find(|p| p.key() == h.key())
+                .unwrap();
+            assert!(late.repeated && late.sequence > h.sequence);
+            assert_eq!(late.preferences, original.unwrap().preferences);
+            assert_eq!(late.votes, h.votes);
+        }
+    }
+
+    #[test]
     fn real_kv2022_batches_plan_every_fault_with_consistent_resends() {
         let sources = kv2022();
         let options = Options {
@@ -396,15 +573,23 @@ mod tests {
         };
         let steps = plan(&sources, &options).unwrap();
         for f in Fault::ALL {
-            assert!(steps.iter().any(|s| s.fault == Some(f)), "{f:?}");
+            // KV batches carry no preferential votes: that one fault is reported as not
+            // injected.
+            let injected = steps.iter().any(|s| s.fault == Some(f));
+            assert_eq!(injected, f != Fault::LateCandidates, "{f:?}");
         }
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.note.starts_with("late-candidates not injected"))
+        );
         // Real batches 5 minutes apart at speed 60: 5 s, the default fault length too.
         assert!(steps.contains(&Step {
             action: Action::Wait(Duration::from_secs(5)),
             fault: None,
             note: "wait 5.0 s".into()
         }));
-        assert_eq!(steps[0].action, Action::Wait(Duration::from_secs(5)));
+        assert_eq!(steps[1].action, Action::Wait(Duration::from_secs(5)));
         // Batch 4 (the third file) re-sends three precincts of batch 3, corrected.
         let ingests: Vec<(&String, &Vec<u8>)> = steps
             .iter()

