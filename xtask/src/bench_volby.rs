@@ -139,6 +139,7 @@ pub(crate) fn run() -> Result<()> {
     batches.sort();
     let mut args = vec![
         "ingest",
+        "--direct",
         "--config",
         config.to_str().unwrap_or_default(),
         "--election",

@@ -1,6 +1,7 @@
-//! Access control by client address and election phase.
+//! Access control by client address and election phase. The client address itself comes
+//! from the shared layer ([`opendata_http::forwarded`]): the TCP peer, or behind a trusted
+//! proxy the right-most untrusted address of its forwarding header.
 
-use crate::error::{Error, Result};
 use crate::phase::Phase;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -79,23 +80,25 @@ pub enum Refusal {
     TestAddressInLive,
     /// The election is closed.
     Closed,
-    /// A trusted proxy sent an unusable `X-Forwarded-For`.
+    /// A trusted proxy sent an unusable forwarding header.
     BadForwardedFor,
 }
 
 impl Refusal {
-    /// Short reason for the 403 body (Czech, with English in brackets).
+    /// Short reason for the 403 body (Czech, with English in brackets), one line.
     pub fn message(self) -> &'static str {
         match self {
             Self::Unregistered => {
-                "Přístup odepřen: adresa není registrována (address not registered)"
+                "Přístup odepřen: adresa není registrována (address not registered)\n"
             }
             Self::TestAddressInLive => {
-                "Přístup odepřen: testovací adresy jsou během zpracování výsledků odpojeny (test address, live phase)"
+                "Přístup odepřen: testovací adresy jsou během zpracování výsledků odpojeny (test address, live phase)\n"
             }
-            Self::Closed => "Přístup odepřen: server není pro tyto volby otevřen (election closed)",
+            Self::Closed => {
+                "Přístup odepřen: server není pro tyto volby otevřen (election closed)\n"
+            }
             Self::BadForwardedFor => {
-                "Přístup odepřen: neplatná hlavička X-Forwarded-For (bad X-Forwarded-For)"
+                "Přístup odepřen: neplatná hlavička X-Forwarded-For nebo Forwarded od důvěryhodné proxy (bad forwarding header)\n"
             }
         }
     }
@@ -121,94 +124,6 @@ pub fn decide(list: &AccessList, client: IpAddr, phase: Phase) -> Result<&Grant,
     }
 }
 
-/// An address block (`192.0.2.0/24`, `2001:db8::/32` or a single address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    /// Parses a block or a single address.
-    pub fn parse(text: &str) -> Result<Self> {
-        let (addr, prefix) = match text.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (text, None),
-        };
-        let network: IpAddr = addr
-            .trim()
-            .parse()
-            .map_err(|_| Error::Config(format!("`{text}` is not an IP address or block")))?;
-        let network = network.to_canonical();
-        let max = if network.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            Some(p) => p
-                .trim()
-                .parse::<u8>()
-                .ok()
-                .filter(|p| *p <= max)
-                .ok_or_else(|| Error::Config(format!("`{text}`: prefix must be 0–{max}")))?,
-            None => max,
-        };
-        Ok(Self { network, prefix })
-    }
-
-    /// Whether the block holds `ip` (normalised).
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.network, ip.to_canonical()) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
-/// The client address of a request: the TCP peer, or, when the peer is a trusted proxy, the
-/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
-pub fn client_address(
-    peer: IpAddr,
-    forwarded_for: Option<&str>,
-    trusted: &[Cidr],
-) -> Result<IpAddr, Refusal> {
-    let peer = peer.to_canonical();
-    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
-    if !is_trusted(peer) {
-        return Ok(peer);
-    }
-    let Some(header) = forwarded_for else {
-        return Ok(peer);
-    };
-    let mut client = peer;
-    for part in header.rsplit(',') {
-        let part = part.trim();
-        let ip: IpAddr = part
-            .parse()
-            .or_else(|_| {
-                part.trim_start_matches('[')
-                    .split(']')
-                    .next()
-                    .unwrap_or("")
-                    .parse()
-            })
-            .map_err(|_| Refusal::BadForwardedFor)?;
-        client = ip.to_canonical();
-        if !is_trusted(client) {
-            return Ok(client);
-        }
-    }
-    Ok(client)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,41 +146,6 @@ mod tests {
         assert_eq!(
             decide(&list, ip("192.0.2.8"), Phase::Test),
             Err(Refusal::Unregistered)
-        );
-    }
-
-    #[test]
-    fn forwarded_for_only_from_trusted_proxies() {
-        let trusted = [
-            Cidr::parse("10.0.0.0/8").unwrap(),
-            Cidr::parse("::1").unwrap(),
-        ];
-        let xff = Some("198.51.100.1, 192.0.2.7, 10.1.1.1");
-        assert_eq!(
-            client_address(ip("10.0.0.2"), xff, &trusted),
-            Ok(ip("192.0.2.7"))
-        );
-        assert_eq!(
-            client_address(ip("203.0.113.9"), xff, &trusted),
-            Ok(ip("203.0.113.9"))
-        );
-        assert_eq!(
-            client_address(ip("::ffff:10.0.0.2"), Some("192.0.2.7"), &trusted),
-            Ok(ip("192.0.2.7"))
-        );
-        assert_eq!(
-            client_address(ip("::1"), Some("junk"), &trusted),
-            Err(Refusal::BadForwardedFor)
-        );
-        assert_eq!(
-            client_address(ip("10.0.0.2"), None, &trusted),
-            Ok(ip("10.0.0.2"))
-        );
-        assert!(Cidr::parse("10.0.0.0/33").is_err());
-        assert!(
-            Cidr::parse("2001:db8::/32")
-                .unwrap()
-                .contains(ip("2001:db8:1::5"))
         );
     }
 }

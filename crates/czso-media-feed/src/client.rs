@@ -1,12 +1,16 @@
-//! The admin endpoint's client, as the CLI and the rehearsal replay use it.
+//! The admin endpoint's client, as the CLI and the rehearsal replay use it; it carries the
+//! operators' token ([`AdminToken`]).
 
+use crate::admin::AdminToken;
+use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::store::Channel;
 
-/// A running server's admin endpoint (`http://127.0.0.1:PORT`).
+/// A running server's admin endpoint (`http://127.0.0.1:PORT`) with the operators' token.
 #[derive(Debug, Clone)]
 pub struct AdminClient {
     base: String,
+    bearer: String,
     agent: ureq::Agent,
 }
 
@@ -24,15 +28,24 @@ pub fn encode_query_value(s: &str) -> String {
 }
 
 impl AdminClient {
-    /// A client of the endpoint at `base`.
-    pub fn new(base: &str) -> Self {
+    /// A client of the endpoint at `base`, presenting `token`.
+    pub fn new(base: &str, token: &AdminToken) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
+            bearer: token.bearer(),
             agent: ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .build()
                 .into(),
         }
+    }
+
+    /// The client of a server config's admin endpoint (`admin` overrides the address), with
+    /// the token from its `admin_token_file`.
+    pub fn for_config(config: &Config, admin: Option<&str>) -> Result<Self> {
+        let token = AdminToken::read(&config.admin_token_path())?;
+        let base = admin.map_or_else(|| format!("http://{}", config.admin_listen), str::to_owned);
+        Ok(Self::new(&base, &token))
     }
 
     /// POSTs `body` to `path_query`; returns the answer's text when it is a success.
@@ -42,12 +55,13 @@ impl AdminClient {
             url: url.clone(),
             message,
         };
-        let mut resp = self
-            .agent
-            .post(&url)
-            .content_type("application/xml")
-            .send(body)
-            .map_err(|e| failed(e.to_string()))?;
+        let request = self.agent.post(&url).header("Authorization", &self.bearer);
+        let sent = if body.is_empty() {
+            request.send_empty()
+        } else {
+            request.content_type("application/xml").send(body)
+        };
+        let mut resp = sent.map_err(|e| failed(e.to_string()))?;
         let text = resp.body_mut().read_to_string().unwrap_or_default();
         if !resp.status().is_success() {
             return Err(failed(format!("{} {text}", resp.status())));

@@ -48,9 +48,21 @@ pub struct Config {
     pub listen: Vec<SocketAddr>,
     /// Admin listener (ingest, batch cuts); must be a loopback address.
     pub admin_listen: SocketAddr,
-    /// Proxies whose `X-Forwarded-For` is honoured (addresses or blocks).
+    /// The admin endpoint's credential: a file holding the bearer token, readable by the
+    /// service user only (created with mode 0600 at the first start when missing). Default:
+    /// `admin.token` next to the database.
+    #[serde(default)]
+    pub admin_token_file: Option<PathBuf>,
+    /// Proxies whose forwarding header is honoured (addresses or blocks).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write: `x-forwarded-for` (default) or `forwarded`; the other
+    /// one is ignored, as a proxy passes it through from the client unchanged.
+    #[serde(default)]
+    pub forwarded_header: opendata_http::forwarded::ForwardedHeader,
+    /// Timeouts, connection limit and shutdown deadline of the public listeners (`[http]`).
+    #[serde(default)]
+    pub http: opendata_http::HttpSettings,
     /// Documents are regenerated at most once per this many seconds (ČSÚ: 60).
     #[serde(default = "default_cache")]
     pub cache_period_secs: f64,
@@ -78,6 +90,17 @@ pub struct Config {
 }
 
 impl Config {
+    /// The admin token file in force (`admin_token_file`, else `admin.token` next to the
+    /// database).
+    pub fn admin_token_path(&self) -> PathBuf {
+        self.admin_token_file.clone().unwrap_or_else(|| {
+            self.database
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join("admin.token")
+        })
+    }
+
     /// Reads a config file; relative paths in it are taken relative to its directory.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -91,6 +114,9 @@ impl Config {
         };
         fix(&mut cfg.database);
         fix(&mut cfg.log_dir);
+        if let Some(token) = &mut cfg.admin_token_file {
+            fix(token);
+        }
         for e in &mut cfg.elections {
             fix(&mut e.definition);
         }
@@ -106,6 +132,12 @@ impl Config {
                 self.admin_listen
             )));
         }
+        opendata_http::forwarded::TrustedProxies::parse(
+            &self.trusted_proxies,
+            self.forwarded_header,
+        )
+        .map_err(|e| Error::Config(format!("trusted_proxies: {e}")))?;
+        self.http.limits().map_err(Error::Config)?;
         if self.listen.is_empty() {
             return Err(Error::Config("`listen` names no address".into()));
         }

@@ -8,14 +8,12 @@ use crate::time::prague_local;
 use crate::xml::{
     BatchHeader, open_root, percent, percent_truncated, push_escaped, write_batch, write_not_yet,
 };
-use axum::body::Bytes;
-use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
+use opendata_http::http::HeaderValue;
+use opendata_http::{Bytes, Entity};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// Character encoding of a served document.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,26 +35,19 @@ impl Charset {
     }
 }
 
-/// One generated document with its validators.
+/// One generated document: its bytes, validators and gzip form, answered per RFC 9110 by
+/// the shared HTTP layer ([`Entity`]).
 #[derive(Debug)]
 pub struct Document {
     /// The XML bytes, in `charset`.
     pub body: Bytes,
-    /// Strong ETag (quoted), from a hash of the body.
-    pub etag: String,
-    /// `Last-Modified` in HTTP date format.
-    pub last_modified: String,
-    /// Generation instant.
+    /// Generation instant (`Last-Modified`).
     pub generated: DateTime<Utc>,
-    /// `etag` as a ready header value (responses copy it, never re-validate it).
-    pub etag_value: HeaderValue,
-    /// `last_modified` as a ready header value.
-    pub last_modified_value: HeaderValue,
     /// The body's encoding.
     pub charset: Charset,
-    /// `Content-Type` as a ready header value.
-    pub content_type: HeaderValue,
-    gzip: OnceLock<Bytes>,
+    /// The body as an HTTP entity (strong ETag, Last-Modified, `Content-Type` of the
+    /// encoding, gzip made on first use).
+    pub entity: Entity,
 }
 
 impl Document {
@@ -66,24 +57,15 @@ impl Document {
     }
 
     fn encoded(body: Bytes, generated: DateTime<Utc>, charset: Charset) -> Self {
-        let digest = Sha256::digest(&body);
-        let etag = format!("\"{}\"", hex::encode(&digest[..12]));
-        let last_modified = httpdate::fmt_http_date(std::time::SystemTime::from(generated));
-        // Both are ASCII by construction (hex digits, an HTTP date).
-        let ready = |text: &str| {
-            HeaderValue::from_maybe_shared(Bytes::copy_from_slice(text.as_bytes()))
-                .unwrap_or(HeaderValue::from_static(""))
-        };
         Self {
+            entity: Entity::new(
+                body.clone(),
+                std::time::SystemTime::from(generated),
+                charset.content_type(),
+            ),
             body,
-            etag_value: ready(&etag),
-            last_modified_value: ready(&last_modified),
-            etag,
-            last_modified,
             generated,
             charset,
-            content_type: charset.content_type(),
-            gzip: OnceLock::new(),
         }
     }
 
@@ -105,19 +87,6 @@ impl Document {
             self.generated,
             Charset::Latin2,
         )
-    }
-
-    /// The gzip-compressed body, compressed on first use.
-    pub fn gzip(&self) -> Bytes {
-        self.gzip
-            .get_or_init(|| {
-                let mut enc =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-                // Writing to a Vec cannot fail.
-                let _ = enc.write_all(&self.body);
-                Bytes::from(enc.finish().unwrap_or_default())
-            })
-            .clone()
     }
 }
 

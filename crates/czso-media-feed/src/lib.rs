@@ -6,6 +6,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub mod access;
+pub mod admin;
 pub mod client;
 pub mod config;
 pub mod error;

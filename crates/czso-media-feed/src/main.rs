@@ -70,9 +70,8 @@ enum Command {
     },
     /// Cut a precinct batch now from the rows received since the last one.
     Cut {
-        /// Admin endpoint, e.g. http://127.0.0.1:8081.
-        #[arg(long)]
-        admin: String,
+        #[command(flatten)]
+        endpoint: AdminArgs,
         /// Election id.
         #[arg(long)]
         election: String,
@@ -87,9 +86,8 @@ enum Command {
     /// timeline, optionally with faults a newsroom's client must survive (see the README's
     /// client conformance kit).
     Replay {
-        /// Admin endpoint.
-        #[arg(long)]
-        admin: String,
+        #[command(flatten)]
+        endpoint: AdminArgs,
         /// Election id.
         #[arg(long)]
         election: String,
@@ -122,9 +120,8 @@ enum Command {
     /// batches removed, registry and phases kept, rehearsal faults cleared; recorded in
     /// `log_dir/admin.log`.
     Reset {
-        /// Admin endpoint.
-        #[arg(long)]
-        admin: String,
+        #[command(flatten)]
+        endpoint: AdminArgs,
         /// Election id.
         #[arg(long)]
         election: String,
@@ -152,9 +149,10 @@ enum Command {
         /// Parties.
         #[arg(long, default_value_t = 26)]
         parties: u32,
-        /// Stream the batches to this admin endpoint after generating them.
-        #[arg(long)]
-        admin: Option<String>,
+        /// Stream the batches to the admin endpoint of this server config after generating
+        /// them.
+        #[arg(long = "stream-to")]
+        stream_to: Option<PathBuf>,
         /// Channel when streaming.
         #[arg(long, default_value = "test")]
         channel: String,
@@ -200,14 +198,46 @@ enum Command {
     },
 }
 
+/// A running server's admin endpoint and the operators' credential, both through the
+/// server's config.
 #[derive(clap::Args)]
-struct Target {
-    /// Admin endpoint of a running server (http://127.0.0.1:PORT).
-    #[arg(long, conflicts_with = "config")]
-    admin: Option<String>,
-    /// Server config: write straight into its database instead.
+struct AdminArgs {
+    /// Server config: the admin endpoint (`admin_listen`) and its token file
+    /// (`admin_token_file`, default `admin.token` next to the database).
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Admin endpoint URL instead of `http://{admin_listen}` (a port chosen at start, a
+    /// tunnel).
+    #[arg(long)]
+    admin: Option<String>,
+}
+
+impl AdminArgs {
+    fn config(&self) -> Result<Config> {
+        let Some(path) = &self.config else {
+            bail!(
+                "give --config FILE: the server's config names the admin endpoint and its token file"
+            );
+        };
+        Ok(Config::load(path)?)
+    }
+
+    fn client(&self) -> Result<AdminClient> {
+        Ok(AdminClient::for_config(
+            &self.config()?,
+            self.admin.as_deref(),
+        )?)
+    }
+}
+
+#[derive(clap::Args)]
+struct Target {
+    #[command(flatten)]
+    endpoint: AdminArgs,
+    /// Write straight into the config's database instead of through the admin endpoint (no
+    /// server needed; a running one picks the rows up within its reload interval).
+    #[arg(long)]
+    direct: bool,
     /// Election id.
     #[arg(long)]
     election: String,
@@ -348,8 +378,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Ingest { target, cut, files } => {
             let channel = Channel::parse(&target.channel)?;
-            if let Some(admin) = &target.admin {
-                let client = AdminClient::new(admin);
+            if !target.direct {
+                let client = target.endpoint.client()?;
                 for f in &files {
                     let answer = client.ingest(
                         &target.election,
@@ -361,8 +391,8 @@ fn run(cli: Cli) -> Result<()> {
                     )?;
                     println!("{}: {answer}", f.display());
                 }
-            } else if let Some(config) = &target.config {
-                let config = Config::load(config)?;
+            } else {
+                let config = target.endpoint.config()?;
                 let docs = files
                     .iter()
                     .map(|f| Ok((f.display().to_string(), read(f)?)))
@@ -378,13 +408,11 @@ fn run(cli: Cli) -> Result<()> {
                 for (f, r) in files.iter().zip(reports) {
                     println!("{}: {}", f.display(), serde_json::to_string(&r)?);
                 }
-            } else {
-                bail!("give --admin URL or --config FILE");
             }
             Ok(())
         }
         Command::Cut {
-            admin,
+            endpoint,
             election,
             channel,
             round,
@@ -393,11 +421,11 @@ fn run(cli: Cli) -> Result<()> {
                 "/admin/cut?election={}&channel={channel}&round={round}",
                 encode_query_value(&election)
             );
-            println!("{}", AdminClient::new(&admin).post(&q, b"")?);
+            println!("{}", endpoint.client()?.post(&q, b"")?);
             Ok(())
         }
         Command::Replay {
-            admin,
+            endpoint,
             election,
             channel,
             round,
@@ -416,10 +444,15 @@ fn run(cli: Cli) -> Result<()> {
                 fault_secs,
             };
             let channel = Channel::parse(&channel)?;
-            replay(&admin, &election, channel, reset, &options, &files, dry_run)
+            let client = if dry_run {
+                None
+            } else {
+                Some(endpoint.client()?)
+            };
+            replay(client.as_ref(), &election, channel, reset, &options, &files)
         }
-        Command::Reset { admin, election } => {
-            println!("{}", AdminClient::new(&admin).reset(&election)?);
+        Command::Reset { endpoint, election } => {
+            println!("{}", endpoint.client()?.reset(&election)?);
             Ok(())
         }
         Command::Simulate {
@@ -430,7 +463,7 @@ fn run(cli: Cli) -> Result<()> {
             okrsky,
             obce,
             parties,
-            admin,
+            stream_to,
             channel,
             speed,
         } => {
@@ -465,7 +498,8 @@ fn run(cli: Cli) -> Result<()> {
                 sim.definition.obce.len(),
                 sim.batches.len()
             );
-            if let Some(admin) = admin {
+            if let Some(config) = stream_to {
+                let client = AdminClient::for_config(&Config::load(&config)?, None)?;
                 let options = rehearsal::Options {
                     round: 1,
                     speed,
@@ -473,7 +507,7 @@ fn run(cli: Cli) -> Result<()> {
                     fault_secs: None,
                 };
                 let channel = Channel::parse(&channel)?;
-                replay(&admin, &election, channel, false, &options, &files, false)?;
+                replay(Some(&client), &election, channel, false, &options, &files)?;
             }
             Ok(())
         }
@@ -508,14 +542,14 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Replays `files` through `client`; without a client (`--dry-run`) prints the plan only.
 fn replay(
-    admin: &str,
+    client: Option<&AdminClient>,
     election: &str,
     channel: Channel,
     reset: bool,
     options: &rehearsal::Options,
     files: &[PathBuf],
-    dry_run: bool,
 ) -> Result<()> {
     let sources = files
         .iter()
@@ -527,18 +561,17 @@ fn replay(
         })
         .collect::<Result<Vec<_>>>()?;
     let steps = rehearsal::plan(&sources, options)?;
-    if dry_run {
+    let Some(client) = client else {
         for step in &steps {
             println!("{}", step.note);
         }
         return Ok(());
-    }
-    let client = AdminClient::new(admin);
+    };
     if reset {
         println!("reset: {}", client.reset(election)?);
     }
     rehearsal::run(
-        &client,
+        client,
         election,
         channel,
         options.round,

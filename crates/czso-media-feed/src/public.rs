@@ -1,5 +1,6 @@
-//! The public listeners: HTTP/1.1 (hyper) on one single-threaded event loop per worker
-//! thread, each with its own `SO_REUSEPORT` socket per address, like nginx's workers.
+//! The public listeners' requests, served by the shared HTTP layer ([`opendata_http`]: one
+//! event loop and `SO_REUSEPORT` socket per worker, timeouts, connection limit, shutdown
+//! deadline; documents answered as [`opendata_http::Entity`]).
 //!
 //! A request is answered from what the maintenance loop prepared: the published documents
 //! (body, gzip body, ETag and Last-Modified as ready header values), the access list and the
@@ -16,44 +17,17 @@ use crate::phase::Phase;
 use crate::server::{SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared, channel_index};
 use crate::store::Channel;
 use crate::time::prague_local;
-use axum::body::Bytes;
 use chrono::Utc;
-use hyper::body::{Frame, Incoming, SizeHint};
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
+use opendata_http::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use opendata_http::http::{Method, Request, Response, StatusCode};
+use opendata_http::server::Incoming;
+use opendata_http::{Full, response};
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// A response body held in memory: one frame, exact length known up front.
-#[derive(Debug, Default)]
-pub(crate) struct Payload(Option<Bytes>);
-
-impl hyper::body::Body for Payload {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Infallible>>> {
-        Poll::Ready(self.get_mut().0.take().map(|b| Ok(Frame::data(b))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.0.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.0.as_ref().map_or(0, |b| b.len() as u64))
-    }
-}
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -182,161 +156,21 @@ impl AccessLog {
     }
 }
 
-/// Binds `count` listening sockets to `addr` sharing the port (`SO_REUSEPORT`: the kernel
-/// spreads connections over them). A plain bind first makes sure nobody else holds the port
-/// (another process's `SO_REUSEPORT` sockets would otherwise silently share it) and fixes
-/// the port when `addr` asks for any.
-pub(crate) fn bind_shared(addr: SocketAddr, count: usize) -> Result<Vec<std::net::TcpListener>> {
-    let io = |e| Error::io(format!("listen {addr}"), e);
-    let probe = std::net::TcpListener::bind(addr).map_err(io)?;
-    let actual = probe.local_addr().map_err(io)?;
-    drop(probe);
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count.max(1) {
-        #[cfg(unix)]
-        {
-            let _ = i;
-            use socket2::{Domain, Protocol, Socket, Type};
-            let socket = Socket::new(
-                Domain::for_address(actual),
-                Type::STREAM,
-                Some(Protocol::TCP),
-            )
-            .map_err(io)?;
-            socket.set_reuse_address(true).map_err(io)?;
-            socket.set_reuse_port(true).map_err(io)?;
-            socket.bind(&actual.into()).map_err(io)?;
-            socket.listen(1024).map_err(io)?;
-            socket.set_nonblocking(true).map_err(io)?;
-            out.push(socket.into());
-        }
-        #[cfg(not(unix))]
-        {
-            let l = if i == 0 {
-                std::net::TcpListener::bind(actual).map_err(io)?
-            } else {
-                out[0].try_clone().map_err(io)?
-            };
-            l.set_nonblocking(true).map_err(io)?;
-            out.push(l);
-        }
-    }
-    Ok(out)
+/// The public request handler: every answer comes from what the maintenance loop prepared.
+pub(crate) struct PublicHandler {
+    pub(crate) shared: Arc<Shared>,
 }
 
-/// Runs one worker: accepts on its listeners and serves connections until `quit`, then
-/// lets open requests finish (at most 5 s) and returns.
-pub(crate) fn run_worker(
-    shared: Arc<Shared>,
-    listeners: Vec<std::net::TcpListener>,
-    quit: tokio::sync::watch::Receiver<bool>,
-) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("tokio runtime", e))?;
-    runtime.block_on(async move {
-        // Every connection holds a sender; the worker waits for all of them to be dropped.
-        let (open_tx, mut open_rx) = tokio::sync::mpsc::channel::<()>(1);
-        for l in listeners {
-            let listener =
-                tokio::net::TcpListener::from_std(l).map_err(|e| Error::io("listener", e))?;
-            let shared = Arc::clone(&shared);
-            let mut quit = quit.clone();
-            let open = open_tx.clone();
-            tokio::spawn(async move {
-                loop {
-                    let accepted = tokio::select! {
-                        a = listener.accept() => a,
-                        () = quitting(&mut quit) => break,
-                    };
-                    match accepted {
-                        Ok((stream, peer)) => {
-                            let service = PublicService {
-                                shared: Arc::clone(&shared),
-                                peer,
-                            };
-                            tokio::spawn(serve_connection(
-                                stream,
-                                service,
-                                quit.clone(),
-                                open.clone(),
-                            ));
-                        }
-                        // Out of file descriptors and the like: back off instead of spinning.
-                        Err(e) => {
-                            tracing::warn!("accept: {e}");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                    }
-                }
-            });
-        }
-        drop(open_tx);
-        let mut quit = quit;
-        quitting(&mut quit).await;
-        let _ = tokio::time::timeout(Duration::from_secs(6), open_rx.recv()).await;
-        Ok(())
-    })
-}
+impl opendata_http::Handler for PublicHandler {
+    type Body = Full;
+    type Future = std::future::Ready<Response<Full>>;
 
-/// Resolves once the server is told to stop (the guard `wait_for` returns is not `Send`,
-/// so it is dropped here rather than held across a `select!`).
-async fn quitting(quit: &mut tokio::sync::watch::Receiver<bool>) {
-    let _ = quit.wait_for(|v| *v).await;
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    service: PublicService,
-    mut quit: tokio::sync::watch::Receiver<bool>,
-    _open: tokio::sync::mpsc::Sender<()>,
-) {
-    // Responses are written whole; Nagle would only delay the last segment.
-    let _ = stream.set_nodelay(true);
-    let conn = hyper::server::conn::http1::Builder::new()
-        .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
-        .keep_alive(true)
-        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-    tokio::pin!(conn);
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        () = quitting(&mut quit) => {
-            conn.as_mut().graceful_shutdown();
-            let _ = tokio::time::timeout(Duration::from_secs(5), conn).await;
-        }
+    fn call(&self, request: Request<Incoming>, peer: SocketAddr) -> Self::Future {
+        std::future::ready(handle(&self.shared, peer, &request))
     }
 }
 
-/// The per-connection service: the peer address and the shared state.
-#[derive(Clone)]
-pub(crate) struct PublicService {
-    shared: Arc<Shared>,
-    peer: SocketAddr,
-}
-
-impl hyper::service::Service<Request<Incoming>> for PublicService {
-    type Response = Response<Payload>;
-    type Error = Infallible;
-    type Future = std::future::Ready<std::result::Result<Response<Payload>, Infallible>>;
-
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
-        std::future::ready(Ok(handle(&self.shared, self.peer, &req)))
-    }
-}
-
-const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
-const GZIP: HeaderValue = HeaderValue::from_static("gzip");
-const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 const SOURCE: HeaderValue = HeaderValue::from_static(SOURCE_HEADER_VALUE);
-
-fn plain(status: StatusCode, text: &'static str) -> Response<Payload> {
-    let mut r = Response::new(Payload(Some(Bytes::from_static(text.as_bytes()))));
-    *r.status_mut() = status;
-    r.headers_mut().insert(header::CONTENT_TYPE, TEXT_PLAIN);
-    r
-}
 
 fn refused(
     shared: &Shared,
@@ -344,25 +178,28 @@ fn refused(
     method: &Method,
     uri: &str,
     refusal: Refusal,
-) -> Response<Payload> {
+) -> Response<Full> {
     shared
         .log
         .record(None, client, method, uri, 403, 0, refusal.code());
-    plain(StatusCode::FORBIDDEN, refusal.message())
+    response::text_static(StatusCode::FORBIDDEN, refusal.message())
 }
 
 /// Answers one public request.
-fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Response<Payload> {
+fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Response<Full> {
     let headers = req.headers();
     let method = req.method();
     let uri = req.uri();
     let uri_text = uri.path_and_query().map_or("/", |p| p.as_str());
-    let xff = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let client = match access::client_address(peer.ip(), xff, &shared.trusted) {
-        Ok(c) => c,
-        Err(refusal) => {
-            return refused(shared, peer.ip().to_canonical(), method, uri_text, refusal);
-        }
+    let Ok(client) = opendata_http::forwarded::client_address(peer.ip(), headers, &shared.trusted)
+    else {
+        return refused(
+            shared,
+            peer.ip().to_canonical(),
+            method,
+            uri_text,
+            Refusal::BadForwardedFor,
+        );
     };
     let target = route(uri.path());
     let params = query_params(uri.query());
@@ -401,7 +238,7 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
             }
         }
     };
-    let finish = |resp: Response<Payload>, bytes: usize| {
+    let finish = |resp: Response<Full>, bytes: usize| {
         shared.log.record(
             Some(organisation),
             client,
@@ -414,15 +251,13 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
         resp
     };
     if method != Method::GET && method != Method::HEAD {
-        let mut r = plain(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Povolen je pouze GET a HEAD (only GET and HEAD)",
+        let r = response::method_not_allowed(
+            "GET, HEAD",
+            "Povolen je pouze GET a HEAD (only GET and HEAD)\n",
         );
-        r.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return finish(r, 0);
     }
-    let not_found = || plain(StatusCode::NOT_FOUND, "Nenalezeno (not found)");
+    let not_found = || response::text_static(StatusCode::NOT_FOUND, "Nenalezeno (not found)\n");
     let Some(ei) = election else {
         return finish(not_found(), 0);
     };
@@ -435,9 +270,9 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
     if channel == Channel::Test && e.server_error_now() {
         // A rehearsal's injected fault: the test data set fails as a server may.
         return finish(
-            plain(
+            response::text_static(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "Vnitřní chyba serveru (internal server error)",
+                "Vnitřní chyba serveru (internal server error)\n",
             ),
             0,
         );
@@ -555,78 +390,31 @@ fn legacy(
     }
 }
 
-fn accepts_gzip(req: &HeaderMap) -> bool {
-    req.get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            v.split(',').any(|p| {
-                let mut it = p.split(';');
-                it.next()
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case("gzip"))
-                    && !it.any(|q| {
-                        let q = q.trim();
-                        q.strip_prefix("q=")
-                            .is_some_and(|v| v.trim().parse::<f32>().is_ok_and(|v| v == 0.0))
-                    })
-            })
-        })
-}
-
-fn not_modified(doc: &Document, req: &HeaderMap) -> bool {
-    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').any(|t| {
-            let t = t.trim();
-            t == "*" || t.trim_start_matches("W/") == doc.etag
-        });
-    }
-    req.get(header::IF_MODIFIED_SINCE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|ims| httpdate::parse_http_date(ims).ok())
-        .is_some_and(|t| {
-            let generated = SystemTime::from(doc.generated);
-            // HTTP dates have whole seconds.
-            generated
-                .duration_since(t)
-                .map_or(true, |d| d < Duration::from_secs(1))
-        })
-}
-
+/// The document's answer (the shared layer's conditional requests, coding, ranges and
+/// HEAD; preconditions and ranges only for a 200) with the feed's own headers; and the body
+/// size for the log.
 fn document_response(
     doc: &Document,
     status: StatusCode,
     req: &HeaderMap,
     method: &Method,
     cache_control: &HeaderValue,
-) -> (Response<Payload>, usize) {
-    let mut r = Response::new(Payload::default());
-    let h = r.headers_mut();
-    h.reserve(8);
-    h.insert(header::ETAG, doc.etag_value.clone());
-    h.insert(header::LAST_MODIFIED, doc.last_modified_value.clone());
-    h.insert(header::CACHE_CONTROL, cache_control.clone());
-    h.insert(header::VARY, ACCEPT_ENCODING);
-    h.insert(HeaderName::from_static(SOURCE_HEADER), SOURCE);
-    if status == StatusCode::OK && not_modified(doc, req) {
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        return (r, 0);
-    }
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, doc.content_type.clone());
-    let body = if accepts_gzip(req) {
-        h.insert(header::CONTENT_ENCODING, GZIP);
-        doc.gzip()
+) -> (Response<Full>, usize) {
+    let mut r = if status == StatusCode::OK {
+        doc.entity.respond(method, req)
     } else {
-        doc.body.clone()
+        doc.entity.respond_with_status(status, method, req)
     };
-    let len = body.len();
-    if *method == Method::HEAD {
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
-    } else {
-        *r.body_mut() = Payload(Some(body));
-    }
-    (r, len)
+    let bytes = r
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let h = r.headers_mut();
+    h.insert(header::CACHE_CONTROL, cache_control.clone());
+    h.insert(HeaderName::from_static(SOURCE_HEADER), SOURCE);
+    (r, bytes)
 }
 
 #[cfg(test)]
@@ -653,20 +441,5 @@ mod tests {
         assert!(is_batch_path("okrsky/vysledky_okrsky_00042.xml"));
         assert!(is_batch_path("kolo2/okrsky/vysledky_okrsky.xml"));
         assert!(!is_batch_path("okrsky/vysledky_okrsky_x.xml"));
-    }
-
-    #[test]
-    fn gzip_negotiation() {
-        let with = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
-            accepts_gzip(&h)
-        };
-        assert!(with("gzip, deflate"));
-        assert!(with("br;q=1.0, GZIP;q=0.5"));
-        assert!(!with("gzip;q=0"));
-        assert!(!with("gzip; q=0.000"));
-        assert!(!with("deflate"));
-        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 }

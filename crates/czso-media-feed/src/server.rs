@@ -1,13 +1,14 @@
 //! The HTTP server: public feeds behind the allow list, the loopback admin endpoint, and the
 //! maintenance loop (hot reload, log tailing, batch cuts, publishing).
 
-use crate::access::{AccessList, Cidr};
+use crate::access::AccessList;
+use crate::admin::{AdminToken, Guard};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::feeds::{self, Charset, FeedSet};
 use crate::model::Definition;
 use crate::phase::Schedule;
-use crate::public::{self, AccessLog};
+use crate::public::{AccessLog, PublicHandler};
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
 use crate::store::{self, Channel, CutRequest, IngestReport, Store, Upstream};
@@ -19,6 +20,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
+use opendata_http::forwarded::TrustedProxies;
+use opendata_http::{Limits, ServerConfig, TowerHandler};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -163,7 +166,7 @@ pub(crate) fn channel_index(c: Channel) -> usize {
 /// State shared by the public workers, the admin endpoint and the maintenance loop.
 pub(crate) struct Shared {
     pub(crate) config: Config,
-    pub(crate) trusted: Vec<Cidr>,
+    pub(crate) trusted: TrustedProxies,
     pub(crate) elections: Vec<Arc<ElectionState>>,
     pub(crate) by_id: HashMap<String, usize>,
     pub(crate) by_legacy: HashMap<String, Vec<usize>>,
@@ -182,24 +185,34 @@ pub struct RunningServer {
     pub public: Vec<SocketAddr>,
     /// Admin listener's address.
     pub admin: SocketAddr,
-    shutdown: Option<tokio::sync::watch::Sender<bool>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    parts: Option<Parts>,
+}
+
+struct Parts {
+    public: opendata_http::RunningServer,
+    admin: opendata_http::RunningServer,
+    quit: tokio::sync::watch::Sender<bool>,
+    maintenance: std::thread::JoinHandle<()>,
+    log: Arc<AccessLog>,
 }
 
 impl RunningServer {
-    /// Stops the server: listeners close, open requests (an ingest included) finish, access
-    /// logs are written out; returns when all of that is done.
+    /// Stops the server: listeners close, open requests (an ingest included) finish within
+    /// the shutdown deadline, access logs are written out; returns when all of that is done.
     pub fn stop(mut self) {
         self.stop_inner();
     }
 
     fn stop_inner(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(true);
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let Some(parts) = self.parts.take() else {
+            return;
+        };
+        parts.public.stop();
+        parts.admin.stop();
+        let _ = parts.quit.send(true);
+        let _ = parts.maintenance.join();
+        // Every request has been answered: write out the last log lines.
+        parts.log.close();
     }
 
     /// Serves until the process gets SIGTERM or SIGINT (Ctrl-C), then stops as
@@ -209,25 +222,9 @@ impl RunningServer {
             .enable_all()
             .build()
             .map_err(|e| Error::io("tokio runtime", e))?;
-        runtime.block_on(async {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{SignalKind, signal};
-                let mut term =
-                    signal(SignalKind::terminate()).map_err(|e| Error::io("SIGTERM handler", e))?;
-                let mut int =
-                    signal(SignalKind::interrupt()).map_err(|e| Error::io("SIGINT handler", e))?;
-                tokio::select! {
-                    _ = term.recv() => tracing::info!("SIGTERM: stopping"),
-                    _ = int.recv() => tracing::info!("SIGINT: stopping"),
-                }
-            }
-            #[cfg(not(unix))]
-            tokio::signal::ctrl_c()
-                .await
-                .map_err(|e| Error::io("Ctrl-C handler", e))?;
-            Ok::<(), Error>(())
-        })?;
+        runtime
+            .block_on(opendata_http::shutdown_signal())
+            .map_err(|e| Error::io("signal handlers", e))?;
         self.stop_inner();
         Ok(())
     }
@@ -251,11 +248,10 @@ pub fn start(config: Config) -> Result<RunningServer> {
     if let Some(deadline) = &config.registration_deadline {
         registry.set_deadline(parse_prague(deadline)?)?;
     }
-    let trusted = config
-        .trusted_proxies
-        .iter()
-        .map(|t| Cidr::parse(t))
-        .collect::<Result<Vec<_>>>()?;
+    let trusted = TrustedProxies::parse(&config.trusted_proxies, config.forwarded_header)
+        .map_err(|e| Error::Config(format!("trusted_proxies: {e}")))?;
+    let limits = config.http.limits().map_err(Error::Config)?;
+    let token = AdminToken::load_or_create(&config.admin_token_path())?;
     let mut config_schedule = Schedule::default();
     let mut elections = Vec::new();
     let mut by_id = HashMap::new();
@@ -305,100 +301,68 @@ pub fn start(config: Config) -> Result<RunningServer> {
     publish(&shared, true);
 
     // Public listeners: one event loop per worker thread, one socket per worker and address.
-    let workers = shared
-        .config
-        .workers
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
-        .max(1);
-    let mut public = Vec::new();
-    let mut per_worker: Vec<Vec<std::net::TcpListener>> =
-        (0..workers).map(|_| Vec::new()).collect();
-    for addr in &shared.config.listen {
-        let sockets = public::bind_shared(*addr, workers)?;
-        if let Some(first) = sockets.first() {
-            public.push(
-                first
-                    .local_addr()
-                    .map_err(|e| Error::io(format!("listen {addr}"), e))?,
-            );
-        }
-        for (w, socket) in sockets.into_iter().enumerate() {
-            per_worker[w].push(socket);
-        }
-    }
-    // Admin endpoint and maintenance: a small runtime of their own (one worker, so the
-    // maintenance loop's blocking sections may use `block_in_place`).
+    let public = opendata_http::start(
+        &ServerConfig {
+            listen: shared.config.listen.clone(),
+            workers: shared.config.workers.unwrap_or(0),
+            limits,
+            name: "public".into(),
+        },
+        PublicHandler {
+            shared: Arc::clone(&shared),
+        },
+    )
+    .map_err(|e| Error::io("public listeners", e))?;
+    // The admin endpoint: the same server, one worker, behind the token guard (which learns
+    // the bound address, so the allowed `Host` values, once the listener is up).
+    let guard = Guard::new(token);
+    let admin_app = Router::new()
+        .route("/admin/ingest", post(ingest_handler))
+        .route("/admin/cut", post(cut_handler))
+        .route("/admin/status", get(status_handler))
+        .route("/admin/reset", post(reset_handler))
+        .route("/admin/faults", post(faults_handler))
+        .layer(axum::middleware::from_fn_with_state(
+            guard.clone(),
+            crate::admin::guard,
+        ))
+        .with_state(Arc::clone(&shared));
+    let admin = opendata_http::start(
+        &ServerConfig {
+            listen: vec![shared.config.admin_listen],
+            workers: 1,
+            limits: Limits::default(),
+            name: "admin".into(),
+        },
+        TowerHandler(admin_app),
+    )
+    .map_err(|e| Error::io(format!("admin_listen {}", shared.config.admin_listen), e))?;
+    guard.listening_on(admin.addr());
+    // Maintenance: a small runtime of its own (one worker, so the loop's blocking sections
+    // may use `block_in_place`).
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| Error::io("tokio runtime", e))?;
-    let admin_listener = runtime
-        .block_on(tokio::net::TcpListener::bind(shared.config.admin_listen))
-        .map_err(|e| Error::io(format!("admin_listen {}", shared.config.admin_listen), e))?;
-    let admin = admin_listener
-        .local_addr()
-        .map_err(|e| Error::io("admin_listen", e))?;
-
-    let (quit_tx, quit_rx) = tokio::sync::watch::channel(false);
-    let mut worker_threads = Vec::new();
-    for (w, listeners) in per_worker.into_iter().enumerate() {
-        let s = Arc::clone(&shared);
-        let q = quit_rx.clone();
-        worker_threads.push(
-            std::thread::Builder::new()
-                .name(format!("public-{w}"))
-                .spawn(move || {
-                    if let Err(e) = public::run_worker(s, listeners, q) {
-                        tracing::error!("public worker {w}: {e}");
-                    }
-                })
-                .map_err(|e| Error::io("worker thread", e))?,
-        );
-    }
-    let thread = std::thread::Builder::new()
-        .name("czso-media-feed".into())
+    let (quit, mut quit_rx) = tokio::sync::watch::channel(false);
+    let maint = Arc::clone(&shared);
+    let maintenance = std::thread::Builder::new()
+        .name("maintenance".into())
         .spawn(move || {
-            runtime.block_on(async move {
-                let admin_app = Router::new()
-                    .route("/admin/ingest", post(ingest_handler))
-                    .route("/admin/cut", post(cut_handler))
-                    .route("/admin/status", get(status_handler))
-                    .route("/admin/reset", post(reset_handler))
-                    .route("/admin/faults", post(faults_handler))
-                    .with_state(Arc::clone(&shared));
-                let mut q = quit_rx.clone();
-                let admin_task = tokio::spawn(async move {
-                    let _ = axum::serve(
-                        admin_listener,
-                        admin_app.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(async move {
-                        let _ = q.wait_for(|v| *v).await;
-                    })
-                    .await;
-                });
-                let maint = Arc::clone(&shared);
-                let mut q = quit_rx.clone();
-                let maintenance_task = tokio::spawn(async move {
-                    maintenance(maint, &mut q).await;
-                });
-                let _ = admin_task.await;
-                let _ = maintenance_task.await;
-            });
-            drop(runtime);
-            for t in worker_threads {
-                let _ = t.join();
-            }
-            // Every request has been answered: write out the last log lines.
-            log.close();
+            runtime.block_on(maintenance(maint, &mut quit_rx));
         })
-        .map_err(|e| Error::io("server thread", e))?;
+        .map_err(|e| Error::io("maintenance thread", e))?;
     Ok(RunningServer {
-        public,
-        admin,
-        shutdown: Some(quit_tx),
-        thread: Some(thread),
+        public: public.addrs().to_vec(),
+        admin: admin.addr(),
+        parts: Some(Parts {
+            public,
+            admin,
+            quit,
+            maintenance,
+            log,
+        }),
     })
 }
 
@@ -797,7 +761,7 @@ pub(crate) fn reset_test_channel(
 
 async fn reset_handler(
     State(shared): State<Arc<Shared>>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    axum::Extension(opendata_http::Peer(peer)): axum::Extension<opendata_http::Peer>,
     Query(q): Query<AdminQuery>,
 ) -> Response {
     let result = tokio::task::spawn_blocking(move || {
@@ -869,7 +833,7 @@ fn set_faults(shared: &Shared, q: &AdminQuery, who: &str) -> Result<serde_json::
 
 async fn faults_handler(
     State(shared): State<Arc<Shared>>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    axum::Extension(opendata_http::Peer(peer)): axum::Extension<opendata_http::Peer>,
     Query(q): Query<AdminQuery>,
 ) -> Response {
     let result =

@@ -128,7 +128,16 @@ fn poll_until_last_batch(client: &Client, stop: &AtomicBool) -> Seen {
 
 fn rehearse(server: &Server, client: &Arc<Client>) -> Seen {
     // The operator resets the test data set; newsrooms start their clients afresh.
-    let (ok, out) = cli(&["reset", "--admin", &server.admin, "--election", "kv2022"]);
+    let config = server.config.to_str().unwrap();
+    let (ok, out) = cli(&[
+        "reset",
+        "--config",
+        config,
+        "--admin",
+        &server.admin,
+        "--election",
+        "kv2022",
+    ]);
     assert!(ok, "{out}");
     assert!(out.contains("\"rows_removed\""), "{out}");
     let stop = Arc::new(AtomicBool::new(false));
@@ -140,6 +149,8 @@ fn rehearse(server: &Server, client: &Arc<Client>) -> Seen {
     let files = batch_files();
     let mut args = vec![
         "replay".to_owned(),
+        "--config".into(),
+        config.to_owned(),
         "--admin".into(),
         server.admin.clone(),
         "--election".into(),
@@ -257,7 +268,9 @@ fn a_rehearsal_with_every_fault_can_be_repeated() {
     );
     assert!(audit.contains("faults election=kv2022 channel=test charset=iso-8859-2"));
     // The live data set cannot be reset.
-    let live = czso_media_feed::client::AdminClient::new(&server.admin)
+    let config = czso_media_feed::config::Config::load(&server.config).unwrap();
+    let live = czso_media_feed::client::AdminClient::for_config(&config, Some(&server.admin))
+        .unwrap()
         .post("/admin/reset?election=kv2022&channel=live", b"");
     assert!(live.unwrap_err().to_string().contains("test data set only"),);
 }

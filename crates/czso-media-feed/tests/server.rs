@@ -228,6 +228,8 @@ fn access_control_from_many_source_addresses_and_phases() {
     let files = batch_files(&s.root);
     let (ok, out) = cli(&[
         "replay",
+        "--config",
+        s.config.to_str().unwrap(),
         "--admin",
         &server.admin,
         "--election",
@@ -390,6 +392,8 @@ fn feeds_restart_conditional_get_and_gzip() {
     let paths: Vec<&str> = files[..3].iter().map(|f| f.to_str().unwrap()).collect();
     let mut args = vec![
         "ingest",
+        "--config",
+        s.config.to_str().unwrap(),
         "--admin",
         &server.admin,
         "--election",
@@ -518,13 +522,15 @@ fn feeds_restart_conditional_get_and_gzip() {
     assert_eq!(batch3_again.headers["etag"], batch3.headers["etag"]);
 }
 
-/// Sends batch files one by one (`ingest --admin --cut`) until one is not acknowledged;
-/// returns every acknowledged file with its batch number.
-fn send_until_refused(admin: &str, files: &[PathBuf]) -> Vec<(PathBuf, u32)> {
+/// Sends batch files one by one (`ingest --config --admin --cut`) until one is not
+/// acknowledged; returns every acknowledged file with its batch number.
+fn send_until_refused(config: &Path, admin: &str, files: &[PathBuf]) -> Vec<(PathBuf, u32)> {
     let mut acked = Vec::new();
     for f in files {
         let (ok, out) = cli(&[
             "ingest",
+            "--config",
+            config.to_str().unwrap(),
             "--admin",
             admin,
             "--election",
@@ -572,8 +578,9 @@ fn kill_9_with_an_ingest_stopped_at(point: &str) {
         )],
     );
     let admin = server.admin.clone();
+    let config = s.config.clone();
     let to_send = files[..=K].to_vec();
-    let sender = std::thread::spawn(move || send_until_refused(&admin, &to_send));
+    let sender = std::thread::spawn(move || send_until_refused(&config, &admin, &to_send));
     wait_until("the ingest to reach the hook", || marker.exists());
     server.kill();
     let acked = sender.join().unwrap();
@@ -639,7 +646,7 @@ fn kill_9_with_an_ingest_stopped_at(point: &str) {
     let processed = || cr_processed(&get_from(ip(61), server.public, VYSLEDKY, &[]).body);
     assert_eq!(processed() as usize, expected_processed);
     // The client re-sends what was not acknowledged: stored once, never counted twice.
-    let resent = send_until_refused(&server.admin, std::slice::from_ref(in_flight));
+    let resent = send_until_refused(&s.config, &server.admin, std::slice::from_ref(in_flight));
     assert_eq!(resent.len(), 1);
     assert_eq!(resent[0].1, K as u32 + 1);
     let total = distinct_precincts(&files[..=K]);
@@ -816,4 +823,121 @@ fn head_get_and_post_pipelined_on_one_connection() {
     assert_eq!(head.1["etag"], get.1["etag"]);
     assert!(String::from_utf8_lossy(&get.2).contains("<VYSLEDKY"));
     assert_eq!(post.1["allow"], "GET, HEAD");
+}
+
+/// Registers and approves one organisation with a production address.
+fn register(db: &str, name: &str, address: &str) {
+    for a in [
+        vec![
+            "registry",
+            "--db",
+            db,
+            "add",
+            "--name",
+            name,
+            "--email",
+            "it@example.cz",
+            "--phone",
+            "+420 222 111 003",
+            "--production",
+            address,
+        ],
+        vec!["registry", "--db", db, "approve", name],
+    ] {
+        let (ok, out) = cli(&a);
+        assert!(ok, "{out}");
+    }
+}
+
+#[test]
+fn a_forged_forwarded_for_line_before_the_proxys_own_is_not_believed() {
+    let s = setup(0.0);
+    register(&s.db, "F", "127.0.0.11");
+    let server = Server::start(&s.config);
+    // The trusted proxy (127.0.0.70) relays a client's forged line and adds its own, as
+    // HAProxy's `option forwardfor` does: a new header line with the real client.
+    let forged = [
+        ("X-Forwarded-For", "127.0.0.11"),
+        ("X-Forwarded-For", "127.0.0.99"),
+    ];
+    let r = get_from(ip(70), server.public, VYSLEDKY, &forged);
+    assert_eq!(r.status, 403, "the forged first line was believed");
+    // The registered client behind the proxy, and the proxy appending to one line.
+    let real = [("X-Forwarded-For", "127.0.0.11")];
+    assert_eq!(get_from(ip(70), server.public, VYSLEDKY, &real).status, 200);
+    let appended = [("X-Forwarded-For", "127.0.0.11, 127.0.0.99")];
+    assert_eq!(
+        get_from(ip(70), server.public, VYSLEDKY, &appended).status,
+        403
+    );
+}
+
+#[test]
+fn the_admin_endpoint_needs_the_operators_token() {
+    use opendata_http::client::{Client, Request};
+    let s = setup(0.0);
+    let server = Server::start(&s.config);
+    let admin: SocketAddr = server.admin.trim_start_matches("http://").parse().unwrap();
+    let files = batch_files(&s.root);
+    let batch = std::fs::read(&files[0]).unwrap();
+    let ingest = "/admin/ingest?election=ps2025&channel=test&cut=1";
+    let client = Client::new(admin);
+    // Any local process, no credential.
+    let anonymous = client
+        .send(&Request::post(ingest, batch.clone()).header("Content-Type", "application/xml"))
+        .unwrap();
+    assert_eq!(anonymous.status, 401, "{}", anonymous.text());
+    let status = client.get("/admin/status", &[]).unwrap();
+    assert_eq!(status.status, 401);
+    // A page in a browser (DNS rebinding: a foreign Host; a form: text/plain) even with the
+    // token gets nowhere.
+    let token_file = s.root.join("admin.token");
+    let token = std::fs::read_to_string(&token_file).expect("the server made its token file");
+    let bearer = format!("Bearer {}", token.trim());
+    let rebound = client
+        .send(
+            &Request::post(ingest, batch.clone())
+                .header("Host", "evil.example:8081")
+                .header("Authorization", &bearer)
+                .header("Content-Type", "application/xml"),
+        )
+        .unwrap();
+    assert_eq!(rebound.status, 421, "{}", rebound.text());
+    let form = client
+        .send(
+            &Request::post(ingest, batch.clone())
+                .header("Authorization", &bearer)
+                .header("Content-Type", "text/plain"),
+        )
+        .unwrap();
+    assert_eq!(form.status, 415, "{}", form.text());
+    // Nothing was ingested so far.
+    let status = client
+        .get("/admin/status", &[("Authorization", &bearer)])
+        .unwrap();
+    assert_eq!(status.status, 200);
+    assert!(
+        status.text().contains("\"processed\":[0]"),
+        "{}",
+        status.text()
+    );
+    // The operator's CLI reads the token through the config.
+    let (ok, out) = cli(&[
+        "ingest",
+        "--config",
+        s.config.to_str().unwrap(),
+        "--admin",
+        &server.admin,
+        "--election",
+        "ps2025",
+        "--channel",
+        "test",
+        files[0].to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    assert!(out.contains("\"accepted\""), "{out}");
+    // The token file is the service user's alone.
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o077, 0, "{mode:o}");
 }

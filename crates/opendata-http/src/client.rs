@@ -46,7 +46,7 @@ impl Request {
     }
 
     /// Adds a header line (repeat the name for several lines). A `Host` given here replaces
-    /// the default `Host: localhost`.
+    /// the default (the server's address, as a browser sends it).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
@@ -76,15 +76,15 @@ impl Request {
         self
     }
 
-    /// The request's bytes.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The request's bytes, with `Host: {host}` unless a `Host` line was given.
+    pub fn to_bytes(&self, host: &str) -> Vec<u8> {
         let mut out = format!("{} {} HTTP/1.1\r\n", self.method, self.target).into_bytes();
         if !self
             .headers
             .iter()
             .any(|(n, _)| n.eq_ignore_ascii_case("host"))
         {
-            out.extend_from_slice(b"Host: localhost\r\n");
+            out.extend_from_slice(format!("Host: {host}\r\n").as_bytes());
         }
         for (name, value) in &self.headers {
             out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
@@ -189,6 +189,7 @@ impl Client {
         };
         stream.set_read_timeout(Some(self.timeout))?;
         Ok(Connection {
+            host: self.addr.to_string(),
             reader: BufReader::new(stream),
         })
     }
@@ -213,6 +214,7 @@ pub fn get(addr: SocketAddr, target: &str) -> io::Result<Reply> {
 /// One open connection.
 #[derive(Debug)]
 pub struct Connection {
+    host: String,
     reader: BufReader<TcpStream>,
 }
 
@@ -224,7 +226,8 @@ impl Connection {
 
     /// Sends a request and reads its answer.
     pub fn send(&mut self, request: &Request) -> io::Result<Reply> {
-        self.write_raw(&request.to_bytes())?;
+        let bytes = request.to_bytes(&self.host);
+        self.write_raw(&bytes)?;
         self.read_reply(request.is_head())
     }
 

@@ -96,6 +96,19 @@ impl Entity {
         }
     }
 
+    /// An entity sent as it is, never compressed (e.g. a file as its publisher's server
+    /// would send it).
+    pub fn identity_only(
+        body: impl Into<Bytes>,
+        last_modified: SystemTime,
+        content_type: HeaderValue,
+    ) -> Self {
+        Self {
+            gzip: None,
+            ..Self::new(body, last_modified, content_type)
+        }
+    }
+
     /// The identity bytes.
     pub fn body(&self) -> &Bytes {
         &self.identity

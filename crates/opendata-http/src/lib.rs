@@ -10,16 +10,18 @@ mod body;
 pub mod client;
 mod entity;
 pub mod files;
+pub mod forwarded;
 pub mod negotiate;
 pub mod response;
 pub mod server;
 pub mod validators;
 
 pub use body::Full;
+pub use bytes::Bytes;
 pub use entity::{Entity, MIN_GZIP_LEN, compressible};
 /// The `http` crate, whose types this crate's API uses.
 pub use http;
 pub use server::{
-    Handler, HttpSettings, Limits, Peer, RunningServer, ServerConfig, ShutdownHandle, Stats,
-    TowerHandler, handler_fn, shutdown_signal, start,
+    Bound, Handler, HttpSettings, Limits, Peer, RunningServer, ServerConfig, ShutdownHandle, Stats,
+    TowerHandler, bind, handler_fn, shutdown_signal, start,
 };

@@ -391,9 +391,25 @@ fn bind_shared(addr: SocketAddr, count: usize) -> std::io::Result<Vec<std::net::
     Ok(out)
 }
 
-/// Binds every address and starts the workers. Errors (a port in use, a bad address) come
-/// back here, before anything is served.
+/// Binds every address and starts the workers: [`bind`] then [`Bound::serve`].
 pub fn start<H: Handler>(config: &ServerConfig, handler: H) -> std::io::Result<RunningServer> {
+    bind(config)?.serve(handler)
+}
+
+/// Sockets bound and listening, not yet served: the addresses are known (a port 0 resolved)
+/// before the handler is made, for handlers that need them (a base URL, allowed `Host`
+/// values). Connections wait in the backlog until [`Bound::serve`].
+#[derive(Debug)]
+pub struct Bound {
+    addrs: Vec<SocketAddr>,
+    per_worker: Vec<Vec<std::net::TcpListener>>,
+    limits: Limits,
+    name: String,
+}
+
+/// Binds every address of `config`, one `SO_REUSEPORT` socket per worker. Errors (a port in
+/// use, a bad address) come back here, before anything is served.
+pub fn bind(config: &ServerConfig) -> std::io::Result<Bound> {
     let workers = if config.workers == 0 {
         std::thread::available_parallelism().map_or(1, usize::from)
     } else {
@@ -418,44 +434,61 @@ pub fn start<H: Handler>(config: &ServerConfig, handler: H) -> std::io::Result<R
             "no address to listen on",
         ));
     }
-    let handler = Arc::new(handler);
-    let (quit, quit_rx) = watch::channel(false);
-    let shared = Arc::new(ServerShared {
+    Ok(Bound {
+        addrs,
+        per_worker,
         limits: config.limits.clone(),
-        max_connections: config.limits.connection_limit(),
-        stats: Arc::new(Stats::default()),
-        refusing: Arc::new(AtomicUsize::new(0)),
-        accept_error_logged: AtomicU64::new(u64::MAX),
-    });
-    let mut threads = Vec::with_capacity(workers);
-    for (w, listeners) in per_worker.into_iter().enumerate() {
-        let handler = Arc::clone(&handler);
-        let shared = Arc::clone(&shared);
-        let quit_rx = quit_rx.clone();
-        let spawned = std::thread::Builder::new()
-            .name(format!("{}-{w}", config.name))
-            .spawn(move || {
-                if let Err(e) = run_worker(&handler, &shared, listeners, quit_rx) {
-                    tracing::error!("HTTP worker {w}: {e}");
+        name: config.name.clone(),
+    })
+}
+
+impl Bound {
+    /// The bound addresses, in the order of [`ServerConfig::listen`].
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Starts the workers serving `handler`.
+    pub fn serve<H: Handler>(self, handler: H) -> std::io::Result<RunningServer> {
+        let handler = Arc::new(handler);
+        let (quit, quit_rx) = watch::channel(false);
+        let shared = Arc::new(ServerShared {
+            max_connections: self.limits.connection_limit(),
+            limits: self.limits,
+            stats: Arc::new(Stats::default()),
+            refusing: Arc::new(AtomicUsize::new(0)),
+            accept_error_logged: AtomicU64::new(u64::MAX),
+        });
+        let mut threads = Vec::with_capacity(self.per_worker.len());
+        for (w, listeners) in self.per_worker.into_iter().enumerate() {
+            let handler = Arc::clone(&handler);
+            let shared = Arc::clone(&shared);
+            let quit_rx = quit_rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("{}-{w}", self.name))
+                .spawn(move || {
+                    if let Err(e) = run_worker(&handler, &shared, listeners, quit_rx) {
+                        tracing::error!("HTTP worker {w}: {e}");
+                    }
+                });
+            match spawned {
+                Ok(thread) => threads.push(thread),
+                Err(e) => {
+                    let _ = quit.send(true);
+                    for t in threads {
+                        let _ = t.join();
+                    }
+                    return Err(e);
                 }
-            });
-        match spawned {
-            Ok(thread) => threads.push(thread),
-            Err(e) => {
-                let _ = quit.send(true);
-                for t in threads {
-                    let _ = t.join();
-                }
-                return Err(e);
             }
         }
+        Ok(RunningServer {
+            addrs: self.addrs,
+            stats: Arc::clone(&shared.stats),
+            quit: Arc::new(quit),
+            workers: threads,
+        })
     }
-    Ok(RunningServer {
-        addrs,
-        stats: Arc::clone(&shared.stats),
-        quit: Arc::new(quit),
-        workers: threads,
-    })
 }
 
 struct ServerShared {

@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_czso-media-feed");
@@ -22,6 +22,8 @@ pub struct Server {
     pub child: Child,
     pub public: SocketAddr,
     pub admin: String,
+    /// The config it runs with (the CLI reads the admin token through it).
+    pub config: PathBuf,
 }
 
 impl Server {
@@ -56,6 +58,7 @@ impl Server {
             child,
             public: public.unwrap(),
             admin: admin.unwrap(),
+            config: config.to_path_buf(),
         }
     }
 
