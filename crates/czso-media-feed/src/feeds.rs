@@ -249,7 +249,14 @@ fn generate_utf8(
                 Arc::new(Document::new(write_senat(def, results, &stamp), now)),
             );
         }
-        ElectionKind::Kv => {}
+        ElectionKind::Kv => {
+            for council in &def.councils {
+                set.docs.insert(
+                    format!("zastup/vysledky_obec_{}.xml", council.code),
+                    Arc::new(Document::new(write_council(results, council, &stamp), now)),
+                );
+            }
+        }
     }
     let total = def.okrsky_celkem();
     for (ri, round) in results.rounds.iter().enumerate() {
@@ -657,6 +664,133 @@ fn write_okres(def: &Definition, results: &ElectionResults, oi: usize, stamp: &s
         out.push_str("</OBEC>\n");
     }
     out.push_str("</VYSLEDKY_OKRES>\n");
+    out
+}
+
+/// One council's document (`zastup/vysledky_obec_{KODZASTUP}.xml`, legacy
+/// `vysledky_obec?cislo_obce=`), in the vocabulary public clients read from ČSÚ's KV files
+/// (2018–2026): `OBEC @KODZASTUP @NAZEVZAST @OZNAC_TYPU @VOLENO_ZASTUP @POCET_OBVODU
+/// @JE_SPOCTENO` → `VYSLEDEK` (per election district, `@CIS_OBVODU` when there are several)
+/// → `UCAST` and `VOLEBNI_STRANA @POR_STR_HLAS_LIST @VSTRANA @NAZEV_STRANY @HLASY
+/// @HLASY_PROC @KANDIDATU_POCET @ZASTUPITELE_POCET @ZASTUPITELE_PROC` → `ZASTUPITEL` (the
+/// elected, ballot order). `NAHRADNIK @PORADI` (the substitutes in the order they would take a
+/// seat) is ours: ČSÚ lists substitutes on its web pages; its KV XSD was not available.
+/// Seats are provisional until every precinct row of the council is in (`JE_SPOCTENO`).
+fn write_council(
+    results: &ElectionResults,
+    council: &crate::model::Council,
+    stamp: &str,
+) -> String {
+    let def = &results.def;
+    let round = &results.rounds[0];
+    let mut out = String::with_capacity(8 * 1024);
+    open_root(&mut out, def.kind, "VYSLEDKY_OBEC", "vysledky_obec", stamp);
+    let seats_total: u32 = council.districts.iter().map(|d| d.seats).sum();
+    let empty = crate::results::CouncilTally::default();
+    let tallies: Vec<&crate::results::CouncilTally> = council
+        .districts
+        .iter()
+        .map(|d| {
+            round
+                .councils
+                .get(&(council.code, d.number))
+                .unwrap_or(&empty)
+        })
+        .collect();
+    let complete = council
+        .districts
+        .iter()
+        .zip(&tallies)
+        .all(|(d, t)| t.processed >= d.okrsky);
+    let _ = write!(out, "<OBEC KODZASTUP=\"{}\" NAZEVZAST=\"", council.code);
+    push_escaped(&mut out, &council.name);
+    let _ = writeln!(
+        out,
+        "\" OZNAC_TYPU=\"{}\" VOLENO_ZASTUP=\"{seats_total}\" POCET_OBVODU=\"{}\" JE_SPOCTENO=\"{}\">",
+        council.typ,
+        council.districts.len(),
+        u8::from(complete)
+    );
+    for (d, t) in council.districts.iter().zip(&tallies) {
+        if council.districts.len() > 1 {
+            let _ = writeln!(out, "<VYSLEDEK CIS_OBVODU=\"{}\">", d.number);
+        } else {
+            out.push_str("<VYSLEDEK>\n");
+        }
+        let _ = writeln!(
+            out,
+            "<UCAST OKRSKY_CELKEM=\"{}\" OKRSKY_ZPRAC=\"{}\" OKRSKY_ZPRAC_PROC=\"{}\" ZAPSANI_VOLICI=\"{}\" VYDANE_OBALKY=\"{}\" UCAST_PROC=\"{}\" ODEVZDANE_OBALKY=\"{}\" PLATNE_HLASY=\"{}\"/>",
+            d.okrsky,
+            t.processed,
+            percent(u64::from(t.processed), u64::from(d.okrsky)),
+            t.registered,
+            t.envelopes_issued,
+            percent(t.envelopes_issued, t.registered),
+            t.envelopes_returned,
+            t.valid_votes
+        );
+        let seats = crate::seats::council(council, d, t);
+        for l in council.lists.iter().filter(|l| l.district == d.number) {
+            let votes = t.lists.get(&l.number).copied().unwrap_or(0);
+            let won = seats
+                .as_ref()
+                .and_then(|s| s.seats.get(&l.number))
+                .copied()
+                .unwrap_or(0);
+            let standing = l.candidates.iter().filter(|c| !c.withdrawn).count();
+            let _ = write!(out, "<VOLEBNI_STRANA POR_STR_HLAS_LIST=\"{}\"", l.number);
+            if let Some(v) = l.vstrana {
+                let _ = write!(out, " VSTRANA=\"{v}\"");
+            }
+            out.push_str(" NAZEV_STRANY=\"");
+            push_escaped(&mut out, &l.name);
+            let _ = writeln!(
+                out,
+                "\" HLASY=\"{votes}\" HLASY_PROC=\"{}\" KANDIDATU_POCET=\"{standing}\" ZASTUPITELE_POCET=\"{won}\" ZASTUPITELE_PROC=\"{}\">",
+                percent_truncated(votes, t.valid_votes),
+                percent(u64::from(won), u64::from(d.seats))
+            );
+            let person = |out: &mut String, el: &str, extra: &str, pos: usize| {
+                let c = &l.candidates[pos];
+                let v = t
+                    .candidates
+                    .get(&(l.number, c.number))
+                    .copied()
+                    .unwrap_or(0);
+                let _ = write!(out, "<{el}{extra} PORADOVE_CISLO=\"{}\" JMENO=\"", c.number);
+                push_escaped(out, &c.first_name);
+                out.push_str("\" PRIJMENI=\"");
+                push_escaped(out, &c.surname);
+                out.push_str("\" TITULPRED=\"");
+                push_escaped(out, &c.title_before);
+                out.push_str("\" TITULZA=\"");
+                push_escaped(out, &c.title_after);
+                let _ = writeln!(
+                    out,
+                    "\" HLASY=\"{v}\" HLASY_PROC=\"{}\"/>",
+                    percent_truncated(v, votes)
+                );
+            };
+            if let Some((elected, substitutes)) =
+                seats.as_ref().and_then(|s| s.members.get(&l.number))
+            {
+                for &pos in elected {
+                    person(&mut out, "ZASTUPITEL", "", pos);
+                }
+                for (i, &pos) in substitutes.iter().enumerate() {
+                    person(
+                        &mut out,
+                        "NAHRADNIK",
+                        &format!(" PORADI=\"{}\"", i + 1),
+                        pos,
+                    );
+                }
+            }
+            out.push_str("</VOLEBNI_STRANA>\n");
+        }
+        out.push_str("</VYSLEDEK>\n");
+    }
+    out.push_str("</OBEC>\n</VYSLEDKY_OBEC>\n");
     out
 }
 

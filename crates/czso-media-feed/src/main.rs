@@ -134,7 +134,7 @@ enum Command {
         /// Election id.
         #[arg(long, default_value = "ps2025")]
         election: String,
-        /// ps or kz.
+        /// ps, kz or kv.
         #[arg(long, default_value = "ps")]
         kind: String,
         /// Seed.
@@ -470,7 +470,8 @@ fn run(cli: Cli) -> Result<()> {
             let kind = match kind.as_str() {
                 "ps" => czso_media_feed::model::ElectionKind::Ps,
                 "kz" => czso_media_feed::model::ElectionKind::Kz,
-                other => bail!("simulate supports kind ps or kz, not `{other}`"),
+                "kv" => czso_media_feed::model::ElectionKind::Kv,
+                other => bail!("simulate supports kind ps, kz or kv, not `{other}`"),
             };
             let sim = simulate::generate(&Params {
                 id: election.clone(),

@@ -211,6 +211,55 @@ pub struct Obvod {
     pub candidates: Vec<Candidate>,
 }
 
+/// One election district (volební obvod) of a municipal council; a council without
+/// districts has one, number 1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouncilDistrict {
+    /// `CIS_OBVODU`.
+    pub number: u32,
+    /// Members elected in the district.
+    pub seats: u32,
+    /// Precinct rows of the council in the district (`OKRSKY_CELKEM`).
+    pub okrsky: u32,
+}
+
+/// A list standing for a municipal council in one district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouncilList {
+    /// Its number on the ballot (`POR_STR_HLAS_LIST`).
+    pub number: u32,
+    /// The district it stands in (`CIS_OBVODU`).
+    #[serde(default = "one")]
+    pub district: u32,
+    /// `NAZEV_STRANY`.
+    pub name: String,
+    /// CVS code (`VSTRANA`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vstrana: Option<u32>,
+    /// Candidates in ballot order (`PORADOVE_CISLO` = position).
+    pub candidates: Vec<Candidate>,
+}
+
+/// A municipal council (zastupitelstvo obce, or of a borough) — ČSÚ's register `KVRZCOCO`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Council {
+    /// `KODZASTUP`.
+    pub code: u32,
+    /// `NAZEVZAST`.
+    pub name: String,
+    /// `OZNAC_TYPU`: `OBEC` (a municipality's or city's council) or `MCMO` (a borough's).
+    #[serde(default = "obec_type")]
+    pub typ: String,
+    /// Its election districts (one for most councils).
+    pub districts: Vec<CouncilDistrict>,
+    /// The lists on its ballots.
+    pub lists: Vec<CouncilList>,
+}
+
+fn obec_type() -> String {
+    "OBEC".into()
+}
+
 /// Everything fixed before an election: its identity, geography and ballot.
 ///
 /// Loaded from JSON (`Definition::load`); `czso-media-feed simulate` writes one.
@@ -259,6 +308,10 @@ pub struct Definition {
     /// [`Kraj::seats`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seats: Option<u32>,
+    /// Municipal councils (KV): with them the feed publishes each council's results, seats
+    /// and elected members (`zastup/vysledky_obec_{KODZASTUP}.xml`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub councils: Vec<Council>,
 }
 
 impl Definition {
@@ -405,6 +458,52 @@ impl Definition {
                 }
             }
         }
+        let mut councils = HashMap::new();
+        for c in &self.councils {
+            if councils.insert(c.code, ()).is_some() {
+                return bad(format!("council {} defined twice", c.code));
+            }
+            if c.typ != "OBEC" && c.typ != "MCMO" {
+                return bad(format!(
+                    "council {}: OZNAC_TYPU `{}` is not OBEC or MCMO",
+                    c.code, c.typ
+                ));
+            }
+            for (i, d) in c.districts.iter().enumerate() {
+                if d.number as usize != i + 1 || d.seats == 0 {
+                    return bad(format!(
+                        "council {}: districts are numbered 1, 2, … and elect at least one member",
+                        c.code
+                    ));
+                }
+            }
+            let mut numbers = HashMap::new();
+            for l in &c.lists {
+                if l.district == 0 || l.district as usize > c.districts.len() {
+                    return bad(format!(
+                        "council {}: list {} names district {}",
+                        c.code, l.number, l.district
+                    ));
+                }
+                if numbers.insert((l.district, l.number), ()).is_some() {
+                    return bad(format!(
+                        "council {}: list {} twice in district {}",
+                        c.code, l.number, l.district
+                    ));
+                }
+                for (i, cand) in l.candidates.iter().enumerate() {
+                    if cand.number as usize != i + 1 {
+                        return bad(format!(
+                            "council {} list {}: position {} holds number {}",
+                            c.code,
+                            l.number,
+                            i + 1,
+                            cand.number
+                        ));
+                    }
+                }
+            }
+        }
         for p in &self.parties {
             if p.members == 0 {
                 return bad(format!("party {} has 0 member parties", p.number));
@@ -454,6 +553,14 @@ impl Definition {
         }
         if self.kind == ElectionKind::Senat {
             self.obvody.iter().map(|o| o.okrsky).sum()
+        } else if self.kind == ElectionKind::Kv && !self.councils.is_empty() {
+            // KV counts precinct rows per council: a precinct of a city with boroughs
+            // sends one for the city's council and one for the borough's.
+            self.councils
+                .iter()
+                .flat_map(|c| &c.districts)
+                .map(|d| d.okrsky)
+                .sum()
         } else {
             self.obce.iter().map(|o| o.okrsky).sum()
         }

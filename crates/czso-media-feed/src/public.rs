@@ -375,6 +375,13 @@ fn legacy(
                 None => (None, StatusCode::NOT_FOUND),
             }
         }
+        "vysledky_obec" => {
+            let code = param(params, "cislo_obce").unwrap_or("");
+            match set.docs.get(&format!("zastup/vysledky_obec_{code}.xml")) {
+                Some(d) => (Some(Arc::clone(d)), StatusCode::OK),
+                None => (None, StatusCode::NOT_FOUND),
+            }
+        }
         "vysledky_okrsky" => {
             let round = param(params, "kolo")
                 .and_then(|k| k.parse::<u8>().ok())

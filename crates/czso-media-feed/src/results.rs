@@ -70,6 +70,54 @@ pub struct Place {
     pub city: Option<usize>,
 }
 
+/// Running totals of one municipal council in one election district: turnout, votes per
+/// list (`POR_STR_HLAS_LIST`) and per candidate.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CouncilTally {
+    /// Precinct rows processed (`OKRSKY_ZPRAC`).
+    pub processed: u32,
+    /// `ZAPSANI_VOLICI`.
+    pub registered: u64,
+    /// `VYDANE_OBALKY`.
+    pub envelopes_issued: u64,
+    /// `ODEVZDANE_OBALKY`.
+    pub envelopes_returned: u64,
+    /// `PLATNE_HLASY` (a voter has as many votes as there are seats).
+    pub valid_votes: u64,
+    /// Votes per list number.
+    pub lists: std::collections::BTreeMap<u32, u64>,
+    /// Votes per (list number, candidate position).
+    pub candidates: std::collections::BTreeMap<(u32, u32), u64>,
+}
+
+impl CouncilTally {
+    fn apply(&mut self, r: &PrecinctResult, add: bool) {
+        let t = &r.turnout;
+        let step = |acc: &mut u64, v: u64| {
+            *acc = if add {
+                acc.saturating_add(v)
+            } else {
+                acc.saturating_sub(v)
+            };
+        };
+        if add {
+            self.processed += 1;
+        } else {
+            self.processed = self.processed.saturating_sub(1);
+        }
+        step(&mut self.registered, t.registered);
+        step(&mut self.envelopes_issued, t.envelopes_issued);
+        step(&mut self.envelopes_returned, t.envelopes_returned);
+        step(&mut self.valid_votes, t.valid_votes);
+        for &(list, v) in &r.votes {
+            step(self.lists.entry(list).or_default(), v);
+        }
+        for &(list, candidate, v) in &r.preferences {
+            step(self.candidates.entry((list, candidate)).or_default(), v);
+        }
+    }
+}
+
 /// Lookup tables built once from a [`Definition`].
 #[derive(Debug)]
 pub struct GeoIndex {
@@ -285,6 +333,29 @@ pub fn validate(
                     t.valid_votes
                 ));
             }
+            // Candidate votes, when given: a list's votes are its candidates' votes
+            // (zákon 491/2001 Sb., § 45: a cross for a list gives each of its candidates a
+            // vote), so they must add up to the list's.
+            let mut per_list: std::collections::BTreeMap<u32, u64> =
+                std::collections::BTreeMap::new();
+            let mut seen = std::collections::HashSet::new();
+            for &(list, candidate, v) in &r.preferences {
+                if !seen.insert((list, candidate)) {
+                    return bad(format!(
+                        "KANDIDAT POR_STR_HLAS_LIST={list} PORCISLO={candidate} appears twice"
+                    ));
+                }
+                let acc = per_list.entry(list).or_default();
+                *acc = acc.saturating_add(v);
+            }
+            for (list, cand_sum) in per_list {
+                let list_votes = r.votes.iter().find(|v| v.0 == list).map_or(0, |v| v.1);
+                if cand_sum != list_votes {
+                    return bad(format!(
+                        "candidates of list {list} have {cand_sum} votes, the list has {list_votes}"
+                    ));
+                }
+            }
         }
     }
     Ok(())
@@ -362,6 +433,8 @@ pub struct RoundResults {
     pub obvody: Vec<Tally>,
     /// Preferential votes per candidate list (index as [`GeoIndex::list`]) and candidate.
     pub preferences: Vec<Vec<u64>>,
+    /// Municipal councils per (`KODZASTUP`, `CIS_OBVODU`), as rows arrive (KV).
+    pub councils: std::collections::BTreeMap<(u32, u32), CouncilTally>,
     /// Rows not yet in a batch, with their log seq.
     pub pending: Vec<(i64, Arc<PrecinctResult>)>,
     /// Cut batches, in order.
@@ -409,6 +482,7 @@ impl ElectionResults {
                     .iter()
                     .map(|l| vec![0; l.candidates.len()])
                     .collect(),
+                councils: std::collections::BTreeMap::new(),
                 pending: Vec::new(),
                 batches: Vec::new(),
                 batched: std::collections::HashSet::new(),
@@ -512,6 +586,14 @@ impl ElectionResults {
                 prefs(old, false);
             }
             prefs(&r, true);
+        }
+        if let Some(council) = r.council {
+            let key = (council, r.council_district.unwrap_or(1));
+            let tally = round.councils.entry(key).or_default();
+            if let Some(old) = &old {
+                tally.apply(old, false);
+            }
+            tally.apply(&r, true);
         }
         if let Some((i, _)) = obvod {
             if let Some(old) = &old {

@@ -130,3 +130,64 @@ pub fn compute(results: &ElectionResults) -> Option<Seats> {
         lots,
     })
 }
+
+/// Seats and members of one municipal council's district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouncilSeats {
+    /// Seats per list number.
+    pub seats: std::collections::BTreeMap<u32, u32>,
+    /// Per list number: the elected (0-based ballot positions, ballot order) and the
+    /// substitutes (in the order they would take a seat, zákon 491/2001 Sb., § 56).
+    pub members: std::collections::BTreeMap<u32, (Vec<usize>, Vec<usize>)>,
+    /// Ties the law leaves to a lot.
+    pub lots: Vec<Lot>,
+}
+
+/// Seats of a council district from its tally (zákon 491/2001 Sb., § 45), provisional while
+/// counting; `None` without votes.
+pub fn council(
+    council: &crate::model::Council,
+    district: &crate::model::CouncilDistrict,
+    tally: &crate::results::CouncilTally,
+) -> Option<CouncilSeats> {
+    let lists: Vec<&crate::model::CouncilList> = council
+        .lists
+        .iter()
+        .filter(|l| l.district == district.number)
+        .collect();
+    let votes: Vec<u64> = lists
+        .iter()
+        .map(|l| tally.lists.get(&l.number).copied().unwrap_or(0))
+        .collect();
+    let standing: Vec<u32> = lists
+        .iter()
+        .map(|l| {
+            u32::try_from(l.candidates.iter().filter(|c| !c.withdrawn).count()).unwrap_or(u32::MAX)
+        })
+        .collect();
+    let r = volby_mandaty::municipal(&votes, &standing, district.seats).ok()?;
+    let rule = volby_mandaty::PreferenceRule::AboveListAverage { percent: 110 };
+    let mut seats = std::collections::BTreeMap::new();
+    let mut members = std::collections::BTreeMap::new();
+    for (i, l) in lists.iter().enumerate() {
+        seats.insert(l.number, r.seats[i]);
+        let cand_votes: Vec<u64> = (1..=l.candidates.len() as u32)
+            .map(|p| tally.candidates.get(&(l.number, p)).copied().unwrap_or(0))
+            .collect();
+        let withdrawn: Vec<bool> = l.candidates.iter().map(|c| c.withdrawn).collect();
+        let order = CandidateOrder::without(votes[i], &cand_votes, &withdrawn, rule);
+        let (_, substitutes) = order.split(r.seats[i]);
+        members.insert(
+            l.number,
+            (
+                order.elected_in_ballot_order(r.seats[i]),
+                substitutes.to_vec(),
+            ),
+        );
+    }
+    Some(CouncilSeats {
+        seats,
+        members,
+        lots: r.lots,
+    })
+}

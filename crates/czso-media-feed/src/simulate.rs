@@ -3,8 +3,8 @@
 //! evening of counting.
 
 use crate::model::{
-    Candidate, CandidateList, Definition, ElectionKind, Kraj, Obec, Okres, Party, PrecinctResult,
-    Turnout, TypObec,
+    Candidate, CandidateList, Council, CouncilDistrict, CouncilList, Definition, ElectionKind,
+    Kraj, Obec, Okres, Party, PrecinctResult, Turnout, TypObec,
 };
 use crate::xml::{BatchHeader, write_batch};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -595,6 +595,9 @@ fn preferences(
 
 /// Generates a synthetic election.
 pub fn generate(p: &Params) -> Simulation {
+    if p.kind == ElectionKind::Kv {
+        return generate_kv(p);
+    }
     let mut rng = Rng(p.seed);
     let kz = p.kind == ElectionKind::Kz;
     let kraje: Vec<Kraj> = KRAJE
@@ -669,6 +672,7 @@ pub fn generate(p: &Params) -> Simulation {
         emit_vstrana: false,
         lists,
         seats: (p.kind == ElectionKind::Ps).then_some(200),
+        councils: Vec::new(),
     };
     let kraj_of: HashMap<u32, u32> = {
         let okres_kraj: HashMap<&str, u32> = definition
@@ -755,6 +759,235 @@ pub fn generate(p: &Params) -> Simulation {
             ));
         }
     }
+    into_batches(p, definition, precincts, &mut rng)
+}
+
+const LIST_NAMES: [&str; 10] = [
+    "Sdružení nezávislých kandidátů",
+    "Občanská demokratická strana",
+    "ANO 2011",
+    "STAROSTOVÉ A NEZÁVISLÍ",
+    "Česká pirátská strana",
+    "Svoboda a přímá demokracie (SPD)",
+    "Křesťanská a demokratická unie",
+    "Komunistická strana Čech a Moravy",
+    "Spolu pro naši obec",
+    "Nezávislí",
+];
+
+/// Council size by the number of precincts (a stand-in for population, zákon 128/2000 Sb.,
+/// o obcích, § 68: 5–15 members below 500 inhabitants … 25–55 above 150,000; Prague 55–70).
+fn council_seats(okrsky: u32) -> u32 {
+    match okrsky {
+        0..=1 => 7,
+        2..=3 => 11,
+        4..=10 => 15,
+        11..=30 => 21,
+        31..=80 => 27,
+        81..=200 => 35,
+        _ => 45,
+    }
+}
+
+/// A synthetic municipal election: a council per municipality (the cities with boroughs
+/// elect a city council and one per borough, so each of their precincts sends two rows),
+/// 1–5 lists each, multi-vote ballots with candidate votes.
+fn generate_kv(p: &Params) -> Simulation {
+    let mut rng = Rng(p.seed);
+    let kraje: Vec<Kraj> = KRAJE
+        .iter()
+        .map(|&(n, nuts, name)| Kraj {
+            number: n,
+            nuts: nuts.into(),
+            name: name.into(),
+            capital: None,
+            seats: None,
+        })
+        .collect();
+    let okresy: Vec<Okres> = OKRESY
+        .iter()
+        .map(|&(nuts, name, k)| Okres {
+            nuts: nuts.into(),
+            name: name.into(),
+            kraj: k,
+        })
+        .collect();
+    let obce = geography(p, &okresy, &mut rng);
+    let city_precincts: HashMap<u32, u32> = obce
+        .iter()
+        .filter_map(|o| o.city.map(|c| (c, o.okrsky)))
+        .fold(HashMap::new(), |mut m, (c, n)| {
+            *m.entry(c).or_default() += n;
+            m
+        });
+    let mut councils = Vec::new();
+    for o in &obce {
+        let okrsky = if o.typ == TypObec::ObecSMcmo {
+            city_precincts.get(&o.code).copied().unwrap_or(0)
+        } else {
+            o.okrsky
+        };
+        let seats = if o.code == 554_782 {
+            65
+        } else {
+            council_seats(okrsky)
+        };
+        let n_lists = 1 + (okrsky.min(40) / 10) + rng.below(2) as u32;
+        let lists = (1..=n_lists)
+            .map(|number| {
+                // Most lists are full; a few have fewer candidates than seats.
+                let len = if rng.below(5) == 0 {
+                    (seats / 2).max(1)
+                } else {
+                    seats
+                };
+                CouncilList {
+                    number,
+                    district: 1,
+                    name: LIST_NAMES[((o.code + number) % 10) as usize].into(),
+                    vstrana: None,
+                    candidates: (1..=len)
+                        .map(|i| Candidate {
+                            number: i,
+                            first_name: FIRST_NAMES[rng.below(12) as usize].into(),
+                            surname: SURNAMES[rng.below(12) as usize].into(),
+                            title_before: TITLES[rng.below(4) as usize].into(),
+                            title_after: String::new(),
+                            withdrawn: false,
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        councils.push(Council {
+            code: o.code,
+            name: o.name.clone(),
+            typ: if o.typ == TypObec::Mcmo {
+                "MCMO".into()
+            } else {
+                "OBEC".into()
+            },
+            districts: vec![CouncilDistrict {
+                number: 1,
+                seats,
+                okrsky,
+            }],
+            lists,
+        });
+    }
+    let definition = Definition {
+        id: p.id.clone(),
+        legacy_slug: None,
+        kind: ElectionKind::Kv,
+        election_date: "20260909".into(),
+        kraje,
+        okresy,
+        obce,
+        parties: Vec::new(),
+        obvody: Vec::new(),
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: false,
+        lists: Vec::new(),
+        seats: None,
+        councils,
+    };
+    let council_of: HashMap<u32, usize> = definition
+        .councils
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.code, i))
+        .collect();
+    let mut precincts = Vec::new();
+    for obec in &definition.obce {
+        if obec.typ == TypObec::ObecSMcmo {
+            continue;
+        }
+        // Each precinct votes for its municipality's council, and in a city with boroughs
+        // also for the borough's: two rows, the same voters.
+        let mut targets = vec![(
+            council_of[&obec.code],
+            if obec.typ == TypObec::Mcmo {
+                "MCMO"
+            } else {
+                "OBEC"
+            },
+        )];
+        if let Some(city) = obec.city {
+            targets.push((council_of[&city], "OBEC"));
+        }
+        for okrsek in 1..=obec.okrsky {
+            let registered = 150 + rng.below(1200);
+            let voters = (registered as f64 * (0.35 + rng.unit() * 0.3)) as u64;
+            let minutes = -70.0 * (1.0 - rng.unit() * 0.999).ln();
+            for &(ci, typ) in &targets {
+                let council = &definition.councils[ci];
+                let shares: Vec<f64> = council.lists.iter().map(|_| 0.2 + rng.unit()).collect();
+                let sum: f64 = shares.iter().sum();
+                let mut votes = Vec::new();
+                let mut preferences = Vec::new();
+                let mut valid = 0u64;
+                for (l, share) in council.lists.iter().zip(&shares) {
+                    let crosses = (voters as f64 * share / sum * 0.97) as u64;
+                    let mut list_votes = 0u64;
+                    for c in &l.candidates {
+                        // A list cross gives every candidate a vote; voters crossing
+                        // candidates add a few more to the popular ones.
+                        let bonus = if c.number == 1 || (c.number + l.number) % 7 == 0 {
+                            crosses / 5
+                        } else {
+                            0
+                        };
+                        let v = crosses + bonus;
+                        if v > 0 {
+                            preferences.push((l.number, c.number, v));
+                        }
+                        list_votes += v;
+                    }
+                    if list_votes > 0 {
+                        votes.push((l.number, list_votes));
+                    }
+                    valid += list_votes;
+                }
+                precincts.push((
+                    minutes.min(700.0),
+                    PrecinctResult {
+                        round: 1,
+                        obec: obec.code,
+                        okrsek,
+                        council: Some(council.code),
+                        council_district: Some(1),
+                        council_type: Some(typ.into()),
+                        senate_district: None,
+                        sequence: 0,
+                        processed_at: String::new(),
+                        repeated: false,
+                        turnout: Turnout {
+                            registered,
+                            envelopes_issued: voters,
+                            envelopes_returned: voters,
+                            valid_votes: valid,
+                            voter_cards: None,
+                            valid_ballots: None,
+                        },
+                        votes,
+                        preferences,
+                    },
+                ));
+            }
+        }
+    }
+    into_batches(p, definition, precincts, &mut rng)
+}
+
+/// Re-sends some rows, orders them by arrival and cuts them into batches every
+/// `batch_minutes`.
+fn into_batches(
+    p: &Params,
+    definition: Definition,
+    mut precincts: Vec<(f64, PrecinctResult)>,
+    rng: &mut Rng,
+) -> Simulation {
     // Re-sends: a corrected row later on.
     let mut resends = Vec::new();
     for (t, r) in &precincts {
@@ -767,6 +1000,13 @@ pub fn generate(p: &Params) -> Simulation {
             {
                 first.1 -= 1;
                 c.turnout.valid_votes -= 1;
+                // A municipal list's votes are its candidates': take the vote from one.
+                let list = first.0;
+                if p.kind == ElectionKind::Kv
+                    && let Some(cand) = c.preferences.iter_mut().find(|x| x.0 == list && x.2 > 0)
+                {
+                    cand.2 -= 1;
+                }
             }
             resends.push((t + 10.0 + rng.unit() * 60.0, c));
         }

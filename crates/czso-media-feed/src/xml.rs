@@ -307,7 +307,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                 "KANDIDAT" => {
                     // Preferential votes of the precinct, in the attributes of ČSÚ's
                     // `vysledky_kandid` (`KSTRANA`, `PORCISLO`, `HLASY`).
-                    let party = a.number("KSTRANA")?;
+                    let party = a.number(kind.vote_key_attribute())?;
                     let candidate = a.number("PORCISLO")?;
                     let votes = a.number("HLASY")?;
                     let Some(p) = current.as_mut() else {
@@ -456,7 +456,7 @@ pub fn write_batch(
         for (party, candidate, votes) in &p.preferences {
             let _ = writeln!(
                 out,
-                "<KANDIDAT KSTRANA=\"{party}\" PORCISLO=\"{candidate}\" HLASY=\"{votes}\"/>"
+                "<KANDIDAT {key_attr}=\"{party}\" PORCISLO=\"{candidate}\" HLASY=\"{votes}\"/>"
             );
         }
         out.push_str("</OKRSEK>\n");

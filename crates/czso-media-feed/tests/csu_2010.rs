@@ -227,6 +227,7 @@ fn feeds_reproduce_csu_2010_documents() {
         emit_vstrana: false,
         lists: vec![],
         seats: Some(200),
+        councils: vec![],
     };
     let mut rows = Vec::new();
     let mut seq = 0u64;

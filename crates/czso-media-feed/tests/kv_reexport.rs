@@ -29,6 +29,7 @@ fn kv2022() -> Definition {
         emit_vstrana: false,
         lists: vec![],
         seats: None,
+        councils: vec![],
     }
 }
 

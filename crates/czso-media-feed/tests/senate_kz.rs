@@ -60,6 +60,7 @@ fn senate() -> Definition {
         emit_vstrana: false,
         lists: vec![],
         seats: None,
+        councils: vec![],
     }
 }
 
@@ -197,6 +198,7 @@ fn kz_regions_and_replaced_precincts() {
         emit_vstrana: true,
         lists: vec![],
         seats: None,
+        councils: vec![],
     });
     let index = Arc::new(GeoIndex::new(&def));
     let row = |okrsek: u32, seq: u32, rep: u8, a: u64, b: u64| {
