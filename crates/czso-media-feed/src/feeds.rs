@@ -814,15 +814,24 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
         let r2 = &results.rounds[1].obvody[oi];
         let done1 = r1.processed >= obvod.okrsky && obvod.okrsky > 0;
         let done2 = r2.processed >= obvod.okrsky && obvod.okrsky > 0;
-        // Round-1 outcome once every precinct is in: an absolute majority wins, otherwise
-        // the two best go to the run-off.
-        let mut order: Vec<usize> = (0..obvod.candidates.len()).collect();
-        order.sort_by(|&a, &b| r1.votes[b].cmp(&r1.votes[a]).then(a.cmp(&b)));
-        let majority = order
-            .first()
-            .is_some_and(|&w| r1.votes[w] * 2 > r1.valid_votes);
-        let mut order2: Vec<usize> = (0..obvod.candidates.len()).collect();
-        order2.sort_by(|&a, &b| r2.votes[b].cmp(&r2.votes[a]).then(a.cmp(&b)));
+        // Round one once every precinct is in (zákon 247/1995 Sb.): more than half of the
+        // valid votes elects, otherwise the two best go to the run-off; round two's winner
+        // has more votes. Ties the law leaves to a lot are resolved by ballot order here.
+        use volby_mandaty::senate::{RoundOne, round_one, round_two};
+        let first = if done1 {
+            round_one(&r1.votes, r1.valid_votes).ok().map(|r| r.outcome)
+        } else {
+            None
+        };
+        let runoff = match first {
+            Some(RoundOne::RunOff(pair)) => Some(pair),
+            _ => None,
+        };
+        let winner2 = runoff.filter(|_| done2).and_then(|[a, b]| {
+            round_two([r2.votes[a], r2.votes[b]])
+                .ok()
+                .map(|(w, _)| [a, b][w])
+        });
         let _ = write!(out, "<OBVOD CISLO=\"{}\" NAZEV=\"", obvod.number);
         push_escaped(&mut out, &obvod.name);
         out.push_str("\">\n");
@@ -841,30 +850,24 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
                 r1.votes[ci],
                 percent(r1.votes[ci], r1.valid_votes)
             );
-            if done1 {
-                let rank = order.iter().position(|&x| x == ci).unwrap_or(usize::MAX);
-                let verdict = match (majority, rank) {
-                    (true, 0) => "ZVOLEN",
-                    (false, 0 | 1) => "2.KOLO",
+            if let Some(outcome) = &first {
+                let verdict = match outcome {
+                    RoundOne::Elected(w) if *w == ci => "ZVOLEN",
+                    RoundOne::RunOff(pair) if pair.contains(&ci) => "2.KOLO",
                     _ => "NEZVOLEN",
                 };
                 let _ = write!(out, " ZVOLEN_1KOLO=\"{verdict}\"");
             }
-            if r2.processed > 0 && r2.votes[ci] > 0
-                || (done2 && order2.iter().take(2).any(|&x| x == ci))
-            {
+            let in_runoff = runoff.map_or(r2.votes[ci] > 0, |pair| pair.contains(&ci));
+            if r2.processed > 0 && in_runoff {
                 let _ = write!(
                     out,
                     " HLASY_2KOLO=\"{}\" HLASY_PROC_2KOLO=\"{}\"",
                     r2.votes[ci],
                     percent(r2.votes[ci], r2.valid_votes)
                 );
-                if done2 {
-                    let verdict = if order2.first() == Some(&ci) {
-                        "ZVOLEN"
-                    } else {
-                        "NEZVOLEN"
-                    };
+                if let Some(w) = winner2 {
+                    let verdict = if w == ci { "ZVOLEN" } else { "NEZVOLEN" };
                     let _ = write!(out, " ZVOLEN_2KOLO=\"{verdict}\"");
                 }
             }

@@ -593,6 +593,51 @@ fn preferences(
     out
 }
 
+/// States with Czech embassies or consulates that hold special precincts (a sample).
+const STATES: [&str; 20] = [
+    "Německo",
+    "Rakousko",
+    "Slovensko",
+    "Polsko",
+    "Spojené království",
+    "Francie",
+    "Belgie",
+    "Nizozemsko",
+    "Švýcarsko",
+    "Itálie",
+    "Španělsko",
+    "Irsko",
+    "Švédsko",
+    "Dánsko",
+    "Spojené státy americké",
+    "Kanada",
+    "Austrálie",
+    "Izrael",
+    "Japonsko",
+    "Čína",
+];
+
+/// Voters abroad: the special precincts at embassies form okres `CZZZZZ`, counted in the
+/// kraj the State Electoral Commission draws before each Chamber election (Středočeský in
+/// 2017: https://www.cssk.ca/informace-o-zpusobu-hlasovani-na-zastupitelskych-a-konzularnich-uradech-ceske-republiky-v-zahranici-ve-volbach-do-poslanecke-snemovny-parlamentu-ceske-republiky-konanych-v-roce-2017/).
+fn abroad(okresy: &mut Vec<Okres>, obce: &mut Vec<Obec>, rng: &mut Rng) {
+    okresy.push(Okres {
+        nuts: crate::feeds::ABROAD.into(),
+        name: "Zahraničí".into(),
+        kraj: 2,
+    });
+    for (i, state) in STATES.iter().enumerate() {
+        obce.push(Obec {
+            code: 999_001 + i as u32,
+            name: (*state).into(),
+            okres: crate::feeds::ABROAD.into(),
+            typ: TypObec::ObecBezMcmo,
+            okrsky: 1 + u32::from(rng.below(4) == 0),
+            city: None,
+        });
+    }
+}
+
 /// Generates a synthetic election.
 pub fn generate(p: &Params) -> Simulation {
     if p.kind == ElectionKind::Kv {
@@ -611,7 +656,7 @@ pub fn generate(p: &Params) -> Simulation {
             seats: None,
         })
         .collect();
-    let okresy: Vec<Okres> = OKRESY
+    let mut okresy: Vec<Okres> = OKRESY
         .iter()
         .filter(|o| !(kz && o.2 == 1))
         .map(|&(nuts, name, k)| Okres {
@@ -620,7 +665,10 @@ pub fn generate(p: &Params) -> Simulation {
             kraj: if kz { k - 1 } else { k },
         })
         .collect();
-    let obce = geography(p, &okresy, &mut rng);
+    let mut obce = geography(p, &okresy, &mut rng);
+    if !kz {
+        abroad(&mut okresy, &mut obce, &mut rng);
+    }
     let kraje: Vec<Kraj> = kraje
         .into_iter()
         .map(|mut k| {
@@ -1066,9 +1114,17 @@ mod tests {
         let d = &sim.definition;
         d.check("sim").unwrap();
         assert_eq!(d.kraje.len(), 14);
-        assert_eq!(d.okresy.len(), 77);
+        assert_eq!(d.okresy.len(), 78, "77 okresy and the precincts abroad");
         assert!((6000..=6500).contains(&d.obce.len()), "{}", d.obce.len());
-        assert_eq!(d.okrsky_celkem(), 14_800);
+        // 14,800 at home plus the special precincts abroad.
+        let abroad: u32 = d
+            .obce
+            .iter()
+            .filter(|o| o.okres == crate::feeds::ABROAD)
+            .map(|o| o.okrsky)
+            .sum();
+        assert!((20..=40).contains(&abroad), "{abroad}");
+        assert_eq!(d.okrsky_celkem(), 14_800 + abroad);
         let index = crate::results::GeoIndex::new(d);
         let mut rows = 0;
         for (i, b) in sim.batches.iter().enumerate() {

@@ -204,3 +204,49 @@ fn a_borough_without_its_city_is_refused() {
             .contains("names no city")
     );
 }
+
+#[test]
+fn precincts_abroad_count_in_their_kraj_and_have_their_document() {
+    let sim = generate(&Params {
+        okrsky: 3000,
+        obce: 600,
+        ..Params::default()
+    });
+    let def = Arc::new(sim.definition.clone());
+    let index = Arc::new(GeoIndex::new(&def));
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    let mut seq = 0;
+    for batch in &sim.batches {
+        let parsed =
+            czso_media_feed::server::prepare(&def, &index, batch.as_bytes(), "sim", 1).unwrap();
+        for p in parsed.precincts {
+            seq += 1;
+            results.apply(seq, p);
+        }
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    assert!(
+        !feeds.docs.contains_key("okresy/vysledky_okres_CZZZZZ.xml"),
+        "abroad has its own document"
+    );
+    let xml = std::str::from_utf8(&feeds.docs["vysledky_zahranici.xml"].body).unwrap();
+    let abroad = def.okresy.iter().position(|o| o.nuts == "CZZZZZ").unwrap();
+    let tally = &results.rounds[0].okresy[abroad];
+    assert!(tally.valid_votes > 0);
+    let celkem = xml.split("<CELKEM>").nth(1).unwrap();
+    assert!(
+        celkem.contains(&format!(" PLATNE_HLASY=\"{}\"", tally.valid_votes)),
+        "{celkem}"
+    );
+    assert_eq!(xml.matches("<STAT ").count(), 20);
+    // Abroad counts in the drawn kraj (2, Středočeský), so the kraj total includes it.
+    let kraj2 = &results.rounds[0].kraje[1];
+    let okresy2: u64 = def
+        .okresy
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.kraj == 2)
+        .map(|(i, _)| results.rounds[0].okresy[i].valid_votes)
+        .sum();
+    assert_eq!(kraj2.valid_votes, okresy2);
+}
