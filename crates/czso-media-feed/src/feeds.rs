@@ -11,6 +11,7 @@ use crate::xml::{
 use chrono::{DateTime, Utc};
 use opendata_http::http::HeaderValue;
 use opendata_http::{Bytes, Entity};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -37,35 +38,125 @@ impl Charset {
 
 /// One generated document: its bytes, validators and gzip form, answered per RFC 9110 by
 /// the shared HTTP layer ([`Entity`]).
+///
+/// A regenerated document carries a fresh `DATUM_CAS_GENEROVANI`, but its entity tag is a
+/// hash of everything else: a weak tag (`W/"…"`, RFC 9110 §8.8.1: the same content, other
+/// bytes), so an unchanged result answers `304` to a conditional request while a fresh copy
+/// tells the truth about when it was made. `Last-Modified` is when the content last changed.
+/// Batch documents never change once cut: their tag is strong, over every byte.
 #[derive(Debug)]
 pub struct Document {
     /// The XML bytes, in `charset`.
     pub body: Bytes,
-    /// Generation instant (`Last-Modified`).
+    /// Generation instant (`DATUM_CAS_GENEROVANI`).
     pub generated: DateTime<Utc>,
+    /// When the content (everything but the generation time) last changed
+    /// (`Last-Modified`).
+    pub changed: DateTime<Utc>,
     /// The body's encoding.
     pub charset: Charset,
-    /// The body as an HTTP entity (strong ETag, Last-Modified, `Content-Type` of the
+    /// The opaque part of the entity tag (hex).
+    pub tag: String,
+    /// Whether the tag is weak (the document is re-stamped when regenerated).
+    pub weak: bool,
+    /// The body as an HTTP entity (the tag above, Last-Modified, `Content-Type` of the
     /// encoding, gzip made on first use).
     pub entity: Entity,
 }
 
+/// The attribute that carries the generation time on every root element.
+const GENERATED_ATTRIBUTE: &[u8] = b" DATUM_CAS_GENEROVANI=\"";
+
+/// SHA-256 (first 128 bits, hex) of `body` without the value of its root's
+/// `DATUM_CAS_GENEROVANI`.
+pub fn content_tag(body: &[u8]) -> String {
+    let head = &body[..body.len().min(4096)];
+    let value = head
+        .windows(GENERATED_ATTRIBUTE.len())
+        .position(|w| w == GENERATED_ATTRIBUTE)
+        .map(|i| i + GENERATED_ATTRIBUTE.len())
+        .and_then(|start| {
+            let len = body[start..].iter().position(|&b| b == b'"')?;
+            Some((start, start + len))
+        });
+    let mut hash = Sha256::new();
+    match value {
+        Some((start, end)) => {
+            hash.update(&body[..start]);
+            hash.update(&body[end..]);
+        }
+        None => hash.update(body),
+    }
+    hex::encode(&hash.finalize()[..16])
+}
+
 impl Document {
-    /// Wraps a generated (UTF-8) body.
+    /// Wraps a generated (UTF-8) document that is regenerated and re-stamped: weak tag of
+    /// its content without the generation time.
     pub fn new(body: String, generated: DateTime<Utc>) -> Self {
-        Self::encoded(Bytes::from(body), generated, Charset::Utf8)
+        Self::encoded(Bytes::from(body), generated, generated, Charset::Utf8, true)
     }
 
-    fn encoded(body: Bytes, generated: DateTime<Utc>, charset: Charset) -> Self {
+    /// Wraps a document that never changes once made (a cut batch): strong tag of its bytes.
+    pub fn immutable(body: String, generated: DateTime<Utc>) -> Self {
+        Self::encoded(
+            Bytes::from(body),
+            generated,
+            generated,
+            Charset::Utf8,
+            false,
+        )
+    }
+
+    fn encoded(
+        body: Bytes,
+        generated: DateTime<Utc>,
+        changed: DateTime<Utc>,
+        charset: Charset,
+        weak: bool,
+    ) -> Self {
+        let tag = if weak {
+            content_tag(&body)
+        } else {
+            hex::encode(&Sha256::digest(&body)[..16])
+        };
         Self {
-            entity: Entity::new(
+            entity: Entity::with_tag(
                 body.clone(),
-                std::time::SystemTime::from(generated),
+                &tag,
+                weak,
+                std::time::SystemTime::from(changed),
                 charset.content_type(),
             ),
             body,
             generated,
+            changed,
             charset,
+            tag,
+            weak,
+        }
+    }
+
+    /// The entity tag as sent (`W/"…"` or `"…"`) for the identity representation.
+    pub fn etag(&self) -> &str {
+        self.entity.etag().to_str().unwrap_or_default()
+    }
+
+    /// Whether `other` has the same content (maybe another generation time).
+    pub fn same_content(&self, other: &Self) -> bool {
+        self.tag == other.tag && self.weak == other.weak && self.charset == other.charset
+    }
+
+    /// Takes the content's change time from `previous` when the content is the same.
+    pub fn keep_changed_from(&mut self, previous: &Self) {
+        if self.same_content(previous) && previous.changed < self.changed {
+            *self = Self::encoded(
+                self.body.clone(),
+                self.generated,
+                previous.changed,
+                self.charset,
+                self.weak,
+            );
         }
     }
 
@@ -73,7 +164,7 @@ impl Document {
     /// references); a document already in ISO-8859-2 is copied.
     pub fn to_latin2(&self) -> Self {
         if self.charset == Charset::Latin2 {
-            return Self::encoded(self.body.clone(), self.generated, Charset::Latin2);
+            return self.copy_as(self.body.clone(), Charset::Latin2);
         }
         let text = String::from_utf8_lossy(&self.body);
         let declared = text.replacen(
@@ -82,11 +173,41 @@ impl Document {
             1,
         );
         let (bytes, _, _) = encoding_rs::ISO_8859_2.encode(&declared);
-        Self::encoded(
-            Bytes::from(bytes.into_owned()),
-            self.generated,
-            Charset::Latin2,
-        )
+        self.copy_as(Bytes::from(bytes.into_owned()), Charset::Latin2)
+    }
+
+    fn copy_as(&self, body: Bytes, charset: Charset) -> Self {
+        Self::encoded(body, self.generated, self.changed, charset, self.weak)
+    }
+}
+
+#[cfg(test)]
+mod tag_tests {
+    use super::*;
+
+    #[test]
+    fn the_content_tag_ignores_the_generation_time_only() {
+        let doc = |stamp: &str, votes: u32| {
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VYSLEDKY xmlns=\"http://www.volby.cz/ps/\" \
+                 DATUM_CAS_GENEROVANI=\"{stamp}\">\n<CR><HODNOTY_STRANA HLASY=\"{votes}\"/></CR></VYSLEDKY>\n"
+            )
+        };
+        let t = |stamp: &str, votes: u32| content_tag(doc(stamp, votes).as_bytes());
+        assert_eq!(t("2025-10-04T14:05:00", 7), t("2025-10-04T14:06:00", 7));
+        assert_ne!(t("2025-10-04T14:05:00", 7), t("2025-10-04T14:05:00", 8));
+        let now = Utc::now();
+        let a = Document::new(doc("2025-10-04T14:05:00", 7), now);
+        let mut b = Document::new(
+            doc("2025-10-04T14:06:00", 7),
+            now + chrono::Duration::minutes(1),
+        );
+        assert!(a.etag().starts_with("W/\"") && a.etag() == b.etag());
+        b.keep_changed_from(&a);
+        assert_eq!(b.entity.last_modified(), a.entity.last_modified());
+        let batch = Document::immutable(doc("2025-10-04T14:05:00", 7), now);
+        assert!(batch.etag().starts_with('"'));
+        assert_ne!(batch.tag, a.tag);
     }
 }
 
@@ -116,6 +237,15 @@ impl FeedSet {
     pub fn latest_batch(&self, round: u8) -> Option<&Arc<Document>> {
         let map = self.batches.get(usize::from(round.max(1) - 1))?;
         map.keys().max().and_then(|n| map.get(n))
+    }
+
+    /// The number of the latest batch of `round`, if any.
+    pub fn latest_number(&self, round: u8) -> Option<u32> {
+        self.batches
+            .get(usize::from(round.max(1) - 1))?
+            .keys()
+            .max()
+            .copied()
     }
 
     /// Batch `number` of `round`.
@@ -154,12 +284,32 @@ pub fn generate_in(
 ) -> FeedSet {
     // Batch documents are reused only within one epoch (a reset starts the numbers again)
     // and in the same encoding.
-    let previous = previous.filter(|p| p.epoch == results.epoch && p.charset == charset);
-    let mut set = generate_utf8(results, previous, now);
+    let reusable = previous.filter(|p| p.epoch == results.epoch && p.charset == charset);
+    let mut set = generate_utf8(results, reusable, now);
     if charset == Charset::Latin2 {
         set.convert_to_latin2();
     }
+    if let Some(previous) = previous {
+        set.keep_change_times(previous);
+    }
     set
+}
+
+impl FeedSet {
+    /// Documents whose content did not change since `previous` keep its change time
+    /// (`Last-Modified`); their tags are equal already.
+    fn keep_change_times(&mut self, previous: &Self) {
+        for (path, doc) in &mut self.docs {
+            if let (Some(before), Some(doc)) = (previous.docs.get(path), Arc::get_mut(doc)) {
+                doc.keep_changed_from(before);
+            }
+        }
+        if let (Some(before), Some(doc)) = (&previous.not_yet, &mut self.not_yet)
+            && let Some(doc) = Arc::get_mut(doc)
+        {
+            doc.keep_changed_from(before);
+        }
+    }
 }
 
 impl FeedSet {
@@ -258,46 +408,90 @@ fn generate_utf8(
             }
         }
     }
-    let total = def.okrsky_celkem();
-    for (ri, round) in results.rounds.iter().enumerate() {
-        let round_no = u8::try_from(ri + 1).unwrap_or(1);
-        let mut map = HashMap::new();
-        for batch in &round.batches {
-            let reused = previous
-                .and_then(|p| p.batch(round_no, batch.cut.number))
-                .cloned();
-            let doc = reused.unwrap_or_else(|| {
-                let cut_at = DateTime::from_timestamp(batch.cut.cut_at, 0).unwrap_or(now);
-                let header = BatchHeader {
-                    election_date: def.election_date.clone(),
-                    number: batch.cut.number,
-                    rows: batch.cut.upstream.map_or_else(
-                        || u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
-                        |u| u.rows,
-                    ),
-                    total,
-                    processed: batch.processed,
-                };
-                let rows: Vec<_> = batch.rows.iter().map(AsRef::as_ref).collect();
-                Arc::new(Document::new(
-                    write_batch(def.kind, &prague_local(cut_at), &header, &rows),
-                    cut_at,
-                ))
-            });
-            set.docs.insert(
-                batch_path(round_no, Some(batch.cut.number)),
-                Arc::clone(&doc),
-            );
-            map.insert(batch.cut.number, doc);
+    set.put_batches(results, previous, now);
+    set
+}
+
+impl FeedSet {
+    /// Puts every cut batch of `results` in the set (reusing `previous`'s documents of the
+    /// same numbers) and points the latest alias of each round at its last batch.
+    fn put_batches(
+        &mut self,
+        results: &ElectionResults,
+        previous: Option<&FeedSet>,
+        now: DateTime<Utc>,
+    ) {
+        let def = &results.def;
+        let total = def.okrsky_celkem();
+        self.batches.clear();
+        for (ri, round) in results.rounds.iter().enumerate() {
+            let round_no = u8::try_from(ri + 1).unwrap_or(1);
+            let mut map = HashMap::new();
+            for batch in &round.batches {
+                let reused = previous
+                    .and_then(|p| p.batch(round_no, batch.cut.number))
+                    .cloned();
+                let doc = reused.unwrap_or_else(|| {
+                    let cut_at = DateTime::from_timestamp(batch.cut.cut_at, 0).unwrap_or(now);
+                    let header = BatchHeader {
+                        election_date: def.election_date.clone(),
+                        number: batch.cut.number,
+                        rows: batch.cut.upstream.map_or_else(
+                            || u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
+                            |u| u.rows,
+                        ),
+                        total,
+                        processed: batch.processed,
+                    };
+                    let rows: Vec<_> = batch.rows.iter().map(AsRef::as_ref).collect();
+                    let doc = Document::immutable(
+                        write_batch(def.kind, &prague_local(cut_at), &header, &rows),
+                        cut_at,
+                    );
+                    Arc::new(match self.charset {
+                        Charset::Utf8 => doc,
+                        Charset::Latin2 => doc.to_latin2(),
+                    })
+                });
+                self.docs.insert(
+                    batch_path(round_no, Some(batch.cut.number)),
+                    Arc::clone(&doc),
+                );
+                map.insert(batch.cut.number, doc);
+            }
+            if let Some(last) = round.batches.last() {
+                self.docs.insert(
+                    batch_path(round_no, None),
+                    Arc::clone(&map[&last.cut.number]),
+                );
+            }
+            self.batches.push(map);
         }
-        if let Some(last) = round.batches.last() {
-            set.docs.insert(
-                batch_path(round_no, None),
-                Arc::clone(&map[&last.cut.number]),
-            );
-        }
-        set.batches.push(map);
     }
+}
+
+/// `current` with the batches of `results` cut since it was generated: published at the
+/// cut, without waiting for the other documents, which keep their own schedule (the set
+/// keeps `current`'s version, so they are still regenerated when due). After a reset (another
+/// epoch) everything is generated afresh.
+pub fn with_new_batches(
+    results: &ElectionResults,
+    current: &FeedSet,
+    now: DateTime<Utc>,
+) -> FeedSet {
+    if current.epoch != results.epoch || current.generated.is_none() {
+        return generate_in(results, Some(current), now, current.charset);
+    }
+    let mut set = FeedSet {
+        docs: current.docs.clone(),
+        batches: Vec::new(),
+        not_yet: current.not_yet.clone(),
+        version: current.version,
+        epoch: current.epoch,
+        charset: current.charset,
+        generated: current.generated,
+    };
+    set.put_batches(results, Some(current), now);
     set
 }
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::feeds::{self, Document, FeedSet};
 use crate::model::{Definition, ElectionKind};
 use crate::phase::Phase;
-use crate::server::{SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared, channel_index};
+use crate::server::{Answer, Freshness, SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared, channel_index};
 use crate::store::Channel;
 use crate::time::prague_local;
 use chrono::Utc;
@@ -294,8 +294,29 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
     let Some(doc) = doc else {
         return finish(not_found(), 0);
     };
-    let (resp, bytes) = document_response(&doc, status, headers, method, &shared.cache_control);
+    let answer = if set.not_yet.as_ref().is_some_and(|n| Arc::ptr_eq(n, &doc)) {
+        Answer::NotYet
+    } else if doc.weak {
+        Answer::Regenerated
+    } else if asks_latest_batch(target.as_ref(), &params) {
+        Answer::LatestBatch
+    } else {
+        Answer::Batch
+    };
+    let freshness = shared.freshness(channel, answer);
+    let (resp, bytes) = document_response(&doc, status, headers, method, &freshness);
     finish(resp, bytes)
+}
+
+/// Whether the request names the latest batch rather than a numbered one.
+fn asks_latest_batch(target: Option<&Target<'_>>, params: &[(String, &str)]) -> bool {
+    match target {
+        Some(Target::Static { path, .. }) => path.ends_with("okrsky/vysledky_okrsky.xml"),
+        Some(Target::Legacy { feed, .. }) => {
+            *feed == "vysledky_okrsky" && param(params, "davka").is_none_or(str::is_empty)
+        }
+        None => false,
+    }
 }
 
 /// Which document a public URL asks for.
@@ -405,7 +426,7 @@ fn document_response(
     status: StatusCode,
     req: &HeaderMap,
     method: &Method,
-    cache_control: &HeaderValue,
+    freshness: &Freshness,
 ) -> (Response<Full>, usize) {
     let mut r = if status == StatusCode::OK {
         doc.entity.respond(method, req)
@@ -419,7 +440,10 @@ fn document_response(
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let h = r.headers_mut();
-    h.insert(header::CACHE_CONTROL, cache_control.clone());
+    h.insert(header::CACHE_CONTROL, freshness.cache_control.clone());
+    if let Some(v) = &freshness.retry_after {
+        h.insert(header::RETRY_AFTER, v.clone());
+    }
     h.insert(HeaderName::from_static(SOURCE_HEADER), SOURCE);
     (r, bytes)
 }

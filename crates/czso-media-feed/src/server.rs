@@ -47,7 +47,8 @@ pub struct ElectionState {
     pub(crate) faults: RwLock<ServedFaults>,
     /// Reset generation of each data set as applied in memory (see [`store::reset_generation`]).
     generations: Mutex<[i64; 2]>,
-    last_publish: Mutex<Option<Instant>>,
+    /// The cache-period slot of the last regeneration ([`Grid::slot`]).
+    last_publish: Mutex<Option<i64>>,
 }
 
 impl ElectionState {
@@ -175,8 +176,10 @@ pub(crate) struct Shared {
     config_schedule: Schedule,
     db: Mutex<Store>,
     pub(crate) log: Arc<AccessLog>,
-    /// `Cache-Control` of every feed response, from the cache period.
-    pub(crate) cache_control: HeaderValue,
+    /// When documents are regenerated and batches cut: the clocks of `Cache-Control` and
+    /// `Retry-After`.
+    pub(crate) regeneration: Grid,
+    pub(crate) cuts: Option<Grid>,
 }
 
 /// A running server: its bound addresses and a handle to stop it.
@@ -278,11 +281,6 @@ pub fn start(config: Config) -> Result<RunningServer> {
         seconds(config.access_log_flush_secs.max(0.001)),
     )?;
     let db = Store::open(&config.database)?;
-    let cache_control = HeaderValue::from_str(&format!(
-        "max-age={}",
-        config.cache_period_secs.round() as u64
-    ))
-    .map_err(|e| Error::Config(format!("cache_period_secs: {e}")))?;
     let shared = Arc::new(Shared {
         trusted,
         elections,
@@ -293,7 +291,8 @@ pub fn start(config: Config) -> Result<RunningServer> {
         config_schedule,
         db: Mutex::new(db),
         log: Arc::clone(&log),
-        cache_control,
+        regeneration: Grid::new(config.cache_period_secs),
+        cuts: (config.batch_interval_secs > 0.0).then(|| Grid::new(config.batch_interval_secs)),
         config,
     });
     reload_schedule(&shared, registry.connection())?;
@@ -374,9 +373,9 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
             .clamp(0.02, 1.0),
     );
     let reload_every = seconds(cfg.reload_interval_secs);
-    let batch_every = seconds(cfg.batch_interval_secs);
     let mut last_reload = Instant::now();
-    let mut last_cut = Instant::now();
+    let cut_grid = Grid::new(cfg.batch_interval_secs);
+    let mut last_cut_slot = cut_grid.slot(now_ms());
     let registry = Registry::open(&cfg.database);
     let Ok(mut registry) = registry else { return };
     let mut data_version = registry.data_version().unwrap_or(0);
@@ -387,12 +386,13 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
         }
         let s = Arc::clone(&shared);
         let due_reload = last_reload.elapsed() >= reload_every;
-        let due_cut = cfg.batch_interval_secs > 0.0 && last_cut.elapsed() >= batch_every;
+        let cut_slot = cut_grid.slot(now_ms());
+        let due_cut = cfg.batch_interval_secs > 0.0 && cut_slot != last_cut_slot;
         if due_reload {
             last_reload = Instant::now();
         }
         if due_cut {
-            last_cut = Instant::now();
+            last_cut_slot = cut_slot;
         }
         let result = tokio::task::block_in_place(|| -> Result<()> {
             if due_reload {
@@ -433,11 +433,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Applies stored log rows and batch cuts not yet in memory.
+/// Applies stored log rows and batch cuts not yet in memory; new batches are published at
+/// once.
 fn sync(shared: &Shared) -> Result<()> {
     let mut db = lock(&shared.db);
     for e in &shared.elections {
         sync_election(db.connection(), e, None)?;
+        publish_batches(e);
     }
     Ok(())
 }
@@ -540,12 +542,103 @@ fn cut_all(shared: &Shared) -> Result<()> {
     sync(shared)
 }
 
-/// Regenerates changed documents whose cache period has run out (`force`: regardless).
+/// Instants on a wall-clock grid of a period (ČSÚ regenerates every 60 s and cuts batches
+/// at hh:m0 and hh:m5): a client can tell from the period alone when the next change may
+/// come.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grid {
+    period_ms: i64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub(crate) fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+impl Grid {
+    pub(crate) fn new(period_secs: f64) -> Self {
+        Self {
+            period_ms: (period_secs * 1000.0).round().max(0.0) as i64,
+        }
+    }
+
+    /// The slot `at` falls in (every instant its own slot when the period is 0).
+    pub(crate) fn slot(self, at_ms: i64) -> i64 {
+        if self.period_ms == 0 {
+            at_ms
+        } else {
+            at_ms.div_euclid(self.period_ms)
+        }
+    }
+
+    /// The start of the next slot after `at` (`None` for a period of 0).
+    pub(crate) fn next(self, at_ms: i64) -> Option<i64> {
+        (self.period_ms > 0).then(|| (self.slot(at_ms) + 1) * self.period_ms)
+    }
+}
+
+/// What a public answer is, for its caching headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// A document regenerated every cache period when its content changed.
+    Regenerated,
+    /// A numbered batch: never changes once cut (in the test data set, until a reset).
+    Batch,
+    /// The latest-batch alias: moves at the next cut.
+    LatestBatch,
+    /// "Not yet" (`CHYBA` 10): the batch may come with the next cut.
+    NotYet,
+}
+
+/// `Cache-Control` and `Retry-After` of an answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Freshness {
+    pub(crate) cache_control: HeaderValue,
+    pub(crate) retry_after: Option<HeaderValue>,
+}
+
+impl Shared {
+    /// Caching headers aligned to the next regeneration (documents) or the next cut
+    /// (batches, "not yet"): a client's cache expires exactly when new data may exist.
+    pub(crate) fn freshness(&self, channel: Channel, answer: Answer) -> Freshness {
+        let now = now_ms();
+        let secs_until =
+            |at: Option<i64>| at.map_or(0, |t| u64::try_from((t - now + 999) / 1000).unwrap_or(0));
+        let regeneration = secs_until(self.regeneration.next(now));
+        // Cuts made on request (a replay) come any time: then the regeneration clock.
+        let cut = self.cuts.map_or(regeneration, |g| secs_until(g.next(now)));
+        let max_age = |secs: u64| {
+            HeaderValue::from_str(&format!("max-age={secs}"))
+                .unwrap_or(HeaderValue::from_static("no-cache"))
+        };
+        match answer {
+            Answer::Batch if channel == Channel::Live => Freshness {
+                cache_control: HeaderValue::from_static("max-age=86400, immutable"),
+                retry_after: None,
+            },
+            Answer::Regenerated | Answer::Batch => Freshness {
+                cache_control: max_age(regeneration),
+                retry_after: None,
+            },
+            Answer::LatestBatch => Freshness {
+                cache_control: max_age(cut),
+                retry_after: None,
+            },
+            Answer::NotYet => Freshness {
+                cache_control: max_age(cut),
+                retry_after: Some(HeaderValue::from(cut.max(1))),
+            },
+        }
+    }
+}
+
+/// Regenerates changed documents once per cache-period slot (`force`: regardless).
 fn publish(shared: &Shared, force: bool) {
-    let period = seconds(shared.config.cache_period_secs);
+    let grid = Grid::new(shared.config.cache_period_secs);
+    let slot = grid.slot(now_ms());
     for e in &shared.elections {
         let mut last = lock(&e.last_publish);
-        if !force && last.is_some_and(|t| t.elapsed() < period) {
+        if !force && *last == Some(slot) {
             continue;
         }
         let mut published = false;
@@ -576,8 +669,33 @@ fn publish(shared: &Shared, force: bool) {
             published = true;
         }
         if published || last.is_none() {
-            *last = Some(Instant::now());
+            *last = Some(slot);
         }
+    }
+}
+
+/// Publishes the batches cut since the last publication of `e`, at once (the other
+/// documents keep their cache period).
+fn publish_batches(e: &ElectionState) {
+    for ci in 0..2 {
+        let results = lock(&e.results[ci]);
+        let current = Arc::clone(
+            &e.feeds[ci]
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let cut = results.rounds.iter().enumerate().any(|(ri, r)| {
+            let round = u8::try_from(ri + 1).unwrap_or(1);
+            r.batches.last().map(|b| b.cut.number) != current.latest_number(round)
+        });
+        if !cut && current.epoch == results.epoch {
+            continue;
+        }
+        let set = feeds::with_new_batches(&results, &current, Utc::now());
+        drop(results);
+        *e.feeds[ci]
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
     }
 }
 
@@ -658,8 +776,14 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
             upstream,
         }
     });
-    let mut db = lock(&shared.db);
-    ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)
+    let report = {
+        let mut db = lock(&shared.db);
+        ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)?
+    };
+    if report.batch.is_some() {
+        publish_batches(e);
+    }
+    Ok(report)
 }
 
 async fn ingest_handler(

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Server, cli};
+use common::{Server, cli, wait_until, without_timestamp};
 
 struct Reply {
     status: u16,
@@ -115,17 +115,6 @@ fn batch_files(root: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 const VYSLEDKY: &str = "/appdata/ps2025/odata/vysledky.xml";
 
 /// `OKRSKY_ZPRAC` of the national totals (`CR`).
@@ -134,12 +123,6 @@ fn cr_processed(body: &[u8]) -> u32 {
     let cr = &text[text.find("<CR>").expect("CR element")..];
     let v = &cr[cr.find("OKRSKY_ZPRAC=\"").unwrap() + 14..];
     v[..v.find('"').unwrap()].parse().unwrap()
-}
-
-fn without_timestamp(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body).into_owned();
-    let start = text.find("DATUM_CAS_GENEROVANI=\"").unwrap();
-    format!("{}{}", &text[..start], &text[start + 42..])
 }
 
 #[test]

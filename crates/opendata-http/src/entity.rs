@@ -39,6 +39,9 @@ pub struct Entity {
     identity: Bytes,
     gzip: Option<OnceLock<Bytes>>,
     tag: Box<str>,
+    /// The tag is weak (`W/"…"`): the representation is identified by its meaning, not its
+    /// bytes (RFC 9110 §8.8.1).
+    weak: bool,
     etag_identity: HeaderValue,
     etag_gzip: HeaderValue,
     last_modified: SystemTime,
@@ -78,15 +81,55 @@ impl Entity {
     ) -> Self {
         let identity = body.into();
         let digest = Sha256::digest(&identity);
-        let tag: Box<str> = hex::encode(&digest[..16]).into();
+        let tag = hex::encode(&digest[..16]);
+        Self::tagged(identity, &tag, false, last_modified, content_type)
+    }
+
+    /// An entity whose tag the caller computes: `tag` (the opaque part, ASCII letters, digits
+    /// and `-` only; anything else is dropped) and, with `weak`, a weak tag — for a
+    /// representation that may change in bytes without changing in meaning, such as a
+    /// document re-stamped with its generation time. Conditional requests compare it as RFC
+    /// 9110 says (`If-None-Match` weakly, `If-Match` and `If-Range` strongly, so a weak tag
+    /// never satisfies those two).
+    pub fn with_tag(
+        body: impl Into<Bytes>,
+        tag: &str,
+        weak: bool,
+        last_modified: SystemTime,
+        content_type: HeaderValue,
+    ) -> Self {
+        let tag: String = tag
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        Self::tagged(body.into(), &tag, weak, last_modified, content_type)
+    }
+
+    fn tagged(
+        identity: Bytes,
+        tag: &str,
+        weak: bool,
+        last_modified: SystemTime,
+        content_type: HeaderValue,
+    ) -> Self {
+        let tag: Box<str> = tag.into();
+        let header = |t: &str| {
+            if weak {
+                HeaderValue::from_str(&format!("W/\"{t}\""))
+                    .unwrap_or(HeaderValue::from_static("W/\"\""))
+            } else {
+                crate::validators::etag_header(t)
+            }
+        };
         let gzip = (identity.len() >= MIN_GZIP_LEN
             && compressible(content_type.to_str().unwrap_or("")))
         .then(OnceLock::new);
         let last_modified = whole_seconds(last_modified);
         Self {
-            etag_identity: crate::validators::etag_header(&tag),
-            etag_gzip: crate::validators::etag_header(&format!("{tag}{GZIP_TAG_SUFFIX}")),
+            etag_identity: header(&tag),
+            etag_gzip: header(&format!("{tag}{GZIP_TAG_SUFFIX}")),
             tag,
+            weak,
             identity,
             gzip,
             last_modified_value: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
@@ -128,6 +171,11 @@ impl Entity {
     /// The identity representation's opaque tag (without quotes).
     pub fn tag(&self) -> &str {
         &self.tag
+    }
+
+    /// Whether the tag is weak.
+    pub fn is_weak(&self) -> bool {
+        self.weak
     }
 
     /// The identity representation's `ETag` value.
@@ -187,7 +235,7 @@ impl Entity {
                 std::borrow::Cow::Owned(format!("{}{suffix}", self.tag))
             };
             let current_tag = EntityTag {
-                weak: false,
+                weak: self.weak,
                 tag: &full_tag,
             };
             let current = Validators {

@@ -247,3 +247,50 @@ fn small_and_binary_bodies_are_not_compressed() {
         .unwrap();
     assert_eq!(reply.header("content-encoding"), None);
 }
+
+#[test]
+fn a_weak_tag_of_the_callers_making_compares_weakly() {
+    // A document re-stamped with its generation time: other bytes, the same meaning.
+    let server = serve(Entity::with_tag(
+        body(),
+        "c0ffee",
+        true,
+        UNIX_EPOCH + Duration::from_secs(MODIFIED),
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    ));
+    let client = Client::new(server.addr());
+    let full = client.get("/", &[]).unwrap();
+    assert_eq!(full.header("etag"), Some("W/\"c0ffee\""));
+    let gz = client.get("/", &[("Accept-Encoding", "gzip")]).unwrap();
+    assert_eq!(gz.header("etag"), Some("W/\"c0ffee-gz\""));
+    // If-None-Match compares weakly: either form of the tag matches.
+    for tag in ["W/\"c0ffee\"", "\"c0ffee\""] {
+        assert_eq!(
+            client.get("/", &[("If-None-Match", tag)]).unwrap().status,
+            304,
+            "{tag}"
+        );
+    }
+    // If-Match needs a strong match, which a weak tag never gives.
+    assert_eq!(
+        client
+            .get("/", &[("If-Match", "W/\"c0ffee\"")])
+            .unwrap()
+            .status,
+        412
+    );
+    // If-Range with a weak tag: the whole representation, not the range.
+    let r = client
+        .get("/", &[("Range", "bytes=0-9"), ("If-Range", "W/\"c0ffee\"")])
+        .unwrap();
+    assert_eq!(r.status, 200);
+    // Nothing but the tag's characters gets into the header.
+    let odd = Entity::with_tag(
+        "x",
+        "a\"b c\r\nd",
+        false,
+        UNIX_EPOCH,
+        HeaderValue::from_static("text/plain"),
+    );
+    assert_eq!(odd.etag(), "\"abcd\"");
+}
