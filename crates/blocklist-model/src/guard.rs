@@ -1,4 +1,4 @@
-//! Guards: checks that stop a publication unless the operator overrides them.
+//! Guards: checks that stop a source's new version unless the operator overrides them.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -10,7 +10,7 @@ use crate::read::{FormatError, SourceRead};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum GuardKind {
-    /// A source yields zero rows.
+    /// A source that had rows in its last good version yields none.
     EmptySource,
     /// A source shrinks by more than the allowed share against the last good version.
     Shrink,
@@ -31,14 +31,16 @@ impl fmt::Display for GuardKind {
 /// A guard that stopped a source. The operator can override it by its [`GuardKind`] and source.
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
-    /// The source yields zero rows.
+    /// The source had rows in its last good version and yields none now.
     #[error(
-        "source {source_name:?} yields zero rows (override: {})",
+        "source {source_name:?} had {previous} rows and now yields none (override: {})",
         GuardKind::EmptySource
     )]
     EmptySource {
         /// The authority.
         source_name: String,
+        /// Rows in the last good version.
+        previous: usize,
     },
     /// The source shrank by more than the allowed share.
     #[error(
@@ -80,7 +82,7 @@ impl GuardError {
     /// The source (authority name).
     pub fn source_name(&self) -> &str {
         match self {
-            Self::EmptySource { source_name }
+            Self::EmptySource { source_name, .. }
             | Self::Shrunk { source_name, .. }
             | Self::UnrecognisedFormat { source_name, .. } => source_name,
         }
@@ -145,6 +147,10 @@ impl Guards {
     /// Checks one source. `previous_entries` is the entry count of its last good version, if
     /// any. Returns the read to publish (`None` when an overridden unrecognised format means the
     /// source is left out), or the first guard that is not overridden.
+    ///
+    /// A well-formed list with no rows is a valid list with 0 entries (ÚSKVBL published its
+    /// list as a header and one empty row for months while it had no entries): only a source
+    /// whose last good version had rows trips [`GuardKind::EmptySource`].
     pub fn check<'a>(
         &self,
         source_name: &str,
@@ -165,9 +171,13 @@ impl Guards {
             }
         };
         let current = read.entries.len();
-        if current == 0 && !self.overridden(source_name, GuardKind::EmptySource) {
+        if let Some(previous) = previous_entries.filter(|&p| p > 0)
+            && current == 0
+            && !self.overridden(source_name, GuardKind::EmptySource)
+        {
             return Err(GuardError::EmptySource {
                 source_name: source_name.to_owned(),
+                previous,
             });
         }
         if let Some(previous) = previous_entries.filter(|&p| p > 0)

@@ -31,7 +31,7 @@ pub use list::{UnifiedList, WwwPolicy};
 pub use read::{
     DateStyle, Diagnostic, FormatError, FormatErrorKind, FormatVariant, Layout, Problem,
     ReadSourceError, ReaderKind, Severity, SourceConfig, SourceCounts, SourceRead, TextEncoding,
-    read_source, read_source_from,
+    has_decree_columns, read_source, read_source_from,
 };
 
 /// Re-exported so callers name dates with the same type.

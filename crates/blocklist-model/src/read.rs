@@ -491,6 +491,30 @@ pub fn read_source(config: &SourceConfig, bytes: &[u8]) -> Result<SourceRead, Fo
     })
 }
 
+/// Whether the file's header names the decree's three columns `URL`, `DATUM_ZAPISU` and
+/// `DATUM_VYMAZU` (case-insensitively, in any order, among others; BOM, `,` or `;`, UTF-8 or
+/// windows-1250): the mark of a local list under Decree 569/2025 Sb., whoever publishes it.
+/// Only the header is looked at.
+pub fn has_decree_columns(bytes: &[u8]) -> bool {
+    let (text, _, _) = decode(bytes);
+    let Some(header_line) = text.lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .delimiter(detect_delimiter(header_line))
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(header_line.as_bytes());
+    let mut header = csv::StringRecord::new();
+    if !matches!(csv.read_record(&mut header), Ok(true)) {
+        return false;
+    }
+    let names: Vec<String> = header.iter().map(header_key).collect();
+    ["url", "datum_zapisu", "datum_vymazu"]
+        .iter()
+        .all(|wanted| names.iter().any(|n| n == wanted))
+}
+
 /// Reads one source from an `io::Read` (the whole input is read into memory first).
 pub fn read_source_from(
     config: &SourceConfig,

@@ -140,8 +140,13 @@ fn guards_and_overrides() {
     let cfg = SourceConfig::new("MF", "x", ReaderKind::Decree);
     let empty = read_source(&cfg, b"URL,DATUM_ZAPISU\n").unwrap();
     let g = Guards::new();
+    // A list with a header and no rows is valid on its own (a first read, or a list that had
+    // no rows before either).
+    assert!(g.check("MF", None, Ok(&empty)).unwrap().is_some());
+    assert!(g.check("MF", Some(0), Ok(&empty)).unwrap().is_some());
     let e = g.check("MF", Some(10), Ok(&empty)).unwrap_err();
     assert_eq!(e.kind(), GuardKind::EmptySource);
+    assert!(e.to_string().contains("had 10 rows"), "{e}");
     assert!(matches!(e, GuardError::EmptySource { .. }));
     assert!(
         g.clone()

@@ -36,6 +36,8 @@ const SUKL: &str = "current/sukl-nelegalni-stranky-lp.csv";
 const SZPI: &str = "current/szpi-blokovane-weby.csv";
 const USKVBL: &str = "current/uskvbl-nelegalni-vlp.csv";
 const USKVBL_OLD: &str = "historical/uskvbl-nelegalni-vlp.2024-03-12.semicolon-bom.csv";
+const USKVBL_EMPTY: &str = "historical/uskvbl-nelegalni-vlp.2023-07-24.header-only-empty-row.csv";
+const USKVBL_BOM_ONLY: &str = "historical/uskvbl-nelegalni-vlp.2023-06-24.bom-only.csv";
 const MZV: &str = "mzv/mzv-sankcni-seznam.csv";
 const CTU: &str = "ctu/ctu-jednotny-seznam.synthetic-fixture.csv";
 
@@ -173,6 +175,31 @@ fn uskvbl_current_and_historical() {
             .collect()
     };
     assert_eq!(key(&r), key(&old));
+}
+
+#[test]
+fn uskvbl_while_it_had_no_entries() {
+    // For months ÚSKVBL published a header and one row of empty fields: a valid, empty list.
+    let r = read(ReaderKind::Uskvbl, USKVBL_EMPTY);
+    assert!(r.entries.is_empty());
+    assert_eq!(r.counts.rows, 1);
+    assert_eq!(r.counts.rejected, 0);
+    assert_eq!((r.format.delimiter, r.format.bom), (b';', true));
+    assert_eq!(r.diagnostics.len(), 1);
+    assert_eq!(r.diagnostics[0].problem, blocklist_model::Problem::EmptyRow);
+    assert_eq!(r.diagnostics[0].severity, Severity::Warning);
+    // A month earlier the download was a BOM and a line end: no header, a format error.
+    let config = source(ReaderKind::Uskvbl);
+    let e = read_source(&config, &data(USKVBL_BOM_ONLY)).unwrap_err();
+    assert!(
+        matches!(e.kind, blocklist_model::FormatErrorKind::Empty { .. }),
+        "{e}"
+    );
+    // Both carry (or lack) the decree's columns in the header.
+    assert!(blocklist_model::has_decree_columns(&data(USKVBL_EMPTY)));
+    assert!(!blocklist_model::has_decree_columns(&data(USKVBL_BOM_ONLY)));
+    assert!(blocklist_model::has_decree_columns(&data(SUKL)));
+    assert!(!blocklist_model::has_decree_columns(&data(MF)));
 }
 
 #[test]

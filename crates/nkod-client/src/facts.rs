@@ -21,6 +21,9 @@ pub(crate) mod vocab {
     pub(crate) const DCT_MODIFIED: &str = "http://purl.org/dc/terms/modified";
     pub(crate) const FOAF_NAME: &str = "http://xmlns.com/foaf/0.1/name";
     pub(crate) const FOAF_PRIMARY_TOPIC: &str = "http://xmlns.com/foaf/0.1/primaryTopic";
+    pub(crate) const DCAT_KEYWORD: &str = "http://www.w3.org/ns/dcat#keyword";
+    pub(crate) const DCATAP_APPLICABLE_LEGISLATION: &str =
+        "http://data.europa.eu/r5r/applicableLegislation";
 }
 use vocab::*;
 
@@ -200,6 +203,17 @@ impl Facts {
                 record_modified = Some(date);
             }
         }
+        let keywords: BTreeSet<String> = self
+            .values(iri, DCAT_KEYWORD)
+            .filter_map(|v| match v {
+                Value::Literal { value, .. } => Some(value.clone()),
+                Value::Node(_) => None,
+            })
+            .collect();
+        let legislation: BTreeSet<String> = self
+            .values(iri, DCATAP_APPLICABLE_LEGISLATION)
+            .map(|v| v.text().to_owned())
+            .collect();
         Some(Dataset {
             iri: iri.to_owned(),
             title: self.localized(iri, DCT_TITLE),
@@ -207,20 +221,23 @@ impl Facts {
             distributions,
             modified: self.date(iri, DCT_MODIFIED),
             record_modified,
+            keywords: keywords.into_iter().collect(),
+            legislation: legislation.into_iter().collect(),
         })
     }
 
-    /// Records of the candidates that are datasets and satisfy `query`, sorted by IRI.
+    /// Records of the candidates that are datasets and satisfy any of `queries`, sorted by
+    /// IRI.
     pub(crate) fn datasets<'a>(
         &self,
         candidates: impl IntoIterator<Item = &'a str>,
-        query: &DatasetQuery,
+        queries: &[DatasetQuery],
     ) -> Vec<Dataset> {
         let unique: BTreeSet<&str> = candidates.into_iter().collect();
         unique
             .into_iter()
             .filter_map(|iri| self.dataset(iri))
-            .filter(|d| query.matches(d))
+            .filter(|d| queries.iter().any(|q| q.matches(d)))
             .collect()
     }
 }

@@ -161,7 +161,7 @@ impl GraphQlCatalogue {
             ""
         };
         Ok(format!(
-            "iri title {{ cs en }} publisher {{ iri title {{ cs en }} }} \
+            "iri title {{ cs en }} keyword {{ cs en }} publisher {{ iri title {{ cs en }} }} \
              distribution {{ iri accessURL{download} format mediaType conformsTo }}"
         ))
     }
@@ -223,6 +223,20 @@ impl GraphQlCatalogue {
         }
         distributions.sort();
         distributions.dedup();
+        let mut keywords: Vec<String> = value
+            .get("keyword")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .flat_map(|k| {
+                ["cs", "en"]
+                    .into_iter()
+                    .filter_map(move |language| k.get(language).and_then(Json::as_str))
+            })
+            .map(str::to_owned)
+            .collect();
+        keywords.sort();
+        keywords.dedup();
         Ok(Some(Dataset {
             iri: iri.to_owned(),
             title: localized(value.get("title")),
@@ -230,6 +244,8 @@ impl GraphQlCatalogue {
             distributions,
             modified: None,
             record_modified: None,
+            keywords,
+            legislation: Vec::new(),
         }))
     }
 }
@@ -260,6 +276,7 @@ impl Catalogue for GraphQlCatalogue {
         Capabilities {
             modification_dates: false,
             catalogue_modified: false,
+            metadata_search: false,
         }
     }
 

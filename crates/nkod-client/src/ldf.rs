@@ -356,6 +356,34 @@ impl LdfCatalogue {
             let patterns = vec![TriplePattern::iris(None, Some(vocab::DCT_TITLE), None)?];
             options.push((self.count_of(&patterns, cache, usage)?, patterns, true));
         }
+        if !query.legislation.is_empty() {
+            let patterns = query
+                .legislation
+                .iter()
+                .map(|l| {
+                    TriplePattern::iris(None, Some(vocab::DCATAP_APPLICABLE_LEGISLATION), Some(l))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            options.push((self.count_of(&patterns, cache, usage)?, patterns, false));
+        }
+        if !query.keywords.is_empty() {
+            // A fragment matches a literal exactly, language tag included: NKOD's keywords
+            // are tagged `@cs`, some catalogues leave them plain.
+            let mut patterns = Vec::new();
+            for keyword in &query.keywords {
+                for literal in [
+                    oxrdf::Literal::new_language_tagged_literal_unchecked(keyword.as_str(), "cs"),
+                    oxrdf::Literal::new_simple_literal(keyword.as_str()),
+                ] {
+                    patterns.push(TriplePattern {
+                        predicate: Some(NamedNode::new_unchecked(vocab::DCAT_KEYWORD)),
+                        object: Some(Term::Literal(literal)),
+                        ..TriplePattern::default()
+                    });
+                }
+            }
+            options.push((self.count_of(&patterns, cache, usage)?, patterns, false));
+        }
         let typing = vec![TriplePattern::iris(
             None,
             Some(vocab::RDF_TYPE),
@@ -422,6 +450,7 @@ impl Catalogue for LdfCatalogue {
         Capabilities {
             modification_dates: true,
             catalogue_modified: true,
+            metadata_search: true,
         }
     }
 
@@ -458,6 +487,11 @@ impl Catalogue for LdfCatalogue {
             {
                 continue;
             }
+            if !query.matches(&partial) {
+                // Keywords and legal basis are in the description already; only the
+                // distributions are still to come, and the query does not look at them.
+                continue;
+            }
             for distribution in &partial.distributions {
                 if let Ok(node) = NamedNode::new(distribution.iri.as_str()) {
                     let pattern = TriplePattern {
@@ -492,7 +526,7 @@ impl Catalogue for LdfCatalogue {
             matching.push(candidate.as_str());
         }
         Ok(Measured {
-            value: facts.datasets(matching, query),
+            value: facts.datasets(matching, std::slice::from_ref(query)),
             usage,
         })
     }

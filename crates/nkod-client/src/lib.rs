@@ -100,13 +100,27 @@ pub trait Catalogue: Send + Sync + std::fmt::Debug {
     /// The rebuild date and the matching datasets, in as few requests as the API allows
     /// (SPARQL: one; GraphQL: one, no date; LDF: one per fragment page).
     fn snapshot(&self, query: &DatasetQuery) -> Result<Measured<CatalogueSnapshot>, Error> {
+        self.snapshot_any(std::slice::from_ref(query))
+    }
+
+    /// The rebuild date and the datasets matching any of `queries` (each once, sorted by
+    /// IRI). SPARQL asks all of it in one request; the other backends ask query by query.
+    fn snapshot_any(&self, queries: &[DatasetQuery]) -> Result<Measured<CatalogueSnapshot>, Error> {
         let modified = self.catalogue_modified()?;
-        let datasets = self.find_datasets(query)?;
+        let mut usage = modified.usage;
+        let mut datasets: Vec<Dataset> = Vec::new();
+        for query in queries {
+            let found = self.find_datasets(query)?;
+            usage += found.usage;
+            datasets.extend(found.value);
+        }
+        datasets.sort();
+        datasets.dedup_by(|a, b| a.iri == b.iri);
         Ok(Measured {
-            usage: modified.usage + datasets.usage,
+            usage,
             value: CatalogueSnapshot {
                 catalogue_modified: modified.value,
-                datasets: datasets.value,
+                datasets,
             },
         })
     }

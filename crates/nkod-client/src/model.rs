@@ -225,6 +225,11 @@ pub struct Dataset {
     pub modified: Option<DateValue>,
     /// `dct:modified` of the catalog record (`?record foaf:primaryTopic <dataset>`), if any.
     pub record_modified: Option<DateValue>,
+    /// `dcat:keyword` in every language, sorted and distinct.
+    pub keywords: Vec<String>,
+    /// `dcatap:applicableLegislation` (ELI IRIs of the legal basis), sorted; empty when the
+    /// backend cannot see it (GraphQL's older schema).
+    pub legislation: Vec<String>,
 }
 
 impl Dataset {
@@ -251,6 +256,10 @@ pub struct DatasetQuery {
     pub publishers: Vec<String>,
     /// Substring of the title in Czech or English, case-insensitive.
     pub title_contains: Option<String>,
+    /// Legal-basis IRIs (`dcatap:applicableLegislation`, exact match).
+    pub legislation: Vec<String>,
+    /// Keywords (`dcat:keyword`, compared without case).
+    pub keywords: Vec<String>,
 }
 
 impl DatasetQuery {
@@ -278,6 +287,22 @@ impl DatasetQuery {
         }
     }
 
+    /// Datasets of any publisher that cite one of these legal bases.
+    pub fn by_legislation<I: IntoIterator<Item = S>, S: Into<String>>(iris: I) -> Self {
+        Self {
+            legislation: iris.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
+    /// Datasets of any publisher with one of these keywords.
+    pub fn by_keywords<I: IntoIterator<Item = S>, S: Into<String>>(keywords: I) -> Self {
+        Self {
+            keywords: keywords.into_iter().map(Into::into).collect(),
+            ..Self::default()
+        }
+    }
+
     /// Adds a title restriction.
     #[must_use]
     pub fn with_title(mut self, needle: impl Into<String>) -> Self {
@@ -298,6 +323,16 @@ impl DatasetQuery {
                 .title_contains
                 .as_deref()
                 .is_none_or(|needle| dataset.title.contains_ignore_case(needle))
+            && (self.legislation.is_empty()
+                || dataset
+                    .legislation
+                    .iter()
+                    .any(|l| self.legislation.contains(l)))
+            && (self.keywords.is_empty()
+                || dataset.keywords.iter().any(|k| {
+                    let k = k.to_lowercase();
+                    self.keywords.iter().any(|w| w.to_lowercase() == k)
+                }))
     }
 }
 
@@ -338,4 +373,7 @@ pub struct Capabilities {
     pub modification_dates: bool,
     /// The catalogue's rebuild date.
     pub catalogue_modified: bool,
+    /// Searching every publisher's datasets by legal basis or keyword (GraphQL has no such
+    /// filter).
+    pub metadata_search: bool,
 }

@@ -202,10 +202,10 @@ impl SparqlCatalogue {
 
     fn run_snapshot(
         &self,
-        query: &DatasetQuery,
+        queries: &[DatasetQuery],
         with_rebuild_date: bool,
     ) -> Result<Measured<CatalogueSnapshot>, Error> {
-        let text = snapshot_query(query, with_rebuild_date)?;
+        let text = snapshot_query(queries, with_rebuild_date)?;
         let mut usage = Usage::default();
         let rows = self.select_counted(&text, &mut usage)?;
         let mut facts = Facts::default();
@@ -229,7 +229,7 @@ impl SparqlCatalogue {
             }
             facts.insert(&subject, predicate.as_str(), object);
         }
-        let datasets = facts.datasets(candidates.iter().map(String::as_str), query);
+        let datasets = facts.datasets(candidates.iter().map(String::as_str), queries);
         Ok(Measured {
             value: CatalogueSnapshot {
                 catalogue_modified: facts.date(NKOD_CATALOG_IRI, vocab::DCT_MODIFIED),
@@ -249,11 +249,14 @@ impl Catalogue for SparqlCatalogue {
         Capabilities {
             modification_dates: true,
             catalogue_modified: true,
+            metadata_search: true,
         }
     }
 
     fn find_datasets(&self, query: &DatasetQuery) -> Result<Measured<Vec<crate::Dataset>>, Error> {
-        Ok(self.run_snapshot(query, false)?.map(|s| s.datasets))
+        Ok(self
+            .run_snapshot(std::slice::from_ref(query), false)?
+            .map(|s| s.datasets))
     }
 
     fn catalogue_modified(&self) -> Result<Measured<Option<DateValue>>, Error> {
@@ -278,7 +281,12 @@ impl Catalogue for SparqlCatalogue {
 
     /// One request: the rebuild date and every matching dataset with its distributions.
     fn snapshot(&self, query: &DatasetQuery) -> Result<Measured<CatalogueSnapshot>, Error> {
-        self.run_snapshot(query, true)
+        self.run_snapshot(std::slice::from_ref(query), true)
+    }
+
+    /// One request for all the queries: their candidate patterns are UNION branches.
+    fn snapshot_any(&self, queries: &[DatasetQuery]) -> Result<Measured<CatalogueSnapshot>, Error> {
+        self.run_snapshot(queries, true)
     }
 }
 
@@ -304,9 +312,54 @@ fn string_literal(text: &str) -> String {
 /// into a cross product; each branch runs inside `GRAPH ?g`, so the publisher's `foaf:name`,
 /// repeated in every dataset graph, joins only with its own graph's copy.
 pub(crate) fn snapshot_query(
-    query: &DatasetQuery,
+    queries: &[DatasetQuery],
     with_rebuild_date: bool,
 ) -> Result<String, Error> {
+    let mut branches = Vec::new();
+    for query in queries {
+        branches.push(candidate_patterns(query)?);
+    }
+    if branches.is_empty() {
+        branches.push(candidate_patterns(&DatasetQuery::default())?);
+    }
+    let candidates = if let [only] = branches.as_slice() {
+        only.clone()
+    } else {
+        let joined: Vec<String> = branches
+            .iter()
+            .map(|b| format!("    {{\n{b}    }}\n"))
+            .collect();
+        joined.join("    UNION\n")
+    };
+    let mut text = String::from(
+        "PREFIX dcat: <http://www.w3.org/ns/dcat#>\n\
+         PREFIX dct: <http://purl.org/dc/terms/>\n\
+         PREFIX dcatap: <http://data.europa.eu/r5r/>\n\
+         PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n\
+         PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n\
+         SELECT DISTINCT ?dataset ?s ?p ?o WHERE {\n",
+    );
+    if with_rebuild_date {
+        let _ = writeln!(
+            text,
+            "  {{ VALUES (?s ?p) {{ (<{NKOD_CATALOG_IRI}> dct:modified) }} ?s ?p ?o }}\n  UNION"
+        );
+    }
+    let _ = write!(
+        text,
+        "  {{\n  {{ SELECT DISTINCT ?dataset WHERE {{\n{candidates}  }} }}\n  GRAPH ?g {{\n\
+         \x20   {{ ?dataset ?p ?o . FILTER(?p IN (rdf:type, dct:title, dct:publisher, dcat:distribution, dct:modified, dcat:keyword, dcatap:applicableLegislation)) }}\n\
+         \x20   UNION {{ ?dataset dct:publisher ?s . ?s ?p ?o . FILTER(?p = foaf:name) }}\n\
+         \x20   UNION {{ ?dataset dcat:distribution ?s . ?s ?p ?o .\n\
+         \x20            FILTER(?p IN (dcat:accessURL, dcat:downloadURL, dct:format, dcat:mediaType, dct:conformsTo, dct:modified)) }}\n\
+         \x20   UNION {{ ?s foaf:primaryTopic ?dataset . ?s ?p ?o . FILTER(?p IN (foaf:primaryTopic, dct:modified)) }}\n\
+         \x20 }}\n  }}\n}}\n"
+    );
+    Ok(text)
+}
+
+/// The graph patterns that bind `?dataset` to the datasets one query selects.
+fn candidate_patterns(query: &DatasetQuery) -> Result<String, Error> {
     let mut candidates = String::new();
     if !query.iris.is_empty() {
         candidates.push_str("    VALUES ?dataset {");
@@ -322,6 +375,25 @@ pub(crate) fn snapshot_query(
         }
         candidates.push_str(" }\n    ?dataset dct:publisher ?publisher .\n");
     }
+    if !query.legislation.is_empty() {
+        candidates.push_str("    VALUES ?legislation {");
+        for iri in &query.legislation {
+            let _ = write!(candidates, " {}", iri_ref(iri)?);
+        }
+        candidates.push_str(" }\n    ?dataset dcatap:applicableLegislation ?legislation .\n");
+    }
+    if !query.keywords.is_empty() {
+        let words: Vec<String> = query
+            .keywords
+            .iter()
+            .map(|k| string_literal(&k.to_lowercase()))
+            .collect();
+        let _ = writeln!(
+            candidates,
+            "    ?dataset dcat:keyword ?keyword .\n    FILTER(LCASE(STR(?keyword)) IN ({}))",
+            words.join(", ")
+        );
+    }
     candidates.push_str("    ?dataset a dcat:Dataset .\n");
     if let Some(needle) = &query.title_contains {
         let _ = writeln!(
@@ -330,30 +402,7 @@ pub(crate) fn snapshot_query(
             string_literal(&needle.to_lowercase())
         );
     }
-    let mut text = String::from(
-        "PREFIX dcat: <http://www.w3.org/ns/dcat#>\n\
-         PREFIX dct: <http://purl.org/dc/terms/>\n\
-         PREFIX foaf: <http://xmlns.com/foaf/0.1/>\n\
-         PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>\n\
-         SELECT DISTINCT ?dataset ?s ?p ?o WHERE {\n",
-    );
-    if with_rebuild_date {
-        let _ = writeln!(
-            text,
-            "  {{ VALUES (?s ?p) {{ (<{NKOD_CATALOG_IRI}> dct:modified) }} ?s ?p ?o }}\n  UNION"
-        );
-    }
-    let _ = write!(
-        text,
-        "  {{\n  {{ SELECT DISTINCT ?dataset WHERE {{\n{candidates}  }} }}\n  GRAPH ?g {{\n\
-         \x20   {{ ?dataset ?p ?o . FILTER(?p IN (rdf:type, dct:title, dct:publisher, dcat:distribution, dct:modified)) }}\n\
-         \x20   UNION {{ ?dataset dct:publisher ?s . ?s ?p ?o . FILTER(?p = foaf:name) }}\n\
-         \x20   UNION {{ ?dataset dcat:distribution ?s . ?s ?p ?o .\n\
-         \x20            FILTER(?p IN (dcat:accessURL, dcat:downloadURL, dct:format, dcat:mediaType, dct:conformsTo, dct:modified)) }}\n\
-         \x20   UNION {{ ?s foaf:primaryTopic ?dataset . ?s ?p ?o . FILTER(?p IN (foaf:primaryTopic, dct:modified)) }}\n\
-         \x20 }}\n  }}\n}}\n"
-    );
-    Ok(text)
+    Ok(candidates)
 }
 
 #[cfg(test)]
@@ -364,7 +413,7 @@ mod tests {
     fn query_parses_and_escapes() {
         let query =
             DatasetQuery::by_publishers([crate::publisher_iri("00006947")]).with_title("\"her\"");
-        let text = snapshot_query(&query, true).expect("valid IRIs");
+        let text = snapshot_query(std::slice::from_ref(&query), true).expect("valid IRIs");
         spargebra::SparqlParser::new()
             .parse_query(&text)
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -374,10 +423,26 @@ mod tests {
     }
 
     #[test]
+    fn several_queries_become_one_union() {
+        let queries = [
+            DatasetQuery::by_publishers([crate::publisher_iri("00006947")]),
+            DatasetQuery::by_legislation(["https://www.e-sbirka.cz/eli/cz/sb/2025/569"]),
+            DatasetQuery::by_keywords(["Blokace", "a\"b"]),
+        ];
+        let text = snapshot_query(&queries, true).expect("valid IRIs");
+        spargebra::SparqlParser::new()
+            .parse_query(&text)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(text.matches("    UNION\n").count(), 2, "{text}");
+        assert!(text.contains("dcatap:applicableLegislation ?legislation"));
+        assert!(text.contains(r#"IN ("blokace", "a\"b")"#), "{text}");
+    }
+
+    #[test]
     fn rejects_iri_injection() {
         let query = DatasetQuery::by_iris(["https://x/a> } DROP ALL {"]);
         assert!(matches!(
-            snapshot_query(&query, false),
+            snapshot_query(std::slice::from_ref(&query), false),
             Err(Error::InvalidUrl { .. })
         ));
     }

@@ -87,6 +87,10 @@ pub struct Fault {
     pub truncate_body_at: Option<usize>,
     /// Send the body slowly.
     pub slow_body: Option<SlowBody>,
+    /// Apply the fault only to requests for this path (e.g. `/soubory/szpi.csv`), so that one
+    /// distribution file fails while the others are served normally. `None`: every request
+    /// of the route.
+    pub only_path: Option<String>,
 }
 
 impl Fault {
@@ -135,9 +139,24 @@ impl Fault {
         }
     }
 
+    /// The same fault, applied only to requests for `path` (e.g. `/soubory/szpi.csv`).
+    #[must_use]
+    pub fn only_for(mut self, path: impl Into<String>) -> Self {
+        self.only_path = Some(path.into());
+        self
+    }
+
     /// True when this fault changes nothing.
     pub fn is_none(&self) -> bool {
-        *self == Fault::default()
+        Fault {
+            only_path: None,
+            ..self.clone()
+        } == Fault::default()
+    }
+
+    /// Whether the fault applies to a request for `path`.
+    pub(crate) fn applies_to(&self, path: &str) -> bool {
+        self.only_path.as_deref().is_none_or(|only| only == path)
     }
 
     /// Whether request number `n` (1-based, per route) gets an injected error.
@@ -205,8 +224,9 @@ pub struct FaultSpecError {
 impl Faults {
     /// Applies one command-line style specification, `ROUTE:KEY=VALUE`, where ROUTE is
     /// `sparql`, `ldf`, `graphql`, `files` or `all`, and KEY is one of `latency-ms` (N),
-    /// `fail-first` (N), `error-rate` (0.0–1.0), `status` (500 or 503), `truncate` (bytes) or
-    /// `slow` (`CHUNK/DELAYms`, e.g. `16/50ms`). Several specifications add up.
+    /// `fail-first` (N), `error-rate` (0.0–1.0), `status` (500 or 503), `truncate` (bytes),
+    /// `slow` (`CHUNK/DELAYms`, e.g. `16/50ms`) or `path` (only requests for this path, e.g.
+    /// `/soubory/szpi.csv`). Several specifications add up.
     pub fn apply_spec(&mut self, spec: &str) -> Result<(), FaultSpecError> {
         let fail = |reason: &str| FaultSpecError {
             spec: spec.to_owned(),
@@ -253,6 +273,12 @@ impl Faults {
                     }
                     fault.error_status = u16::try_from(status).unwrap_or(500);
                 }
+                "path" => {
+                    if !value.starts_with('/') {
+                        return Err(fail("the path must start with /"));
+                    }
+                    fault.only_path = Some(value.to_owned());
+                }
                 "truncate" => {
                     fault.truncate_body_at = Some(
                         usize::try_from(number(value)?)
@@ -276,7 +302,7 @@ impl Faults {
                 }
                 _ => {
                     return Err(fail(
-                        "the key must be latency-ms, fail-first, error-rate, status, truncate or slow",
+                        "the key must be latency-ms, fail-first, error-rate, status, truncate, slow or path",
                     ));
                 }
             }
@@ -299,6 +325,11 @@ mod tests {
         faults.apply_spec("files:slow=16/50ms").unwrap();
         faults.apply_spec("ldf:truncate=100").unwrap();
         faults.apply_spec("graphql:fail-first=2").unwrap();
+        faults.apply_spec("ldf:path=/ldf/nkod-ldf").unwrap();
+        assert_eq!(
+            faults.get(Route::Ldf).only_path.as_deref(),
+            Some("/ldf/nkod-ldf")
+        );
         let sparql = faults.get(Route::Sparql);
         assert_eq!((sparql.error_rate, sparql.error_status), (0.5, 503));
         assert_eq!(sparql.latency, Duration::from_millis(20));
@@ -321,6 +352,7 @@ mod tests {
             "files:slow=0/5ms",
             "files:slow=5",
             "files:color=red",
+            "files:path=soubory/x.csv",
         ] {
             assert!(Faults::none().apply_spec(bad).is_err(), "{bad}");
         }

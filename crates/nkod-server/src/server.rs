@@ -437,7 +437,7 @@ async fn inject_faults(
         .unwrap_or_else(PoisonError::into_inner)
         .get(route)
         .clone();
-    if fault.is_none() {
+    if fault.is_none() || !fault.applies_to(request.uri().path()) {
         return next.run(request).await;
     }
     if !fault.latency.is_zero() {

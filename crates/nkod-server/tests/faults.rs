@@ -36,6 +36,18 @@ fn latency_delays_only_its_route() {
 }
 
 #[test]
+fn a_fault_can_target_one_file() {
+    let server = start();
+    server.set_fault(
+        Route::Files,
+        Fault::errors(1.0, 500).only_for(format!("/soubory/{SZPI_FILE}")),
+    );
+    assert_eq!(status(&server.file_url(SZPI_FILE)), 500);
+    assert_eq!(status(&server.file_url(MF_FILE)), 200);
+    assert_eq!(status(&server.file_url(SZPI_FILE)), 500);
+}
+
+#[test]
 fn error_rate_is_deterministic_and_503_carries_retry_after() {
     let server = start();
     server.set_fault(Route::Graphql, Fault::errors(0.5, 503));

@@ -197,11 +197,11 @@ fn offset_limit_and_variables() {
     let q = "query Page($o: Int, $l: Int) { datasets(offset: $o, limit: $l) { data { iri } pagination { totalCount } } }";
     let (_, all) = post(&server.graphql_url(), q, &json!({"o": 0, "l": 1000}));
     let all: Vec<Value> = all["data"]["datasets"]["data"].as_array().unwrap().clone();
-    assert_eq!(all.len(), 38);
+    assert_eq!(all.len(), 39);
     let mut paged = Vec::new();
     for page in 0..4 {
         let (_, body) = post(&server.graphql_url(), q, &json!({"o": page * 10, "l": 10}));
-        assert_eq!(body["data"]["datasets"]["pagination"]["totalCount"], 38);
+        assert_eq!(body["data"]["datasets"]["pagination"]["totalCount"], 39);
         paged.extend(body["data"]["datasets"]["data"].as_array().unwrap().clone());
     }
     assert_eq!(paged, all);

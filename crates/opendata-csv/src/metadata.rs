@@ -38,6 +38,9 @@ pub struct TableMetadata {
     pub modified: Option<NaiveDate>,
     /// `dc:license`: IRI of the licence (e.g. a Creative Commons URL).
     pub license: Option<String>,
+    /// `prov:wasDerivedFrom`: IRIs of the data this table was made from (e.g. the source
+    /// datasets' distributions), in the order given.
+    pub derived_from: Vec<String>,
     /// The columns and the primary key.
     pub schema: TableSchema,
 }
@@ -52,6 +55,7 @@ impl TableMetadata {
             publisher: None,
             modified: None,
             license: None,
+            derived_from: Vec::new(),
             schema,
         }
     }
@@ -84,6 +88,13 @@ impl TableMetadata {
         self
     }
 
+    /// Adds a `prov:wasDerivedFrom` IRI (the origin of the data).
+    #[must_use]
+    pub fn derived_from(mut self, iri: impl Into<String>) -> Self {
+        self.derived_from.push(iri.into());
+        self
+    }
+
     /// The CSVW JSON-LD descriptor, pretty-printed, ending with a newline.
     #[must_use]
     pub fn to_json(&self) -> String {
@@ -100,6 +111,7 @@ impl TableMetadata {
             publisher: self.publisher.as_deref(),
             modified,
             license: self.license.as_deref().map(|id| IdRef { id }),
+            derived_from: self.derived_from.iter().map(|id| IdRef { id }).collect(),
             table_schema: SchemaJson {
                 kind: "Schema",
                 columns: self
@@ -192,6 +204,8 @@ struct Descriptor<'a> {
     modified: Option<TypedValue>,
     #[serde(rename = "dc:license", skip_serializing_if = "Option::is_none")]
     license: Option<IdRef<'a>>,
+    #[serde(rename = "prov:wasDerivedFrom", skip_serializing_if = "Vec::is_empty")]
+    derived_from: Vec<IdRef<'a>>,
     #[serde(rename = "tableSchema")]
     table_schema: SchemaJson<'a>,
 }
@@ -245,7 +259,8 @@ mod tests {
             .description("Popis")
             .publisher("ČTÚ")
             .modified(NaiveDate::from_ymd_opt(2026, 8, 18).unwrap())
-            .license("https://creativecommons.org/licenses/by/4.0/");
+            .license("https://creativecommons.org/licenses/by/4.0/")
+            .derived_from("https://data.gov.cz/zdroj/datové-sady/1/distribuce/a");
         let value: serde_json::Value = serde_json::from_str(&meta.to_json()).unwrap();
         assert_eq!(
             value,
@@ -258,6 +273,7 @@ mod tests {
                 "dc:publisher": "ČTÚ",
                 "dc:modified": {"@value": "2026-08-18", "@type": "xsd:date"},
                 "dc:license": {"@id": "https://creativecommons.org/licenses/by/4.0/"},
+                "prov:wasDerivedFrom": [{"@id": "https://data.gov.cz/zdroj/datové-sady/1/distribuce/a"}],
                 "tableSchema": {
                     "@type": "Schema",
                     "columns": [

@@ -2,7 +2,9 @@
 //! `zmeny.atom` (one entry per publication, the newest first).
 
 use crate::html::escape;
+use crate::provenance::HealthEvent;
 use crate::rows::ListRow;
+use crate::state::Health;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -95,6 +97,9 @@ pub struct FeedEntry {
     pub changes: Vec<Change>,
     /// How many changes there were in total.
     pub total_changes: usize,
+    /// Sources that went stale, went missing or recovered with this publication.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub health: Vec<HealthEvent>,
 }
 
 /// At most this many changes are listed in one feed entry (the CSV has all of them).
@@ -176,6 +181,50 @@ pub fn changes_atom(entries: &[FeedEntry], base_url: &str) -> String {
             escape(&content)
         );
         let _ = writeln!(xml, "  </entry>");
+        for event in &entry.health {
+            let title = match (event.to, event.alarm) {
+                (Health::Current, _) if event.from.is_some() => {
+                    format!("Zdroj {} je opět aktuální", event.authority)
+                }
+                (Health::Current, _) => format!("Zdroj {} je aktuální", event.authority),
+                (Health::Stale, true) => format!(
+                    "Zdroj {} je zastaralý déle, než je povoleno",
+                    event.authority
+                ),
+                (Health::Stale, false) => format!(
+                    "Zdroj {} je zastaralý: v seznamu zůstávají jeho poslední platná data",
+                    event.authority
+                ),
+                (Health::Missing, _) => format!(
+                    "Zdroj {} chybí: seznam jeho záznamy neobsahuje",
+                    event.authority
+                ),
+            };
+            let _ = writeln!(xml, "  <entry>");
+            let _ = writeln!(
+                xml,
+                "    <id>{base}archiv/{date}/#{}/{}</id>",
+                escape(&entry.publication),
+                escape(&event.source)
+            );
+            let _ = writeln!(xml, "    <title>{}</title>", escape(&title));
+            let _ = writeln!(xml, "    <updated>{when}</updated>");
+            let _ = writeln!(xml, "    <published>{when}</published>");
+            let _ = writeln!(
+                xml,
+                "    <link rel=\"alternate\" type=\"application/json\" href=\"{base}archiv/{date}/stav.json\"/>"
+            );
+            let content = match &event.reason {
+                Some(reason) => format!("<p>Důvod: {}</p>", escape(reason)),
+                None => "<p>Zdroj byl úspěšně načten.</p>".to_owned(),
+            };
+            let _ = writeln!(
+                xml,
+                "    <content type=\"html\">{}</content>",
+                escape(&content)
+            );
+            let _ = writeln!(xml, "  </entry>");
+        }
     }
     xml.push_str("</feed>\n");
     xml
@@ -276,6 +325,7 @@ mod tests {
                 row: row("<b>&", "2026-01-01", ""),
             }],
             total_changes: 1,
+            health: Vec::new(),
         };
         let xml = changes_atom(&[entry], "https://example.org/");
         assert!(xml.contains("&amp;lt;b&amp;gt;&amp;amp;"), "{xml}");

@@ -1,7 +1,7 @@
 //! The TOML configuration of `run` (and the defaults of `update` and `serve`).
 
 use crate::dcat::DcatSettings;
-use blocklist_model::{LandingNames, RpzAction, RpzOptions, UnifiedList};
+use blocklist_model::{GuardKind, LandingNames, RpzAction, RpzOptions, UnifiedList};
 use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -43,8 +43,11 @@ pub struct Config {
     /// The longest retry delay, in seconds.
     pub retry_max_secs: u64,
     /// The largest share (0–1) by which a source may shrink against the last good version
-    /// before the guard stops the update.
+    /// before the guard keeps that source's last good copy instead.
     pub max_shrink: f64,
+    /// The staleness alarm: a source that has been stale for more than this many days (its
+    /// last good copy is older) is flagged in `stav.json`, on the page and in the log.
+    pub max_source_age_days: u64,
     /// `/healthz` reports 503 when the publication is older than this many hours.
     pub max_age_hours: u64,
     /// The RPZ zone's origin (its name in the resolvers' configuration).
@@ -61,6 +64,34 @@ pub struct Config {
     pub http: opendata_http::HttpSettings,
     /// The local lists, as found in the catalogue (`[[sources]]`).
     pub sources: Vec<SourceSpec>,
+    /// How datasets that look like a local list but are not configured are found.
+    pub discovery: DiscoverySettings,
+}
+
+/// The search for candidate datasets: any publisher's dataset that cites the decree (its
+/// legal basis in `dcatap:applicableLegislation`), or carries one of the keywords and has a
+/// CSV with the decree's columns, is reported in `stav.json` and the log so that ČTÚ learns of
+/// a new authority's list. Candidates are never included until configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscoverySettings {
+    /// Legal-basis IRIs (ELI) that mark a local list.
+    pub legislation: Vec<String>,
+    /// Keywords (compared without case) that make a dataset worth a look at its columns.
+    pub keywords: Vec<String>,
+}
+
+impl Default for DiscoverySettings {
+    fn default() -> Self {
+        Self {
+            // Decree 569/2025 Sb. and § 115b of Act 127/2005 Sb., as e-Sbírka names them.
+            legislation: vec![
+                "https://www.e-sbirka.cz/eli/cz/sb/2025/569".into(),
+                "https://www.e-sbirka.cz/eli/cz/sb/2005/127/par_115b".into(),
+            ],
+            keywords: vec!["blokace".into(), "blokované weby".into()],
+        }
+    }
 }
 
 /// The RPZ policy a resolver applies to a blocked name.
@@ -140,9 +171,18 @@ pub struct SourceSpec {
     pub authority: String,
     /// The reader: `mf`, `sukl`, `szpi`, `uskvbl` or `decree` (any list in the decree's shape).
     pub reader: String,
-    /// Pins the dataset IRI instead of searching by publisher and title.
+    /// Pins the dataset IRI instead of searching by publisher and title (if the pinned IRI
+    /// is gone, the dataset is looked for by publisher again and the change is logged).
     #[serde(default)]
     pub dataset_iri: Option<String>,
+    /// Keywords that find the dataset of this publisher when its title changed (compared
+    /// without case, diacritics and surrounding white space).
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// Guards overridden for this source (`empty-source`, `shrink`,
+    /// `unrecognised-format`): the operator's decision that a new version is intended.
+    #[serde(default)]
+    pub allow: Vec<GuardKind>,
 }
 
 impl SourceSpec {
@@ -154,6 +194,8 @@ impl SourceSpec {
             authority: authority.into(),
             reader: id.into(),
             dataset_iri: None,
+            keywords: vec!["blokace".into()],
+            allow: Vec::new(),
         }
     }
 
@@ -201,6 +243,7 @@ impl Default for Config {
             retry_initial_secs: 300,
             retry_max_secs: 3600,
             max_shrink: 0.2,
+            max_source_age_days: 7,
             max_age_hours: 48,
             rpz_origin: "rpz.jednotny-seznam.cz".into(),
             request_timeout_secs: 30,
@@ -209,6 +252,7 @@ impl Default for Config {
             rpz: RpzSettings::default(),
             http: opendata_http::HttpSettings::default(),
             sources: SourceSpec::defaults(),
+            discovery: DiscoverySettings::default(),
         }
     }
 }
@@ -284,11 +328,32 @@ impl Config {
                 "must be positive and not above retry_max_secs".into(),
             ));
         }
-        for source in &self.sources {
+        for (i, source) in self.sources.iter().enumerate() {
             if !["mf", "sukl", "szpi", "uskvbl", "decree"].contains(&source.reader.as_str()) {
                 return Err(value(
                     "sources.reader",
                     format!("source {}: unknown reader {:?}", source.id, source.reader),
+                ));
+            }
+            let id_ok = !source.id.is_empty()
+                && source
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !id_ok || source.id == crate::manual::MANUAL_SOURCE_ID {
+                return Err(value(
+                    "sources.id",
+                    format!(
+                        "{:?} must be lower-case letters, digits and '-', and not {:?} (the hand-kept source)",
+                        source.id,
+                        crate::manual::MANUAL_SOURCE_ID
+                    ),
+                ));
+            }
+            if self.sources[..i].iter().any(|s| s.id == source.id) {
+                return Err(value(
+                    "sources.id",
+                    format!("{:?} is used twice", source.id),
                 ));
             }
         }

@@ -1,6 +1,12 @@
-//! The DCAT-AP-CZ record that registers the unified list in NKOD through a local catalogue
-//! (LKOD): `dcat.jsonld` (the dataset record in the OFN JSON-LD form, valid against the OFN
-//! dataset schema) and `dcat.ttl` (the local catalogue, the dataset and its distributions).
+//! The DCAT-AP-CZ records that register the unified list in NKOD through a local catalogue
+//! (LKOD) of the "DCAT-AP Dokumenty" kind: `katalog.jsonld` (the catalogue document NKOD
+//! harvests, valid against the OFN catalogue schema), `dcat.jsonld` (the dataset record,
+//! valid against the OFN dataset schema) and `dcat.ttl` (the same catalogue, dataset and
+//! distributions in Turtle).
+//!
+//! Every IRI is dereferenceable in the publication: the catalogue's IRI is the URL of
+//! `katalog.jsonld`, the dataset's the URL of `dcat.jsonld` (what the harvester fetches for
+//! each dataset the catalogue lists), and each distribution's a fragment of `dcat.jsonld`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -50,14 +56,18 @@ impl DcatSettings {
         }
     }
 
-    /// The dataset IRI.
+    /// The dataset IRI: the URL of its JSON-LD record.
     pub fn dataset_iri(&self) -> String {
-        format!("{}dcat.ttl#datova-sada", self.base())
+        format!("{}dcat.jsonld", self.base())
     }
 
-    /// The local catalogue's IRI.
+    /// The local catalogue's IRI: the URL of the catalogue document.
     pub fn catalog_iri(&self) -> String {
-        format!("{}dcat.ttl#katalog", self.base())
+        format!("{}katalog.jsonld", self.base())
+    }
+
+    fn distribution_iri(&self, id: &str) -> String {
+        format!("{}dcat.jsonld#{id}", self.base())
     }
 }
 
@@ -157,7 +167,7 @@ pub fn dataset_jsonld(settings: &DcatSettings) -> String {
         .iter()
         .map(|d| {
             let mut value = json!({
-                "iri": format!("{base}dcat.ttl#{}", d.id),
+                "iri": settings.distribution_iri(d.id),
                 "typ": "Distribuce",
                 "podmínky_užití": terms,
                 "přístupové_url": format!("{base}{}", d.file),
@@ -194,6 +204,40 @@ pub fn dataset_jsonld(settings: &DcatSettings) -> String {
         "dokumentace": base,
         "právní_předpis": LEGISLATION,
         "distribuce": distributions,
+    });
+    let mut text = serde_json::to_string_pretty(&record).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+const CATALOG_DESCRIPTION_CS: &str = "Lokální katalog otevřených dat s jednotným seznamem blokovaných \
+internetových stránek podle § 115b zákona č. 127/2005 Sb.";
+const CATALOG_DESCRIPTION_EN: &str = "Local open data catalogue with the unified list of blocked websites \
+under Section 115b of Act 127/2005 Coll.";
+
+/// `katalog.jsonld`: the local catalogue (LKOD) document in the OFN JSON-LD form, naming the
+/// dataset, for NKOD to harvest (register its URL in NKOD as a "DCAT-AP Dokumenty" catalogue).
+pub fn catalog_jsonld(settings: &DcatSettings) -> String {
+    let mut contact = json!({
+        "typ": "Organizace",
+        "jméno": { "cs": settings.publisher_name },
+    });
+    if let Some(email) = &settings.contact_email {
+        contact["e-mail"] = json!(format!("mailto:{email}"));
+    }
+    let record = json!({
+        "@context": OFN_CONTEXT,
+        "iri": settings.catalog_iri(),
+        "typ": "Katalog",
+        "název": {
+            "cs": format!("Lokální katalog: {TITLE_CS}"),
+            "en": format!("Local catalogue: {TITLE_EN}"),
+        },
+        "popis": { "cs": CATALOG_DESCRIPTION_CS, "en": CATALOG_DESCRIPTION_EN },
+        "poskytovatel": settings.publisher_iri,
+        "kontaktní_bod": contact,
+        "domovská_stránka": settings.base(),
+        "datová_sada": [settings.dataset_iri()],
     });
     let mut text = serde_json::to_string_pretty(&record).unwrap_or_default();
     text.push('\n');
@@ -245,8 +289,15 @@ pub fn catalog_turtle(settings: &DcatSettings) -> String {
     let _ = writeln!(ttl, "{} a dcat:Catalog ;", iri(&settings.catalog_iri()));
     let _ = writeln!(
         ttl,
-        "    dct:title {}@cs ;",
-        literal(&format!("Lokální katalog: {TITLE_CS}"))
+        "    dct:title {}@cs, {}@en ;",
+        literal(&format!("Lokální katalog: {TITLE_CS}")),
+        literal(&format!("Local catalogue: {TITLE_EN}"))
+    );
+    let _ = writeln!(
+        ttl,
+        "    dct:description {}@cs, {}@en ;",
+        literal(CATALOG_DESCRIPTION_CS),
+        literal(CATALOG_DESCRIPTION_EN)
     );
     let _ = writeln!(ttl, "    dct:publisher {} ;", iri(&settings.publisher_iri));
     let _ = writeln!(ttl, "    foaf:homepage {} ;", iri(&base));
@@ -294,7 +345,7 @@ pub fn catalog_turtle(settings: &DcatSettings) -> String {
     );
     let dists: Vec<String> = DISTRIBUTIONS
         .iter()
-        .map(|d| iri(&format!("{base}dcat.ttl#{}", d.id)))
+        .map(|d| iri(&settings.distribution_iri(d.id)))
         .collect();
     let _ = writeln!(ttl, "    dcat:distribution {} .\n", dists.join(", "));
 
@@ -303,7 +354,7 @@ pub fn catalog_turtle(settings: &DcatSettings) -> String {
         let _ = writeln!(
             ttl,
             "{} a dcat:Distribution ;",
-            iri(&format!("{base}dcat.ttl#{}", d.id))
+            iri(&settings.distribution_iri(d.id))
         );
         let _ = writeln!(
             ttl,

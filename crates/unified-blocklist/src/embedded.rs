@@ -25,6 +25,10 @@ const FILES: &[(&str, &[u8])] = &[
         "uskvbl-nelegalni-vlp.csv",
         include_bytes!("../../../testdata/nkod/soubory/uskvbl-nelegalni-vlp.csv"),
     ),
+    (
+        "coi-blokovane-stranky.csv",
+        include_bytes!("../../../testdata/nkod/soubory/coi-blokovane-stranky.csv"),
+    ),
 ];
 
 /// The embedded catalogue could not be started.

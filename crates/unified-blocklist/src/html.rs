@@ -1,7 +1,10 @@
 //! The Czech web page `index.html`: every row rendered on the server, so the page works
 //! without JavaScript; a small inline script only adds filtering and sorting.
 
+use crate::provenance::SourceProvenance;
 use crate::rows::ListRow;
+use crate::source::SourceKind;
+use crate::state::Health;
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -29,6 +32,8 @@ pub struct PageInfo {
     pub valid_as_of: NaiveDate,
     /// When this publication was made.
     pub published_at: DateTime<Utc>,
+    /// The sources and their health.
+    pub sources: Vec<SourceProvenance>,
 }
 
 /// Formats a date the Czech way (`22. 11. 2026`).
@@ -63,6 +68,10 @@ th[aria-sort=ascending] button::after{content:" ▲"}
 th[aria-sort=descending] button::after{content:" ▼"}
 tr.vymazano td{color:#6b6b6b}
 thead th{position:sticky;top:0;background:#f4f6f9}
+#stav-zdroju{margin:1rem 0 1.5rem}
+#stav-zdroju th{position:static}
+tr.zdroj-zastaraly td,tr.zdroj-chybi td{background:#fff4e5}
+.stav-varovani{font-weight:600;color:#8a4b00}
 "#;
 
 // Filtering and sorting only; no data is fetched, no external resources.
@@ -183,12 +192,15 @@ pub fn render_page(rows: &[ListRow], info: &PageInfo) -> String {
         ("zmeny.csv", "Změny (CSV)"),
         ("zmeny.atom", "Změny (Atom)"),
         ("dcat.ttl", "Záznam DCAT-AP-CZ"),
+        ("stav.json", "Stav zdrojů (JSON)"),
+        ("manifest.json", "Původ dat (manifest)"),
         ("archiv/", "Archiv"),
         ("SHA256SUMS", "Kontrolní součty"),
     ] {
         let _ = writeln!(html, "<li><a href=\"{href}\">{label}</a></li>");
     }
     html.push_str("</ul>\n</nav>\n</header>\n<main>\n");
+    sources_section(&mut html, &info.sources);
     html.push_str(&crate::lookup::lookup_form(None, None, "h2"));
 
     // The filter is hidden until the script runs: without JavaScript it would do nothing.
@@ -254,6 +266,91 @@ pub fn render_page(rows: &[ListRow], info: &PageInfo) -> String {
     html
 }
 
+/// The Czech section listing each source with its state and the date its data is valid as
+/// of; a stale or missing source is marked in words, not only by colour.
+fn sources_section(html: &mut String, sources: &[SourceProvenance]) {
+    if sources.is_empty() {
+        return;
+    }
+    let degraded = sources
+        .iter()
+        .filter(|s| s.state != Health::Current)
+        .count();
+    html.push_str(
+        "<section aria-labelledby=\"zdroje-nadpis\">\n<h2 id=\"zdroje-nadpis\">Stav zdrojů</h2>\n",
+    );
+    if degraded > 0 {
+        let _ = writeln!(
+            html,
+            "<p class=\"stav-varovani\" role=\"status\">⚠ Některé zdroje se při poslední aktualizaci nepodařilo načíst ({degraded}). Jejich záznamy jsou v seznamu tak, jak byly naposledy platně načteny; podrobnosti jsou v tabulce a v souboru <a href=\"stav.json\">stav.json</a>.</p>"
+        );
+    }
+    html.push_str(
+        "<table id=\"stav-zdroju\">\n<thead>\n<tr><th scope=\"col\">Zdroj</th><th scope=\"col\">Datová sada</th>\
+         <th scope=\"col\">Stav</th><th scope=\"col\">Data platná ke dni</th><th scope=\"col\">Záznamů</th>\
+         <th scope=\"col\">Poznámka</th></tr>\n</thead>\n<tbody>\n",
+    );
+    for s in sources {
+        let (class, state) = match (s.state, s.alarm) {
+            (Health::Current, _) => ("", "Aktuální".to_owned()),
+            (Health::Stale, false) => (" class=\"zdroj-zastaraly\"", "⚠ Zastaralý".to_owned()),
+            (Health::Stale, true) => (
+                " class=\"zdroj-zastaraly\"",
+                "⚠ Zastaralý déle, než je povoleno".to_owned(),
+            ),
+            (Health::Missing, _) => (" class=\"zdroj-chybi\"", "⚠ Chybí".to_owned()),
+        };
+        let name = match s.kind {
+            SourceKind::Catalogue => escape(&s.authority),
+            SourceKind::Manual => escape(crate::manual::MANUAL_SOURCE_NAME),
+        };
+        let dataset = match (&s.dataset_iri, s.kind) {
+            (Some(iri), SourceKind::Catalogue) => format!(
+                "<a href=\"https://data.gov.cz/datová-sada?iri={}\">{}</a>",
+                escape(
+                    &percent_encoding::utf8_percent_encode(iri, percent_encoding::NON_ALPHANUMERIC)
+                        .to_string()
+                ),
+                escape(&s.dataset_title)
+            ),
+            _ => escape(&s.dataset_title),
+        };
+        let valid = s.data_valid_as_of.map_or_else(
+            || "–".to_owned(),
+            |d| {
+                format!(
+                    "<time datetime=\"{}\">{}</time>",
+                    d.format("%Y-%m-%d"),
+                    czech_date(d)
+                )
+            },
+        );
+        let entries = s
+            .copy
+            .as_ref()
+            .map_or_else(|| "0".to_owned(), |c| c.rows.entries.to_string());
+        let note = match (&s.last_attempt.failure, s.state) {
+            (Some(failure), Health::Stale) => format!(
+                "Poslední pokus {}: {}. V seznamu zůstávají záznamy z posledních platných dat.",
+                czech_date(crate::source::prague_date(s.last_attempt.at)),
+                escape(&failure.message)
+            ),
+            (Some(failure), _) => format!(
+                "Poslední pokus {}: {}. Záznamy zdroje v seznamu nejsou.",
+                czech_date(crate::source::prague_date(s.last_attempt.at)),
+                escape(&failure.message)
+            ),
+            (None, _) => String::new(),
+        };
+        let _ = writeln!(
+            html,
+            "<tr{class} data-zdroj-id=\"{}\"><td>{name}</td><td>{dataset}</td><td>{state}</td><td>{valid}</td><td>{entries}</td><td>{note}</td></tr>",
+            escape(&s.id)
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +375,7 @@ mod tests {
         let info = PageInfo {
             valid_as_of: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
             published_at: DateTime::from_timestamp(0, 0).unwrap(),
+            sources: Vec::new(),
         };
         let page = render_page(&[row], &info);
         assert!(!page.contains("<script>alert"), "{page}");

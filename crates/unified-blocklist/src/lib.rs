@@ -5,17 +5,23 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
+pub mod build;
 pub mod changes;
 pub mod check;
 pub mod config;
 pub mod dcat;
+pub mod discover;
 pub mod embedded;
 pub mod html;
 pub mod lookup;
+pub mod manual;
+pub mod provenance;
 pub mod publish;
 pub mod rows;
 pub mod run;
 pub mod schedule;
 pub mod serve;
+pub mod source;
 pub mod state;
 pub mod update;
+pub mod verify;

@@ -1,9 +1,4 @@
 //! `unified-blocklist`: builds, publishes and serves the Czech unified list of blocked websites.
-//!
-//! Exit codes: 0 success (also when nothing changed), 2 bad usage or configuration,
-//! 3 catalogue unreachable or a source missing from it, 4 a download failed or a source has
-//! no CSV, 5 a guard stopped the publication, 6 local failure (publication, state, server);
-//! `check-resolver`: 0 every active entry blocked, 1 some not blocked.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use anyhow::Context as _;
@@ -12,14 +7,30 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use unified_blocklist::check;
 use unified_blocklist::config::{Backend, Config};
+use unified_blocklist::manual::{AuditRecord, ManualChange, ManualStore, operator};
 use unified_blocklist::run::{RunOptions, run};
 use unified_blocklist::serve::ServeOptions;
-use unified_blocklist::update::{SourceStatus, UpdateOptions, update};
+use unified_blocklist::state::{Health, StateDir};
+use unified_blocklist::update::{UpdateOptions, update};
+
+const EXIT_CODES: &str = "\
+Exit codes of `update`:
+  0  published, or nothing changed, and every source is current
+  3  published, or nothing changed, but one or more sources are stale (their last good copy
+     is in the list) or missing (no rows); each is logged with its reason
+  4  nothing could be published: no catalogue source is usable (e.g. the catalogue is
+     unreachable on a first run)
+  6  local failure (state directory, publication, files)
+  2  bad usage or configuration
+`verify` exits 0 when the rebuild is byte-identical, 1 on any difference, 6 when the
+publication cannot be read. `manual` exits 0, 1 when the change is refused, 6 on local failure.
+`check-resolver` exits 0 when every active entry is blocked, 1 when some are not.";
 
 #[derive(Parser, Debug)]
 #[command(
     version,
-    about = "Builds, publishes and serves the Czech unified list of blocked websites"
+    about = "Builds, publishes and serves the Czech unified list of blocked websites",
+    after_help = EXIT_CODES
 )]
 struct Cli {
     /// Configuration file (TOML); flags override it.
@@ -51,6 +62,33 @@ enum Command {
         /// The validity date (YYYY-MM-DD) instead of today in Prague.
         #[arg(long)]
         valid_as_of: Option<chrono::NaiveDate>,
+        /// Accept a new version of a source once despite a guard, as `SOURCE:GUARD`
+        /// (GUARD: shrink, empty-source, unrecognised-format); repeatable.
+        #[arg(long, value_name = "SOURCE:GUARD")]
+        allow: Vec<String>,
+    },
+    /// Rebuild an archived publication from its archived sources and compare every output
+    /// byte for byte.
+    Verify {
+        /// The archived day (YYYY-MM-DD); the latest when omitted.
+        day: Option<chrono::NaiveDate>,
+        /// Check every archived day.
+        #[arg(long, conflicts_with = "day")]
+        all: bool,
+        /// Output path (a link to the current publication).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// The hand-kept entries (MZV sanctions on MZV's written notice), with an audit trail.
+    Manual {
+        /// State directory.
+        #[arg(long, global = true)]
+        state: Option<PathBuf>,
+        /// Who makes the change (default: the login name).
+        #[arg(long, global = true)]
+        by: Option<String>,
+        #[command(subcommand)]
+        command: ManualCommand,
     },
     /// Serve the publication over HTTP.
     Serve {
@@ -117,6 +155,47 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum ManualCommand {
+    /// Add a website on an authority's written notice.
+    Add {
+        /// The address as notified.
+        address: String,
+        /// `DATUM_ZAPISU` (YYYY-MM-DD).
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// `ZDROJ`: the authority keeping the list.
+        #[arg(long, default_value = "Ministerstvo zahraničních věcí")]
+        source: String,
+        /// `NAZEV_DATOVE_SADY`: the list's name.
+        #[arg(long, default_value = "Vnitrostátní sankční seznam")]
+        dataset: String,
+        /// The legal basis.
+        #[arg(long)]
+        legal_basis: Option<String>,
+        /// The notice (e.g. "MZV č. j. 123/2024, ze dne 27. 3. 2024").
+        #[arg(long)]
+        reference: String,
+    },
+    /// Remove a website (it stays in the list with its removal date).
+    Remove {
+        /// The address.
+        address: String,
+        /// `DATUM_VYMAZU` (YYYY-MM-DD).
+        #[arg(long)]
+        date: chrono::NaiveDate,
+        /// The notice.
+        #[arg(long)]
+        reference: String,
+    },
+    /// List the entries (or, with --log, every change with who, when and the reference).
+    List {
+        /// Print the audit trail instead.
+        #[arg(long)]
+        log: bool,
+    },
+}
+
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
 enum FormatArg {
     Human,
@@ -159,6 +238,7 @@ fn main() -> ExitCode {
             state,
             force,
             valid_as_of,
+            allow,
         } => {
             let mut config = config;
             if let Some(nkod) = nkod {
@@ -177,10 +257,36 @@ fn main() -> ExitCode {
             if let Some(state) = state {
                 config.state = state;
             }
+            for item in &allow {
+                let parsed = item.split_once(':').and_then(|(id, guard)| {
+                    let kind =
+                        serde_json::from_value(serde_json::Value::String(guard.to_owned())).ok()?;
+                    Some((id.to_owned(), kind))
+                });
+                let Some((id, kind)) = parsed else {
+                    eprintln!(
+                        "error: --allow {item:?}: expected SOURCE:GUARD, GUARD one of shrink, empty-source, unrecognised-format"
+                    );
+                    return ExitCode::from(2);
+                };
+                let Some(spec) = config.sources.iter_mut().find(|s| s.id == id) else {
+                    eprintln!("error: --allow {item:?}: no source {id:?} is configured");
+                    return ExitCode::from(2);
+                };
+                spec.allow.push(kind);
+            }
             let mut options = UpdateOptions::from_config(&config);
             options.force = force;
             options.valid_as_of = valid_as_of;
             run_update(&options)
+        }
+        Command::Verify { day, all, out } => {
+            let out = out.unwrap_or(config.out.clone());
+            run_verify(&out, day, all)
+        }
+        Command::Manual { state, by, command } => {
+            let state = state.unwrap_or(config.state.clone());
+            run_manual(&state, by.as_deref(), command)
         }
         Command::Serve { out, listen } => {
             let out = out.unwrap_or(config.out.clone());
@@ -376,6 +482,9 @@ fn run_update(options: &UpdateOptions) -> ExitCode {
         Ok(report) => {
             let requests = report.catalogue_usage.requests + report.download_usage.requests;
             for source in &report.sources {
+                for note in &source.notes {
+                    tracing::info!(source = %source.id, "{note}");
+                }
                 for diagnostic in source.diagnostics.iter().take(20) {
                     tracing::warn!(source = %source.id, "{diagnostic}");
                 }
@@ -386,21 +495,69 @@ fn run_update(options: &UpdateOptions) -> ExitCode {
                         source.diagnostics.len() - 20
                     );
                 }
+                if let Some(failure) = &source.failure {
+                    let what = match source.health {
+                        Health::Stale => format!(
+                            "stale since {}, its last good copy ({} entries, last confirmed {}) stays in the list",
+                            source.since.format("%Y-%m-%d %H:%M UTC"),
+                            source.entries(),
+                            source.last_success.map_or_else(
+                                || "never".to_owned(),
+                                |t| t.format("%Y-%m-%d").to_string()
+                            )
+                        ),
+                        _ => {
+                            "missing: it has no last good copy, so none of its rows are in the list"
+                                .to_owned()
+                        }
+                    };
+                    tracing::warn!(source = %source.id, "{what}; {failure}");
+                }
+                if source.alarm {
+                    tracing::error!(
+                        source = %source.id,
+                        "staleness alarm: its last good copy is older than {} days",
+                        options.max_source_age.as_secs() / 86_400
+                    );
+                }
             }
+            for candidate in &report.candidates {
+                tracing::warn!(
+                    "candidate list not configured (not included): {:?} by {} ({}; {})",
+                    candidate.title,
+                    candidate
+                        .publisher_name
+                        .as_deref()
+                        .unwrap_or("unknown publisher"),
+                    candidate.dataset_iri,
+                    candidate.reasons.join(", ")
+                );
+            }
+            let stale: Vec<&str> = report
+                .sources
+                .iter()
+                .filter(|s| s.health != Health::Current)
+                .map(|s| s.id.as_str())
+                .collect();
+            let health = if stale.is_empty() {
+                "every source current".to_owned()
+            } else {
+                format!("stale or missing: {}", stale.join(", "))
+            };
             match (&report.published, report.rows) {
                 (Some(id), Some((active, removed))) => {
                     let changed: Vec<&str> = report
                         .sources
                         .iter()
-                        .filter(|s| s.status == SourceStatus::Changed)
+                        .filter(|s| s.changed())
                         .map(|s| s.id.as_str())
                         .collect();
                     tracing::info!(
-                        "published {id} into {}: {active} active and {removed} removed rows, {} changes; changed sources: {}; {requests} HTTP requests; {:.0?}",
+                        "published {id} into {}: {active} active and {removed} removed rows, {} changes; changed sources: {}; {health}; {requests} HTTP requests; {:.0?}",
                         options.out.display(),
                         report.changes,
                         if changed.is_empty() {
-                            "none (forced or first run)".to_owned()
+                            "none".to_owned()
                         } else {
                             changed.join(", ")
                         },
@@ -408,18 +565,157 @@ fn run_update(options: &UpdateOptions) -> ExitCode {
                     );
                 }
                 _ => tracing::info!(
-                    "no change in any source; publication in {} kept ({requests} HTTP requests: {} catalogue, {} downloads; {:.0?})",
+                    "no change in any source; publication in {} kept; {health} ({requests} HTTP requests: {} catalogue, {} downloads; {:.0?})",
                     options.out.display(),
                     report.catalogue_usage.requests,
                     report.download_usage.requests,
                     report.elapsed
                 ),
             }
-            ExitCode::SUCCESS
+            ExitCode::from(report.exit_code())
         }
         Err(e) => {
             tracing::error!("update failed, previous publication kept: {e}");
             ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn run_verify(out: &std::path::Path, day: Option<chrono::NaiveDate>, all: bool) -> ExitCode {
+    let days = if all {
+        match unified_blocklist::verify::archived_days(out) {
+            Ok(days) => days.into_iter().map(Some).collect(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(6);
+            }
+        }
+    } else {
+        vec![day]
+    };
+    let mut identical = true;
+    for day in days {
+        match unified_blocklist::verify::verify(out, day) {
+            Ok(report) => {
+                if report.identical() {
+                    println!(
+                        "{} ({}): {} files rebuilt byte for byte",
+                        report.day,
+                        report.publication,
+                        report.checked.len()
+                    );
+                } else {
+                    identical = false;
+                    println!("{} ({}): DIFFERS", report.day, report.publication);
+                    for difference in &report.differences {
+                        println!("  {difference}");
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(6);
+            }
+        }
+    }
+    if identical {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn run_manual(state: &std::path::Path, by: Option<&str>, command: ManualCommand) -> ExitCode {
+    let state_dir = StateDir::new(state);
+    // The same lock as `update`: a change never interleaves with a run reading the store.
+    let _lock = match state_dir.lock() {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(6);
+        }
+    };
+    let store = ManualStore::new(state);
+    let change = match command {
+        ManualCommand::List { log } => {
+            return match (log, store.audit(), store.entries()) {
+                (true, Ok(records), _) => {
+                    for r in records {
+                        println!("{}", serde_json::to_string(&r).unwrap_or_default());
+                    }
+                    ExitCode::SUCCESS
+                }
+                (false, _, Ok(entries)) => {
+                    println!("URL,DATUM_ZAPISU,DATUM_VYMAZU,ZDROJ,NAZEV_DATOVE_SADY,REFERENCE");
+                    for e in entries {
+                        println!(
+                            "{},{},{},{},{},{}",
+                            e.address,
+                            e.entered,
+                            e.removed.map(|d| d.to_string()).unwrap_or_default(),
+                            e.source,
+                            e.dataset,
+                            e.removed_reference.unwrap_or(e.added_reference)
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                (_, Err(e), _) | (_, _, Err(e)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(6)
+                }
+            };
+        }
+        ManualCommand::Add {
+            address,
+            date,
+            source,
+            dataset,
+            legal_basis,
+            reference,
+        } => (
+            ManualChange::Add {
+                address,
+                date,
+                source,
+                dataset,
+                legal_basis,
+            },
+            reference,
+        ),
+        ManualCommand::Remove {
+            address,
+            date,
+            reference,
+        } => (ManualChange::Remove { address, date }, reference),
+    };
+    let record = AuditRecord {
+        at: chrono::Utc::now(),
+        by: operator(by),
+        change: change.0,
+        reference: change.1,
+    };
+    match store.record(&record) {
+        Ok(entry) => {
+            println!(
+                "recorded: {} ({} {}{}); the next update publishes it",
+                entry.address,
+                entry.source,
+                entry.entered,
+                entry
+                    .removed
+                    .map(|d| format!(", removed {d}"))
+                    .unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(unified_blocklist::manual::ManualError::Refused(message)) => {
+            eprintln!("refused: {message}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(6)
         }
     }
 }

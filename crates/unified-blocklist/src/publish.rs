@@ -9,8 +9,9 @@
 //! publication. Leftover staging directories are removed by the next publication.
 //!
 //! Every publication carries `SHA256SUMS` (over its top-level files) and an archive
-//! `archiv/YYYY-MM-DD/` holding the dated copies of all earlier publications plus its own. The
-//! archive is carried over from the previous publication with hard links, so it costs no copies.
+//! `archiv/YYYY-MM-DD/` holding the dated copies of all earlier publications plus its own (its
+//! top-level files and its subdirectories, such as the source copies). The archive is carried
+//! over from the previous publication with hard links, so it costs no copies.
 
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -70,6 +71,7 @@ pub struct Publisher {
 #[derive(Debug)]
 pub struct Staging {
     dir: PathBuf,
+    id: String,
 }
 
 impl Staging {
@@ -78,14 +80,48 @@ impl Staging {
         &self.dir
     }
 
+    /// The id the publication will have once committed (known in advance, so that files
+    /// such as the manifest can name it).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Writes one top-level file of the publication.
     pub fn write(&self, name: &str, contents: &[u8]) -> Result<(), PublishError> {
         check_name(name)?;
-        let path = self.dir.join(name);
-        let mut file = fs::File::create(&path).map_err(io_err("create", &path))?;
-        file.write_all(contents).map_err(io_err("write", &path))?;
-        file.sync_all().map_err(io_err("fsync", &path))
+        write_synced(&self.dir.join(name), contents)
     }
+
+    /// Writes `subdir/name` (one level of subdirectories, e.g. the source copies in
+    /// `zdroje/`); the subdirectory is archived with the publication like its files.
+    pub fn write_in(&self, subdir: &str, name: &str, contents: &[u8]) -> Result<(), PublishError> {
+        let dir = self.subdir(subdir)?;
+        check_name(name)?;
+        write_synced(&dir.join(name), contents)
+    }
+
+    /// Puts the existing file `from` at `subdir/name` as a hard link (a copy where links are
+    /// not possible), e.g. an input kept from the previous publication.
+    pub fn link_in(&self, subdir: &str, name: &str, from: &Path) -> Result<(), PublishError> {
+        let dir = self.subdir(subdir)?;
+        check_name(name)?;
+        link_or_copy(from, &dir.join(name))
+    }
+
+    fn subdir(&self, subdir: &str) -> Result<PathBuf, PublishError> {
+        check_name(subdir)?;
+        let dir = self.dir.join(subdir);
+        if !dir.is_dir() {
+            fs::create_dir(&dir).map_err(io_err("create", &dir))?;
+        }
+        Ok(dir)
+    }
+}
+
+fn write_synced(path: &Path, contents: &[u8]) -> Result<(), PublishError> {
+    let mut file = fs::File::create(path).map_err(io_err("create", path))?;
+    file.write_all(contents).map_err(io_err("write", path))?;
+    file.sync_all().map_err(io_err("fsync", path))
 }
 
 fn check_name(name: &str) -> Result<(), PublishError> {
@@ -147,17 +183,17 @@ impl Publisher {
         }
     }
 
-    /// Starts a new publication in a fresh staging directory.
+    /// Starts a new publication in a fresh staging directory, choosing its id.
     pub fn stage(&self) -> Result<Staging, PublishError> {
         // Refuse early, before any work, if the output path is not ours.
         self.current()?;
         fs::create_dir_all(&self.store).map_err(io_err("create", &self.store))?;
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.6fZ");
+        let id = unique_id(&self.store)?;
         let dir = self
             .store
-            .join(format!("{STAGING_PREFIX}{stamp}-{}", std::process::id()));
+            .join(format!("{STAGING_PREFIX}{id}-{}", std::process::id()));
         fs::create_dir(&dir).map_err(io_err("create", &dir))?;
-        Ok(Staging { dir })
+        Ok(Staging { dir, id })
     }
 
     /// Completes `staging` (checksums, archive copy dated `archive_date`) and makes it the
@@ -180,8 +216,12 @@ impl Publisher {
             ));
         }
         staging.write_reserved(SUMS_FILE, sums.as_bytes())?;
+        let subdirs: Vec<String> = list_dir(dir)?
+            .into_iter()
+            .filter(|name| name != ARCHIVE_DIR && dir.join(name).is_dir())
+            .collect();
         // From here on the staging directory is only renamed; the handle is spent.
-        drop(staging);
+        let Staging { id, .. } = staging;
 
         // The archive: every earlier dated copy (hard links), then today's copy.
         let archive = dir.join(ARCHIVE_DIR);
@@ -204,14 +244,24 @@ impl Publisher {
         for name in files.iter().map(String::as_str).chain([SUMS_FILE]) {
             link_or_copy(&dir.join(name), &dated.join(name))?;
         }
+        for name in &subdirs {
+            link_tree(&dir.join(name), &dated.join(name))?;
+        }
         sync_dir(&dated)?;
         write_archive_index(&archive)?;
         sync_dir(&archive)?;
         sync_dir(dir)?;
 
-        // Name the publication and swap the link.
-        let id = unique_id(&self.store)?;
+        // Name the publication and swap the link. Ids are never reused: the id was free when
+        // staging began, and only a run holding the state lock publishes.
         let final_dir = self.store.join(&id);
+        if fs::symlink_metadata(&final_dir).is_ok() {
+            return Err(PublishError::Io {
+                action: "publish as",
+                path: final_dir,
+                source: io::Error::from(io::ErrorKind::AlreadyExists),
+            });
+        }
         fs::rename(dir, &final_dir).map_err(io_err("rename", dir))?;
         sync_dir(&self.store)?;
         self.swap_link(&id)?;
@@ -270,11 +320,20 @@ impl Publisher {
 
 impl Staging {
     fn write_reserved(&self, name: &str, contents: &[u8]) -> Result<(), PublishError> {
-        let path = self.dir.join(name);
-        let mut file = fs::File::create(&path).map_err(io_err("create", &path))?;
-        file.write_all(contents).map_err(io_err("write", &path))?;
-        file.sync_all().map_err(io_err("fsync", &path))
+        write_synced(&self.dir.join(name), contents)
     }
+}
+
+/// The SHA256SUMS text for the top-level files of a publication directory (as
+/// [`Publisher::commit`] writes it), for checking a rebuilt publication.
+pub fn sums_of(files: &[(String, Vec<u8>)]) -> String {
+    let mut sorted: Vec<&(String, Vec<u8>)> = files.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut sums = String::new();
+    for (name, bytes) in sorted {
+        sums.push_str(&format!("{}  {name}\n", hex::encode(Sha256::digest(bytes))));
+    }
+    sums
 }
 
 /// A fresh publication id: a UTC timestamp with microseconds, so ids sort by age and an id is

@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::schedule::{Backoff, next_run};
 use crate::serve::ServeOptions;
+use crate::source::Stage;
 use crate::update::{UpdateOptions, update};
 use chrono::Utc;
 use std::time::Duration;
@@ -76,9 +77,11 @@ async fn update_with_retries(
     loop {
         let job = options.clone();
         let result = tokio::task::spawn_blocking(move || update(&job)).await;
-        match result {
+        // A source that could not be reached (catalogue or download) is worth another try
+        // before the next scheduled run; a broken file or a tripped guard is not.
+        let retry_reason = match &result {
             Ok(Ok(report)) => {
-                match report.published {
+                match &report.published {
                     Some(id) => tracing::info!(
                         "published {id}: {} changes, {:.0?}",
                         report.changes,
@@ -86,28 +89,51 @@ async fn update_with_retries(
                     ),
                     None => tracing::info!("no change in any source; publication kept"),
                 }
+                for source in report.sources.iter().filter(|s| s.failure.is_some()) {
+                    if let Some(failure) = &source.failure {
+                        tracing::warn!(source = %source.id, "{} ({failure})", source.health.name());
+                    }
+                }
+                let unreachable: Vec<String> = report
+                    .sources
+                    .iter()
+                    .filter(|s| {
+                        s.failure.as_ref().is_some_and(|f| {
+                            matches!(f.stage, Stage::Detect | Stage::Fetch)
+                                && f.rule != "not-in-catalogue"
+                                && f.rule != "no-csv-distribution"
+                        })
+                    })
+                    .map(|s| s.id.clone())
+                    .collect();
+                if unreachable.is_empty() {
+                    return;
+                }
+                format!("sources not reachable: {}", unreachable.join(", "))
+            }
+            Ok(Err(error)) => format!("update failed ({error})"),
+            Err(join_error) => {
+                tracing::error!("update task failed: {join_error}");
                 return;
             }
-            Ok(Err(error)) => {
+        };
+        {
+            {
                 attempt += 1;
                 let delay = backoff.delay(attempt);
                 let retry_at = Utc::now() + chrono::Duration::from_std(delay).unwrap_or_default();
                 if retry_at >= give_up_at {
                     tracing::error!(
-                        "update failed ({error}); the last good publication stays; next try at the scheduled time"
+                        "{retry_reason}; the last good data stays published; next try at the scheduled time"
                     );
                     return;
                 }
                 tracing::error!(
-                    "update failed ({error}); the last good publication stays; retry {attempt} in {delay:?}"
+                    "{retry_reason}; the last good data stays published; retry {attempt} in {delay:?}"
                 );
                 if !sleep_until(retry_at, shutdown).await {
                     return;
                 }
-            }
-            Err(join_error) => {
-                tracing::error!("update task failed: {join_error}");
-                return;
             }
         }
     }

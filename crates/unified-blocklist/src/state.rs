@@ -28,27 +28,186 @@ pub struct LastPublication {
     pub rpz_serial: u32,
     /// Rows in the decree CSV.
     pub rows: usize,
+    /// What each source contributed and how it stood, to tell whether the next run has
+    /// anything new to publish. Empty in states written before it existed.
+    #[serde(default)]
+    pub fingerprint: BTreeMap<String, PublishedSource>,
+    /// The candidate datasets it reported (IRIs).
+    #[serde(default)]
+    pub candidates: Vec<String>,
 }
 
-/// What is known about one source.
+/// One source as a publication carried it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedSource {
+    /// SHA-256 of the copy whose rows were published, if any.
+    pub sha256: Option<String>,
+    /// `ZDROJ` of its rows.
+    pub authority: String,
+    /// `NAZEV_DATOVE_SADY` of its rows.
+    pub dataset_title: String,
+    /// Its health then.
+    pub health: Health,
+    /// The rule that made it stale or missing.
+    pub rule: Option<String>,
+    /// Whether the staleness alarm was raised.
+    pub alarm: bool,
+}
+
+/// Whether a source's rows in the list are this run's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Health {
+    /// Checked on this run; its rows are current.
+    #[default]
+    Current,
+    /// This run failed for it; its rows are those of its last good copy.
+    Stale,
+    /// It failed and has no last good copy: it has no rows in the list.
+    Missing,
+}
+
+impl Health {
+    /// The English name used in `stav.json` and the logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Stale => "stale",
+            Self::Missing => "missing",
+        }
+    }
+
+    /// The Czech name shown on the page.
+    pub fn czech(self) -> &'static str {
+        match self {
+            Self::Current => "aktuální",
+            Self::Stale => "zastaralý",
+            Self::Missing => "chybí",
+        }
+    }
+}
+
+/// The last good copy of a source: the bytes (kept in `sources/` under their hash), where
+/// they came from and what they gave.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SourceState {
-    /// The NKOD dataset IRI it was found under.
+pub struct LastGood {
+    /// The NKOD dataset IRI it was found under (empty for a hand-kept source).
     pub dataset_iri: String,
     /// The dataset title in NKOD (`NAZEV_DATOVE_SADY`).
     pub dataset_title: String,
-    /// The URL the file was downloaded from.
+    /// `ZDROJ`: the publisher's name.
+    #[serde(default)]
+    pub authority: String,
+    /// The NKOD distribution IRI.
+    #[serde(default)]
+    pub distribution_iri: Option<String>,
+    /// The URL the file was downloaded from (the embedded catalogue's URLs without its port).
     pub download_url: String,
     /// The latest modification date the catalogue gave for the dataset or distribution.
     pub catalogue_modified: Option<String>,
-    /// `ETag` of the last download.
+    /// `ETag` of the download.
     pub etag: Option<String>,
-    /// `Last-Modified` of the last download.
+    /// `Last-Modified` of the download.
     pub last_modified: Option<String>,
-    /// SHA-256 of the last good file.
+    /// SHA-256 of the file.
     pub sha256: String,
-    /// The number of entries it gave (for the shrink guard).
+    /// The number of entries it gave (for the guards).
     pub entries: usize,
+    /// When these bytes were first downloaded.
+    #[serde(default)]
+    pub obtained_at: Option<DateTime<Utc>>,
+}
+
+/// What is known about one source: its last good copy and how the recent attempts went.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "SourceStateRepr")]
+pub struct SourceState {
+    /// The last good copy; `None` until the source was read once.
+    pub last_good: Option<LastGood>,
+    /// Its health after the last run.
+    pub health: Health,
+    /// Since when it has had that health.
+    pub since: Option<DateTime<Utc>>,
+    /// Why it is stale or missing (the rule broken, with URL, status or row).
+    pub reason: Option<String>,
+    /// The rule behind `reason` (e.g. `http-status`, `shrink`).
+    pub rule: Option<String>,
+    /// Whether the staleness alarm is raised.
+    #[serde(default)]
+    pub alarm: bool,
+    /// The last run on which the source was read and passed the guards.
+    pub last_success: Option<DateTime<Utc>>,
+    /// The last run that tried it.
+    pub last_attempt: Option<DateTime<Utc>>,
+    /// What that run found (`changed`, `not-modified`, …, or `failed`).
+    pub last_outcome: Option<String>,
+}
+
+/// `state.json` written before per-source health existed kept the last good copy's fields
+/// at the top level of each source; it still loads.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SourceStateRepr {
+    Legacy(LegacySourceState),
+    Current(CurrentSourceState),
+}
+
+#[derive(Deserialize)]
+struct LegacySourceState {
+    dataset_iri: String,
+    dataset_title: String,
+    download_url: String,
+    catalogue_modified: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+    sha256: String,
+    entries: usize,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CurrentSourceState {
+    last_good: Option<LastGood>,
+    health: Health,
+    since: Option<DateTime<Utc>>,
+    reason: Option<String>,
+    rule: Option<String>,
+    alarm: bool,
+    last_success: Option<DateTime<Utc>>,
+    last_attempt: Option<DateTime<Utc>>,
+    last_outcome: Option<String>,
+}
+
+impl From<SourceStateRepr> for SourceState {
+    fn from(repr: SourceStateRepr) -> Self {
+        match repr {
+            SourceStateRepr::Legacy(old) => Self {
+                last_good: Some(LastGood {
+                    dataset_iri: old.dataset_iri,
+                    dataset_title: old.dataset_title,
+                    download_url: old.download_url,
+                    catalogue_modified: old.catalogue_modified,
+                    etag: old.etag,
+                    last_modified: old.last_modified,
+                    sha256: old.sha256,
+                    entries: old.entries,
+                    ..LastGood::default()
+                }),
+                ..Self::default()
+            },
+            SourceStateRepr::Current(s) => Self {
+                last_good: s.last_good,
+                health: s.health,
+                since: s.since,
+                reason: s.reason,
+                rule: s.rule,
+                alarm: s.alarm,
+                last_success: s.last_success,
+                last_attempt: s.last_attempt,
+                last_outcome: s.last_outcome,
+            },
+        }
+    }
 }
 
 /// The whole state.
@@ -62,6 +221,10 @@ pub struct State {
     pub sources: BTreeMap<String, SourceState>,
     /// Recent publications for the Atom feed, newest first.
     pub feed: Vec<FeedEntry>,
+    /// Whether a distribution's header has the decree's columns, by URL, so that a candidate
+    /// found by keyword is downloaded once, not on every run.
+    #[serde(default)]
+    pub probes: BTreeMap<String, bool>,
 }
 
 /// The state directory cannot be used.
@@ -198,7 +361,7 @@ impl StateDir {
         let keep: Vec<String> = state
             .sources
             .iter()
-            .map(|(id, s)| format!("{id}-{}", s.sha256))
+            .filter_map(|(id, s)| s.last_good.as_ref().map(|g| format!("{id}-{}", g.sha256)))
             .collect();
         let Ok(entries) = std::fs::read_dir(self.dir.join(SOURCES_DIR)) else {
             return;

@@ -1,55 +1,65 @@
-//! `update`: ask the catalogue which local lists exist and whether any changed, download only
-//! what changed, read, merge, run the guards, and publish atomically.
+//! `update`: the daily job, as explicit stages.
+//!
+//! 1. **catalogue**: one snapshot of the catalogue (the configured publishers' datasets and
+//!    the candidates' search) — [`CatalogueConnection`].
+//! 2. **per source**, each on its own ([`crate::source`]): detect ([`crate::discover`]) →
+//!    fetch → read → guard → keep or fall back. The result is a [`SourceOutcome`] per source,
+//!    the hand-kept entries ([`crate::manual`]) included.
+//! 3. **decide**: publish when a source's rows, names or health changed since the last
+//!    publication (or on `--force`, or the first time); nothing is published only when no
+//!    catalogue source at all is usable.
+//! 4. **merge → export** ([`crate::build::render`]): every output from the outcomes' copies.
+//! 5. **publish** ([`crate::publish`]): stage, write, swap atomically.
+//! 6. **record**: the state remembers each source's last good copy and health.
 //!
 //! Change detection, per source: a modification date from the catalogue (dataset,
 //! distribution or catalogue record) when the catalogue gives one and it equals the last
 //! one seen; otherwise a conditional GET with the stored `ETag`/`Last-Modified`; otherwise the
 //! SHA-256 of the body. A changed download URL always means a fresh download.
 
-use crate::changes::{Change, ChangeKind, FEED_CHANGES_PER_ENTRY, FEED_ENTRIES, FeedEntry};
-use crate::config::{Backend, Config, RpzSettings, SourceSpec};
+use crate::build::{BuildError, Previous, Rendered, render};
+use crate::config::{Backend, Config, DiscoverySettings, SourceSpec};
 use crate::dcat::DcatSettings;
+use crate::discover::{self, Candidate, Located};
 use crate::embedded::{EmbeddedError, EmbeddedNkod};
+use crate::manual::{MANUAL_SOURCE_ID, ManualError, ManualStore};
+use crate::provenance::{
+    BuildInputs, FEED_HISTORY, HealthEvent, INPUTS_DIR, MANIFEST_FORMAT, PREVIOUS_INDEX,
+    PREVIOUS_LIST, SOURCES_DIR, SourceProvenance,
+};
 use crate::publish::{PublishError, Publisher};
-use crate::rows::{ListRow, read_decree_csv};
-use crate::state::{LastPublication, SourceState, StateDir, StateError};
-use blocklist_model::{
-    Entry, GuardError, Guards, ReaderKind, SourceConfig, UnifiedList, WwwPolicy,
+use crate::source::{
+    self, AttemptOk, CopyInUse, Passed, SourceFailure, SourceIdentity, SourceKind, SourceOutcome,
+    Stage, reader_kind,
 };
-use chrono::{NaiveDate, Utc};
+use crate::state::{
+    Health, LastGood, LastPublication, PublishedSource, SourceState, State, StateDir, StateError,
+};
+use blocklist_model::{Guards, ReaderKind, SourceConfig};
+use chrono::{DateTime, NaiveDate, Utc};
 use nkod_client::{
-    Dataset, DatasetQuery, Distribution, Downloader, Endpoints, Fetched, HttpConfig, Usage,
+    Catalogue, CatalogueSnapshot, DatasetQuery, Distribution, Downloader, Endpoints, HttpConfig,
+    Usage,
 };
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// The file names of a publication.
-pub mod files {
-    /// The decree CSV.
-    pub const DECREE_CSV: &str = "jednotny-seznam.csv";
-    /// Its CSVW metadata.
-    pub const DECREE_METADATA: &str = "jednotny-seznam.csv-metadata.json";
-    /// The extended CSV for providers.
-    pub const EXTENDED_CSV: &str = "jednotny-seznam-rozsireny.csv";
-    /// Its CSVW metadata.
-    pub const EXTENDED_METADATA: &str = "jednotny-seznam-rozsireny.csv-metadata.json";
-    /// The RPZ zone.
-    pub const RPZ: &str = "jednotny-seznam.rpz";
-    /// Active DNS-blockable hosts, one a line.
-    pub const HOSTS: &str = "domeny.txt";
-    /// The web page.
-    pub const PAGE: &str = "index.html";
-    /// Changes since the previous publication.
-    pub const CHANGES_CSV: &str = "zmeny.csv";
-    /// The changes feed.
-    pub const CHANGES_ATOM: &str = "zmeny.atom";
-    /// DCAT-AP-CZ in Turtle.
-    pub const DCAT_TTL: &str = "dcat.ttl";
-    /// DCAT-AP-CZ in JSON-LD.
-    pub const DCAT_JSONLD: &str = "dcat.jsonld";
-    /// The lookup index: every row any publication had, with its dates.
-    pub const LOOKUP_INDEX: &str = crate::lookup::INDEX_FILE;
-}
+pub use crate::build::files;
+pub use crate::source::SourceStatus;
+
+/// Exit code: published or unchanged, every source current.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: published or unchanged, but one or more sources are stale or missing.
+pub const EXIT_DEGRADED: u8 = 3;
+/// Exit code: nothing could be published (no catalogue source usable).
+pub const EXIT_NOTHING_USABLE: u8 = 4;
+/// Exit code: a local failure (state, publication, files).
+pub const EXIT_LOCAL: u8 = 6;
+
+/// The bundled hand-kept MZV entries, the embedded default's seed for the hand-kept source.
+const EMBEDDED_MANUAL: &[u8] =
+    include_bytes!("../../../testdata/blocklists/mzv/mzv-sankcni-seznam.csv");
 
 /// Everything `update` needs.
 #[derive(Debug, Clone)]
@@ -66,18 +76,26 @@ pub struct UpdateOptions {
     pub force: bool,
     /// The shrink guard's limit (share, 0–1).
     pub max_shrink: f64,
+    /// The staleness alarm's age.
+    pub max_source_age: Duration,
     /// The sources.
     pub sources: Vec<SourceSpec>,
+    /// How candidate datasets are found.
+    pub discovery: DiscoverySettings,
+    /// Seed an empty hand-kept store with the bundled MZV entries (the embedded default).
+    pub seed_manual: bool,
     /// The RPZ zone's origin.
     pub rpz_origin: String,
     /// The RPZ policy.
-    pub rpz: RpzSettings,
+    pub rpz: crate::config::RpzSettings,
     /// How the list is registered in NKOD.
     pub dcat: DcatSettings,
     /// Network limits (timeouts, retries).
     pub http: HttpConfig,
     /// The validity date; `None` means today in Europe/Prague.
     pub valid_as_of: Option<NaiveDate>,
+    /// The time of the run; `None` means now (tests replay days).
+    pub now: Option<DateTime<Utc>>,
 }
 
 impl UpdateOptions {
@@ -97,40 +115,18 @@ impl UpdateOptions {
             state: config.state.clone(),
             force: false,
             max_shrink: config.max_shrink,
+            max_source_age: Duration::from_secs(config.max_source_age_days.saturating_mul(86_400)),
             sources: config.sources.clone(),
+            discovery: config.discovery.clone(),
+            seed_manual: config.nkod == "embedded",
             rpz_origin: config.rpz_origin.clone(),
             rpz: config.rpz.clone(),
             dcat: config.dcat.clone(),
             http,
             valid_as_of: None,
+            now: None,
         }
     }
-}
-
-/// How one source was found to be changed or not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SourceStatus {
-    /// The catalogue's modification date is the one seen last time: nothing was downloaded.
-    UnchangedByDate,
-    /// The server answered the conditional GET with 304.
-    NotModified,
-    /// A body came but its hash equals the last good file's.
-    UnchangedByHash,
-    /// New or changed content.
-    Changed,
-}
-
-/// What happened to one source.
-#[derive(Debug, Clone)]
-pub struct SourceReport {
-    /// The source id.
-    pub id: String,
-    /// Change detection's verdict.
-    pub status: SourceStatus,
-    /// Entries read (when the list was rebuilt).
-    pub entries: Option<usize>,
-    /// Diagnostics reported by the reader (bad rows).
-    pub diagnostics: Vec<String>,
 }
 
 /// The result of an update.
@@ -138,8 +134,10 @@ pub struct SourceReport {
 pub struct UpdateReport {
     /// The new publication's id, or `None` when nothing changed.
     pub published: Option<String>,
-    /// Per source.
-    pub sources: Vec<SourceReport>,
+    /// Per source, in the configured order, the hand-kept source last.
+    pub sources: Vec<SourceOutcome>,
+    /// Datasets that look like local lists but are not configured.
+    pub candidates: Vec<Candidate>,
     /// Rows of the published list (active, removed).
     pub rows: Option<(usize, usize)>,
     /// Changes against the previous publication.
@@ -152,144 +150,190 @@ pub struct UpdateReport {
     pub elapsed: Duration,
 }
 
-/// An update failed; the previous publication is untouched.
+impl UpdateReport {
+    /// Whether any source is stale or missing.
+    pub fn degraded(&self) -> bool {
+        self.sources.iter().any(|s| s.health != Health::Current)
+    }
+
+    /// The process exit code (documented in the README and `--help`).
+    pub fn exit_code(&self) -> u8 {
+        if self.degraded() {
+            EXIT_DEGRADED
+        } else {
+            EXIT_OK
+        }
+    }
+
+    /// One source's outcome.
+    pub fn source(&self, id: &str) -> Option<&SourceOutcome> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+}
+
+/// An update failed; the previous publication and the state are untouched.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
     /// The embedded catalogue could not start.
     #[error(transparent)]
     Embedded(#[from] EmbeddedError),
-    /// The catalogue could not be asked.
-    #[error("catalogue ({backend} at {base}): {cause}")]
-    Catalogue {
-        /// The API.
-        backend: String,
-        /// The catalogue's base URL.
-        base: String,
-        /// What went wrong.
-        cause: nkod_client::Error,
+    /// No catalogue source has a usable copy: nothing can be published.
+    #[error("no source is usable, nothing published: {}", describe(.failures))]
+    NothingUsable {
+        /// Each source and why it failed.
+        failures: Vec<(String, SourceFailure)>,
     },
-    /// A configured source is not in the catalogue.
-    #[error(
-        "source {source_id}: no dataset titled {title:?} by publisher {publisher} in the catalogue"
-    )]
-    NotInCatalogue {
-        /// The source id.
-        source_id: String,
-        /// The publisher IRI looked for.
-        publisher: String,
-        /// The title looked for.
-        title: String,
-    },
-    /// The dataset has no CSV distribution with a URL.
-    #[error(
-        "source {source_id}: dataset {dataset} has no CSV distribution to download (formats: {formats})"
-    )]
-    UnknownFormat {
-        /// The source id.
-        source_id: String,
-        /// The dataset IRI.
-        dataset: String,
-        /// The formats it has.
-        formats: String,
-    },
-    /// A download failed.
-    #[error("source {source_id}: download of {url} failed: {cause}")]
-    Download {
-        /// The source id.
-        source_id: String,
-        /// The URL.
-        url: String,
-        /// What went wrong.
-        cause: nkod_client::Error,
-    },
-    /// A guard stopped the publication.
-    #[error("guard: {0} (override with the operator's settings if this is intended)")]
-    Guard(#[from] GuardError),
-    /// An export could not be written.
-    #[error("cannot write {file}: {message}")]
-    Export {
-        /// The file.
-        file: &'static str,
-        /// Why.
-        message: String,
-    },
+    /// The publication could not be rendered.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The RPZ serial cannot increase any more.
+    #[error("RPZ serial: {0}")]
+    Serial(String),
     /// The publication failed.
     #[error(transparent)]
     Publish(#[from] PublishError),
     /// The state directory failed.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The hand-kept store failed.
+    #[error(transparent)]
+    Manual(#[from] ManualError),
+}
+
+fn describe(failures: &[(String, SourceFailure)]) -> String {
+    failures
+        .iter()
+        .map(|(id, f)| format!("{id}: {f}"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl UpdateError {
     /// The process exit code for this error (documented in the README).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Catalogue { .. } | Self::NotInCatalogue { .. } => 3,
-            Self::Download { .. } | Self::UnknownFormat { .. } => 4,
-            Self::Guard(_) => 5,
-            Self::Embedded(_) | Self::Export { .. } | Self::Publish(_) | Self::State(_) => 6,
+            Self::NothingUsable { .. } => EXIT_NOTHING_USABLE,
+            _ => EXIT_LOCAL,
         }
     }
 }
 
-struct SourceInput {
-    spec: SourceSpec,
-    dataset_title: String,
-    authority: String,
-    bytes: Vec<u8>,
-    status: SourceStatus,
-    next: SourceState,
+/// The catalogue an update talks to: the embedded one (started here, stopped when dropped)
+/// or NKOD at a URL.
+pub struct CatalogueConnection {
+    embedded: Option<EmbeddedNkod>,
+    base: String,
+    catalogue: Box<dyn Catalogue>,
 }
 
-fn reader_kind(name: &str) -> ReaderKind {
-    match name {
-        "mf" => ReaderKind::Mf,
-        "sukl" => ReaderKind::Sukl,
-        "szpi" => ReaderKind::Szpi,
-        "uskvbl" => ReaderKind::Uskvbl,
-        "mzv" => ReaderKind::MzvSanctions,
-        _ => ReaderKind::Decree,
+impl CatalogueConnection {
+    /// Connects (starting the embedded catalogue when asked for).
+    pub fn open(options: &UpdateOptions, state_dir: &StateDir) -> Result<Self, EmbeddedError> {
+        let (embedded, base) = if options.nkod == "embedded" {
+            let server = EmbeddedNkod::start(state_dir.dir())?;
+            let base = server.base_url().to_owned();
+            (Some(server), base)
+        } else {
+            (None, options.nkod.clone())
+        };
+        let backend = match options.backend {
+            Backend::Sparql => nkod_client::Backend::Sparql,
+            Backend::Ldf => nkod_client::Backend::Ldf,
+            Backend::Graphql => nkod_client::Backend::GraphQl,
+        };
+        let catalogue = Endpoints::under(&base).connect(backend, options.http.clone());
+        Ok(Self {
+            embedded,
+            base,
+            catalogue,
+        })
     }
-}
 
-fn is_csv(distribution: &Distribution) -> bool {
-    let format = distribution.format.as_deref().unwrap_or("");
-    let media = distribution.media_type.as_deref().unwrap_or("");
-    format.ends_with("/file-type/CSV") || media.ends_with("/text/csv") || media == "text/csv"
-}
-
-fn find_dataset<'a>(spec: &SourceSpec, datasets: &'a [Dataset]) -> Option<&'a Dataset> {
-    let publisher = nkod_client::publisher_iri(&spec.publisher_ico);
-    let wanted = spec.title.trim().to_lowercase();
-    datasets.iter().find(|d| match &spec.dataset_iri {
-        Some(iri) => d.iri == *iri,
-        None => {
-            d.publisher.as_ref().is_some_and(|p| p.iri == publisher)
-                && [&d.title.cs, &d.title.en]
-                    .into_iter()
-                    .flatten()
-                    .any(|t| t.trim().to_lowercase() == wanted)
+    /// A download URL as the state and the publication name it: the embedded catalogue
+    /// listens on a new port every run, so its URLs are kept without it.
+    pub fn url_key(&self, url: &str) -> String {
+        if self.embedded.is_some() {
+            url.replacen(&self.base, "embedded:/", 1)
+        } else {
+            url.to_owned()
         }
-    })
+    }
+
+    /// The catalogue stage: one snapshot of the configured sources' datasets and of the
+    /// candidates (when the API can search every publisher's datasets).
+    pub fn snapshot(
+        &self,
+        options: &UpdateOptions,
+    ) -> Result<nkod_client::Measured<CatalogueSnapshot>, SourceFailure> {
+        let mut queries = vec![DatasetQuery::by_publishers(
+            options
+                .sources
+                .iter()
+                .map(|s| nkod_client::publisher_iri(&s.publisher_ico)),
+        )];
+        let pinned: Vec<&String> = options
+            .sources
+            .iter()
+            .filter_map(|s| s.dataset_iri.as_ref())
+            .collect();
+        if !pinned.is_empty() {
+            queries.push(DatasetQuery::by_iris(pinned));
+        }
+        if self.catalogue.capabilities().metadata_search {
+            if !options.discovery.legislation.is_empty() {
+                queries.push(DatasetQuery::by_legislation(
+                    options.discovery.legislation.iter().cloned(),
+                ));
+            }
+            if !options.discovery.keywords.is_empty() {
+                queries.push(DatasetQuery::by_keywords(
+                    options.discovery.keywords.iter().cloned(),
+                ));
+            }
+        }
+        self.catalogue
+            .snapshot_any(&queries)
+            .map_err(|cause| SourceFailure {
+                url: Some(cause.url().to_owned()),
+                http_status: match &cause {
+                    nkod_client::Error::Status { status, .. } => Some(*status),
+                    _ => None,
+                },
+                ..SourceFailure::new(
+                    Stage::Detect,
+                    "catalogue-unavailable",
+                    format!(
+                        "the catalogue ({} at {}) cannot be asked: {cause}",
+                        self.catalogue.backend(),
+                        self.base
+                    ),
+                )
+            })
+    }
+
+    /// Whether candidates can be searched for with this API.
+    pub fn searches_candidates(&self) -> bool {
+        self.catalogue.capabilities().metadata_search
+    }
 }
 
-fn row_of(entry: &Entry) -> ListRow {
-    ListRow {
-        url: entry.url().to_owned(),
-        entered: entry.entered().format("%Y-%m-%d").to_string(),
-        removed: entry
-            .removed()
-            .map(|d| d.format("%Y-%m-%d").to_string())
-            .unwrap_or_default(),
-        source: entry.authority().to_owned(),
-        dataset: entry.dataset().to_owned(),
-    }
+/// What the per-source stages share.
+struct SourceContext<'a> {
+    options: &'a UpdateOptions,
+    connection: &'a CatalogueConnection,
+    state_dir: &'a StateDir,
+    downloader: &'a Downloader,
+    now: DateTime<Utc>,
+    max_source_age: chrono::Duration,
 }
 
 /// Runs one update.
 pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     let started = Instant::now();
+    let now = options.now.unwrap_or_else(Utc::now);
+    let valid_as_of = options
+        .valid_as_of
+        .unwrap_or_else(|| source::prague_date(now));
     let state_dir = StateDir::new(&options.state);
     let _lock = state_dir.lock()?;
     let mut state = state_dir.load()?;
@@ -297,202 +341,109 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     // Fails early when --out is not ours.
     let current = publisher.current()?;
 
-    let embedded;
-    let base = if options.nkod == "embedded" {
-        embedded = EmbeddedNkod::start(state_dir.dir())?;
-        embedded.base_url().to_owned()
-    } else {
-        options.nkod.clone()
-    };
-    let endpoints = Endpoints::under(&base);
-    let backend = match options.backend {
-        Backend::Sparql => nkod_client::Backend::Sparql,
-        Backend::Ldf => nkod_client::Backend::Ldf,
-        Backend::Graphql => nkod_client::Backend::GraphQl,
-    };
-    let catalogue = endpoints.connect(backend, options.http.clone());
-    let query = DatasetQuery::by_publishers(
-        options
-            .sources
-            .iter()
-            .map(|s| nkod_client::publisher_iri(&s.publisher_ico)),
-    );
-    let snapshot = catalogue
-        .snapshot(&query)
-        .map_err(|cause| UpdateError::Catalogue {
-            backend: backend.to_string(),
-            base: base.clone(),
-            cause,
-        })?;
-    let catalogue_usage = snapshot.usage;
-    let snapshot = snapshot.value;
-
-    // Change detection and downloads.
+    // 1. The catalogue.
+    let connection = CatalogueConnection::open(options, &state_dir)?;
+    let snapshot = connection.snapshot(options);
+    let catalogue_usage = snapshot.as_ref().map(|s| s.usage).unwrap_or_default();
     let downloader = Downloader::new(options.http.clone());
-    let mut inputs = Vec::new();
-    for spec in &options.sources {
-        let dataset =
-            find_dataset(spec, &snapshot.datasets).ok_or_else(|| UpdateError::NotInCatalogue {
-                source_id: spec.id.clone(),
-                publisher: nkod_client::publisher_iri(&spec.publisher_ico),
-                title: spec.title.clone(),
-            })?;
-        let Some((distribution, url)) = dataset
-            .distributions
-            .iter()
-            .filter(|d| is_csv(d))
-            .find_map(|d| d.fetch_url().map(|u| (d, u.to_owned())))
-        else {
-            let formats: Vec<&str> = dataset
-                .distributions
+    let ctx = SourceContext {
+        options,
+        connection: &connection,
+        state_dir: &state_dir,
+        downloader: &downloader,
+        now,
+        max_source_age: chrono::Duration::from_std(options.max_source_age)
+            .unwrap_or(chrono::Duration::MAX),
+    };
+
+    // 2. Every source on its own.
+    let mut probes = state.probes.clone();
+    let (mut outcomes, candidates) = match &snapshot {
+        Ok(snapshot) => {
+            let datasets = &snapshot.value.datasets;
+            let mut probe = |d: &Distribution, url: &str| probe_columns(&ctx, &mut probes, d, url);
+            let located = discover::locate_all(&options.sources, datasets, &mut probe);
+            let configured: BTreeSet<String> = located
                 .iter()
-                .map(|d| {
-                    d.format
-                        .as_deref()
-                        .or(d.media_type.as_deref())
-                        .unwrap_or("none")
+                .filter_map(|l| l.as_ref().ok().map(|l| l.dataset.iri.clone()))
+                .chain(options.sources.iter().filter_map(|s| s.dataset_iri.clone()))
+                .collect();
+            let candidates = if connection.searches_candidates() {
+                discover::candidates(
+                    datasets,
+                    &configured,
+                    &options.dcat.publisher_iri,
+                    &options.discovery,
+                    &mut probe,
+                )
+            } else {
+                Vec::new()
+            };
+            let outcomes = options
+                .sources
+                .iter()
+                .zip(located)
+                .map(|(spec, located)| {
+                    catalogue_source(&ctx, spec, located, state.sources.get(&spec.id))
+                })
+                .collect::<Vec<_>>();
+            (outcomes, candidates)
+        }
+        Err(failure) => {
+            let outcomes = options
+                .sources
+                .iter()
+                .map(|spec| {
+                    catalogue_source(
+                        &ctx,
+                        spec,
+                        Err(failure.clone()),
+                        state.sources.get(&spec.id),
+                    )
                 })
                 .collect();
-            return Err(UpdateError::UnknownFormat {
-                source_id: spec.id.clone(),
-                dataset: dataset.iri.clone(),
-                formats: if formats.is_empty() {
-                    "none".into()
-                } else {
-                    formats.join(", ")
-                },
-            });
-        };
-        let catalogue_date = distribution
-            .modified
-            .as_ref()
-            .or(dataset.latest_modified())
-            .map(|d| d.lexical.clone());
-        // The embedded catalogue listens on a new port every run; its URLs are compared
-        // without it.
-        let url_key = if options.nkod == "embedded" {
-            url.replacen(&base, "embedded:/", 1)
-        } else {
-            url.clone()
-        };
-        let previous = state
-            .sources
-            .get(&spec.id)
-            .filter(|p| p.download_url == url_key);
-        let cached = previous.and_then(|p| state_dir.cached_source(&spec.id, &p.sha256));
-        let dataset_title = dataset
-            .title
-            .cs
-            .clone()
-            .or(dataset.title.en.clone())
-            .unwrap_or(spec.title.clone());
-        let authority = dataset
-            .publisher
-            .as_ref()
-            .and_then(|p| p.name.cs.clone())
-            .unwrap_or(spec.authority.clone());
-        let mut next = SourceState {
-            dataset_iri: dataset.iri.clone(),
-            dataset_title: dataset_title.clone(),
-            download_url: url_key,
-            catalogue_modified: catalogue_date.clone(),
-            ..SourceState::default()
-        };
-        let (status, bytes) = match (previous, cached) {
-            (Some(prev), Some(bytes))
-                if !options.force
-                    && catalogue_date.is_some()
-                    && catalogue_date == prev.catalogue_modified =>
-            {
-                next.etag.clone_from(&prev.etag);
-                next.last_modified.clone_from(&prev.last_modified);
-                (SourceStatus::UnchangedByDate, bytes)
-            }
-            (previous, cached) => {
-                let validators = match (&previous, &cached) {
-                    (Some(p), Some(_)) if !options.force => Some(nkod_client::Validators {
-                        etag: p.etag.clone(),
-                        last_modified: p.last_modified.clone(),
-                        sha256: Some(p.sha256.clone()),
-                    }),
-                    _ => None,
-                };
-                let fetched = downloader
-                    .fetch(&url, validators.as_ref())
-                    .map_err(|cause| UpdateError::Download {
-                        source_id: spec.id.clone(),
-                        url: url.clone(),
-                        cause,
-                    })?;
-                next.etag.clone_from(&fetched.value.validators().etag);
-                next.last_modified
-                    .clone_from(&fetched.value.validators().last_modified);
-                match (fetched.value, cached) {
-                    (Fetched::NotModified { .. }, Some(bytes)) => {
-                        (SourceStatus::NotModified, bytes)
-                    }
-                    (Fetched::Unchanged(download), cached) => (
-                        SourceStatus::UnchangedByHash,
-                        cached.unwrap_or(download.body),
-                    ),
-                    (Fetched::Changed(download), _) => (SourceStatus::Changed, download.body),
-                    (Fetched::NotModified { .. }, None) => {
-                        // Only possible if the server ignores our missing validators.
-                        return Err(UpdateError::Download {
-                            source_id: spec.id.clone(),
-                            url: url.clone(),
-                            cause: nkod_client::Error::Status {
-                                url: url.clone(),
-                                status: 304,
-                                body_excerpt: "304 without a conditional request".into(),
-                            },
-                        });
-                    }
-                }
-            }
-        };
-        inputs.push(SourceInput {
-            spec: spec.clone(),
-            dataset_title,
-            authority,
-            bytes,
-            status,
-            next,
-        });
-    }
+            (outcomes, Vec::new())
+        }
+    };
+    outcomes.push(manual_source(&ctx, state.sources.get(MANUAL_SOURCE_ID))?);
     let download_usage = downloader.total_usage();
 
-    let anything_changed = options.force
+    // 3. Decide.
+    if !outcomes
+        .iter()
+        .any(|o| o.kind == SourceKind::Catalogue && o.copy.is_some())
+    {
+        return Err(UpdateError::NothingUsable {
+            failures: outcomes
+                .iter()
+                .filter_map(|o| o.failure.clone().map(|f| (o.id.clone(), f)))
+                .collect(),
+        });
+    }
+    let fingerprint: BTreeMap<String, PublishedSource> = outcomes
+        .iter()
+        .map(|o| (o.id.clone(), published_source(o)))
+        .collect();
+    let candidate_iris: Vec<String> = candidates.iter().map(|c| c.dataset_iri.clone()).collect();
+    let last = state.last_publication.as_ref();
+    let publish = options.force
         || current.is_none()
-        || state.last_publication.is_none()
-        || inputs.iter().any(|i| i.status == SourceStatus::Changed)
-        || state.sources.len() != inputs.len();
-    if !anything_changed {
-        // Keep refreshed validators; the publication stays as it is.
-        for input in &inputs {
-            if let Some(prev) = state.sources.get_mut(&input.spec.id) {
-                prev.etag.clone_from(&input.next.etag);
-                prev.last_modified.clone_from(&input.next.last_modified);
-                prev.catalogue_modified
-                    .clone_from(&input.next.catalogue_modified);
-            }
-        }
-        state.catalogue_modified = snapshot
-            .catalogue_modified
-            .as_ref()
-            .map(|d| d.lexical.clone());
+        || last.is_none_or(|l| l.fingerprint != fingerprint || l.candidates != candidate_iris);
+    let catalogue_modified = snapshot
+        .as_ref()
+        .ok()
+        .and_then(|s| s.value.catalogue_modified.as_ref())
+        .map(|d| d.lexical.clone());
+    if !publish {
+        // 6. Record only: refreshed validators, attempts and health.
+        record_sources(&state_dir, &mut state, &outcomes)?;
+        state.catalogue_modified = catalogue_modified;
+        state.probes = probes;
         state_dir.save(&state)?;
         return Ok(UpdateReport {
             published: None,
-            sources: inputs
-                .iter()
-                .map(|i| SourceReport {
-                    id: i.spec.id.clone(),
-                    status: i.status,
-                    entries: None,
-                    diagnostics: Vec::new(),
-                })
-                .collect(),
+            sources: outcomes,
+            candidates,
             rows: None,
             changes: 0,
             catalogue_usage,
@@ -501,217 +452,533 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         });
     }
 
-    // Read and guard every source.
-    let guards = Guards::new().with_max_shrink(options.max_shrink);
-    let mut entries = Vec::new();
-    let mut reports = Vec::new();
-    for input in &mut inputs {
-        let config = SourceConfig::new(
-            input.authority.clone(),
-            input.dataset_title.clone(),
-            reader_kind(&input.spec.reader),
-        );
-        let outcome = blocklist_model::read_source(&config, &input.bytes);
-        let previous_entries = state.sources.get(&input.spec.id).map(|s| s.entries);
-        let read = match outcome {
-            Ok(read) => {
-                let keep = guards
-                    .check(&input.authority, previous_entries, Ok(&read))?
-                    .is_some();
-                keep.then_some(read)
-            }
+    // 4. Merge → export.
+    let staging = publisher.stage()?;
+    // The lookup index continues the current publication's (rebuilt from its archive when
+    // it has none, as a publication made before indexes existed).
+    let previous_index = current.as_deref().and_then(|dir| {
+        let index = crate::lookup::LookupIndex::load(dir).or_else(|error| {
+            tracing::warn!("lookup index: {error}; rebuilding it from the archive");
+            crate::lookup::LookupIndex::from_archive(dir)
+        });
+        match index {
+            Ok(index) => Some(index.to_tsv()),
             Err(error) => {
-                guards.check(&input.authority, previous_entries, Err(error))?;
+                tracing::warn!("lookup index: {error}; starting a new one");
                 None
             }
-        };
-        let diagnostics: Vec<String> = read
-            .as_ref()
-            .map(|r| r.diagnostics.iter().map(ToString::to_string).collect())
-            .unwrap_or_default();
-        let count = read.as_ref().map_or(0, |r| r.entries.len());
-        input.next.entries = count;
-        if let Some(read) = read {
-            entries.extend(read.entries);
         }
-        reports.push(SourceReport {
-            id: input.spec.id.clone(),
-            status: input.status,
-            entries: Some(count),
-            diagnostics,
-        });
-    }
-    let valid_as_of = options.valid_as_of.unwrap_or_else(|| {
-        Utc::now()
-            .with_timezone(&chrono_tz::Europe::Prague)
-            .date_naive()
     });
-    let list = UnifiedList::merge(valid_as_of, entries);
-
-    // The previous publication's list, for the changes. The extended CSV is read because it
-    // also carries the legal basis, which the diff compares.
-    let previous_list = current.as_ref().and_then(|dir| {
-        let bytes = std::fs::read(dir.join(files::EXTENDED_CSV)).ok()?;
-        let config = SourceConfig::new("", "", ReaderKind::Decree);
-        let read = blocklist_model::read_source(&config, &bytes).ok()?;
-        let date = state
-            .last_publication
-            .as_ref()
-            .map_or(valid_as_of, |p| p.valid_as_of);
-        Some(UnifiedList::merge(date, read.entries))
-    });
-    let empty = UnifiedList::merge(valid_as_of, Vec::new());
-    let diff = blocklist_model::diff(previous_list.as_ref().unwrap_or(&empty), &list);
-    let mut changes: Vec<Change> = Vec::new();
-    changes.extend(diff.added.iter().map(|e| Change {
-        kind: ChangeKind::Added,
-        row: row_of(e),
-    }));
-    changes.extend(diff.newly_removed.iter().map(|(_, e)| Change {
-        kind: ChangeKind::Removed,
-        row: row_of(e),
-    }));
-    changes.extend(diff.vanished.iter().map(|e| Change {
-        kind: ChangeKind::Vanished,
-        row: row_of(e),
-    }));
-    changes.extend(diff.changed.iter().map(|(_, e)| Change {
-        kind: ChangeKind::Changed,
-        row: row_of(e),
-    }));
-
-    // Write the publication.
-    let serial = blocklist_model::next_serial(
-        state.last_publication.as_ref().map(|p| p.rpz_serial),
+    let health_events = health_events(last, &outcomes);
+    let inputs = BuildInputs {
+        format: MANIFEST_FORMAT,
+        publication: staging.id().to_owned(),
+        published_at: now,
         valid_as_of,
-    )
-    .map_err(|e| UpdateError::Export {
-        file: files::RPZ,
-        message: e.to_string(),
-    })?;
-    let export = |file: &'static str| {
-        move |e: &dyn std::fmt::Display| UpdateError::Export {
-            file,
-            message: e.to_string(),
-        }
+        rpz_serial: blocklist_model::next_serial(last.map(|p| p.rpz_serial), valid_as_of)
+            .map_err(|e| UpdateError::Serial(e.to_string()))?,
+        rpz_origin: options.rpz_origin.clone(),
+        rpz: options.rpz.clone(),
+        dcat: options.dcat.clone(),
+        sources: outcomes.iter().map(SourceProvenance::of).collect(),
+        candidates: candidates.clone(),
+        health_events,
+        previous_valid_as_of: current.as_ref().and(last.map(|l| l.valid_as_of)),
+        previous_index: previous_index.is_some(),
     };
-    let mut decree = Vec::new();
-    blocklist_model::write_decree_csv(&list, &mut decree)
-        .map_err(|e| export(files::DECREE_CSV)(&e))?;
-    let mut extended = Vec::new();
-    blocklist_model::write_extended_csv(&list, &mut extended)
-        .map_err(|e| export(files::EXTENDED_CSV)(&e))?;
-    let metadata = blocklist_model::decree_metadata(&list, files::DECREE_CSV)
-        .map_err(|e| export(files::DECREE_METADATA)(&e))?
-        .publisher(options.dcat.publisher_name.clone());
-    let extended_metadata = blocklist_model::extended_metadata(&list, files::EXTENDED_CSV)
-        .map_err(|e| export(files::EXTENDED_METADATA)(&e))?
-        .publisher(options.dcat.publisher_name.clone());
-    let mut rpz = Vec::new();
-    blocklist_model::write_rpz(
-        &list,
-        &options.rpz.options(&options.rpz_origin, serial),
-        &mut rpz,
-    )
-    .map_err(|e| export(files::RPZ)(&e))?;
-    let mut hosts = Vec::new();
-    blocklist_model::write_plain_hosts(&list, WwwPolicy::AlsoApex, &mut hosts)
-        .map_err(|e| export(files::HOSTS)(&e))?;
-    let rows = read_decree_csv(&decree).map_err(|e| export(files::PAGE)(&e))?;
-    let active = rows.iter().filter(|r| r.is_active()).count();
-    let published_at = Utc::now();
-    let page = crate::html::render_page(
-        &rows,
-        &crate::html::PageInfo {
-            valid_as_of,
-            published_at,
-        },
-    );
-
-    let staging = publisher.stage()?;
-    staging.write(files::DECREE_CSV, &decree)?;
-    staging.write(files::DECREE_METADATA, metadata.to_json().as_bytes())?;
-    staging.write(files::EXTENDED_CSV, &extended)?;
-    staging.write(
-        files::EXTENDED_METADATA,
-        extended_metadata.to_json().as_bytes(),
-    )?;
-    staging.write(files::RPZ, &rpz)?;
-    staging.write(files::HOSTS, &hosts)?;
-    staging.write(files::PAGE, page.as_bytes())?;
-    staging.write(
-        files::LOOKUP_INDEX,
-        &crate::lookup::next_index(current.as_deref(), &list, valid_as_of).to_tsv(),
-    )?;
-    staging.write(files::CHANGES_CSV, &crate::changes::changes_csv(&changes))?;
-    staging.write(
-        files::DCAT_TTL,
-        crate::dcat::catalog_turtle(&options.dcat).as_bytes(),
-    )?;
-    staging.write(
-        files::DCAT_JSONLD,
-        crate::dcat::dataset_jsonld(&options.dcat).as_bytes(),
-    )?;
-    // The feed entry needs the publication id only for its Atom id; a stamp is enough.
-    let entry_id = published_at.format("%Y%m%dT%H%M%SZ").to_string();
-    let mut feed = state.feed.clone();
-    feed.insert(
-        0,
-        FeedEntry {
-            publication: entry_id,
-            published_at,
-            valid_as_of,
-            changes: changes
-                .iter()
-                .take(FEED_CHANGES_PER_ENTRY)
-                .cloned()
-                .collect(),
-            total_changes: changes.len(),
-        },
-    );
-    feed.truncate(FEED_ENTRIES);
-    let public = if options.dcat.public_url.ends_with('/') {
-        options.dcat.public_url.clone()
-    } else {
-        format!("{}/", options.dcat.public_url)
+    let copies: BTreeMap<String, Vec<u8>> = outcomes
+        .iter()
+        .filter_map(|o| o.copy.as_ref().map(|c| (o.id.clone(), c.bytes.clone())))
+        .collect();
+    let previous_path = current.as_ref().map(|dir| dir.join(files::EXTENDED_CSV));
+    let previous_extended = previous_path.as_ref().and_then(|p| std::fs::read(p).ok());
+    let previous = Previous {
+        extended: previous_extended.as_deref(),
+        index: previous_index.as_deref(),
+        feed: &state.feed,
     };
-    staging.write(
-        files::CHANGES_ATOM,
-        crate::changes::changes_atom(&feed, &public).as_bytes(),
-    )?;
+    let rendered = render(&inputs, &copies, previous)?;
 
+    // 5. Publish: the outputs, the source copies and the rebuild's other inputs.
+    write_publication(
+        &staging,
+        &rendered,
+        &copies,
+        previous_path.as_deref(),
+        previous,
+    )?;
     // Source copies go to the state before the swap, so a crash after it still finds them.
-    for input in &mut inputs {
-        input.next.sha256 = state_dir.store_source(&input.spec.id, &input.bytes)?;
+    for outcome in &outcomes {
+        if let Some(copy) = &outcome.copy {
+            state_dir.store_source(&outcome.id, &copy.bytes)?;
+        }
     }
     let publication = publisher.commit(staging, valid_as_of)?;
+    // Steps that act on a publication once it is visible (telling a DNS primary to reload
+    // the zone, say) belong here: after the swap, before the state records it, so that a
+    // failure of theirs is retried by the next run with the same publication.
 
+    // 6. Record.
+    let counts = rendered.manifest.counts;
     state.last_publication = Some(LastPublication {
         id: publication.id.clone(),
-        published_at,
+        published_at: now,
         valid_as_of,
-        rpz_serial: serial,
-        rows: rows.len(),
+        rpz_serial: inputs.rpz_serial,
+        rows: counts.total,
+        fingerprint,
+        candidates: candidate_iris,
     });
-    state.catalogue_modified = snapshot
-        .catalogue_modified
-        .as_ref()
-        .map(|d| d.lexical.clone());
-    state.sources = inputs
-        .iter()
-        .map(|i| (i.spec.id.clone(), i.next.clone()))
-        .collect();
-    state.feed = feed;
+    state.catalogue_modified = catalogue_modified;
+    state.probes = probes;
+    state.feed = rendered.feed.clone();
+    record_sources(&state_dir, &mut state, &outcomes)?;
     state_dir.save(&state)?;
     state_dir.prune_sources(&state);
 
     Ok(UpdateReport {
         published: Some(publication.id),
-        sources: reports,
-        rows: Some((active, rows.len() - active)),
-        changes: changes.len(),
+        sources: outcomes,
+        candidates,
+        rows: Some((counts.active, counts.removed)),
+        changes: rendered.changes.len(),
         catalogue_usage,
         download_usage,
         elapsed: started.elapsed(),
     })
+}
+
+/// The publish stage's writing: every rendered file, the source copies in `zdroje/` and the
+/// rebuild's other inputs in `vstupy/` (the previous list as a hard link, the feed history).
+fn write_publication(
+    staging: &crate::publish::Staging,
+    rendered: &Rendered,
+    copies: &BTreeMap<String, Vec<u8>>,
+    previous_extended: Option<&std::path::Path>,
+    previous: Previous<'_>,
+) -> Result<(), PublishError> {
+    for (name, bytes) in &rendered.files {
+        staging.write(name, bytes)?;
+    }
+    for (id, bytes) in copies {
+        staging.write_in(SOURCES_DIR, &format!("{id}.csv"), bytes)?;
+    }
+    if let Some(path) = previous_extended.filter(|p| p.is_file()) {
+        staging.link_in(INPUTS_DIR, PREVIOUS_LIST, path)?;
+    }
+    if let Some(index) = previous.index {
+        staging.write_in(INPUTS_DIR, PREVIOUS_INDEX, index)?;
+    }
+    staging.write_in(
+        INPUTS_DIR,
+        FEED_HISTORY,
+        crate::provenance::to_json(&previous.feed).as_bytes(),
+    )
+}
+
+fn record_sources(
+    state_dir: &StateDir,
+    state: &mut State,
+    outcomes: &[SourceOutcome],
+) -> Result<(), StateError> {
+    for outcome in outcomes {
+        if let Some(copy) = &outcome.copy {
+            state_dir.store_source(&outcome.id, &copy.bytes)?;
+        }
+    }
+    state.sources = outcomes
+        .iter()
+        .map(|o| (o.id.clone(), o.record()))
+        .collect();
+    Ok(())
+}
+
+fn published_source(outcome: &SourceOutcome) -> PublishedSource {
+    PublishedSource {
+        sha256: outcome.copy.as_ref().map(|c| c.origin.sha256.clone()),
+        authority: outcome
+            .copy
+            .as_ref()
+            .map(|c| c.origin.authority.clone())
+            .unwrap_or_default(),
+        dataset_title: outcome
+            .copy
+            .as_ref()
+            .map(|c| c.origin.dataset_title.clone())
+            .unwrap_or_default(),
+        health: outcome.health,
+        rule: outcome.failure.as_ref().map(|f| f.rule.clone()),
+        alarm: outcome.alarm,
+    }
+}
+
+/// Sources whose health or alarm changed since the last publication (on the first one: those
+/// that are not current).
+fn health_events(last: Option<&LastPublication>, outcomes: &[SourceOutcome]) -> Vec<HealthEvent> {
+    outcomes
+        .iter()
+        .filter_map(|o| {
+            let before = last.and_then(|l| l.fingerprint.get(&o.id));
+            let changed = match before {
+                Some(b) => b.health != o.health || (o.alarm && !b.alarm),
+                None => o.health != Health::Current,
+            };
+            changed.then(|| HealthEvent {
+                source: o.id.clone(),
+                authority: match o.kind {
+                    SourceKind::Catalogue => o.identity.authority.clone(),
+                    SourceKind::Manual => crate::manual::MANUAL_SOURCE_NAME.to_owned(),
+                },
+                from: before.map(|b| b.health),
+                to: o.health,
+                alarm: o.alarm,
+                reason: o.failure.as_ref().map(|f| f.message.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Whether a distribution's CSVW schema or header has the decree's columns, remembered per
+/// URL so that a candidate costs one download, not one a day.
+fn probe_columns(
+    ctx: &SourceContext<'_>,
+    probes: &mut BTreeMap<String, bool>,
+    distribution: &Distribution,
+    url: &str,
+) -> Option<bool> {
+    let key = ctx.connection.url_key(url);
+    if let Some(known) = probes.get(&key) {
+        return Some(*known);
+    }
+    // A CSVW schema (`dct:conformsTo`) is smaller than the data: look there first.
+    let from_schema = distribution
+        .conforms_to
+        .as_deref()
+        .filter(|s| s.starts_with("http"))
+        .and_then(|schema| ctx.downloader.fetch(schema, None).ok())
+        .and_then(|f| match f.value {
+            nkod_client::Fetched::Changed(d) | nkod_client::Fetched::Unchanged(d) => {
+                csvw_has_decree_columns(&d.body)
+            }
+            nkod_client::Fetched::NotModified { .. } => None,
+        });
+    let verdict = from_schema.or_else(|| match ctx.downloader.fetch(url, None).ok()?.value {
+        nkod_client::Fetched::Changed(d) | nkod_client::Fetched::Unchanged(d) => {
+            Some(blocklist_model::has_decree_columns(&d.body))
+        }
+        nkod_client::Fetched::NotModified { .. } => None,
+    })?;
+    probes.insert(key, verdict);
+    Some(verdict)
+}
+
+/// Whether CSVW metadata names the decree's columns (by `name` or `titles`); `None` when it
+/// is not CSVW metadata.
+fn csvw_has_decree_columns(bytes: &[u8]) -> Option<bool> {
+    let json: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let columns = json
+        .pointer("/tableSchema/columns")
+        .or_else(|| json.pointer("/tables/0/tableSchema/columns"))?
+        .as_array()?;
+    let mut names = BTreeSet::new();
+    for column in columns {
+        for key in ["name", "titles"] {
+            match column.get(key) {
+                Some(serde_json::Value::String(s)) => {
+                    names.insert(s.to_uppercase());
+                }
+                Some(serde_json::Value::Array(items)) => {
+                    names.extend(
+                        items
+                            .iter()
+                            .filter_map(|v| v.as_str())
+                            .map(str::to_uppercase),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(
+        ["URL", "DATUM_ZAPISU", "DATUM_VYMAZU"]
+            .iter()
+            .all(|c| names.contains(*c)),
+    )
+}
+
+fn guards_for(options: &UpdateOptions, spec: &SourceSpec, authority: &str) -> Guards {
+    let mut guards = Guards::new().with_max_shrink(options.max_shrink);
+    for kind in &spec.allow {
+        guards = guards.allow(authority, *kind);
+    }
+    guards
+}
+
+/// One catalogue source through detect → fetch → read → guard → keep or fall back.
+fn catalogue_source(
+    ctx: &SourceContext<'_>,
+    spec: &SourceSpec,
+    located: Result<Located<'_>, SourceFailure>,
+    previous: Option<&SourceState>,
+) -> SourceOutcome {
+    let reader = reader_kind(&spec.reader);
+    let last_good = previous.and_then(|p| p.last_good.as_ref());
+    let identity = match &located {
+        Ok(l) => SourceIdentity {
+            authority: l
+                .dataset
+                .publisher
+                .as_ref()
+                .and_then(|p| p.name.best())
+                .unwrap_or(&spec.authority)
+                .to_owned(),
+            dataset_title: l
+                .dataset
+                .title
+                .best()
+                .unwrap_or(&spec.title)
+                .trim()
+                .to_owned(),
+            dataset_iri: Some(l.dataset.iri.clone()),
+            distribution_iri: Some(l.distribution.iri.clone()),
+            distribution_url: Some(ctx.connection.url_key(&l.url)),
+        },
+        Err(_) => match last_good {
+            Some(g) => SourceIdentity {
+                authority: non_empty(&g.authority, &spec.authority),
+                dataset_title: g.dataset_title.clone(),
+                dataset_iri: Some(g.dataset_iri.clone()),
+                distribution_iri: g.distribution_iri.clone(),
+                distribution_url: Some(g.download_url.clone()),
+            },
+            None => SourceIdentity {
+                authority: spec.authority.clone(),
+                dataset_title: spec.title.clone(),
+                ..SourceIdentity::default()
+            },
+        },
+    };
+    let mut pass = Passed {
+        id: spec.id.clone(),
+        identity: identity.clone(),
+        kind: SourceKind::Catalogue,
+        reader,
+        attempted_at: ctx.now,
+        matched_by: located.as_ref().ok().map(|l| l.matched_by),
+        notes: located
+            .as_ref()
+            .map(|l| l.notes.clone())
+            .unwrap_or_default(),
+        diagnostics: Vec::new(),
+    };
+    let attempt = located.and_then(|located| {
+        let url_key = ctx.connection.url_key(&located.url);
+        let catalogue_date = located
+            .distribution
+            .modified
+            .as_ref()
+            .or(located.dataset.latest_modified())
+            .map(|d| d.lexical.clone());
+        let fetched = source::fetch(
+            &spec.id,
+            &located,
+            &url_key,
+            catalogue_date.as_deref(),
+            last_good,
+            ctx.state_dir,
+            ctx.downloader,
+            ctx.options.force,
+            ctx.now,
+        )?;
+        let config = SourceConfig::new(
+            identity.authority.clone(),
+            identity.dataset_title.clone(),
+            reader,
+        );
+        let read = source::read(
+            &config,
+            &fetched.bytes,
+            fetched.content_type.as_deref(),
+            Some(&located.url),
+        )?;
+        pass.diagnostics = read.diagnostics.iter().map(ToString::to_string).collect();
+        source::guard(
+            &guards_for(ctx.options, spec, &config.authority),
+            &config,
+            last_good.map(|g| g.entries),
+            &read,
+        )?;
+        use sha2::Digest as _;
+        let sha256 = hex::encode(sha2::Sha256::digest(&fetched.bytes));
+        Ok(AttemptOk {
+            status: fetched.status,
+            copy: CopyInUse {
+                origin: LastGood {
+                    dataset_iri: located.dataset.iri.clone(),
+                    dataset_title: identity.dataset_title.clone(),
+                    authority: identity.authority.clone(),
+                    distribution_iri: Some(located.distribution.iri.clone()),
+                    download_url: url_key,
+                    catalogue_modified: catalogue_date,
+                    etag: fetched.validators.etag.clone(),
+                    last_modified: fetched.validators.last_modified.clone(),
+                    sha256,
+                    entries: read.counts.entries,
+                    obtained_at: Some(fetched.obtained_at),
+                },
+                counts: read.counts,
+                format: read.format,
+                bytes: fetched.bytes,
+            },
+        })
+    });
+    let fallback = || last_good_copy(ctx.state_dir, &spec.id, reader, &spec.authority, last_good);
+    SourceOutcome::settle(pass, attempt, previous, fallback, ctx.max_source_age)
+}
+
+fn non_empty(value: &str, default: &str) -> String {
+    if value.is_empty() {
+        default.to_owned()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// The fall-back stage: the last good copy from the state directory, read as it was.
+fn last_good_copy(
+    state_dir: &StateDir,
+    id: &str,
+    reader: ReaderKind,
+    default_authority: &str,
+    last_good: Option<&LastGood>,
+) -> Result<Option<CopyInUse>, SourceFailure> {
+    let Some(good) = last_good else {
+        return Ok(None);
+    };
+    let bytes = state_dir.cached_source(id, &good.sha256).ok_or_else(|| {
+        SourceFailure::new(
+            Stage::Read,
+            "last-good-copy-lost",
+            format!(
+                "the last good copy (SHA-256 {}) is missing or damaged in {}",
+                good.sha256,
+                state_dir.dir().join("sources").display()
+            ),
+        )
+    })?;
+    let mut origin = good.clone();
+    origin.authority = non_empty(&good.authority, default_authority);
+    let config = SourceConfig::new(
+        origin.authority.clone(),
+        origin.dataset_title.clone(),
+        reader,
+    );
+    let read = source::read(&config, &bytes, None, None)?;
+    Ok(Some(CopyInUse {
+        origin,
+        counts: read.counts,
+        format: read.format,
+        bytes,
+    }))
+}
+
+/// The hand-kept source: the audit log replayed and rendered as a CSV.
+fn manual_source(
+    ctx: &SourceContext<'_>,
+    previous: Option<&SourceState>,
+) -> Result<SourceOutcome, UpdateError> {
+    let store = ManualStore::new(ctx.state_dir.dir());
+    if ctx.options.seed_manual {
+        crate::manual::seed(
+            &store,
+            EMBEDDED_MANUAL,
+            "unified-blocklist (vestavěná výchozí data)",
+            "testdata/blocklists/mzv/mzv-sankcni-seznam.csv: záznamy MZV podle sdělení ČTÚ (viz PROVENANCE.md)",
+        )?;
+    }
+    let last_good = previous.and_then(|p| p.last_good.as_ref());
+    let reader = ReaderKind::MzvSanctions;
+    let entries = store.entries();
+    let (authority, dataset_title) = match &entries {
+        Ok(entries) if !entries.is_empty() => (
+            distinct(entries.iter().map(|e| e.source.as_str())),
+            distinct(entries.iter().map(|e| e.dataset.as_str())),
+        ),
+        _ => (
+            crate::manual::MANUAL_SOURCE_NAME.to_owned(),
+            "Ručně vedené záznamy".to_owned(),
+        ),
+    };
+    let mut pass = Passed {
+        id: MANUAL_SOURCE_ID.to_owned(),
+        identity: SourceIdentity {
+            authority: authority.clone(),
+            dataset_title: dataset_title.clone(),
+            ..SourceIdentity::default()
+        },
+        kind: SourceKind::Manual,
+        reader,
+        attempted_at: ctx.now,
+        matched_by: None,
+        notes: Vec::new(),
+        diagnostics: Vec::new(),
+    };
+    let attempt = store
+        .render()
+        .map_err(|e| SourceFailure::new(Stage::Read, "manual-store", e.to_string()))
+        .and_then(|bytes| {
+            let config = SourceConfig::new(authority.clone(), dataset_title.clone(), reader);
+            let read = source::read(&config, &bytes, None, None)?;
+            pass.diagnostics = read.diagnostics.iter().map(ToString::to_string).collect();
+            use sha2::Digest as _;
+            let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+            let same = last_good.is_some_and(|g| g.sha256 == sha256);
+            Ok(AttemptOk {
+                status: if same {
+                    SourceStatus::UnchangedByHash
+                } else {
+                    SourceStatus::Changed
+                },
+                copy: CopyInUse {
+                    origin: LastGood {
+                        dataset_title: dataset_title.clone(),
+                        authority: authority.clone(),
+                        download_url: store.log_path().display().to_string(),
+                        sha256,
+                        entries: read.counts.entries,
+                        obtained_at: Some(
+                            last_good
+                                .filter(|_| same)
+                                .and_then(|g| g.obtained_at)
+                                .unwrap_or(ctx.now),
+                        ),
+                        ..LastGood::default()
+                    },
+                    counts: read.counts,
+                    format: read.format,
+                    bytes,
+                },
+            })
+        });
+    let fallback = || {
+        last_good_copy(
+            ctx.state_dir,
+            MANUAL_SOURCE_ID,
+            reader,
+            crate::manual::MANUAL_SOURCE_NAME,
+            last_good,
+        )
+    };
+    Ok(SourceOutcome::settle(
+        pass,
+        attempt,
+        previous,
+        fallback,
+        ctx.max_source_age,
+    ))
+}
+
+fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let set: BTreeSet<&str> = values.collect();
+    set.into_iter().collect::<Vec<_>>().join("; ")
 }

@@ -46,6 +46,8 @@ PUBLISHERS = {
     "70106975": "Český telekomunikační úřad",
     "00064581": "Hlavní město Praha",
     "44992785": "Statutární město Brno",
+    # The fifth publisher with a candidate list (synthetic record; the IČO was not verified).
+    "00020869": "Česká obchodní inspekce",
 }
 
 
@@ -78,7 +80,7 @@ class Dist:
 class Dataset:
     def __init__(self, ico, title, description, *, lkod_iri=None, form_id=None, title_en=None,
                  theme="GOVE", periodicity="IRREG", keywords=(), conforms_to=None, page=None,
-                 contact=None, dists=()):
+                 contact=None, dists=(), legislation=()):
         self.ico = ico
         self.title = title
         self.title_en = title_en
@@ -92,6 +94,7 @@ class Dataset:
         self.page = page
         self.contact = contact
         self.dists = dists
+        self.legislation = legislation
 
     @property
     def iri(self):
@@ -156,10 +159,16 @@ BLOCKLISTS = [
             keywords=("hazardní hry", "blokace", "internetové stránky"),
             page="https://mf.gov.cz/cs/kontrola-a-regulace/hazardni-hry/blokace-nepovolenych-internetovych-her",
             contact=("Ministerstvo financí, odbor 34", "blokace@mfcr.cz"),
+            # Two distributions, as MF publishes the list: the CSV and the PDF (the CSV is used).
             dists=[Dist("https://mf.gov.cz/cs/kontrola-a-regulace/hazardni-hry/blokace-nepovolenych-internetovych-her/verejna-cast-seznamu-nepovolenych-internetovych-he",
                         "soubory/mf-seznam-nepovolenych-internetovych-her.cp1250.csv",
                         title="Seznam nepovolených internetových her (CSV, windows-1250)",
-                        lkod_iri="https://data.mfcr.cz/lkod/datové-sady/seznam-nepovolenych-internetovych-her/distribuce/csv")]),
+                        lkod_iri="https://data.mfcr.cz/lkod/datové-sady/seznam-nepovolenych-internetovych-her/distribuce/csv"),
+                   Dist("https://mf.gov.cz/cs/kontrola-a-regulace/hazardni-hry/blokace-nepovolenych-internetovych-her/verejna-cast-seznamu-nepovolenych-internetovych-he",
+                        "https://mf.gov.cz/assets/attachments/Zverejnovane-udaje-ze-Seznamu-nepovolenych-internetovych-her.pdf",
+                        fmt="PDF", media="application/pdf",
+                        title="Seznam nepovolených internetových her (PDF)",
+                        lkod_iri="https://data.mfcr.cz/lkod/datové-sady/seznam-nepovolenych-internetovych-her/distribuce/pdf")]),
     Dataset("75014149", "Seznam internetových stránek s nabídkou nebezpečných potravin",
             "Seznam internetových stránek s nabídkou nebezpečných potravin, jejichž blokaci nařídila SZPI.",
             lkod_iri="https://www.szpi.gov.cz/lkod/datove-sady/blokovane-weby",
@@ -277,6 +286,19 @@ DATASETS.append(Dataset(
 # Put the four lists in the middle of the file, not first: order must not be what finds them.
 DATASETS = DATASETS[:10] + DATASETS[10:20] + BLOCKLISTS[:2] + DATASETS[20:26] + BLOCKLISTS[2:] + DATASETS[26:]
 
+# A fifth publisher's list in the decree's shape, citing the decree as its legal basis: not one
+# of the configured sources, so the unified list reports it as a candidate and leaves it out.
+# SYNTHETIC: no such dataset is known; it stands for a new authority's list appearing in NKOD.
+ELI_DECREE = "https://www.e-sbirka.cz/eli/cz/sb/2025/569"
+CANDIDATE = Dataset(
+    "00020869", "Seznam internetových stránek určených k blokaci – Česká obchodní inspekce",
+    "Internetové stránky, k nimž mají poskytovatelé připojení zamezit přístup (synthetic test record).",
+    lkod_iri="https://www.coi.cz/lkod/datové-sady/blokovane-stranky", theme="GOVE", periodicity="IRREG",
+    keywords=("blokace", "internetové stránky"), legislation=(ELI_DECREE,),
+    dists=[csv("soubory/coi-blokovane-stranky.csv", title="Blokované stránky (CSV)",
+               lkod_iri="https://www.coi.cz/lkod/datové-sady/blokovane-stranky/distribuce/csv")])
+DATASETS.append(CANDIDATE)
+
 
 def dataset_iri(ds):
     if getattr(ds, "harvested_suffix", False):
@@ -300,6 +322,8 @@ def write_dataset(out, ds):
         p.append(f'dct:identifier "{ds.lkod_iri}"^^xsd:anyURI')
     if ds.conforms_to:
         p.append(f"dct:conformsTo {iri(ds.conforms_to)}")
+    if ds.legislation:
+        p.append("dcatap:applicableLegislation " + ", ".join(iri(x) for x in ds.legislation))
     if ds.page:
         p.append(f"foaf:page {iri(ds.page)}")
     if ds.contact:
@@ -358,7 +382,8 @@ def main():
                            ("foaf", "http://xmlns.com/foaf/0.1/"), ("vcard", "http://www.w3.org/2006/vcard/ns#"),
                            ("xsd", "http://www.w3.org/2001/XMLSchema#"),
                            ("pu", "https://data.gov.cz/slovník/podmínky-užití/"),
-                           ("tz", "https://data.gov.cz/slovník/nkod/typ-datové-sady-dle-zdroje/")]:
+                           ("tz", "https://data.gov.cz/slovník/nkod/typ-datové-sady-dle-zdroje/"),
+                           ("dcatap", "http://data.europa.eu/r5r/")]:
             out.write(f"@prefix {prefix}: <{ns}> .\n")
         out.write("\n")
         for ds in DATASETS:
