@@ -203,6 +203,8 @@ pub struct SourceOutcome {
     pub since: DateTime<Utc>,
     /// The last run on which it passed.
     pub last_success: Option<DateTime<Utc>>,
+    /// The validity date of that run.
+    pub data_valid_as_of: Option<NaiveDate>,
     /// The staleness alarm: stale for longer than the configured age.
     pub alarm: bool,
     /// The copy in use (`None` when missing).
@@ -231,10 +233,11 @@ impl SourceOutcome {
         self.status.map_or("failed", SourceStatus::name)
     }
 
-    /// The Prague date the rows in use were last confirmed current.
+    /// The validity date of the run that last confirmed the rows in use: this run's for a
+    /// current source, the last successful one's for a stale source.
     pub fn data_valid_as_of(&self) -> Option<NaiveDate> {
         self.copy.as_ref()?;
-        self.last_success.map(prague_date)
+        self.data_valid_as_of
     }
 
     /// What the state keeps of it for the next run.
@@ -247,6 +250,7 @@ impl SourceOutcome {
             rule: self.failure.as_ref().map(|f| f.rule.clone()),
             alarm: self.alarm,
             last_success: self.last_success,
+            data_valid_as_of: self.data_valid_as_of,
             last_attempt: Some(self.attempted_at),
             last_outcome: Some(self.outcome_name().to_owned()),
         }
@@ -262,6 +266,13 @@ impl SourceOutcome {
         max_source_age: chrono::Duration,
     ) -> Self {
         let now = pass.attempted_at;
+        let confirmed_as_of = match &attempt {
+            Ok(_) => Some(pass.valid_as_of),
+            Err(_) => previous.and_then(|p| {
+                p.data_valid_as_of
+                    .or_else(|| p.last_success.map(prague_date))
+            }),
+        };
         let (status, failure, copy, health, last_success) = match attempt {
             Ok(ok) => (
                 Some(ok.status),
@@ -306,6 +317,7 @@ impl SourceOutcome {
             health,
             since,
             last_success,
+            data_valid_as_of: confirmed_as_of,
             alarm,
             copy,
             matched_by: pass.matched_by,
@@ -328,6 +340,8 @@ pub struct Passed {
     pub reader: ReaderKind,
     /// When it was tried.
     pub attempted_at: DateTime<Utc>,
+    /// The validity date of this run.
+    pub valid_as_of: NaiveDate,
     /// How its dataset was found.
     pub matched_by: Option<MatchedBy>,
     /// Lines worth logging.

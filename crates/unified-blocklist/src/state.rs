@@ -137,6 +137,9 @@ pub struct SourceState {
     pub alarm: bool,
     /// The last run on which the source was read and passed the guards.
     pub last_success: Option<DateTime<Utc>>,
+    /// The validity date of that run (the date the rows in use are valid as of).
+    #[serde(default)]
+    pub data_valid_as_of: Option<NaiveDate>,
     /// The last run that tried it.
     pub last_attempt: Option<DateTime<Utc>>,
     /// What that run found (`changed`, `not-modified`, …, or `failed`).
@@ -174,6 +177,7 @@ struct CurrentSourceState {
     rule: Option<String>,
     alarm: bool,
     last_success: Option<DateTime<Utc>>,
+    data_valid_as_of: Option<NaiveDate>,
     last_attempt: Option<DateTime<Utc>>,
     last_outcome: Option<String>,
 }
@@ -203,6 +207,7 @@ impl From<SourceStateRepr> for SourceState {
                 rule: s.rule,
                 alarm: s.alarm,
                 last_success: s.last_success,
+                data_valid_as_of: s.data_valid_as_of,
                 last_attempt: s.last_attempt,
                 last_outcome: s.last_outcome,
             },

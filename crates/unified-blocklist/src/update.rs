@@ -324,6 +324,7 @@ struct SourceContext<'a> {
     state_dir: &'a StateDir,
     downloader: &'a Downloader,
     now: DateTime<Utc>,
+    valid_as_of: NaiveDate,
     max_source_age: chrono::Duration,
 }
 
@@ -352,6 +353,7 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         state_dir: &state_dir,
         downloader: &downloader,
         now,
+        valid_as_of,
         max_source_age: chrono::Duration::from_std(options.max_source_age)
             .unwrap_or(chrono::Duration::MAX),
     };
@@ -764,6 +766,7 @@ fn catalogue_source(
         kind: SourceKind::Catalogue,
         reader,
         attempted_at: ctx.now,
+        valid_as_of: ctx.valid_as_of,
         matched_by: located.as_ref().ok().map(|l| l.matched_by),
         notes: located
             .as_ref()
@@ -919,6 +922,7 @@ fn manual_source(
         kind: SourceKind::Manual,
         reader,
         attempted_at: ctx.now,
+        valid_as_of: ctx.valid_as_of,
         matched_by: None,
         notes: Vec::new(),
         diagnostics: Vec::new(),
