@@ -52,6 +52,13 @@ pub struct PublishedSource {
     pub rule: Option<String>,
     /// Whether the staleness alarm was raised.
     pub alarm: bool,
+    /// The dataset it was found under (a re-registered list is worth a publication: its
+    /// provenance changed).
+    #[serde(default)]
+    pub dataset_iri: Option<String>,
+    /// The distribution downloaded.
+    #[serde(default)]
+    pub distribution_url: Option<String>,
 }
 
 /// Whether a source's rows in the list are this run's.

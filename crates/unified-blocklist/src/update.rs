@@ -611,6 +611,8 @@ fn published_source(outcome: &SourceOutcome) -> PublishedSource {
         health: outcome.health,
         rule: outcome.failure.as_ref().map(|f| f.rule.clone()),
         alarm: outcome.alarm,
+        dataset_iri: outcome.identity.dataset_iri.clone(),
+        distribution_url: outcome.identity.distribution_url.clone(),
     }
 }
 
