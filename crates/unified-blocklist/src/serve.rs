@@ -1,7 +1,7 @@
 //! `serve`: the publication over HTTP — the page and the downloads with the shared layer's
 //! validators, conditional requests, gzip, byte ranges and content types
 //! ([`opendata_http::Entity`]), the shared server's timeouts, connection limit and shutdown
-//! deadline; `/healthz` with the publication's age.
+//! deadline; `/healthz` with the publication's age and the sources that are not current.
 //!
 //! Only files inside the current publication can be served: the request path is decoded
 //! segment by segment ([`opendata_http::files::segments`]: any `.`/`..`/hidden segment,
@@ -345,12 +345,38 @@ fn health(state: &Publication) -> Response<Full> {
         .and_then(|r| r.file_name())
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    // Sources that are stale or missing (from the publication's stav.json): the list is
+    // served (200) but degraded; only an old publication is unhealthy (503).
+    let not_current: Vec<serde_json::Value> = root
+        .as_ref()
+        .and_then(|r| std::fs::read(r.join(crate::build::files::STATUS)).ok())
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|status| status.get("sources").and_then(|s| s.as_array()).cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| s.get("state").and_then(|v| v.as_str()) != Some("current"))
+        .map(|s| {
+            serde_json::json!({
+                "id": s.get("id"),
+                "state": s.get("state"),
+                "since": s.get("since"),
+                "alarm": s.get("alarm"),
+                "reason": s.pointer("/last_attempt/failure/message"),
+            })
+        })
+        .collect();
+    let status = match (stale, not_current.is_empty()) {
+        (true, _) => "stale",
+        (false, false) => "degraded",
+        (false, true) => "ok",
+    };
     let body = serde_json::json!({
-        "status": if stale { "stale" } else { "ok" },
+        "status": status,
         "publication": id,
         "published_at": httpdate::fmt_http_date(modified),
         "age_seconds": age.as_secs(),
         "max_age_seconds": state.options.max_age.as_secs(),
+        "sources_not_current": not_current,
     });
     json_response(
         if stale {

@@ -30,7 +30,8 @@ impl Retrieve for OfnBasicTypes {
     ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let decoded = percent_encoding::percent_decode_str(uri.as_str()).decode_utf8_lossy();
         let text = json!({"type": "string"});
-        let texts = json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]});
+        let texts =
+            json!({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]});
         let one_of = |value: &Value| {
             json!({
                 "type": "object",
@@ -43,7 +44,8 @@ impl Retrieve for OfnBasicTypes {
         };
         if decoded.ends_with("/základní-datové-typy/2020-07-01/schémata/text.json") {
             Ok(one_of(&text))
-        } else if decoded.ends_with("/základní-datové-typy/2020-07-01/schémata/více-textů.json") {
+        } else if decoded.ends_with("/základní-datové-typy/2020-07-01/schémata/více-textů.json")
+        {
             Ok(one_of(&texts))
         } else {
             Err(format!("no such OFN schema here: {decoded}").into())
@@ -131,7 +133,11 @@ fn the_validator_catches_errors() {
     }
     // The OFN's own example passes.
     let example = load("datova-sada.example.jsonld");
-    assert!(errors(&schema, &example).is_empty(), "{:#?}", errors(&schema, &example));
+    assert!(
+        errors(&schema, &example).is_empty(),
+        "{:#?}",
+        errors(&schema, &example)
+    );
 
     let schema = validator("katalog.schema.json");
     let mut catalog: Value = serde_json::from_str(&catalog_jsonld(&settings())).unwrap();
@@ -297,12 +303,23 @@ fn every_iri_is_dereferenceable_in_the_publication() {
         let (document, fragment) = iri[base.len()..]
             .split_once('#')
             .map_or((&iri[base.len()..], None), |(d, f)| (d, Some(f)));
-        let path = options.out.join(if document.is_empty() { "index.html" } else { document });
-        assert!(path.is_file(), "{iri} does not dereference: no {}", path.display());
+        let path = options.out.join(if document.is_empty() {
+            "index.html"
+        } else {
+            document
+        });
+        assert!(
+            path.is_file(),
+            "{iri} does not dereference: no {}",
+            path.display()
+        );
         if fragment.is_some() || document.ends_with(".jsonld") {
             // The document describes the IRI itself.
             let text = std::fs::read_to_string(&path).unwrap();
-            assert!(text.contains(&format!("\"iri\": \"{iri}\"")), "{iri} not described in {document}");
+            assert!(
+                text.contains(&format!("\"iri\": \"{iri}\"")),
+                "{iri} not described in {document}"
+            );
         }
     }
     // The catalogue names the dataset, whose record is where its IRI points.

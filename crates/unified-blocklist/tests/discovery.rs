@@ -40,7 +40,10 @@ fn a_renamed_dataset_is_still_found() {
     options.valid_as_of = Some(day(23));
     let report = update(&options).unwrap();
     assert_eq!(report.exit_code(), EXIT_OK);
-    assert_eq!(report.source("szpi").unwrap().matched_by, Some(MatchedBy::Title));
+    assert_eq!(
+        report.source("szpi").unwrap().matched_by,
+        Some(MatchedBy::Title)
+    );
 
     // Renamed: found by its keyword; NAZEV_DATOVE_SADY follows the catalogue.
     let renamed = original.replace(SZPI_TITLE, "\"Blokované weby SZPI\"@cs");
@@ -50,7 +53,11 @@ fn a_renamed_dataset_is_still_found() {
     assert_eq!(report.exit_code(), EXIT_OK, "{:?}", report.source("szpi"));
     let szpi = report.source("szpi").unwrap();
     assert_eq!(szpi.matched_by, Some(MatchedBy::Keyword));
-    assert!(szpi.notes.iter().any(|n| n.contains("found by keyword")), "{:?}", szpi.notes);
+    assert!(
+        szpi.notes.iter().any(|n| n.contains("found by keyword")),
+        "{:?}",
+        szpi.notes
+    );
     let rows = rows_of(&options.out, SZPI);
     assert_eq!(rows.len(), 8);
     assert!(rows.iter().all(|r| r.dataset == "Blokované weby SZPI"));
@@ -102,7 +109,9 @@ fn a_re_registered_dataset_under_a_pinned_iri_is_found_by_publisher() {
     let szpi = report.source("szpi").unwrap();
     assert_eq!(szpi.matched_by, Some(MatchedBy::Title));
     assert!(
-        szpi.notes.iter().any(|n| n.contains("is not in the catalogue")),
+        szpi.notes
+            .iter()
+            .any(|n| n.contains("is not in the catalogue")),
         "{:?}",
         szpi.notes
     );
@@ -120,9 +129,16 @@ fn candidates_are_reported_and_never_included() {
     assert_eq!(report.candidates.len(), 1);
     let candidate = &report.candidates[0];
     assert_eq!(candidate.dataset_iri, COI_DATASET);
-    assert_eq!(candidate.publisher_name.as_deref(), Some("Česká obchodní inspekce"));
+    assert_eq!(
+        candidate.publisher_name.as_deref(),
+        Some("Česká obchodní inspekce")
+    );
     assert_eq!(candidate.reasons, ["legal-basis"]);
-    assert!(!rows(&options.out).iter().any(|r| r.url.ends_with(".example")));
+    assert!(
+        !rows(&options.out)
+            .iter()
+            .any(|r| r.url.ends_with(".example"))
+    );
 
     // Without the legal basis, its keyword and the decree's columns still make it a
     // candidate.

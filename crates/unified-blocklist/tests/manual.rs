@@ -59,23 +59,58 @@ fn add_remove_restart_audit_and_rebuild() {
     // Refused: a duplicate (also spelt differently), an address that is no website, no reference.
     for (args, needle) in [
         (
-            vec!["add", "VOICEOFEUROPE.COM", "--date", "2024-04-01", "--reference", "x"],
+            vec![
+                "add",
+                "VOICEOFEUROPE.COM",
+                "--date",
+                "2024-04-01",
+                "--reference",
+                "x",
+            ],
             "already listed",
         ),
         (
-            vec!["add", "javascript:alert(1)", "--date", "2024-04-01", "--reference", "x"],
+            vec![
+                "add",
+                "javascript:alert(1)",
+                "--date",
+                "2024-04-01",
+                "--reference",
+                "x",
+            ],
             "not a usable website address",
         ),
         (
-            vec!["add", "jiny.example.cz", "--date", "2024-04-01", "--reference", " "],
+            vec![
+                "add",
+                "jiny.example.cz",
+                "--date",
+                "2024-04-01",
+                "--reference",
+                " ",
+            ],
             "reference",
         ),
         (
-            vec!["remove", "neni-v-seznamu.cz", "--date", "2024-04-01", "--reference", "x"],
+            vec![
+                "remove",
+                "neni-v-seznamu.cz",
+                "--date",
+                "2024-04-01",
+                "--reference",
+                "x",
+            ],
             "not listed",
         ),
         (
-            vec!["remove", "voiceofeurope.com", "--date", "2024-01-01", "--reference", "x"],
+            vec![
+                "remove",
+                "voiceofeurope.com",
+                "--date",
+                "2024-01-01",
+                "--reference",
+                "x",
+            ],
             "before the entry date",
         ),
     ] {
@@ -95,9 +130,15 @@ fn add_remove_restart_audit_and_rebuild() {
         mzv.iter().map(|r| r.url.as_str()).collect::<Vec<_>>(),
         ["https://www.voiceofeurope.eu/", "voiceofeurope.com"]
     );
-    assert!(mzv.iter().all(|r| r.dataset == "Vnitrostátní sankční seznam"));
+    assert!(
+        mzv.iter()
+            .all(|r| r.dataset == "Vnitrostátní sankční seznam")
+    );
     let rpz = std::fs::read_to_string(options.out.join("jednotny-seznam.rpz")).unwrap();
-    assert!(rpz.contains("\nvoiceofeurope.eu CNAME .\n"), "normalised like any row");
+    assert!(
+        rpz.contains("\nvoiceofeurope.eu CNAME .\n"),
+        "normalised like any row"
+    );
     let rucni = status_of(&options.out, "rucni");
     assert_eq!(rucni["kind"], "manual");
     assert_eq!(rucni["copy"]["rows"]["entries"], 2);
@@ -159,7 +200,10 @@ fn the_embedded_default_carries_the_mzv_entries() {
     update(&options).unwrap();
     let mzv = rows_of(&options.out, MZV);
     assert_eq!(mzv.len(), 2);
-    assert!(mzv.iter().all(|r| r.entered == "2024-03-27" && r.removed.is_empty()));
+    assert!(
+        mzv.iter()
+            .all(|r| r.entered == "2024-03-27" && r.removed.is_empty())
+    );
     let out = manual(&options.state, &["list", "--log"]);
     let log = String::from_utf8_lossy(&out.stdout);
     assert_eq!(log.lines().count(), 2, "{log}");

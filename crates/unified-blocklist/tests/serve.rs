@@ -286,3 +286,45 @@ fn lookup_routes_answer_from_the_current_publication() {
     assert!(index.contains("Je tato adresa blokována?"));
     assert!(index.contains("<form id=\"vyhledat\" action=\"vyhledat\" method=\"get\">"));
 }
+
+#[test]
+fn healthz_reports_sources_that_are_not_current() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut options = unified_blocklist::update::UpdateOptions::from_config(
+        &unified_blocklist::config::Config::default(),
+    );
+    options.out = tmp.path().join("out");
+    options.state = tmp.path().join("state");
+    options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+    unified_blocklist::update::update(&options).unwrap();
+    let server = start(&options.out);
+    let health: serde_json::Value =
+        serde_json::from_slice(&get(server.addr, "/healthz", &[]).body).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["sources_not_current"], serde_json::json!([]));
+
+    // The catalogue cannot be reached: the four lists are stale, the list is still served.
+    options.nkod = "http://127.0.0.1:9/".into();
+    options.http.max_attempts = 1;
+    options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    let report = unified_blocklist::update::update(&options).unwrap();
+    assert_eq!(report.exit_code(), unified_blocklist::update::EXIT_DEGRADED);
+    let reply = get(server.addr, "/healthz", &[]);
+    assert_eq!(reply.status, 200);
+    let health: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(health["status"], "degraded");
+    let ids: Vec<&str> = health["sources_not_current"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["mf", "sukl", "szpi", "uskvbl"]);
+    assert_eq!(health["sources_not_current"][0]["state"], "stale");
+    assert!(
+        health["sources_not_current"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:9")
+    );
+}
