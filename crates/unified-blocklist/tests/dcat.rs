@@ -274,8 +274,10 @@ fn the_turtle_record_parses_and_matches_the_jsonld() {
 #[test]
 fn every_iri_is_dereferenceable_in_the_publication() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut config = unified_blocklist::config::Config::default();
-    config.dcat = settings();
+    let config = unified_blocklist::config::Config {
+        dcat: settings(),
+        ..Default::default()
+    };
     let mut options = unified_blocklist::update::UpdateOptions::from_config(&config);
     options.out = tmp.path().join("out");
     options.state = tmp.path().join("state");
