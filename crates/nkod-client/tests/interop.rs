@@ -332,9 +332,13 @@ fn change_check(
                 .iter()
                 .find(|d| d.iri == *iri)
                 .expect("list in the answer");
-            dataset.distributions[0]
-                .fetch_url()
-                .expect("URL")
+            // MF also has a PDF distribution (on MF's site): the list is the CSV one.
+            dataset
+                .distributions
+                .iter()
+                .find(|d| d.media_type.as_deref().is_some_and(|m| m.ends_with("/text/csv")))
+                .and_then(|d| d.fetch_url())
+                .expect("a CSV URL")
                 .to_owned()
         })
         .collect();
@@ -491,7 +495,8 @@ fn change_check_costs_per_backend_and_comunica() {
         .value
         .datasets
         .iter()
-        .filter_map(|d| d.distributions[0].download_url.as_deref())
+        .flat_map(|d| &d.distributions)
+        .filter_map(|d| d.download_url.as_deref())
         .collect();
     assert_eq!(
         download_urls, ours_urls,
