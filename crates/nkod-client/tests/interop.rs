@@ -336,7 +336,11 @@ fn change_check(
             dataset
                 .distributions
                 .iter()
-                .find(|d| d.media_type.as_deref().is_some_and(|m| m.ends_with("/text/csv")))
+                .find(|d| {
+                    d.media_type
+                        .as_deref()
+                        .is_some_and(|m| m.ends_with("/text/csv"))
+                })
                 .and_then(|d| d.fetch_url())
                 .expect("a CSV URL")
                 .to_owned()
