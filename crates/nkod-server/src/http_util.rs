@@ -1,6 +1,6 @@
-//! Small HTTP helpers: content negotiation and plain-text error responses.
+//! Small HTTP helpers: media type negotiation (`Accept`) and plain-text error responses.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Picks the offered media type the `Accept` header likes best.
@@ -61,24 +61,18 @@ pub(crate) fn negotiate<'a>(headers: &HeaderMap, offers: &[(&'a str, f32)]) -> O
     best.map(|(m, _)| m)
 }
 
-/// A plain-text error response naming the request problem.
+/// A plain-text error response naming the request problem (the shared layer's one-line text
+/// answer).
 pub(crate) fn text_error(status: StatusCode, message: impl Into<String>) -> Response {
-    let mut message = message.into();
-    message.push('\n');
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; charset=utf-8"),
-        )],
-        message,
-    )
+    opendata_http::response::text(status, message)
+        .map(axum::body::Body::new)
         .into_response()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn accept(v: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -17,7 +17,7 @@ mod tpf;
 
 pub use error::{Error, SnapshotError};
 pub use fault::{Fault, FaultSpecError, Faults, Route, SlowBody};
-pub use server::{NkodServer, RunningServer, ServerConfig, SnapshotSource};
+pub use server::{NkodServer, QueryLimits, RunningServer, ServerConfig, SnapshotSource};
 pub use snapshot::{
     CATALOG_GRAPH_IRI, CATALOG_IRI, Snapshot, SnapshotFormat, load_snapshot, render_snapshot,
 };

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use nkod_server::{
-    Faults, NkodServer, ServerConfig, SnapshotFormat, load_snapshot, render_snapshot,
+    Faults, NkodServer, QueryLimits, ServerConfig, SnapshotFormat, load_snapshot, render_snapshot,
 };
 
 /// A local NKOD: serves a catalogue dump in NKOD's nkod.trig layout over SPARQL (/sparql),
@@ -49,6 +49,15 @@ struct ServeArgs {
     /// KEY: latency-ms, fail-first, error-rate, status (500|503), truncate (bytes), slow (CHUNK/DELAYms).
     #[arg(long = "fault", value_name = "ROUTE:KEY=VALUE")]
     faults: Vec<String>,
+    /// Time one SPARQL or GraphQL query may run before it is cancelled (503).
+    #[arg(long, default_value_t = 10.0)]
+    query_timeout_secs: f64,
+    /// Largest SPARQL result, in bytes, before the query is cancelled (503).
+    #[arg(long, default_value_t = 64 << 20)]
+    max_result_bytes: usize,
+    /// Fields one GraphQL query may select (aliases and fragment spreads counted).
+    #[arg(long, default_value_t = 500)]
+    max_graphql_fields: usize,
 }
 
 #[derive(Args, Debug)]
@@ -97,9 +106,19 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for spec in &args.faults {
         faults.apply_spec(spec)?;
     }
+    if !(args.query_timeout_secs.is_finite() && args.query_timeout_secs > 0.0) {
+        anyhow::bail!("--query-timeout-secs must be a positive number of seconds");
+    }
+    let limits = QueryLimits {
+        timeout: std::time::Duration::from_secs_f64(args.query_timeout_secs),
+        max_result_bytes: args.max_result_bytes,
+        max_graphql_fields: args.max_graphql_fields,
+        ..QueryLimits::default()
+    };
     let mut config = ServerConfig::from_file(snapshot)
         .with_listen(args.listen)
-        .with_faults(faults);
+        .with_faults(faults)
+        .with_query_limits(limits);
     if let Some(dir) = args.files {
         config = config.with_files_dir(dir);
     }

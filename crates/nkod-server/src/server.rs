@@ -1,10 +1,9 @@
 //! The HTTP server: configuration, start/stop, routing and fault injection.
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
@@ -52,6 +51,38 @@ pub struct ServerConfig {
     pub faults: Faults,
     /// Triples per TPF page (100, as @ldf/server).
     pub tpf_page_size: usize,
+    /// Limits on the work one query may cause.
+    pub query_limits: QueryLimits,
+}
+
+/// Limits on the work one SPARQL or GraphQL query may cause, so one client cannot exhaust the
+/// server (the catalogue answers the unified list's daily run in-process, too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Evaluation time; past it the query is cancelled and answered 503.
+    pub timeout: Duration,
+    /// Serialised result size; past it the query is cancelled and answered 503.
+    pub max_result_bytes: usize,
+    /// Growth of the process's memory while a SPARQL query runs (a sort or a join
+    /// materialising its rows); past it the query is cancelled and answered 503.
+    pub max_memory_bytes: usize,
+    /// Nesting of brackets in a SPARQL query, checked before parsing (the parser and the
+    /// evaluator recurse per level).
+    pub max_nesting: usize,
+    /// Fields a GraphQL query may select, aliases and fragment spreads counted.
+    pub max_graphql_fields: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            max_result_bytes: 64 << 20,
+            max_memory_bytes: 512 << 20,
+            max_nesting: 64,
+            max_graphql_fields: 500,
+        }
+    }
 }
 
 impl ServerConfig {
@@ -64,6 +95,7 @@ impl ServerConfig {
             public_base_url: None,
             faults: Faults::none(),
             tpf_page_size: TPF_PAGE_SIZE,
+            query_limits: QueryLimits::default(),
         }
     }
 
@@ -93,6 +125,13 @@ impl ServerConfig {
         self
     }
 
+    /// Sets the query limits.
+    #[must_use]
+    pub fn with_query_limits(mut self, limits: QueryLimits) -> Self {
+        self.query_limits = limits;
+        self
+    }
+
     /// Sets the public base URL (must be absolute and end with `/`).
     #[must_use]
     pub fn with_public_base_url(mut self, url: impl Into<String>) -> Self {
@@ -119,13 +158,23 @@ impl NkodServer {
             public_base_url,
             faults,
             tpf_page_size,
+            query_limits,
         } = config;
-        let listener = TcpListener::bind(listen).map_err(|source| Error::Bind {
+        let bound = opendata_http::bind(&opendata_http::ServerConfig {
+            listen: vec![listen],
+            workers: 2,
+            limits: opendata_http::Limits {
+                // Connections still open at shutdown (slow bodies) are cut rather than awaited.
+                shutdown_deadline: Duration::from_millis(200),
+                ..opendata_http::Limits::default()
+            },
+            name: "nkod-server".into(),
+        })
+        .map_err(|source| Error::Bind {
             addr: listen,
             source,
         })?;
-        listener.set_nonblocking(true).map_err(Error::Runtime)?;
-        let addr = listener.local_addr().map_err(Error::Runtime)?;
+        let addr = bound.addrs()[0];
         let base_url = match &public_base_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
@@ -153,37 +202,17 @@ impl NkodServer {
             faults: Mutex::new(faults),
             counters: Default::default(),
             tpf_page_size: tpf_page_size.max(1),
+            query_limits,
         });
-        let app = router(Arc::clone(&state));
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("nkod-server")
-            .enable_all()
-            .build()
-            .map_err(Error::Runtime)?;
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::Builder::new()
-            .name("nkod-server".into())
-            .spawn(move || {
-                let result = runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener)?;
-                    tokio::select! {
-                        served = axum::serve(listener, app) => served,
-                        _ = stop_rx => Ok(()),
-                    }
-                });
-                // Connections still open (slow bodies, keep-alive) are cut rather than awaited.
-                runtime.shutdown_timeout(Duration::from_millis(200));
-                result
-            })
+        let server = bound
+            .serve(opendata_http::TowerHandler(router(Arc::clone(&state))))
             .map_err(Error::Runtime)?;
         tracing::info!(%base_url, datasets, "nkod-server listening");
         Ok(RunningServer {
             addr,
             base_url,
             state,
-            stop: Some(stop_tx),
-            thread: Some(thread),
+            server: Some(server),
         })
     }
 }
@@ -194,8 +223,7 @@ pub struct RunningServer {
     addr: SocketAddr,
     base_url: String,
     state: Arc<AppState>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    server: Option<opendata_http::RunningServer>,
 }
 
 impl RunningServer {
@@ -277,30 +305,22 @@ impl RunningServer {
         }
     }
 
-    /// Blocks until the server stops by itself (it only does on a fatal socket error).
+    /// Blocks until the server stops (it only does when stopped from elsewhere).
     pub fn wait(mut self) -> Result<(), Error> {
-        match self.thread.take() {
-            Some(thread) => match thread.join() {
-                Ok(result) => result.map_err(Error::Runtime),
-                Err(_) => Err(Error::Runtime(std::io::Error::other(
-                    "the server thread panicked",
-                ))),
-            },
-            None => Ok(()),
+        if let Some(server) = self.server.take() {
+            server.wait();
         }
+        Ok(())
     }
 
-    /// Stops the server and waits for its thread to end.
+    /// Stops the server and waits for its threads to end.
     pub fn shutdown(mut self) {
         self.stop_now();
     }
 
     fn stop_now(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(server) = self.server.take() {
+            server.stop();
         }
     }
 }
@@ -347,6 +367,7 @@ pub(crate) struct AppState {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) counters: [AtomicU64; 4],
     pub(crate) tpf_page_size: usize,
+    pub(crate) query_limits: QueryLimits,
 }
 
 impl AppState {

@@ -1,6 +1,7 @@
 //! `/sparql`: the SPARQL 1.1 protocol over the in-memory store, answering like NKOD's Virtuoso
 //! (the default graph is the union of all graphs).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -9,8 +10,10 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{GraphName, NamedNode, NamedOrBlankNode};
-use oxigraph::sparql::{QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
 use sparesults::{QueryResultsFormat, QueryResultsSerializer};
+use spargebra::algebra::GraphPattern;
+use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
 
 use crate::http_util::{negotiate, text_error};
 use crate::server::AppState;
@@ -117,13 +120,302 @@ async fn execute(state: Arc<AppState>, params: Params, headers: HeaderMap) -> Re
             );
         }
     };
-    match tokio::task::spawn_blocking(move || evaluate(&state, &query, &params, &headers)).await {
-        Ok(response) => response,
-        Err(e) => text_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("query task failed: {e}"),
-        ),
+    let limits = state.query_limits.clone();
+    if let Some(depth) = nesting_beyond(&query, limits.max_nesting) {
+        return text_error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the query is nested too deeply: {depth} levels of brackets, at most {} allowed",
+                limits.max_nesting
+            ),
+        );
     }
+    // Off the async runtime, cancelled when the time is up or the client is gone (this
+    // future is then dropped, and the guard with it).
+    let token = CancellationToken::new();
+    let _cancel = CancelOnDrop(token.clone());
+    let task =
+        tokio::task::spawn_blocking(move || evaluate(&state, &query, &params, &headers, &token));
+    // Watch the evaluation: past the time limit, or when the process has grown by more than
+    // the memory limit since it started (a sort or a join materialising), it is cancelled.
+    let deadline = std::time::Instant::now() + limits.timeout;
+    let baseline = resident_bytes();
+    tokio::pin!(task);
+    loop {
+        tokio::select! {
+            result = &mut task => {
+                return match result {
+                    Ok(response) => response,
+                    Err(e) => text_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("query task failed: {e}"),
+                    ),
+                };
+            }
+            () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {
+                if std::time::Instant::now() >= deadline {
+                    return text_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "the query was cancelled at the time limit of {:?}",
+                            limits.timeout
+                        ),
+                    );
+                }
+                if let (Some(base), Some(now)) = (baseline, resident_bytes())
+                    && now.saturating_sub(base) > limits.max_memory_bytes
+                {
+                    return text_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        format!(
+                            "the query was cancelled at the memory limit of {} MiB",
+                            limits.max_memory_bytes >> 20
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The process's resident memory (`/proc/self/statm`), if known.
+fn resident_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Whether a pattern joins two parts that share no variable and may each match many rows.
+///
+/// Such a product grows as the product of both sides, and the evaluator materialises one side
+/// without looking at its cancellation token in between: `{ ?a ?b ?c . ?d ?e ?f }` over this
+/// catalogue never ends and eats memory fast. A catalogue client never needs one (NKOD's
+/// queries join within `GRAPH ?g`), so they are refused.
+fn has_cartesian_product(pattern: &GraphPattern) -> bool {
+    match pattern {
+        GraphPattern::Bgp { patterns } => bgp_components(patterns) > 1,
+        GraphPattern::Join { left, right } | GraphPattern::LeftJoin { left, right, .. } => {
+            let (l, r) = (variables(left), variables(right));
+            (!single_row(left) && !single_row(right) && l.is_disjoint(&r))
+                || has_cartesian_product(left)
+                || has_cartesian_product(right)
+        }
+        GraphPattern::Union { left, right } | GraphPattern::Minus { left, right } => {
+            has_cartesian_product(left) || has_cartesian_product(right)
+        }
+        GraphPattern::Filter { inner, .. }
+        | GraphPattern::Graph { inner, .. }
+        | GraphPattern::Extend { inner, .. }
+        | GraphPattern::OrderBy { inner, .. }
+        | GraphPattern::Project { inner, .. }
+        | GraphPattern::Distinct { inner }
+        | GraphPattern::Reduced { inner }
+        | GraphPattern::Slice { inner, .. }
+        | GraphPattern::Group { inner, .. }
+        | GraphPattern::Service { inner, .. } => has_cartesian_product(inner),
+        _ => false,
+    }
+}
+
+/// A part that matches at most one row (an empty pattern, `VALUES` with one row, `BIND`).
+fn single_row(pattern: &GraphPattern) -> bool {
+    match pattern {
+        GraphPattern::Bgp { patterns } => patterns.is_empty(),
+        GraphPattern::Values { bindings, .. } => bindings.len() <= 1,
+        GraphPattern::Extend { inner, .. } | GraphPattern::Filter { inner, .. } => {
+            single_row(inner)
+        }
+        _ => false,
+    }
+}
+
+/// The variables (and blank nodes, which act as variables) a pattern binds.
+fn variables(pattern: &GraphPattern) -> HashSet<String> {
+    let mut out = HashSet::new();
+    collect_variables(pattern, &mut out);
+    out
+}
+
+fn variable_name(v: &oxigraph::sparql::Variable) -> String {
+    format!("?{}", v.as_str())
+}
+
+fn term_name(term: &TermPattern) -> Option<String> {
+    match term {
+        TermPattern::Variable(v) => Some(variable_name(v)),
+        TermPattern::BlankNode(b) => Some(format!("_:{}", b.as_str())),
+        _ => None,
+    }
+}
+
+fn triple_names(t: &TriplePattern) -> impl Iterator<Item = String> {
+    let predicate = match &t.predicate {
+        NamedNodePattern::Variable(v) => Some(variable_name(v)),
+        NamedNodePattern::NamedNode(_) => None,
+    };
+    [term_name(&t.subject), predicate, term_name(&t.object)]
+        .into_iter()
+        .flatten()
+}
+
+fn collect_variables(pattern: &GraphPattern, out: &mut HashSet<String>) {
+    match pattern {
+        GraphPattern::Bgp { patterns } => {
+            for t in patterns {
+                out.extend(triple_names(t));
+            }
+        }
+        GraphPattern::Path {
+            subject, object, ..
+        } => {
+            out.extend(term_name(subject));
+            out.extend(term_name(object));
+        }
+        GraphPattern::Join { left, right }
+        | GraphPattern::LeftJoin { left, right, .. }
+        | GraphPattern::Union { left, right } => {
+            collect_variables(left, out);
+            collect_variables(right, out);
+        }
+        GraphPattern::Minus { left, .. } => collect_variables(left, out),
+        GraphPattern::Graph { name, inner } => {
+            if let NamedNodePattern::Variable(v) = name {
+                out.insert(variable_name(v));
+            }
+            collect_variables(inner, out);
+        }
+        GraphPattern::Extend {
+            inner, variable, ..
+        } => {
+            out.insert(variable_name(variable));
+            collect_variables(inner, out);
+        }
+        GraphPattern::Values { variables, .. } | GraphPattern::Project { variables, .. } => {
+            out.extend(variables.iter().map(variable_name));
+        }
+        GraphPattern::Group {
+            variables,
+            aggregates,
+            ..
+        } => {
+            out.extend(variables.iter().map(variable_name));
+            out.extend(aggregates.iter().map(|(v, _)| variable_name(v)));
+        }
+        GraphPattern::Filter { inner, .. }
+        | GraphPattern::OrderBy { inner, .. }
+        | GraphPattern::Distinct { inner }
+        | GraphPattern::Reduced { inner }
+        | GraphPattern::Slice { inner, .. }
+        | GraphPattern::Service { inner, .. } => collect_variables(inner, out),
+        _ => {}
+    }
+}
+
+/// How many groups the triple patterns of a basic graph pattern fall into when patterns that
+/// share a variable, a blank node, or a subject or object term are grouped (`?d dct:publisher
+/// <X> . <X> foaf:name ?n` is one lookup through `<X>`; a ground pattern matches at most once
+/// and forms no group).
+fn bgp_components(patterns: &[TriplePattern]) -> usize {
+    let nodes = |t: &TriplePattern| -> Vec<String> {
+        let mut names: Vec<String> = triple_names(t).collect();
+        for term in [&t.subject, &t.object] {
+            if term_name(term).is_none() {
+                names.push(term.to_string());
+            }
+        }
+        names
+    };
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    let names: Vec<Vec<String>> = patterns.iter().map(nodes).collect();
+    let open: Vec<bool> = patterns
+        .iter()
+        .map(|t| triple_names(t).next().is_some())
+        .collect();
+    let mut group: Vec<usize> = (0..patterns.len()).collect();
+    for i in 0..patterns.len() {
+        for j in i + 1..patterns.len() {
+            if names[i].iter().any(|n| names[j].contains(n)) {
+                let (a, b) = (root(&mut group, i), root(&mut group, j));
+                group[a] = b;
+            }
+        }
+    }
+    (0..patterns.len())
+        .filter(|&i| open[i] && root(&mut group, i) == i)
+        .count()
+}
+
+/// Cancels a query evaluation when dropped.
+struct CancelOnDrop(CancellationToken);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+/// The bracket nesting of a SPARQL query if it exceeds `limit`, skipping strings, IRIs and
+/// comments; checked before parsing, as the parser recurses per level (1,000 levels overflow
+/// a thread's stack and abort the process).
+pub(crate) fn nesting_beyond(query: &str, limit: usize) -> Option<usize> {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' | b'(' | b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b')' | b']' => depth = depth.saturating_sub(1),
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            quote @ (b'"' | b'\'') => {
+                let long = bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote);
+                i += if long { 3 } else { 1 };
+                while i < bytes.len() {
+                    if bytes[i] == b'\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if bytes[i] == quote
+                        && (!long
+                            || (bytes.get(i + 1) == Some(&quote)
+                                && bytes.get(i + 2) == Some(&quote)))
+                    {
+                        i += if long { 2 } else { 0 };
+                        break;
+                    }
+                    if !long && bytes[i] == b'\n' {
+                        break;
+                    }
+                    i += 1;
+                }
+            }
+            b'<' => {
+                // An IRI (`<…>` without spaces or brackets), else the operator.
+                let end = bytes[i + 1..].iter().position(|b| {
+                    matches!(b, b'>' | b'<' | b'{' | b'}' | b' ' | b'\n' | b'\t' | b'"')
+                });
+                if let Some(end) = end
+                    && bytes[i + 1 + end] == b'>'
+                {
+                    i += end + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (deepest > limit).then_some(deepest)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -218,11 +510,33 @@ fn choose_output(
     })
 }
 
-fn evaluate(state: &AppState, query: &str, params: &Params, headers: &HeaderMap) -> Response {
-    let mut prepared = match SparqlEvaluator::new().parse_query(query) {
+fn evaluate(
+    state: &AppState,
+    query: &str,
+    params: &Params,
+    headers: &HeaderMap,
+    token: &CancellationToken,
+) -> Response {
+    let parsed = match spargebra::SparqlParser::new().parse_query(query) {
         Ok(p) => p,
         Err(e) => return text_error(StatusCode::BAD_REQUEST, format!("SPARQL syntax error: {e}")),
     };
+    let pattern = match &parsed {
+        spargebra::Query::Select { pattern, .. }
+        | spargebra::Query::Construct { pattern, .. }
+        | spargebra::Query::Describe { pattern, .. }
+        | spargebra::Query::Ask { pattern, .. } => pattern,
+    };
+    if has_cartesian_product(pattern) {
+        return text_error(
+            StatusCode::BAD_REQUEST,
+            "the query joins patterns that share no variable (a cartesian product): connect them \
+             through a variable or ask separately",
+        );
+    }
+    let mut prepared = SparqlEvaluator::new()
+        .with_cancellation_token(token.clone())
+        .for_query(parsed);
     if !params.default_graphs.is_empty() || !params.named_graphs.is_empty() {
         let mut defaults = Vec::new();
         for iri in &params.default_graphs {
@@ -275,46 +589,165 @@ fn evaluate(state: &AppState, query: &str, params: &Params, headers: &HeaderMap)
         Ok(o) => o,
         Err(response) => return *response,
     };
-    match serialize(results, output) {
+    let cap = state.query_limits.max_result_bytes;
+    match serialize(results, output, cap, token) {
         Ok((body, content_type)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
-        Err(message) => text_error(StatusCode::INTERNAL_SERVER_ERROR, message),
+        Err(Serialize::TooLarge) => text_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the result exceeds the limit of {cap} bytes; ask for less (LIMIT)"),
+        ),
+        Err(Serialize::Failed(message)) => text_error(StatusCode::INTERNAL_SERVER_ERROR, message),
     }
 }
 
-fn serialize(results: QueryResults<'_>, output: Output) -> Result<(Vec<u8>, String), String> {
+/// Why a result could not be written.
+enum Serialize {
+    /// Past the result size limit.
+    TooLarge,
+    /// Evaluation or serialisation failed.
+    Failed(String),
+}
+
+impl From<String> for Serialize {
+    fn from(message: String) -> Self {
+        Self::Failed(message)
+    }
+}
+
+/// A result buffer that refuses to grow past the size limit.
+struct Capped {
+    buf: Vec<u8>,
+    cap: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.cap {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn failed(e: &std::io::Error) -> Serialize {
+    if e.kind() == std::io::ErrorKind::FileTooLarge {
+        Serialize::TooLarge
+    } else {
+        Serialize::Failed(e.to_string())
+    }
+}
+
+fn serialize(
+    results: QueryResults<'_>,
+    output: Output,
+    cap: usize,
+    token: &CancellationToken,
+) -> Result<(Vec<u8>, String), Serialize> {
+    let alive = || {
+        if token.is_cancelled() {
+            Err(Serialize::Failed("the query was cancelled".to_owned()))
+        } else {
+            Ok(())
+        }
+    };
+    let out = Capped {
+        buf: Vec::new(),
+        cap,
+    };
     match (results, output) {
         (QueryResults::Solutions(solutions), Output::Results(format)) => {
             let mut writer = QueryResultsSerializer::from_format(format)
-                .serialize_solutions_to_writer(Vec::new(), solutions.variables().to_vec())
-                .map_err(|e| e.to_string())?;
+                .serialize_solutions_to_writer(out, solutions.variables().to_vec())
+                .map_err(|e| failed(&e))?;
             for solution in solutions {
+                alive()?;
                 let solution = solution.map_err(|e| format!("query evaluation failed: {e}"))?;
-                writer.serialize(&solution).map_err(|e| e.to_string())?;
+                writer.serialize(&solution).map_err(|e| failed(&e))?;
             }
-            let body = writer.finish().map_err(|e| e.to_string())?;
+            let body = writer.finish().map_err(|e| failed(&e))?.buf;
             Ok((body, results_content_type(format)))
         }
         (QueryResults::Boolean(value), Output::Results(format)) => {
             let body = QueryResultsSerializer::from_format(format)
-                .serialize_boolean_to_writer(Vec::new(), value)
-                .map_err(|e| e.to_string())?;
+                .serialize_boolean_to_writer(out, value)
+                .map_err(|e| failed(&e))?
+                .buf;
             Ok((body, results_content_type(format)))
         }
         (QueryResults::Graph(triples), Output::Rdf(format)) => {
-            let mut writer = RdfSerializer::from_format(format).for_writer(Vec::new());
+            let mut writer = RdfSerializer::from_format(format).for_writer(out);
             for triple in triples {
+                alive()?;
                 let triple = triple.map_err(|e| format!("query evaluation failed: {e}"))?;
-                writer
-                    .serialize_triple(&triple)
-                    .map_err(|e| e.to_string())?;
+                writer.serialize_triple(&triple).map_err(|e| failed(&e))?;
             }
-            let body = writer.finish().map_err(|e| e.to_string())?;
+            let body = writer.finish().map_err(|e| failed(&e))?.buf;
             Ok((body, format!("{}; charset=utf-8", format.media_type())))
         }
-        _ => Err("internal error: output format does not fit the query form".to_owned()),
+        _ => Err(Serialize::Failed(
+            "internal error: output format does not fit the query form".to_owned(),
+        )),
     }
 }
 
 fn results_content_type(format: QueryResultsFormat) -> String {
     format!("{}; charset=utf-8", format.media_type())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_iris_and_comments() {
+        assert_eq!(nesting_beyond("SELECT * WHERE { ?s ?p ?o }", 64), None);
+        let deep = format!("ASK {}?s ?p ?o{}", "{".repeat(100), "}".repeat(100));
+        assert_eq!(nesting_beyond(&deep, 64), Some(100));
+        let quoted = format!(
+            "ASK {{ ?s ?p \"{0}\" . ?s ?p '''{0}''' . ?s <http://x/(> ?o }} # {0}",
+            "{(".repeat(100)
+        );
+        assert_eq!(nesting_beyond(&quoted, 64), None);
+        assert_eq!(
+            nesting_beyond("ASK { FILTER(1 < 2 && (3 > 2)) }", 1),
+            Some(3)
+        );
+    }
+
+    fn product(query: &str) -> bool {
+        let parsed = spargebra::SparqlParser::new().parse_query(query).unwrap();
+        let spargebra::Query::Select { pattern, .. } = parsed else {
+            panic!("a SELECT");
+        };
+        has_cartesian_product(&pattern)
+    }
+
+    #[test]
+    fn cartesian_products_are_found() {
+        assert!(product("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"));
+        assert!(product("SELECT * WHERE { ?a ?b ?c OPTIONAL { ?d ?e ?f } }"));
+        assert!(product(
+            "SELECT * WHERE { { ?a ?b ?c } { ?d ?e ?f } } ORDER BY ?a"
+        ));
+        assert!(product(
+            "SELECT * WHERE { GRAPH ?g { ?a ?b ?c . ?d ?e ?f } }"
+        ));
+        assert!(!product("SELECT * WHERE { ?a ?p ?b . ?c ?p ?d }"));
+        assert!(!product(
+            "SELECT * WHERE { GRAPH ?g { ?d a ?t } GRAPH ?g { ?d ?p ?o } }"
+        ));
+        assert!(!product(
+            "SELECT * WHERE { ?d <http://p> <http://x> . <http://x> <http://n> ?name }"
+        ));
+        assert!(!product("SELECT * WHERE { VALUES ?x { 1 } ?a ?b ?c }"));
+        assert!(!product("SELECT * WHERE { ?a ?b ?c BIND(1 AS ?one) }"));
+        assert!(!product(
+            "SELECT * WHERE { <http://s> <http://p> <http://o> . ?a ?b ?c }"
+        ));
+    }
 }

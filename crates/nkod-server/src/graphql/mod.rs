@@ -6,7 +6,9 @@
 mod catalog;
 mod syntax;
 
+use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
@@ -22,7 +24,7 @@ use syntax::{
     Value,
 };
 
-use crate::server::AppState;
+use crate::server::{AppState, QueryLimits};
 
 /// The server-side cap on `limit` (NKOD_GRAPHQL_QUERY_LIMIT in NKOD's deployment).
 const QUERY_LIMIT: i64 = 10_000;
@@ -160,7 +162,7 @@ pub(crate) async fn handle_get(
             _ => {}
         }
     }
-    run(&state, query, variables, operation.as_deref(), true)
+    run(state, query, variables, operation, true).await
 }
 
 pub(crate) async fn handle_post(
@@ -251,14 +253,14 @@ pub(crate) async fn handle_post(
             );
         }
     }
-    run(&state, query, variables, operation.as_deref(), false)
+    run(state, query, variables, operation, false).await
 }
 
-fn run(
-    state: &AppState,
+async fn run(
+    state: Arc<AppState>,
     query: Option<String>,
     variables: Option<Json>,
-    operation: Option<&str>,
+    operation: Option<String>,
     is_get: bool,
 ) -> Response {
     let Some(query) = query else {
@@ -277,9 +279,26 @@ fn run(
             );
         }
     };
-    let catalog = state.catalog();
-    match execute(&catalog.graphql, &query, &variables, operation, is_get) {
-        Ok(out) => {
+    // Off the async runtime, so a heavy query never stalls other requests; stopped when the
+    // time is up or the client has gone (this future is then dropped, and the flag set).
+    let limits = state.query_limits.clone();
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let _cancel = SetOnDrop(Arc::clone(&cancelled));
+    let flag = Arc::clone(&cancelled);
+    let task = tokio::task::spawn_blocking(move || {
+        let catalog = state.catalog();
+        execute(
+            &catalog.graphql,
+            &query,
+            &variables,
+            operation.as_deref(),
+            is_get,
+            &state.query_limits,
+            &flag,
+        )
+    });
+    match tokio::time::timeout(limits.timeout, task).await {
+        Ok(Ok(Ok(out))) => {
             let mut body = String::from("{\"data\":");
             write_out(&out, &mut body);
             body.push('}');
@@ -290,7 +309,30 @@ fn run(
             )
                 .into_response()
         }
-        Err((status, errors)) => error_response(status, &errors),
+        Ok(Ok(Err((status, errors)))) => error_response(status, &errors),
+        Ok(Err(e)) => error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &[GqlError::new(format!("query task failed: {e}"), None)],
+        ),
+        Err(_) => error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &[GqlError::new(
+                format!(
+                    "The query was cancelled at the time limit of {:?}.",
+                    limits.timeout
+                ),
+                None,
+            )],
+        ),
+    }
+}
+
+/// Sets a flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 
@@ -350,6 +392,8 @@ fn execute(
     variables: &serde_json::Map<String, Json>,
     operation_name: Option<&str>,
     is_get: bool,
+    limits: &QueryLimits,
+    cancelled: &AtomicBool,
 ) -> Result<Out, Failure> {
     let bad = |errors: Vec<GqlError>| (StatusCode::BAD_REQUEST, errors);
     let doc = syntax::parse_document(query)
@@ -392,7 +436,10 @@ fn execute(
     }
     let schema = schema();
     let mut errors = Vec::new();
-    let mut visits = 0;
+    let mut visits = Visits {
+        used: 0,
+        max: limits.max_graphql_fields,
+    };
     validate(
         schema,
         &doc,
@@ -442,15 +489,25 @@ fn execute(
         catalog,
         doc: &doc,
         vars: &vars,
+        budget: Cell::new(MAX_OUTPUT_VALUES),
+        cancelled,
     };
     exec.object(&Src::Root, "Query", &[&operation.selection])
         .map_err(|e| bad(vec![e]))
 }
 
 const MAX_DEPTH: usize = 32;
-/// Most selections validation may visit: fragments spread inside fragments could otherwise make
-/// a short query expand exponentially.
-const MAX_VISITS: usize = 100_000;
+
+/// The selections validation has visited, and how many a query may make: each costs work at
+/// execution (an alias of `datasets(limit: 10000)` repeats the whole list), and fragments
+/// spread inside fragments could otherwise make a short query expand exponentially.
+struct Visits {
+    used: usize,
+    max: usize,
+}
+
+/// Values one query may produce; checked as it runs, with the cancellation flag.
+const MAX_OUTPUT_VALUES: usize = 5_000_000;
 
 fn validate(
     schema: &Schema,
@@ -459,17 +516,23 @@ fn validate(
     selection: &[Selection],
     errors: &mut Vec<GqlError>,
     depth: usize,
-    visits: &mut usize,
+    visits: &mut Visits,
 ) {
     if depth > MAX_DEPTH {
         errors.push(GqlError::new("The query is nested too deeply.", None));
         return;
     }
     for sel in selection {
-        *visits += 1;
-        if *visits > MAX_VISITS {
-            if *visits == MAX_VISITS + 1 {
-                errors.push(GqlError::new("The query is too complex.", None));
+        visits.used += 1;
+        if visits.used > visits.max {
+            if visits.used == visits.max + 1 {
+                errors.push(GqlError::new(
+                    format!(
+                        "The query selects more than {} fields (aliases and fragment spreads counted).",
+                        visits.max
+                    ),
+                    None,
+                ));
             }
             return;
         }
@@ -687,6 +750,10 @@ struct Executor<'a> {
     catalog: &'a GraphqlCatalog,
     doc: &'a Document,
     vars: &'a HashMap<String, Json>,
+    /// Values the query may still produce.
+    budget: Cell<usize>,
+    /// Set when the time is up or the client has gone.
+    cancelled: &'a AtomicBool,
 }
 
 impl<'a> Executor<'a> {
@@ -776,6 +843,20 @@ impl<'a> Executor<'a> {
     ) -> Result<Out, GqlError> {
         let mut grouped = Vec::new();
         self.collect(type_name, selections, &mut grouped)?;
+        if self.cancelled.load(Ordering::Relaxed) {
+            return Err(GqlError::new("The query was cancelled.", None));
+        }
+        let left = self
+            .budget
+            .get()
+            .checked_sub(grouped.len())
+            .ok_or_else(|| {
+                GqlError::new(
+                    format!("The query would produce more than {MAX_OUTPUT_VALUES} values."),
+                    None,
+                )
+            })?;
+        self.budget.set(left);
         let mut out = Vec::with_capacity(grouped.len());
         for (key, fields) in grouped {
             let field = fields[0];
