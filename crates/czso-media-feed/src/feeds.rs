@@ -14,7 +14,7 @@ use opendata_http::{Bytes, Entity};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Character encoding of a served document.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -59,9 +59,22 @@ pub struct Document {
     pub tag: String,
     /// Whether the tag is weak (the document is re-stamped when regenerated).
     pub weak: bool,
+    /// XML, or JSON (the batch manifest's second form).
+    pub media: Media,
     /// The body as an HTTP entity (the tag above, Last-Modified, `Content-Type` of the
     /// encoding, gzip made on first use).
     pub entity: Entity,
+    sha256: OnceLock<String>,
+}
+
+/// What a document is written in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Media {
+    /// XML in the volby.cz vocabulary.
+    #[default]
+    Xml,
+    /// JSON with the same names.
+    Json,
 }
 
 /// The attribute that carries the generation time on every root element.
@@ -108,6 +121,26 @@ impl Document {
         )
     }
 
+    /// Wraps a regenerated JSON document (UTF-8, never re-encoded).
+    pub fn json(body: String, generated: DateTime<Utc>) -> Self {
+        let mut doc = Self::encoded(Bytes::from(body), generated, generated, Charset::Utf8, true);
+        doc.media = Media::Json;
+        doc.entity = Entity::with_tag(
+            doc.body.clone(),
+            &doc.tag,
+            true,
+            std::time::SystemTime::from(generated),
+            HeaderValue::from_static("application/json"),
+        );
+        doc
+    }
+
+    /// SHA-256 of the bytes served (hex), computed on first use.
+    pub fn sha256(&self) -> &str {
+        self.sha256
+            .get_or_init(|| hex::encode(Sha256::digest(&self.body)))
+    }
+
     fn encoded(
         body: Bytes,
         generated: DateTime<Utc>,
@@ -134,6 +167,8 @@ impl Document {
             charset,
             tag,
             weak,
+            media: Media::Xml,
+            sha256: OnceLock::new(),
         }
     }
 
@@ -150,12 +185,13 @@ impl Document {
     /// Takes the content's change time from `previous` when the content is the same.
     pub fn keep_changed_from(&mut self, previous: &Self) {
         if self.same_content(previous) && previous.changed < self.changed {
-            *self = Self::encoded(
+            self.changed = previous.changed;
+            self.entity = Entity::with_tag(
                 self.body.clone(),
-                self.generated,
-                previous.changed,
-                self.charset,
+                &self.tag,
                 self.weak,
+                std::time::SystemTime::from(self.changed),
+                self.entity.content_type().clone(),
             );
         }
     }
@@ -228,6 +264,8 @@ pub struct FeedSet {
     pub epoch: u64,
     /// The encoding of every document in the set.
     pub charset: Charset,
+    /// The batches as the manifest lists them.
+    pub manifest: Vec<crate::manifest::BatchEntry>,
     /// When it was generated.
     pub generated: Option<DateTime<Utc>>,
 }
@@ -289,6 +327,7 @@ pub fn generate_in(
     if charset == Charset::Latin2 {
         set.convert_to_latin2();
     }
+    set.put_manifest(results, now);
     if let Some(previous) = previous {
         set.keep_change_times(previous);
     }
@@ -318,7 +357,7 @@ impl FeedSet {
     fn convert_to_latin2(&mut self) {
         let mut converted: HashMap<*const Document, Arc<Document>> = HashMap::new();
         let mut convert = |doc: &mut Arc<Document>| {
-            if doc.charset == Charset::Latin2 {
+            if doc.charset == Charset::Latin2 || doc.media == Media::Json {
                 return;
             }
             let key = Arc::as_ptr(doc);
@@ -436,10 +475,7 @@ impl FeedSet {
                     let header = BatchHeader {
                         election_date: def.election_date.clone(),
                         number: batch.cut.number,
-                        rows: batch.cut.upstream.map_or_else(
-                            || u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
-                            |u| u.rows,
-                        ),
+                        rows: declared_rows(batch),
                         total,
                         processed: batch.processed,
                     };
@@ -470,6 +506,14 @@ impl FeedSet {
     }
 }
 
+/// `OKRSKY_DAVKA` of a batch: the replayed source's own figure, else its rows.
+pub fn declared_rows(batch: &crate::results::Batch) -> u32 {
+    batch.cut.upstream.map_or_else(
+        || u32::try_from(batch.rows.len()).unwrap_or(u32::MAX),
+        |u| u.rows,
+    )
+}
+
 /// `current` with the batches of `results` cut since it was generated: published at the
 /// cut, without waiting for the other documents, which keep their own schedule (the set
 /// keeps `current`'s version, so they are still regenerated when due). After a reset (another
@@ -490,8 +534,11 @@ pub fn with_new_batches(
         epoch: current.epoch,
         charset: current.charset,
         generated: current.generated,
+        manifest: Vec::new(),
     };
     set.put_batches(results, Some(current), now);
+    set.put_manifest(results, now);
+    set.keep_change_times(current);
     set
 }
 

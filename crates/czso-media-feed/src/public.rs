@@ -11,13 +11,16 @@
 
 use crate::access::{self, Refusal};
 use crate::error::{Error, Result};
+use crate::events::{self, EVENTS_PATH, EventLogRef, EventStream, PublicBody, RETRY_MS, Start};
 use crate::feeds::{self, Document, FeedSet};
+use crate::manifest::{MANIFEST_JSON, MANIFEST_XML};
 use crate::model::{Definition, ElectionKind};
 use crate::phase::Phase;
 use crate::server::{Answer, Freshness, SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared, channel_index};
 use crate::store::Channel;
 use crate::time::prague_local;
 use chrono::Utc;
+use opendata_http::Bytes;
 use opendata_http::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use opendata_http::http::{Method, Request, Response, StatusCode};
 use opendata_http::server::Incoming;
@@ -162,8 +165,8 @@ pub(crate) struct PublicHandler {
 }
 
 impl opendata_http::Handler for PublicHandler {
-    type Body = Full;
-    type Future = std::future::Ready<Response<Full>>;
+    type Body = PublicBody;
+    type Future = std::future::Ready<Response<PublicBody>>;
 
     fn call(&self, request: Request<Incoming>, peer: SocketAddr) -> Self::Future {
         std::future::ready(handle(&self.shared, peer, &request))
@@ -178,15 +181,15 @@ fn refused(
     method: &Method,
     uri: &str,
     refusal: Refusal,
-) -> Response<Full> {
+) -> Response<PublicBody> {
     shared
         .log
         .record(None, client, method, uri, 403, 0, refusal.code());
-    response::text_static(StatusCode::FORBIDDEN, refusal.message())
+    response::text_static(StatusCode::FORBIDDEN, refusal.message()).map(PublicBody::from)
 }
 
 /// Answers one public request.
-fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Response<Full> {
+fn handle(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<Incoming>) -> Response<PublicBody> {
     let headers = req.headers();
     let method = req.method();
     let uri = req.uri();
@@ -248,7 +251,7 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
             bytes,
             "",
         );
-        resp
+        resp.map(PublicBody::from)
     };
     if method != Method::GET && method != Method::HEAD {
         let r = response::method_not_allowed(
@@ -282,6 +285,21 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
     );
+    if let Some(Target::Static {
+        path: EVENTS_PATH, ..
+    }) = target
+    {
+        shared.log.record(
+            Some(organisation),
+            client,
+            method,
+            uri_text,
+            200,
+            0,
+            "events",
+        );
+        return event_stream(shared, ei, channel, client, method, headers, &set);
+    }
     let (doc, status) = match target {
         Some(Target::Static { path, .. }) => match set.docs.get(path) {
             Some(d) => (Some(Arc::clone(d)), StatusCode::OK),
@@ -296,10 +314,10 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
     };
     let answer = if set.not_yet.as_ref().is_some_and(|n| Arc::ptr_eq(n, &doc)) {
         Answer::NotYet
+    } else if moves_at_cuts(target.as_ref(), &params) {
+        Answer::LatestBatch
     } else if doc.weak {
         Answer::Regenerated
-    } else if asks_latest_batch(target.as_ref(), &params) {
-        Answer::LatestBatch
     } else {
         Answer::Batch
     };
@@ -308,15 +326,102 @@ fn handle(shared: &Shared, peer: SocketAddr, req: &Request<Incoming>) -> Respons
     finish(resp, bytes)
 }
 
-/// Whether the request names the latest batch rather than a numbered one.
-fn asks_latest_batch(target: Option<&Target<'_>>, params: &[(String, &str)]) -> bool {
+/// Whether the request names what changes with each cut: the latest batch (rather than a
+/// numbered one) or the batch manifest.
+fn moves_at_cuts(target: Option<&Target<'_>>, params: &[(String, &str)]) -> bool {
     match target {
-        Some(Target::Static { path, .. }) => path.ends_with("okrsky/vysledky_okrsky.xml"),
+        Some(Target::Static { path, .. }) => {
+            path.ends_with("okrsky/vysledky_okrsky.xml")
+                || *path == MANIFEST_XML
+                || *path == MANIFEST_JSON
+        }
         Some(Target::Legacy { feed, .. }) => {
             *feed == "vysledky_okrsky" && param(params, "davka").is_none_or(str::is_empty)
         }
         None => false,
     }
+}
+
+/// The event stream of election `ei`'s data set `channel` for `client` (see [`crate::events`]).
+fn event_stream(
+    shared: &Arc<Shared>,
+    ei: usize,
+    channel: Channel,
+    client: IpAddr,
+    method: &Method,
+    headers: &HeaderMap,
+    set: &FeedSet,
+) -> Response<PublicBody> {
+    let e = &shared.elections[ei];
+    let mut response = Response::new(PublicBody::from(Full::empty()));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    // nginx in front must pass events on at once.
+    h.insert(
+        HeaderName::from_static("x-accel-buffering"),
+        HeaderValue::from_static("no"),
+    );
+    h.insert(HeaderName::from_static(SOURCE_HEADER), SOURCE);
+    if method == Method::HEAD {
+        return response;
+    }
+    let log = e.events(channel);
+    let last = headers.get("last-event-id").and_then(|v| v.to_str().ok());
+    let (start, rx) = log.subscribe(last);
+    let mut first = vec![Bytes::from(format!(
+        "retry: {RETRY_MS}\n: {} {}\n\n",
+        e.def.id,
+        channel.as_str()
+    ))];
+    match start {
+        Start::Resume(missed) => first.extend(missed.iter().map(|ev| log.frame(ev))),
+        Start::Fresh => first.push(Bytes::from(format!(
+            "event: stav\ndata: {}\n\n",
+            events::state_data(&e.def.id, set)
+        ))),
+    }
+    let still = {
+        let shared = Arc::clone(shared);
+        let id = e.def.id.clone();
+        Box::new(move || {
+            let phase = shared
+                .schedule
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .phase_at(&id, Utc::now());
+            let same_data_set = match phase {
+                Phase::Test => channel == Channel::Test,
+                Phase::Live => channel == Channel::Live,
+                Phase::Closed => false,
+            };
+            same_data_set
+                && access::decide(
+                    &shared
+                        .access
+                        .read()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                    client,
+                    phase,
+                )
+                .is_ok()
+        })
+    };
+    *response.body_mut() = PublicBody::Events(EventStream::new(
+        Arc::new(EventLogRef {
+            election: Arc::clone(e),
+            channel,
+        }),
+        first,
+        rx,
+        shared.event_keepalive(),
+        shared.streams_end(),
+        still,
+    ));
+    response
 }
 
 /// Which document a public URL asks for.

@@ -5,6 +5,7 @@ use crate::access::AccessList;
 use crate::admin::{AdminToken, Guard};
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::events::EventLog;
 use crate::feeds::{self, Charset, FeedSet};
 use crate::model::Definition;
 use crate::phase::Schedule;
@@ -45,6 +46,8 @@ pub struct ElectionState {
     applied_seq: Mutex<i64>,
     /// Faults a rehearsal injects into what the test data set serves (never the live one).
     pub(crate) faults: RwLock<ServedFaults>,
+    /// Announcements per data set (Server-Sent Events).
+    events: [EventLog; 2],
     /// Reset generation of each data set as applied in memory (see [`store::reset_generation`]).
     generations: Mutex<[i64; 2]>,
     /// The cache-period slot of the last regeneration ([`Grid::slot`]).
@@ -63,6 +66,7 @@ impl ElectionState {
             index,
             applied_seq: Mutex::new(0),
             faults: RwLock::new(ServedFaults::default()),
+            events: [EventLog::default(), EventLog::default()],
             generations: Mutex::new([0; 2]),
             last_publish: Mutex::new(None),
         }
@@ -112,10 +116,9 @@ impl ElectionState {
             Utc::now(),
             self.charset(channel),
         ));
+        // Installed under the results lock: sets are published in the order they were made.
+        self.install(ci, Arc::clone(&set));
         drop(results);
-        *self.feeds[ci]
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::clone(&set);
         set
     }
 }
@@ -146,6 +149,34 @@ impl ElectionState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .server_error_until
             .is_some_and(|t| Instant::now() < t)
+    }
+
+    /// The announcements of `channel`.
+    pub(crate) fn events(&self, channel: Channel) -> &EventLog {
+        &self.events[channel_index(channel)]
+    }
+
+    /// The published documents of `channel`.
+    pub fn published(&self, channel: Channel) -> Arc<FeedSet> {
+        Arc::clone(
+            &self.feeds[channel_index(channel)]
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Publishes `set` as data set `ci` and announces what changed. Called with the data
+    /// set's results locked, so sets are installed (and announced) in the order they were
+    /// generated.
+    fn install(&self, ci: usize, set: Arc<FeedSet>) {
+        let announced = Arc::clone(&set);
+        let old = std::mem::replace(
+            &mut *self.feeds[ci]
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            set,
+        );
+        crate::events::announce(&self.events[ci], &old, &announced);
     }
 
     /// The encoding documents of `channel` are generated in.
@@ -180,6 +211,22 @@ pub(crate) struct Shared {
     /// `Retry-After`.
     pub(crate) regeneration: Grid,
     pub(crate) cuts: Option<Grid>,
+    /// Turns true when the server stops: event streams end at once.
+    streams_end: tokio::sync::watch::Sender<bool>,
+    /// Silence after which an event stream sends a comment line.
+    keepalive: Duration,
+}
+
+impl Shared {
+    /// A receiver that turns true when event streams must end.
+    pub(crate) fn streams_end(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.streams_end.subscribe()
+    }
+
+    /// Silence after which an event stream sends a comment line.
+    pub(crate) fn event_keepalive(&self) -> Duration {
+        self.keepalive
+    }
 }
 
 /// A running server: its bound addresses and a handle to stop it.
@@ -197,6 +244,7 @@ struct Parts {
     quit: tokio::sync::watch::Sender<bool>,
     maintenance: std::thread::JoinHandle<()>,
     log: Arc<AccessLog>,
+    shared: Arc<Shared>,
 }
 
 impl RunningServer {
@@ -210,6 +258,7 @@ impl RunningServer {
         let Some(parts) = self.parts.take() else {
             return;
         };
+        let _ = parts.shared.streams_end.send(true);
         parts.public.stop();
         parts.admin.stop();
         let _ = parts.quit.send(true);
@@ -293,6 +342,9 @@ pub fn start(config: Config) -> Result<RunningServer> {
         log: Arc::clone(&log),
         regeneration: Grid::new(config.cache_period_secs),
         cuts: (config.batch_interval_secs > 0.0).then(|| Grid::new(config.batch_interval_secs)),
+        streams_end: tokio::sync::watch::channel(false).0,
+        // Well inside the listeners' idle timeout, which would close a silent stream.
+        keepalive: (limits.idle_timeout / 3).min(Duration::from_secs(15)),
         config,
     });
     reload_schedule(&shared, registry.connection())?;
@@ -361,6 +413,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
             quit,
             maintenance,
             log,
+            shared,
         }),
     })
 }
@@ -380,8 +433,17 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
     let Ok(mut registry) = registry else { return };
     let mut data_version = registry.data_version().unwrap_or(0);
     loop {
+        // Wake at the tick, or right at the next cut or regeneration of the grid (a few
+        // milliseconds after it, so the slot has turned), whichever comes first.
+        let now = now_ms();
+        let boundary = [cut_grid.next(now), shared.regeneration.next(now)]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0) + 2));
+        let wait = boundary.map_or(tick, |b| b.min(tick));
         tokio::select! {
-            () = tokio::time::sleep(tick) => {}
+            () = tokio::time::sleep(wait) => {}
             _ = quit.wait_for(|v| *v) => break,
         }
         let s = Arc::clone(&shared);
@@ -662,10 +724,8 @@ fn publish(shared: &Shared, force: bool) {
                 continue;
             }
             let set = feeds::generate_in(&results, Some(&current), Utc::now(), charset);
+            e.install(ci, Arc::new(set));
             drop(results);
-            *e.feeds[ci]
-                .write()
-                .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
             published = true;
         }
         if published || last.is_none() {
@@ -692,10 +752,8 @@ fn publish_batches(e: &ElectionState) {
             continue;
         }
         let set = feeds::with_new_batches(&results, &current, Utc::now());
+        e.install(ci, Arc::new(set));
         drop(results);
-        *e.feeds[ci]
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(set);
     }
 }
 
