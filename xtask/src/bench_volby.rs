@@ -4,8 +4,7 @@
 
 use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -28,24 +27,8 @@ fn run_bin(bin: &Path, args: &[&str]) -> Result<String> {
 }
 
 fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
-    let mut s = TcpStream::connect(addr)?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .context("no HTTP header end")?;
-    let head = String::from_utf8_lossy(&raw[..split]);
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("no status")?;
-    Ok((status, raw[split + 4..].to_vec()))
+    let reply = opendata_http::client::get(addr, path).with_context(|| format!("GET {path}"))?;
+    Ok((reply.status, reply.body))
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {

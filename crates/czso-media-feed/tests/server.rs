@@ -1,9 +1,9 @@
 //! The server binary end to end on loopback: access control from many 127.0.0.x source
 //! addresses, phases, hot reload, conditional GET and gzip, restart and kill -9.
 
-use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use opendata_http::client::{Client, Reply};
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -11,51 +11,12 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{Server, cli, wait_until, without_timestamp};
 
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Vec<u8>,
-}
-
-/// One HTTP/1.1 request from source address `from` (a 127.0.0.x address).
+/// One request from source address `from` (a 127.0.0.x address), on a new connection.
 fn get_from(from: Ipv4Addr, server: SocketAddr, path: &str, extra: &[(&str, &str)]) -> Reply {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&SocketAddr::V4(SocketAddrV4::new(from, 0)).into())
-        .unwrap();
-    socket.connect(&server.into()).unwrap();
-    let mut stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: media.volby.test\r\nConnection: close\r\n");
-    for (k, v) in extra {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
+    Client::new(server)
+        .from_source(IpAddr::V4(from))
+        .get(path, extra)
         .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
 }
 
 fn ip(last: u8) -> Ipv4Addr {
@@ -230,7 +191,7 @@ fn access_control_from_many_source_addresses_and_phases() {
     for i in (11..=15).chain(21..=25) {
         let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
         assert_eq!(r.status, 200, "127.0.0.{i} in test phase");
-        assert!(r.headers["x-data-source"].contains("CSU"));
+        assert!(r.header("x-data-source").unwrap().contains("CSU"));
     }
     for i in [1, 2, 30, 31, 99, 200] {
         let r = get_from(ip(i), server.public, VYSLEDKY, &[]);
@@ -401,11 +362,11 @@ fn feeds_restart_conditional_get_and_gzip() {
     });
     let before = get_from(ip(50), server.public, VYSLEDKY, &[]);
     assert_eq!(before.status, 200);
-    let etag = before.headers["etag"].clone();
+    let etag = before.header("etag").unwrap().to_owned();
     let r = get_from(ip(50), server.public, VYSLEDKY, &[("If-None-Match", &etag)]);
     assert_eq!(r.status, 304);
     assert!(r.body.is_empty());
-    let lm = before.headers["last-modified"].clone();
+    let lm = before.header("last-modified").unwrap().to_owned();
     assert_eq!(
         get_from(
             ip(50),
@@ -422,7 +383,7 @@ fn feeds_restart_conditional_get_and_gzip() {
         VYSLEDKY,
         &[("Accept-Encoding", "gzip, deflate")],
     );
-    assert_eq!(gz.headers["content-encoding"], "gzip");
+    assert_eq!(gz.header("content-encoding").unwrap(), "gzip");
     let mut plain = Vec::new();
     flate2::read::GzDecoder::new(&gz.body[..])
         .read_to_end(&mut plain)
@@ -502,7 +463,10 @@ fn feeds_restart_conditional_get_and_gzip() {
         batch3_again.body, batch3.body,
         "batch documents are immutable"
     );
-    assert_eq!(batch3_again.headers["etag"], batch3.headers["etag"]);
+    assert_eq!(
+        batch3_again.header("etag").unwrap(),
+        batch3.header("etag").unwrap()
+    );
 }
 
 /// Sends batch files one by one (`ingest --config --admin --cut`) until one is not
@@ -691,18 +655,14 @@ fn sigterm_answers_open_requests_and_writes_every_log_line() {
     assert_eq!(lines(&org_log), 0, "lines are still buffered");
     // A keep-alive connection open when the signal arrives: it is either answered or
     // closed, never left hanging.
-    let mut open = std::net::TcpStream::connect(server.public).unwrap();
-    open.set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    let mut open = Client::new(server.public).connect().unwrap();
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let _ = write!(
-        open,
-        "GET {VYSLEDKY} HTTP/1.1\r\nHost: media.volby.test\r\n\r\n"
-    );
+    let _ = open
+        .write_raw(format!("GET {VYSLEDKY} HTTP/1.1\r\nHost: media.volby.test\r\n\r\n").as_bytes());
     let mut reply = Vec::new();
     let _ = open.read_to_end(&mut reply);
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -718,41 +678,6 @@ fn sigterm_answers_open_requests_and_writes_every_log_line() {
     let served = usize::from(reply.starts_with(b"HTTP/1.1 403"));
     assert_eq!(lines(&org_log), 20);
     assert_eq!(lines(&refused_log), 7 + served);
-}
-
-/// Splits pipelined HTTP/1.1 responses (bodies framed by `content-length`; a HEAD answer
-/// has none).
-fn split_responses(
-    mut raw: &[u8],
-    head_first: bool,
-) -> Vec<(u16, HashMap<String, String>, Vec<u8>)> {
-    let mut out = Vec::new();
-    while !raw.is_empty() {
-        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .unwrap()
-            .split(' ')
-            .nth(1)
-            .unwrap()
-            .parse()
-            .unwrap();
-        let headers: HashMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-            .collect();
-        let len = if head_first && out.is_empty() {
-            0
-        } else {
-            headers["content-length"].parse().unwrap()
-        };
-        let body = raw[split + 4..split + 4 + len].to_vec();
-        raw = &raw[split + 4 + len..];
-        out.push((status, headers, body));
-    }
-    out
 }
 
 #[test]
@@ -779,33 +704,37 @@ fn head_get_and_post_pipelined_on_one_connection() {
         assert!(ok, "{out}");
     }
     let server = Server::start(&s.config);
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&SocketAddr::V4(SocketAddrV4::new(ip(80), 0)).into())
+    let mut conn = Client::new(server.public)
+        .from_source(IpAddr::V4(ip(80)))
+        .connect()
         .unwrap();
-    socket.connect(&server.public.into()).unwrap();
-    let mut stream: std::net::TcpStream = socket.into();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "HEAD {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
-         GET {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
-         POST {VYSLEDKY} HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    conn.write_raw(
+        format!(
+            "HEAD {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
+             GET {VYSLEDKY} HTTP/1.1\r\nHost: h\r\n\r\n\
+             POST {VYSLEDKY} HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+        )
+        .as_bytes(),
     )
     .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let replies = split_responses(&raw, true);
-    assert_eq!(replies.len(), 3, "{}", String::from_utf8_lossy(&raw));
-    let (head, get, post) = (&replies[0], &replies[1], &replies[2]);
-    assert_eq!((head.0, get.0, post.0), (200, 200, 405));
-    assert!(head.2.is_empty());
-    assert_eq!(head.1["content-length"], get.2.len().to_string());
-    assert_eq!(head.1["etag"], get.1["etag"]);
-    assert!(String::from_utf8_lossy(&get.2).contains("<VYSLEDKY"));
-    assert_eq!(post.1["allow"], "GET, HEAD");
+    let head = conn.read_reply(true).unwrap();
+    let get = conn.read_reply(false).unwrap();
+    let post = conn.read_reply(false).unwrap();
+    assert_eq!((head.status, get.status, post.status), (200, 200, 405));
+    assert!(head.body.is_empty());
+    assert_eq!(
+        head.header("content-length"),
+        Some(get.body.len().to_string().as_str())
+    );
+    assert_eq!(head.header("etag"), get.header("etag"));
+    assert!(get.text().contains("<VYSLEDKY"));
+    assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    let mut rest = Vec::new();
+    assert_eq!(
+        conn.read_to_end(&mut rest).unwrap(),
+        0,
+        "closed after the POST"
+    );
 }
 
 /// Registers and approves one organisation with a production address.
@@ -857,7 +786,7 @@ fn a_forged_forwarded_for_line_before_the_proxys_own_is_not_believed() {
 
 #[test]
 fn the_admin_endpoint_needs_the_operators_token() {
-    use opendata_http::client::{Client, Request};
+    use opendata_http::client::Request;
     let s = setup(0.0);
     let server = Server::start(&s.config);
     let admin: SocketAddr = server.admin.trim_start_matches("http://").parse().unwrap();

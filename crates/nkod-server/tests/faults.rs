@@ -2,12 +2,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::{agent, config, start, testdata};
 use nkod_server::{Fault, Faults, NkodServer, Route};
+use opendata_http::client::{Client, Request};
 
 const SZPI_FILE: &str = "szpi-blokovane-weby.csv";
 const MF_FILE: &str = "mf-seznam-nepovolenych-internetovych-her.cp1250.csv";
@@ -109,18 +109,16 @@ fn truncated_body_announces_the_full_length_then_closes() {
     );
 
     // On the wire: the head, then exactly 100 body bytes, then the connection ends.
-    let addr = server.addr();
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
+    let mut conn = Client::new(server.addr())
+        .timeout(Duration::from_secs(10))
+        .connect()
         .unwrap();
-    write!(
-        stream,
-        "GET /soubory/{MF_FILE} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    conn.write_raw(
+        &Request::get(&format!("/soubory/{MF_FILE}")).to_bytes(&server.addr().to_string()),
     )
     .unwrap();
     let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
+    let _ = conn.read_to_end(&mut raw);
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     assert_eq!(&raw[split..], &full[..100]);
 }

@@ -5,22 +5,35 @@
 )]
 #![doc(test(attr(deny(warnings))))]
 
+#[cfg(feature = "server")]
 mod body;
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "server")]
 mod entity;
+#[cfg(feature = "server")]
 pub mod files;
+#[cfg(feature = "server")]
 pub mod forwarded;
+#[cfg(feature = "server")]
 pub mod negotiate;
+#[cfg(feature = "server")]
 pub mod response;
+#[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
 pub mod validators;
 
+#[cfg(feature = "server")]
 pub use body::Full;
+#[cfg(feature = "server")]
 pub use bytes::Bytes;
+#[cfg(feature = "server")]
 pub use entity::{Entity, MIN_GZIP_LEN, compressible};
 /// The `http` crate, whose types this crate's API uses.
+#[cfg(feature = "server")]
 pub use http;
+#[cfg(feature = "server")]
 pub use server::{
     Bound, Handler, HttpSettings, Limits, Peer, RunningServer, ServerConfig, ShutdownHandle, Stats,
     TowerHandler, bind, handler_fn, shutdown_signal, start,

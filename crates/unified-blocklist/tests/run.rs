@@ -1,22 +1,17 @@
 //! `run` as a process: publishes at start when there is no publication, serves it, and stops
 //! cleanly (exit 0) on SIGTERM.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use opendata_http::client::{Client, Reply};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn http_get(addr: &str, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut text = String::new();
-    stream.read_to_string(&mut text).ok()?;
-    Some(text)
+/// `GET path` with a 5 s timeout; `None` when nothing answers.
+fn http_get(addr: &str, path: &str) -> Option<Reply> {
+    Client::new(addr.parse().ok()?)
+        .timeout(Duration::from_secs(5))
+        .get(path, &[])
+        .ok()
 }
 
 #[test]
@@ -49,16 +44,20 @@ fn run_publishes_serves_and_stops_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let health = loop {
         if let Some(reply) = http_get(&addr, "/healthz")
-            && reply.starts_with("HTTP/1.1 200")
+            && reply.status == 200
         {
             break reply;
         }
         assert!(Instant::now() < deadline, "run never published and served");
         std::thread::sleep(Duration::from_millis(200));
     };
+    let health = health.text();
     assert!(health.contains("\"status\":\"ok\""), "{health}");
     let csv = http_get(&addr, "/jednotny-seznam.csv").unwrap();
-    assert!(csv.contains("URL,DATUM_ZAPISU,DATUM_VYMAZU,ZDROJ,NAZEV_DATOVE_SADY"));
+    assert!(
+        csv.text()
+            .contains("URL,DATUM_ZAPISU,DATUM_VYMAZU,ZDROJ,NAZEV_DATOVE_SADY")
+    );
 
     let status = Command::new("kill")
         .arg("-TERM")
@@ -141,7 +140,7 @@ fn run_retries_with_backoff_while_the_catalogue_is_down() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(reply) = http_get(&addr, "/healthz")
-            && reply.starts_with("HTTP/1.1 503")
+            && reply.status == 503
         {
             break;
         }
