@@ -44,6 +44,16 @@ pub(crate) const ALL: &[Tier] = &[
         run: crate::tier_dns::run,
     },
     Tier {
+        name: "forwarded",
+        about: "czso-media-feed: client addresses behind real HAProxy (option forwardfor) and nginx (proxy_add_x_forwarded_for)",
+        run: crate::tier_forwarded::run,
+    },
+    Tier {
+        name: "units",
+        about: "the systemd units of both daemons: systemd-analyze verify and security --offline",
+        run: crate::tier_units::run,
+    },
+    Tier {
         name: "browser",
         about: "unified-blocklist: the web page in headless Chromium (console, row count, filtering, screenshot)",
         run: crate::tier_browser::run,
