@@ -33,6 +33,7 @@ Tasks:
   interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
   bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk)
   bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
+  bench-dns        unified-blocklist: update -> NXDOMAIN at Unbound and BIND, IXFR bytes for k changes, check-resolver rate
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
   csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
 ";
@@ -63,6 +64,7 @@ fn main() -> Result<()> {
         }
         "bench-serve" => bench_serve::run(),
         "bench-volby" => bench_volby::run(),
+        "bench-dns" => tier_dns::bench(),
         "tiers" => {
             for tier in tiers::ALL {
                 println!("{:<12} {}", tier.name, tier.about);

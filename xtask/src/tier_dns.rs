@@ -50,7 +50,53 @@ fn log_file(path: &Path) -> Result<Stdio> {
     })?))
 }
 
+/// The running deployment: servers (stopped by pid when dropped) and the variables the tests
+/// read.
+struct Deployment {
+    _servers: Vec<ServerProcess>,
+    env: Vec<(&'static str, String)>,
+}
+
+impl Deployment {
+    fn tests(&self, test: &str) -> Command {
+        let mut cmd = tier_tests("unified-blocklist", "dns");
+        cmd.args(["--test-threads=1", "--nocapture", "--exact", test]);
+        for (key, value) in &self.env {
+            cmd.env(key, value);
+        }
+        cmd
+    }
+}
+
 pub(crate) fn run() -> Result<()> {
+    let deployment = start("tier-dns")?;
+    exec(&mut deployment.tests("zone_transfer_to_real_resolvers"))
+}
+
+/// `cargo xtask bench-dns`: propagation time, IXFR size for k changed entries, and
+/// check-resolver's rate against the local Unbound (release build). Run it under
+/// `flock /work/bench.lock`.
+pub(crate) fn bench() -> Result<()> {
+    exec(crate::util::cargo().args(["build", "-q", "--release", "-p", "unified-blocklist"]))?;
+    let load = |when: &str| {
+        let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        eprintln!("load average {when}: {}", load.trim());
+    };
+    load("before");
+    let deployment = start("bench-dns")?;
+    exec(
+        deployment
+            .tests("bench_propagation_transfer_size_and_check_rate")
+            .env(
+                "UB_DNS_RELEASE_BIN",
+                crate::util::target_dir().join("release/unified-blocklist"),
+            ),
+    )?;
+    load("after");
+    Ok(())
+}
+
+fn start(name: &str) -> Result<Deployment> {
     for tool in [
         "knotd",
         "knotc",
@@ -68,7 +114,7 @@ pub(crate) fn run() -> Result<()> {
         }
     }
     let root = project_root();
-    let work = root.join("target/tier-dns");
+    let work = root.join("target").join(name);
     let _ = fs::remove_dir_all(&work);
     for dir in ["soubory", "knot/db", "unbound", "bind"] {
         fs::create_dir_all(work.join(dir))
@@ -90,7 +136,8 @@ pub(crate) fn run() -> Result<()> {
     }
 
     let nkod_port = free_port()?;
-    let _nkod = ServerProcess::spawn(
+    let mut servers = Vec::new();
+    servers.push(ServerProcess::spawn(
         "nkod-server",
         Command::new(bin.join("nkod-server"))
             .arg("--snapshot")
@@ -100,7 +147,7 @@ pub(crate) fn run() -> Result<()> {
             .arg("--listen")
             .arg(format!("127.0.0.1:{nkod_port}"))
             .stdout(log_file(&work.join("nkod-server.log"))?),
-    )?;
+    )?);
     wait_for_port(
         SocketAddr::from(([127, 0, 0, 1], nkod_port)),
         Duration::from_secs(30),
@@ -138,13 +185,13 @@ pub(crate) fn run() -> Result<()> {
             .arg("conf-check"),
     )?;
     let knot_log = work.join("knot/knot.log");
-    let _knot = ServerProcess::spawn(
+    servers.push(ServerProcess::spawn(
         "knotd",
         Command::new("knotd")
             .arg("-c")
             .arg(&knot_conf)
             .stderr(log_file(&knot_log)?),
-    )?;
+    )?);
     wait_for_port(
         SocketAddr::from(([127, 0, 0, 1], knot_port)),
         Duration::from_secs(20),
@@ -163,13 +210,13 @@ pub(crate) fn run() -> Result<()> {
         ),
     )?;
     exec(Command::new("unbound-checkconf").arg(&unbound_conf))?;
-    let _unbound = ServerProcess::spawn(
+    servers.push(ServerProcess::spawn(
         "unbound",
         Command::new("unbound")
             .arg("-d")
             .arg("-c")
             .arg(&unbound_conf),
-    )?;
+    )?);
     wait_for_port(
         SocketAddr::from(([127, 0, 0, 1], unbound_port)),
         Duration::from_secs(20),
@@ -201,33 +248,38 @@ pub(crate) fn run() -> Result<()> {
     )?;
     exec(Command::new("named-checkconf").arg(&named_conf))?;
     let bind_log = work.join("bind/named.log");
-    let _named = ServerProcess::spawn(
+    servers.push(ServerProcess::spawn(
         "named",
         Command::new("named")
             .arg("-g")
             .arg("-c")
             .arg(&named_conf)
             .stderr(log_file(&bind_log)?),
-    )?;
+    )?);
     wait_for_port(
         SocketAddr::from(([127, 0, 0, 1], bind_port)),
         Duration::from_secs(20),
     )?;
 
-    exec(
-        tier_tests("unified-blocklist", "dns")
-            .args(["--test-threads=1", "--nocapture"])
-            .env("UB_DNS_BIN", bin.join("unified-blocklist"))
-            .env("UB_DNS_WORK", &work)
-            .env("UB_DNS_NKOD", format!("http://127.0.0.1:{nkod_port}/"))
-            .env("UB_DNS_FILES", &files)
-            .env("UB_DNS_ORIGIN", RPZ_ORIGIN)
-            .env("UB_DNS_KNOT_CONF", &knot_conf)
-            .env("UB_DNS_KNOT_LOG", &knot_log)
-            .env("UB_DNS_BIND_LOG", &bind_log)
-            .env("UB_DNS_UNBOUND", format!("127.0.0.1:{unbound_port}"))
-            .env("UB_DNS_UNBOUND6", format!("[::1]:{unbound_port}"))
-            .env("UB_DNS_BIND", format!("127.0.0.1:{bind_port}"))
-            .env("UB_DNS_BIND6", format!("[::1]:{bind_port}")),
-    )
+    let env = vec![
+        (
+            "UB_DNS_BIN",
+            bin.join("unified-blocklist").display().to_string(),
+        ),
+        ("UB_DNS_WORK", work.display().to_string()),
+        ("UB_DNS_NKOD", format!("http://127.0.0.1:{nkod_port}/")),
+        ("UB_DNS_FILES", files.display().to_string()),
+        ("UB_DNS_ORIGIN", RPZ_ORIGIN.to_owned()),
+        ("UB_DNS_KNOT_CONF", knot_conf.display().to_string()),
+        ("UB_DNS_KNOT_LOG", knot_log.display().to_string()),
+        ("UB_DNS_BIND_LOG", bind_log.display().to_string()),
+        ("UB_DNS_UNBOUND", format!("127.0.0.1:{unbound_port}")),
+        ("UB_DNS_UNBOUND6", format!("[::1]:{unbound_port}")),
+        ("UB_DNS_BIND", format!("127.0.0.1:{bind_port}")),
+        ("UB_DNS_BIND6", format!("[::1]:{bind_port}")),
+    ];
+    Ok(Deployment {
+        _servers: servers,
+        env,
+    })
 }

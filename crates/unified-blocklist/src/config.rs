@@ -60,6 +60,11 @@ pub struct Config {
     pub dcat: DcatSettings,
     /// What the RPZ zone makes resolvers answer (`[rpz]`).
     pub rpz: RpzSettings,
+    /// Run after each publication is visible (program and arguments, no shell), e.g.
+    /// `["knotc", "zone-reload", "rpz.jednotny-seznam.cz"]`; empty for none.
+    pub post_publication: Vec<String>,
+    /// The post-publication command is killed after this many seconds.
+    pub post_publication_timeout_secs: u64,
     /// The web server's timeouts, connection limit and shutdown deadline (`[http]`).
     pub http: opendata_http::HttpSettings,
     /// The local lists, as found in the catalogue (`[[sources]]`).
@@ -250,6 +255,8 @@ impl Default for Config {
             attempts: 3,
             dcat: DcatSettings::default(),
             rpz: RpzSettings::default(),
+            post_publication: Vec::new(),
+            post_publication_timeout_secs: 60,
             http: opendata_http::HttpSettings::default(),
             sources: SourceSpec::defaults(),
             discovery: DiscoverySettings::default(),
@@ -367,6 +374,14 @@ impl Config {
             ));
         }
         self.rpz.check().map_err(|m| value("rpz", m))?;
+        if self.post_publication.first().is_some_and(String::is_empty)
+            || self.post_publication_timeout_secs == 0
+        {
+            return Err(value(
+                "post_publication",
+                "the program must not be empty and the timeout must be positive".into(),
+            ));
+        }
         self.http.limits().map_err(|m| value("http", m))?;
         if !self.dcat.public_url.starts_with("https://") {
             return Err(value(

@@ -15,6 +15,7 @@ pub mod embedded;
 pub mod html;
 pub mod lookup;
 pub mod manual;
+pub mod post_publish;
 pub mod provenance;
 pub mod publish;
 pub mod rows;

@@ -642,3 +642,127 @@ fn check_resolver(server: &str, extra: &[&str]) -> (Option<i32>, serde_json::Val
     };
     (output.status.code(), value)
 }
+
+/// `cargo xtask bench-dns` (not part of the tier): the figures of the closing note, printed.
+#[test]
+#[ignore = "bench-dns: flock /work/bench.lock cargo xtask bench-dns"]
+fn bench_propagation_transfer_size_and_check_rate() {
+    let origin = env("UB_DNS_ORIGIN");
+    let nxdomain = config_path("nxdomain", "policy = \"nxdomain\"");
+    add_entries(&hosts("ub-bench-start", 1));
+    update(&nxdomain, &[], None);
+    reload_primary();
+    let (unbound, bind) = (env("UB_DNS_UNBOUND"), env("UB_DNS_BIND"));
+    for server in [&unbound, &bind] {
+        wait_for(Duration::from_secs(30), "the first zone", || {
+            is_nxdomain(server, "ub-bench-start-0.cz")
+        });
+    }
+    let axfr = transfers()
+        .into_iter()
+        .find(|t| t.kind == "AXFR")
+        .expect("an AXFR");
+
+    // End of `update` -> NXDOMAIN for the new name at each resolver, ten publications.
+    let (mut at_unbound, mut at_bind) = (Vec::new(), Vec::new());
+    for i in 0..10 {
+        let host = format!("ub-bench-propagation-{i}.cz");
+        add_entries(std::slice::from_ref(&host));
+        update(&nxdomain, &[], None);
+        let published = Instant::now();
+        reload_primary();
+        let (mut u, mut b) = (None, None);
+        wait_for(
+            Duration::from_secs(10),
+            "both resolvers block the new name",
+            || {
+                if u.is_none() && is_nxdomain(&unbound, &host) {
+                    u = Some(published.elapsed());
+                }
+                if b.is_none() && is_nxdomain(&bind, &host) {
+                    b = Some(published.elapsed());
+                }
+                u.is_some() && b.is_some()
+            },
+        );
+        at_unbound.push(u.unwrap());
+        at_bind.push(b.unwrap());
+    }
+    for (name, times) in [("Unbound", &mut at_unbound), ("BIND", &mut at_bind)] {
+        times.sort();
+        eprintln!(
+            "BENCH end of update -> NXDOMAIN at {name} (10 publications, incl. knotc zone-reload): min {:?}, median {:?}, max {:?}",
+            times[0], times[5], times[9]
+        );
+    }
+
+    // IXFR size for k added entries.
+    eprintln!(
+        "BENCH AXFR of the whole zone: {} bytes in {} messages",
+        axfr.bytes, axfr.messages
+    );
+    for k in [1usize, 10, 100, 1000] {
+        let added = hosts(&format!("ub-bench-ixfr-{k}"), k);
+        add_entries(&added);
+        let before = transfers().len();
+        update(&nxdomain, &[], None);
+        reload_primary();
+        let serial = published_serial();
+        wait_for(Duration::from_secs(30), "BIND has the change", || {
+            bind_serial() == Some(serial)
+        });
+        wait_for(Duration::from_secs(30), "Unbound has the change", || {
+            is_nxdomain(&unbound, added.last().unwrap())
+        });
+        let changed: u64 = added
+            .iter()
+            .map(|h| nxdomain_records_wire_size(h, &origin))
+            .sum();
+        let log = transfers();
+        for (name, address) in SECONDARIES {
+            let t = log[before..]
+                .iter()
+                .find(|t| t.remote == address)
+                .expect("a transfer");
+            eprintln!(
+                "BENCH k={k}: {name} got {} of {} bytes in {} messages; changed records {changed} bytes; ratio {:.2}; {:.4} of the AXFR",
+                t.kind,
+                t.bytes,
+                t.messages,
+                t.bytes as f64 / changed as f64,
+                t.bytes as f64 / axfr.bytes as f64
+            );
+        }
+    }
+
+    // check-resolver against the local Unbound, release build.
+    let release = env("UB_DNS_RELEASE_BIN");
+    for (what, extra) in [
+        ("defaults (8 in flight, 200 queries/s)", &[][..]),
+        (
+            "default concurrency 8, rate unbounded",
+            &["--rate", "1000000"][..],
+        ),
+        (
+            "concurrency 32, rate unbounded",
+            &["--concurrency", "32", "--rate", "1000000"][..],
+        ),
+    ] {
+        let output = Command::new(&release)
+            .arg("--config")
+            .arg(&nxdomain)
+            .args(["check-resolver", "--resolver", &unbound, "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{report}");
+        let queries = report["queries"].as_f64().unwrap();
+        let secs = report["elapsed_secs"].as_f64().unwrap();
+        eprintln!(
+            "BENCH check-resolver vs Unbound, {what}: {} hosts, {queries} queries in {secs:.1} s = {:.0} queries/s",
+            report["checked"],
+            queries / secs
+        );
+    }
+}
