@@ -365,7 +365,14 @@ fn health(state: &Publication) -> Response<Full> {
             })
         })
         .collect();
-    let status = match (stale, not_current.is_empty()) {
+    // The post-publication command (a DNS primary's reload, say) recorded beside the
+    // publications: its failure for the current publication degrades the health.
+    let post = crate::publish::Publisher::new(&state.options.out)
+        .store()
+        .to_path_buf();
+    let post = crate::post_publish::last(&post).filter(|o| o.publication == id);
+    let post_failed = post.as_ref().is_some_and(|o| !o.ok);
+    let status = match (stale, not_current.is_empty() && !post_failed) {
         (true, _) => "stale",
         (false, false) => "degraded",
         (false, true) => "ok",
@@ -377,6 +384,13 @@ fn health(state: &Publication) -> Response<Full> {
         "age_seconds": age.as_secs(),
         "max_age_seconds": state.options.max_age.as_secs(),
         "sources_not_current": not_current,
+        "post_publication": post.map(|o| serde_json::json!({
+            "ok": o.ok,
+            "command": o.command,
+            "started_at": o.started_at,
+            "failure": o.failure,
+            "stderr": o.stderr,
+        })),
     });
     json_response(
         if stale {

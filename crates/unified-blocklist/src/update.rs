@@ -96,6 +96,10 @@ pub struct UpdateOptions {
     pub valid_as_of: Option<NaiveDate>,
     /// The time of the run; `None` means now (tests replay days).
     pub now: Option<DateTime<Utc>>,
+    /// Run once a publication is visible (program and arguments); empty for none.
+    pub post_publication: Vec<String>,
+    /// The post-publication command's time limit.
+    pub post_publication_timeout: Duration,
 }
 
 impl UpdateOptions {
@@ -125,8 +129,57 @@ impl UpdateOptions {
             http,
             valid_as_of: None,
             now: None,
+            post_publication: config.post_publication.clone(),
+            post_publication_timeout: Duration::from_secs(config.post_publication_timeout_secs),
         }
     }
+}
+
+/// Runs the post-publication command for the publication in `dir` (when one is configured),
+/// logs and records its outcome beside the publications. Its failure never undoes anything.
+fn post_publication(
+    options: &UpdateOptions,
+    publisher: &Publisher,
+    id: &str,
+    dir: &std::path::Path,
+    rpz_serial: u32,
+    valid_as_of: NaiveDate,
+) -> Option<crate::post_publish::PostPublicationOutcome> {
+    if options.post_publication.is_empty() {
+        return None;
+    }
+    let facts = crate::post_publish::PublicationFacts {
+        id,
+        dir,
+        out: &options.out,
+        rpz_origin: &options.rpz_origin,
+        rpz_serial,
+        valid_as_of,
+    };
+    let outcome = crate::post_publish::run(
+        &options.post_publication,
+        &facts,
+        options.post_publication_timeout,
+    );
+    if outcome.ok {
+        tracing::info!(
+            publication = id,
+            "post-publication command succeeded in {} ms",
+            outcome.elapsed_ms
+        );
+    } else {
+        tracing::error!(
+            publication = id,
+            "post-publication command {:?} failed ({}): {}; the publication stays, the next update runs it again",
+            outcome.command,
+            outcome.failure.as_deref().unwrap_or(""),
+            outcome.stderr
+        );
+    }
+    if let Err(e) = crate::post_publish::record(publisher.store(), &outcome) {
+        tracing::error!("cannot record the post-publication outcome: {e}");
+    }
+    Some(outcome)
 }
 
 /// The result of an update.
@@ -134,6 +187,8 @@ impl UpdateOptions {
 pub struct UpdateReport {
     /// The new publication's id, or `None` when nothing changed.
     pub published: Option<String>,
+    /// How the post-publication command ended, when it ran.
+    pub post_publication: Option<crate::post_publish::PostPublicationOutcome>,
     /// Per source, in the configured order, the hand-kept source last.
     pub sources: Vec<SourceOutcome>,
     /// Datasets that look like local lists but are not configured.
@@ -442,7 +497,26 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         state.catalogue_modified = catalogue_modified;
         state.probes = probes;
         state_dir.save(&state)?;
+        // A post-publication command that failed (or never ran) for the current publication
+        // is run again.
+        let post = match (&state.last_publication, &current) {
+            (Some(last), Some(dir))
+                if crate::post_publish::last(publisher.store())
+                    .is_none_or(|o| o.publication != last.id || !o.ok) =>
+            {
+                post_publication(
+                    options,
+                    &publisher,
+                    &last.id,
+                    dir,
+                    last.rpz_serial,
+                    last.valid_as_of,
+                )
+            }
+            _ => None,
+        };
         return Ok(UpdateReport {
+            post_publication: post,
             published: None,
             sources: outcomes,
             candidates,
@@ -517,8 +591,16 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     }
     let publication = publisher.commit(staging, valid_as_of)?;
     // Steps that act on a publication once it is visible (telling a DNS primary to reload
-    // the zone, say) belong here: after the swap, before the state records it, so that a
-    // failure of theirs is retried by the next run with the same publication.
+    // the zone): after the swap; a failure is recorded beside the publications and retried by
+    // the next run, which finds the same publication.
+    let post = post_publication(
+        options,
+        &publisher,
+        &publication.id,
+        &publication.dir,
+        inputs.rpz_serial,
+        valid_as_of,
+    );
 
     // 6. Record.
     let counts = rendered.manifest.counts;
@@ -539,6 +621,7 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     state_dir.prune_sources(&state);
 
     Ok(UpdateReport {
+        post_publication: post,
         published: Some(publication.id),
         sources: outcomes,
         candidates,

@@ -96,21 +96,37 @@ fn resolves(server: &str, name: &str) -> bool {
     a.status == "NOERROR" && a.records.iter().any(|r| r.1 == "A")
 }
 
-/// Writes a configuration file `config-NAME.toml` with `rpz` as its `[rpz]` table.
+/// Writes a configuration file `config-NAME.toml` with `rpz` as its `[rpz]` table and the
+/// post-publication command that has the primary load the new zone (`knotc zone-reload`);
+/// `broken-primary` names a zone the primary does not have, so that command fails.
 fn config_path(name: &str, rpz: &str) -> PathBuf {
     let work = work();
     let path = work.join(format!("config-{name}.toml"));
+    let zone = if name == "broken-primary" {
+        "neexistuje.example".to_owned()
+    } else {
+        env("UB_DNS_ORIGIN")
+    };
     std::fs::write(
         &path,
         format!(
-            "nkod = \"{}\"\nout = \"{}\"\nstate = \"{}\"\n[rpz]\n{rpz}\n",
+            "nkod = \"{}\"\nout = \"{}\"\nstate = \"{}\"\n\
+             post_publication = [\"knotc\", \"-c\", \"{}\", \"zone-reload\", \"{zone}\"]\n\
+             post_publication_timeout_secs = 30\n[rpz]\n{rpz}\n",
             env("UB_DNS_NKOD"),
             work.join("out").display(),
             work.join("state").display(),
+            env("UB_DNS_KNOT_CONF"),
         ),
     )
     .unwrap();
     path
+}
+
+/// The post-publication command's last outcome, recorded beside the publications.
+fn post_publication_record() -> serde_json::Value {
+    let path = work().join(".out.publications/post-publication.json");
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
 /// Runs `unified-blocklist update` as an operator would; returns when it has exited.
@@ -133,22 +149,6 @@ fn update(config: &Path, extra: &[&str], clock_offset: Option<&str>) {
     assert!(
         output.status.success(),
         "update failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-/// Has the primary load the current publication (computing the difference and sending NOTIFY).
-fn reload_primary() {
-    let output = Command::new("knotc")
-        .arg("-c")
-        .arg(env("UB_DNS_KNOT_CONF"))
-        .args(["zone-reload", &env("UB_DNS_ORIGIN")])
-        .output()
-        .expect("knotc runs");
-    assert!(
-        output.status.success(),
-        "knotc zone-reload: {}{}",
-        String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
 }
@@ -304,7 +304,6 @@ fn zone_transfer_to_real_resolvers() {
     let to_remove = hosts("ub-tier-odebrano", 5);
     add_entries(&to_remove);
     update(&nxdomain, &[], None);
-    reload_primary();
     let first = published_serial();
     for (name, server) in resolvers() {
         wait_for(
@@ -339,7 +338,6 @@ fn zone_transfer_to_real_resolvers() {
     let before = transfers().len();
     update(&nxdomain, &[], None);
     let published = Instant::now();
-    reload_primary();
     let second = published_serial();
     assert!(second > first, "{second} after {first}");
     // The first new name, polled at both resolvers in turn: the propagation time.
@@ -359,7 +357,7 @@ fn zone_transfer_to_real_resolvers() {
         },
     );
     eprintln!(
-        "end of update -> NXDOMAIN for a new name: Unbound {at_unbound:?}, BIND {at_bind:?} (including the primary's reload)"
+        "end of update -> NXDOMAIN for a new name: Unbound {at_unbound:?}, BIND {at_bind:?} (the primary's reload is the update's post-publication command)"
     );
     for (name, server) in resolvers() {
         wait_for(
@@ -417,7 +415,6 @@ fn zone_transfer_to_real_resolvers() {
         let host = format!("ub-tier-serial-{i}.cz");
         add_entries(std::slice::from_ref(&host));
         update(&nxdomain, &[], offset);
-        reload_primary();
         let next = published_serial();
         assert!(
             next > serial,
@@ -457,7 +454,6 @@ fn zone_transfer_to_real_resolvers() {
 
     let nodata = config_path("nodata", "policy = \"nodata\"\nprovenance = true");
     update(&nodata, &["--force"], None);
-    reload_primary();
     let entered = today() - chrono::Days::new(1);
     for (name, server) in resolvers() {
         wait_for(
@@ -489,7 +485,6 @@ fn zone_transfer_to_real_resolvers() {
          [rpz.landing]\n\"Ministerstvo financí\" = \"hazard.blokace.example.cz\"",
     );
     update(&landing, &["--force"], None);
-    reload_primary();
     for (name, server) in resolvers() {
         let cname = |host: &str| {
             query(&server, host, "A")
@@ -525,7 +520,6 @@ fn zone_transfer_to_real_resolvers() {
     }
 
     update(&nxdomain, &["--force"], None);
-    reload_primary();
     for (name, server) in resolvers() {
         wait_for(
             Duration::from_secs(5),
@@ -550,14 +544,39 @@ fn zone_transfer_to_real_resolvers() {
             "{name}"
         );
     }
-    // A publication the resolvers have not got (the primary was not reloaded): exactly the new
-    // names are reported, one of them answered over TCP (its answer does not fit UDP).
+    // A publication whose post-publication command fails (the primary is told to reload a
+    // zone it does not have): the list is published all the same, the failure is recorded,
+    // and the resolvers keep the previous zone — check-resolver reports exactly the new names,
+    // one of them answered over TCP (its answer does not fit UDP).
     let unreached: Vec<String> = hosts("ub-tier-nedoruceno", 3)
         .into_iter()
         .chain(["ub-tier-velka-odpoved.cz".to_owned()])
         .collect();
     add_entries(&unreached);
-    update(&nxdomain, &[], None);
+    let serial_before = published_serial();
+    update(
+        &config_path("broken-primary", "policy = \"nxdomain\""),
+        &[],
+        None,
+    );
+    assert!(
+        published_serial() > serial_before,
+        "the list is published despite the failure"
+    );
+    let record = post_publication_record();
+    assert_eq!(record["ok"], false, "{record}");
+    assert!(
+        record["failure"].as_str().unwrap().contains("exit"),
+        "{record}"
+    );
+    assert_eq!(
+        record["publication"].as_str(),
+        std::fs::read_link(work().join("out"))
+            .unwrap()
+            .file_name()
+            .and_then(|n| n.to_str()),
+        "{record}"
+    );
     for (name, server) in [
         ("Unbound", env("UB_DNS_UNBOUND")),
         ("BIND IPv6", env("UB_DNS_BIND6")),
@@ -603,7 +622,9 @@ fn zone_transfer_to_real_resolvers() {
             (today() - chrono::Days::new(1)).to_string()
         );
     }
-    reload_primary();
+    // The next update finds nothing new but runs the failed command again.
+    update(&nxdomain, &[], None);
+    assert_eq!(post_publication_record()["ok"], true);
     for (name, server) in resolvers() {
         wait_for(
             Duration::from_secs(5),
@@ -651,7 +672,6 @@ fn bench_propagation_transfer_size_and_check_rate() {
     let nxdomain = config_path("nxdomain", "policy = \"nxdomain\"");
     add_entries(&hosts("ub-bench-start", 1));
     update(&nxdomain, &[], None);
-    reload_primary();
     let (unbound, bind) = (env("UB_DNS_UNBOUND"), env("UB_DNS_BIND"));
     for server in [&unbound, &bind] {
         wait_for(Duration::from_secs(30), "the first zone", || {
@@ -670,7 +690,6 @@ fn bench_propagation_transfer_size_and_check_rate() {
         add_entries(std::slice::from_ref(&host));
         update(&nxdomain, &[], None);
         let published = Instant::now();
-        reload_primary();
         let (mut u, mut b) = (None, None);
         wait_for(
             Duration::from_secs(10),
@@ -691,7 +710,7 @@ fn bench_propagation_transfer_size_and_check_rate() {
     for (name, times) in [("Unbound", &mut at_unbound), ("BIND", &mut at_bind)] {
         times.sort();
         eprintln!(
-            "BENCH end of update -> NXDOMAIN at {name} (10 publications, incl. knotc zone-reload): min {:?}, median {:?}, max {:?}",
+            "BENCH end of update -> NXDOMAIN at {name} (10 publications; knotc zone-reload runs inside update): min {:?}, median {:?}, max {:?}",
             times[0], times[5], times[9]
         );
     }
@@ -706,7 +725,6 @@ fn bench_propagation_transfer_size_and_check_rate() {
         add_entries(&added);
         let before = transfers().len();
         update(&nxdomain, &[], None);
-        reload_primary();
         let serial = published_serial();
         wait_for(Duration::from_secs(30), "BIND has the change", || {
             bind_serial() == Some(serial)

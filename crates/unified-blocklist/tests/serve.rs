@@ -328,3 +328,45 @@ fn healthz_reports_sources_that_are_not_current() {
             .contains("127.0.0.1:9")
     );
 }
+
+#[test]
+fn healthz_reports_a_failed_post_publication_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = publication(tmp.path());
+    let server = start(&out);
+    let health = |server: &Server| -> serde_json::Value {
+        serde_json::from_slice(&get(server.addr, "/healthz", &[]).body).unwrap()
+    };
+    assert_eq!(health(&server)["post_publication"], serde_json::Value::Null);
+    let id = std::fs::read_link(&out)
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let store = Publisher::new(&out).store().to_path_buf();
+    let outcome = unified_blocklist::post_publish::run(
+        &[
+            "sh".into(),
+            "-c".into(),
+            "echo 'error: (no such zone found)' >&2; exit 1".into(),
+        ],
+        &unified_blocklist::post_publish::PublicationFacts {
+            id: &id,
+            dir: &out,
+            out: &out,
+            rpz_origin: "rpz.jednotny-seznam.cz",
+            rpz_serial: 1,
+            valid_as_of: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+        },
+        std::time::Duration::from_secs(10),
+    );
+    unified_blocklist::post_publish::record(&store, &outcome).unwrap();
+    let report = health(&server);
+    assert_eq!(report["status"], "degraded", "{report}");
+    assert_eq!(report["post_publication"]["ok"], false);
+    assert_eq!(
+        report["post_publication"]["stderr"],
+        "error: (no such zone found)"
+    );
+}
