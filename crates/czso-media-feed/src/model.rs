@@ -156,6 +156,10 @@ pub struct Party {
     pub members: u32,
 }
 
+fn yes() -> bool {
+    true
+}
+
 fn one() -> u32 {
     1
 }
@@ -296,9 +300,10 @@ pub struct Definition {
     /// Total precincts when the geography is open (`OKRSKY_CELKEM`).
     #[serde(default)]
     pub okrsky_celkem: Option<u32>,
-    /// Write `STRANA/@VSTRANA` (PS 2021 style). Off by default: ČSÚ's `ps_vysledky.xsd`
-    /// does not allow it.
-    #[serde(default)]
+    /// Write `STRANA/@VSTRANA` (the CVS code). On by default, as ČSÚ's files have it from
+    /// PS 2021 on (`ps2021_vysledky.xml`); off only for clients bound to the 2017
+    /// `ps_vysledky.xsd`, which does not allow it.
+    #[serde(default = "yes")]
     pub emit_vstrana: bool,
     /// Candidate lists per constituency and party (PS, KZ): the elected candidates and
     /// `vysledky_kandid.xml` need them. Without them the feeds carry seats per list only.
@@ -626,6 +631,10 @@ pub struct PrecinctResult {
     pub processed_at: String,
     /// `OPAKOVANE`: a re-send replacing an earlier row.
     pub repeated: bool,
+    /// `OPAKOVANE` was written `true`/`false` (ČSÚ's 2026 files) rather than `1`/`0`: it is
+    /// written back the same way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeated_as_word: bool,
     /// Turnout.
     pub turnout: Turnout,
     /// Votes per party / list / candidate number, in document order, zero rows omitted.

@@ -137,6 +137,11 @@ pub struct GeoIndex {
     pub okres_obce: Vec<Vec<usize>>,
     /// (kraj number, party number) → index into the definition's candidate lists.
     pub list: HashMap<(u32, u32), usize>,
+    /// Per kraj, the parties that stand there (indices, ballot order): those with a candidate
+    /// list in it, or every party when the definition has no lists.
+    pub stands: Vec<Vec<usize>>,
+    /// The parties that stand in some kraj (`CR` lists these).
+    pub stands_anywhere: Vec<usize>,
 }
 
 impl GeoIndex {
@@ -209,16 +214,33 @@ impl GeoIndex {
                 )
             })
             .collect();
-        let list = def
+        let list: HashMap<(u32, u32), usize> = def
             .lists
             .iter()
             .enumerate()
             .map(|(i, l)| ((l.kraj, l.party), i))
             .collect();
+        let stands: Vec<Vec<usize>> = def
+            .kraje
+            .iter()
+            .map(|k| {
+                (0..def.parties.len())
+                    .filter(|&j| {
+                        def.lists.is_empty()
+                            || list.contains_key(&(k.number, def.parties[j].number))
+                    })
+                    .collect()
+            })
+            .collect();
+        let stands_anywhere = (0..def.parties.len())
+            .filter(|&j| def.kraje.is_empty() || stands.iter().any(|s| s.contains(&j)))
+            .collect();
         Self {
             obec,
             obec_total,
             list,
+            stands,
+            stands_anywhere,
             party,
             obvod,
             kraj_total,
@@ -285,9 +307,19 @@ pub fn validate(
     let sum: u64 = r.votes.iter().map(|&(_, v)| v).sum();
     match def.kind {
         ElectionKind::Ps | ElectionKind::Kz => {
-            for &(k, _) in &r.votes {
-                if !index.party.contains_key(&k) {
+            let kraj = index.obec.get(&r.obec).map(|place| place.kraj);
+            for &(k, v) in &r.votes {
+                let Some(&j) = index.party.get(&k) else {
                     return bad(format!("KSTRANA {k} is not on the ballot"));
+                };
+                if let Some(ki) = kraj
+                    && v > 0
+                    && !index.stands[ki].contains(&j)
+                {
+                    return bad(format!(
+                        "KSTRANA {k} has {v} votes but no candidate list in kraj {}",
+                        def.kraje[ki].number
+                    ));
                 }
             }
             if sum != t.valid_votes {

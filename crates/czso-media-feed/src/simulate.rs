@@ -717,7 +717,7 @@ pub fn generate(p: &Params) -> Simulation {
         obvody: Vec::new(),
         open_geography: false,
         okrsky_celkem: None,
-        emit_vstrana: false,
+        emit_vstrana: true,
         lists,
         seats: (p.kind == ElectionKind::Ps).then_some(200),
         councils: Vec::new(),
@@ -793,6 +793,7 @@ pub fn generate(p: &Params) -> Simulation {
                     sequence: 0,
                     processed_at: String::new(),
                     repeated: false,
+                    repeated_as_word: false,
                     turnout: Turnout {
                         registered,
                         envelopes_issued: issued,
@@ -1010,6 +1011,7 @@ fn generate_kv(p: &Params) -> Simulation {
                         sequence: 0,
                         processed_at: String::new(),
                         repeated: false,
+                        repeated_as_word: false,
                         turnout: Turnout {
                             registered,
                             envelopes_issued: voters,

@@ -303,7 +303,13 @@ impl Store {
                         let old = payload_at.query_row([stored.seq], |r| {
                             Ok(decode_stored(stored.seq, r.get_ref(0)?))
                         })??;
-                        if old == *row {
+                        // The same figures written with OPAKOVANE in the other form
+                        // (`1` / `true`) are the same row.
+                        let same = PrecinctResult {
+                            repeated_as_word: row.repeated_as_word,
+                            ..old
+                        } == *row;
+                        if same {
                             out.report.duplicates += 1;
                         } else {
                             return Err(Error::invalid(
@@ -698,7 +704,8 @@ pub fn encode_payload(r: &PrecinctResult, out: &mut Vec<u8>) {
         | u64::from(r.repeated) << 4
         | u64::from(t.voter_cards.is_some()) << 5
         | u64::from(t.valid_ballots.is_some()) << 6
-        | u64::from(!r.preferences.is_empty()) << 7;
+        | u64::from(!r.preferences.is_empty()) << 7
+        | u64::from(r.repeated_as_word) << 8;
     out.push(PAYLOAD_V1);
     for v in [
         u64::from(r.round),
@@ -838,6 +845,7 @@ pub fn decode_payload(bytes: &[u8]) -> Option<PrecinctResult> {
         sequence,
         processed_at,
         repeated: has(4),
+        repeated_as_word: has(8),
         turnout,
         votes,
         preferences,
@@ -876,6 +884,7 @@ mod tests {
             sequence: 300_000,
             processed_at: "2022-09-24T15:01:02".into(),
             repeated: true,
+            repeated_as_word: true,
             turnout: Turnout {
                 registered: 1_000,
                 envelopes_issued: 700,
@@ -917,6 +926,7 @@ mod tests {
             sequence: 1,
             processed_at: "2025-10-04T14:10:00".into(),
             repeated: false,
+            repeated_as_word: false,
             turnout: Turnout {
                 registered: 10,
                 envelopes_issued: 5,
@@ -984,6 +994,7 @@ mod tests {
             sequence: 17,
             processed_at: "2025-10-04T14:10:00".into(),
             repeated: false,
+            repeated_as_word: false,
             turnout: Turnout {
                 registered: 900,
                 envelopes_issued: 600,

@@ -242,7 +242,8 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     error_code = Some(a.optional_number("KOD_CHYBY")?.unwrap_or(0));
                 }
                 "OKRSEK" => {
-                    let repeated = match a.get("OPAKOVANE").unwrap_or("0") {
+                    let opakovane = a.get("OPAKOVANE").unwrap_or("0");
+                    let repeated = match opakovane {
                         "0" | "false" => false,
                         "1" | "true" => true,
                         other => {
@@ -252,6 +253,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                             ));
                         }
                     };
+                    let repeated_as_word = matches!(opakovane, "true" | "false");
                     let processed_at = a.required("DATUM_CAS_ZPRAC")?.to_owned();
                     if !crate::time::is_local_timestamp(&processed_at) {
                         return Err(Error::syntax(
@@ -272,6 +274,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                         sequence: a.number("PORADI_ZPRAC")?,
                         processed_at,
                         repeated,
+                        repeated_as_word,
                         turnout: Turnout::default(),
                         votes: Vec::new(),
                         preferences: Vec::new(),
@@ -432,7 +435,12 @@ pub fn write_batch(
             " PORADI_ZPRAC=\"{}\" DATUM_CAS_ZPRAC=\"{}\" OPAKOVANE=\"{}\">",
             p.sequence,
             p.processed_at,
-            u8::from(p.repeated)
+            match (p.repeated, p.repeated_as_word) {
+                (false, false) => "0",
+                (true, false) => "1",
+                (false, true) => "false",
+                (true, true) => "true",
+            }
         );
         let t = &p.turnout;
         let _ = write!(
@@ -497,6 +505,53 @@ mod tests {
         assert_eq!(percent_truncated(700_942, 2_332_862), "30.04");
         assert_eq!(percent_truncated(15_095, 96_706), "15.60");
         assert_eq!(percent_truncated(1, 0), "0.00");
+    }
+
+    #[test]
+    fn opakovane_is_written_back_as_the_source_wrote_it() {
+        // KV 2022 writes 0/1 (kv2022_vysledky_okrsky_davka_007.xml), 2026 true/false.
+        let row = |opakovane: &str, n: u32| {
+            format!(
+                "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{n}\" KODZASTUP=\"500054\" PORADI_ZPRAC=\"{n}\" \
+                 DATUM_CAS_ZPRAC=\"2026-10-10T14:01:00\" OPAKOVANE=\"{opakovane}\"><UCAST_OKRSEK \
+                 ZAPSANI_VOLICI=\"9\" VYDANE_OBALKY=\"5\" ODEVZDANE_OBALKY=\"5\" PLATNE_HLASY=\"5\"/>\
+                 <HLASY_OKRSEK POR_STR_HLAS_LIST=\"1\" HLASY=\"5\"/></OKRSEK>"
+            )
+        };
+        let doc = format!(
+            "<VYSLEDKY_OKRSKY xmlns=\"http://www.volby.cz/kv/\">{}{}{}{}</VYSLEDKY_OKRSKY>",
+            row("true", 1),
+            row("false", 2),
+            row("1", 3),
+            row("0", 4)
+        );
+        let parsed = parse_batch(doc.as_bytes(), "a.xml", 1).unwrap();
+        // Through the stored form and back.
+        let stored: Vec<PrecinctResult> = parsed
+            .precincts
+            .iter()
+            .map(|p| {
+                let mut bytes = Vec::new();
+                crate::store::encode_payload(p, &mut bytes);
+                crate::store::decode_payload(&bytes).unwrap()
+            })
+            .collect();
+        assert_eq!(stored, parsed.precincts);
+        let header = BatchHeader {
+            election_date: "20261009".into(),
+            number: 1,
+            rows: 4,
+            total: 4,
+            processed: 4,
+        };
+        let rows: Vec<&PrecinctResult> = stored.iter().collect();
+        let written = write_batch(ElectionKind::Kv, "2026-10-10T14:05:00", &header, &rows);
+        let forms: Vec<&str> = written
+            .split("OPAKOVANE=\"")
+            .skip(1)
+            .map(|r| &r[..r.find('"').unwrap()])
+            .collect();
+        assert_eq!(forms, ["true", "false", "1", "0"]);
     }
 
     #[test]

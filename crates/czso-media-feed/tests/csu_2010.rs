@@ -265,6 +265,15 @@ fn feeds_reproduce_csu_2010_documents() {
             .find(|k| k.num("CIS_KRAJ") as u32 == number)
             .unwrap();
         let mut prefs: BTreeMap<u32, BTreeMap<u32, u64>> = BTreeMap::new();
+        // Every list that stands in the region (ČSÚ's KRAJ/STRANA), also one whose
+        // candidates have no row in the preferential votes feed (list 10 in kraj 7).
+        let region = vysledky
+            .all("KRAJ")
+            .find(|k| k.num("CIS_KRAJ") as u32 == number)
+            .unwrap();
+        for s in region.all("STRANA") {
+            prefs.entry(s.num("KSTRANA") as u32).or_default();
+        }
         for c in kk.one("KANDIDATI").all("KANDIDAT") {
             prefs
                 .entry(c.num("KSTRANA") as u32)
@@ -272,7 +281,7 @@ fn feeds_reproduce_csu_2010_documents() {
                 .insert(c.num("PORCISLO") as u32, c.num("HLASY"));
         }
         for (&party, cands) in &prefs {
-            let max = *cands.keys().max().unwrap();
+            let max = cands.keys().max().copied().unwrap_or(0);
             let candidates = (1..=max)
                 .map(|i| {
                     let named = names.get(&(number, party, i));
@@ -422,15 +431,13 @@ fn feeds_reproduce_csu_2010_documents() {
             assert_eq!(mps(o), mps(s), "{label} list {k}: elected MPs");
             *checked += s.all("POSLANEC").count();
         }
-        // Lists ČSÚ leaves out of a region have no votes and no seats with us.
-        for o in ours.all("STRANA") {
-            if theirs
-                .all("STRANA")
-                .all(|s| s.get("KSTRANA") != o.get("KSTRANA"))
-            {
-                assert_eq!(o.one("HODNOTY_STRANA").get("HLASY"), "0");
-            }
-        }
+        // Only the lists that stand there, as ČSÚ lists them.
+        let numbers = |n: &Node| -> Vec<String> {
+            n.all("STRANA")
+                .map(|s| s.get("KSTRANA").to_owned())
+                .collect()
+        };
+        assert_eq!(numbers(ours), numbers(theirs), "{label}: lists");
     };
     for (theirs, o) in vysledky.all("KRAJ").zip(ours.all("KRAJ")) {
         let label = format!("KRAJ {}", theirs.get("CIS_KRAJ"));
@@ -465,6 +472,18 @@ fn feeds_reproduce_csu_2010_documents() {
         for a in UCAST {
             assert_eq!(o.one("UCAST").get(a), theirs.one("UCAST").get(a));
         }
+        let listed = |n: &Node| -> Vec<String> {
+            n.one("STRANY")
+                .all("STRANA")
+                .map(|s| s.get("KSTRANA").to_owned())
+                .collect()
+        };
+        assert_eq!(
+            listed(o),
+            listed(theirs),
+            "kandid KRAJ {}",
+            theirs.get("CIS_KRAJ")
+        );
         for s in theirs.one("STRANY").all("STRANA") {
             let os = o
                 .one("STRANY")
@@ -514,6 +533,12 @@ fn feeds_reproduce_csu_2010_documents() {
                     theirs.get("CIS_KRAJ")
                 );
             }
+            let rows = |n: &Node| -> Vec<String> {
+                n.all("HLASY_STRANA")
+                    .map(|h| h.get("KSTRANA").to_owned())
+                    .collect()
+            };
+            assert_eq!(rows(x), rows(t), "krajmesta {}", theirs.get("CIS_KRAJ"));
             for h in t.all("HLASY_STRANA") {
                 let oh = x
                     .all("HLASY_STRANA")
@@ -529,4 +554,144 @@ fn feeds_reproduce_csu_2010_documents() {
             }
         }
     }
+}
+
+#[test]
+fn a_partial_count_of_a_district_has_csus_shape() {
+    let theirs = csu("ps2013test_vysledky_okres_CZ0312_RECODED-utf8.xml");
+    let okres = theirs.one("OKRES");
+    let standing: Vec<u32> = okres
+        .all("HLASY_STRANA")
+        .map(|h| h.num("KSTRANA") as u32)
+        .collect();
+    // The ballot: the lists standing in the Jihočeský kraj, and one (7) that stands only in
+    // Prague and must not appear in the district's rows.
+    let mut parties: Vec<Party> = standing
+        .iter()
+        .chain(std::iter::once(&7))
+        .map(|&k| Party {
+            number: k,
+            name: format!("Strana {k}"),
+            vstrana: None,
+            members: 1,
+        })
+        .collect();
+    parties.sort_by_key(|p| p.number);
+    let list = |kraj: u32, party: u32| CandidateList {
+        kraj,
+        party,
+        candidates: vec![],
+    };
+    let mut lists: Vec<CandidateList> = standing.iter().map(|&k| list(3, k)).collect();
+    lists.push(list(1, 7));
+    let obce: Vec<Obec> = theirs
+        .all("OBEC")
+        .map(|o| Obec {
+            code: o.num("CIS_OBEC") as u32,
+            name: o.get("NAZ_OBEC").to_owned(),
+            okres: "CZ0312".into(),
+            typ: TypObec::ObecBezMcmo,
+            okrsky: o.one("UCAST").num("OKRSKY_CELKEM") as u32,
+            city: None,
+        })
+        .collect();
+    let def = Definition {
+        id: "ps2013test".into(),
+        legacy_slug: None,
+        kind: ElectionKind::Ps,
+        election_date: "20131025".into(),
+        kraje: vec![
+            Kraj {
+                number: 1,
+                nuts: "CZ010".into(),
+                name: "Hl. m. Praha".into(),
+                capital: None,
+                seats: None,
+            },
+            Kraj {
+                number: 3,
+                nuts: "CZ031".into(),
+                name: "Jihočeský".into(),
+                capital: None,
+                seats: None,
+            },
+        ],
+        okresy: vec![Okres {
+            nuts: "CZ0312".into(),
+            name: okres.get("NAZ_OKRES").to_owned(),
+            kraj: 3,
+        }],
+        obce,
+        parties,
+        obvody: vec![],
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: false,
+        lists,
+        seats: Some(200),
+        councils: vec![],
+    };
+    def.check("ps2013test").unwrap();
+    // A counted municipality's totals in one precinct row, the rest of its counted
+    // precincts empty.
+    let mut rows = Vec::new();
+    let mut seq = 0;
+    for o in theirs.all("OBEC") {
+        let u = o.one("UCAST");
+        let counted = u.num("OKRSKY_ZPRAC") as u32;
+        if counted == 0 {
+            continue;
+        }
+        let c = counts(
+            u,
+            o.all("HLASY_STRANA")
+                .map(|h| (h.num("KSTRANA") as u32, h.num("HLASY"))),
+        );
+        let code = o.num("CIS_OBEC") as u32;
+        rows.push(okrsek(code, 1, &mut seq, Some(&c), &[]));
+        for n in 2..=counted {
+            rows.push(okrsek(code, n, &mut seq, None, &[]));
+        }
+    }
+    let def = Arc::new(def);
+    let index = Arc::new(GeoIndex::new(&def));
+    let batch = format!(
+        "<VYSLEDKY_OKRSKY xmlns=\"http://www.volby.cz/ps/\" DATUM_CAS_GENEROVANI=\"2013-10-18T10:03:59\">{}</VYSLEDKY_OKRSKY>",
+        rows.concat()
+    );
+    let parsed =
+        czso_media_feed::server::prepare(&def, &index, batch.as_bytes(), "cz0312.xml", 1).unwrap();
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    for (i, p) in parsed.precincts.into_iter().enumerate() {
+        results.apply(i as i64 + 1, p);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    let ours =
+        parse(std::str::from_utf8(&feeds.docs["okresy/vysledky_okres_CZ0312.xml"].body).unwrap());
+    let rows_of = |n: &Node| -> Vec<BTreeMap<String, String>> {
+        n.all("HLASY_STRANA").map(|h| h.attrs.clone()).collect()
+    };
+    let ucast = |n: &Node| -> Vec<String> {
+        UCAST
+            .iter()
+            .map(|a| n.one("UCAST").get(a).to_owned())
+            .collect()
+    };
+    let our_okres = ours.one("OKRES");
+    assert_eq!(our_okres.get("NAZ_OKRES"), okres.get("NAZ_OKRES"));
+    assert_eq!(ucast(our_okres), ucast(okres), "OKRES UCAST");
+    assert_eq!(rows_of(our_okres), rows_of(okres), "OKRES lists");
+    assert_eq!(ours.all("OBEC").count(), theirs.all("OBEC").count());
+    let mut uncounted = 0;
+    for (o, t) in ours.all("OBEC").zip(theirs.all("OBEC")) {
+        let label = t.get("NAZ_OBEC");
+        assert_eq!(o.get("CIS_OBEC"), t.get("CIS_OBEC"));
+        assert_eq!(o.get("NAZ_OBEC"), label);
+        assert_eq!(ucast(o), ucast(t), "{label} UCAST");
+        assert_eq!(rows_of(o), rows_of(t), "{label} lists");
+        if t.one("UCAST").num("OKRSKY_ZPRAC") == 0 {
+            uncounted += 1;
+        }
+    }
+    assert_eq!(uncounted, 38, "38 of 46 municipalities not counted yet");
 }

@@ -41,7 +41,11 @@ fn generated_ps_documents_validate_against_csu_xsds() {
     );
 
     let sim = generate(&Params::default());
-    let def = Arc::new(sim.definition.clone());
+    let mut definition = sim.definition.clone();
+    // VSTRANA is written by default (as ČSÚ from 2021 on); the 2017 XSD predates it.
+    assert!(definition.emit_vstrana);
+    definition.emit_vstrana = false;
+    let def = Arc::new(definition);
     let index = Arc::new(GeoIndex::new(&def));
     let dir = tempfile::tempdir().unwrap();
     let check_all = |results: &ElectionResults, label: &str| {

@@ -174,9 +174,9 @@ pub fn ingest(server: &Server, election: &str, files: &[PathBuf]) {
     assert!(ok, "{out}");
 }
 
-/// Waits (at most 20 s) until `f` holds.
+/// Waits (at most 60 s: a loaded machine is slow) until `f` holds.
 pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
         if f() {
             return;
