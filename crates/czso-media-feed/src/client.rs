@@ -69,6 +69,34 @@ impl AdminClient {
         Ok(text)
     }
 
+    /// GETs `path_query`; returns the answer's text when it is a success.
+    pub fn get(&self, path_query: &str) -> Result<String> {
+        let url = format!("{}{path_query}", self.base);
+        let failed = |message: String| Error::Admin {
+            url: url.clone(),
+            message,
+        };
+        let mut resp = self
+            .agent
+            .get(&url)
+            .header("Authorization", &self.bearer)
+            .call()
+            .map_err(|e| failed(e.to_string()))?;
+        let text = resp.body_mut().read_to_string().unwrap_or_default();
+        if !resp.status().is_success() {
+            return Err(failed(format!("{} {text}", resp.status())));
+        }
+        Ok(text)
+    }
+
+    /// The rows of `election` set aside by the `quarantine` policy (JSON).
+    pub fn quarantine(&self, election: &str) -> Result<String> {
+        self.get(&format!(
+            "/admin/quarantine?election={}",
+            encode_query_value(election)
+        ))
+    }
+
     /// Ingests one batch document; `cut`: cut a batch after it, keeping the document's
     /// batch number and time.
     pub fn ingest(

@@ -38,6 +38,18 @@ fn default_reload() -> f64 {
     1.0
 }
 
+/// What an ingest does with precinct rows that break a rule of the results model.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvalidRows {
+    /// The document is refused whole (`422`), every such row named with its rule.
+    #[default]
+    Refuse,
+    /// Such rows are set aside (listed by `/admin/quarantine`, `quarantine` and
+    /// `/admin/status`), the rest of the document is stored.
+    Quarantine,
+}
+
 /// The server configuration.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,6 +75,9 @@ pub struct Config {
     /// Timeouts, connection limit and shutdown deadline of the public listeners (`[http]`).
     #[serde(default)]
     pub http: opendata_http::HttpSettings,
+    /// Inconsistent precinct rows: `refuse` the document (default) or `quarantine` the rows.
+    #[serde(default)]
+    pub invalid_rows: InvalidRows,
     /// Documents are regenerated at most once per this many seconds (ČSÚ: 60).
     #[serde(default = "default_cache")]
     pub cache_period_secs: f64,

@@ -37,6 +37,15 @@ pub enum Error {
         /// The rule broken.
         message: String,
     },
+    /// Precinct rows of a document break rules of the results model: the document is
+    /// refused whole, every such row named with the rule it breaks.
+    #[error("{source_name}: {}", describe(problems))]
+    InconsistentRows {
+        /// File name or request that held the rows.
+        source_name: String,
+        /// Each row and the rule it breaks, in document order.
+        problems: Vec<RowProblem>,
+    },
     /// A registry rule was broken (deadline, address limits, unknown organisation, ...).
     #[error("registry: {0}")]
     Registry(String),
@@ -51,6 +60,41 @@ pub enum Error {
         /// The status and the server's answer, or the transport error.
         message: String,
     },
+}
+
+/// A precinct row that breaks a rule of the results model.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowProblem {
+    /// The row as `OKRSEK CIS_OBEC=… CIS_OKRSEK=…` (with `KODZASTUP`, `KOLO` when present).
+    pub precinct: String,
+    /// `CIS_OBEC`.
+    pub obec: u32,
+    /// `CIS_OKRSEK`.
+    pub okrsek: u32,
+    /// `PORADI_ZPRAC`.
+    pub sequence: u64,
+    /// The rule it breaks.
+    pub rule: String,
+}
+
+/// The rows of an [`Error::InconsistentRows`] as one line (the first ten, then a count).
+fn describe(problems: &[RowProblem]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = format!(
+        "{} precinct row{} inconsistent, nothing stored: ",
+        problems.len(),
+        if problems.len() == 1 { " is" } else { "s are" }
+    );
+    let listed: Vec<String> = problems
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("{}: {}", p.precinct, p.rule))
+        .collect();
+    text.push_str(&listed.join("; "));
+    if problems.len() > SHOWN {
+        text.push_str(&format!("; and {} more", problems.len() - SHOWN));
+    }
+    text
 }
 
 impl Error {
@@ -82,7 +126,10 @@ impl Error {
     pub fn is_input_error(&self) -> bool {
         matches!(
             self,
-            Self::Syntax { .. } | Self::Invalid { .. } | Self::Registry(_)
+            Self::Syntax { .. }
+                | Self::Invalid { .. }
+                | Self::InconsistentRows { .. }
+                | Self::Registry(_)
         )
     }
 }

@@ -126,6 +126,18 @@ enum Command {
         #[arg(long)]
         election: String,
     },
+    /// List precinct rows set aside by `invalid_rows = "quarantine"`: the precinct, the rule
+    /// it breaks, the document, and whether a later row of the precinct has been stored.
+    Quarantine {
+        #[command(flatten)]
+        endpoint: AdminArgs,
+        /// Election id.
+        #[arg(long)]
+        election: String,
+        /// Print the server's JSON as it is.
+        #[arg(long)]
+        json: bool,
+    },
     /// Generate a synthetic election of realistic size (definition.json + batch files).
     Simulate {
         /// Output directory.
@@ -453,6 +465,36 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Reset { endpoint, election } => {
             println!("{}", endpoint.client()?.reset(&election)?);
+            Ok(())
+        }
+        Command::Quarantine {
+            endpoint,
+            election,
+            json,
+        } => {
+            let text = endpoint.client()?.quarantine(&election)?;
+            if json {
+                println!("{text}");
+                return Ok(());
+            }
+            let value: serde_json::Value = serde_json::from_str(&text)?;
+            for row in value["rows"].as_array().into_iter().flatten() {
+                let field = |k: &str| row[k].as_str().unwrap_or_default().to_owned();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}{}",
+                    row["id"],
+                    field("channel"),
+                    field("precinct"),
+                    field("rule"),
+                    field("source"),
+                    field("received_at"),
+                    if row["superseded"].as_bool() == Some(true) {
+                        "\tsuperseded"
+                    } else {
+                        ""
+                    }
+                );
+            }
             Ok(())
         }
         Command::Simulate {

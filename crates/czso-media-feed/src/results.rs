@@ -257,15 +257,22 @@ pub fn validate(
     r: &PrecinctResult,
     source: &str,
 ) -> Result<()> {
-    let bad = |m: String| Err(Error::invalid(source, format!("{}: {m}", r.label())));
+    match check_row(def, index, r) {
+        Some(rule) => Err(Error::invalid(source, format!("{}: {rule}", r.label()))),
+        None => Ok(()),
+    }
+}
+
+/// The rule of the results model a precinct row breaks, if any (the first found).
+pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Option<String> {
     if r.round == 0 || r.round > def.kind.rounds() {
-        return bad(format!("round {} does not exist in this election", r.round));
+        return Some(format!("round {} does not exist in this election", r.round));
     }
     if r.obec > 999_999 {
-        return bad("CIS_OBEC has more than 6 digits".into());
+        return Some("CIS_OBEC has more than 6 digits".into());
     }
     if !def.open_geography && !index.obec.contains_key(&r.obec) {
-        return bad(format!(
+        return Some(format!(
             "CIS_OBEC {} is not a municipality of election {}",
             r.obec, def.id
         ));
@@ -274,13 +281,13 @@ pub fn validate(
         && def.obce[place.obec].typ == crate::model::TypObec::ObecSMcmo
         && def.kind != ElectionKind::Kv
     {
-        return bad(format!(
+        return Some(format!(
             "CIS_OBEC {} is a city with boroughs: its precincts are reported under their boroughs' codes",
             r.obec
         ));
     }
     if r.okrsek == 0 {
-        return bad("CIS_OKRSEK must be at least 1".into());
+        return Some("CIS_OKRSEK must be at least 1".into());
     }
     let t = &r.turnout;
     if t.envelopes_issued > t.registered + t.voter_cards.unwrap_or(0)
@@ -289,7 +296,7 @@ pub fn validate(
         // Voters with a voter card (voličský průkaz) are not on the precinct roll, so issued
         // envelopes can exceed the roll; only a gross excess is rejected.
         if t.envelopes_issued > t.registered.saturating_mul(2) + 100 {
-            return bad(format!(
+            return Some(format!(
                 "VYDANE_OBALKY={} is implausibly above ZAPSANI_VOLICI={}",
                 t.envelopes_issued, t.registered
             ));
@@ -298,7 +305,7 @@ pub fn validate(
     let mut seen = std::collections::HashSet::new();
     for &(k, _) in &r.votes {
         if !seen.insert(k) {
-            return bad(format!(
+            return Some(format!(
                 "{} {k} appears twice",
                 def.kind.vote_key_attribute()
             ));
@@ -310,49 +317,50 @@ pub fn validate(
             let kraj = index.obec.get(&r.obec).map(|place| place.kraj);
             for &(k, v) in &r.votes {
                 let Some(&j) = index.party.get(&k) else {
-                    return bad(format!("KSTRANA {k} is not on the ballot"));
+                    return Some(format!("KSTRANA {k} is not on the ballot"));
                 };
                 if let Some(ki) = kraj
                     && v > 0
                     && !index.stands[ki].contains(&j)
                 {
-                    return bad(format!(
+                    return Some(format!(
                         "KSTRANA {k} has {v} votes but no candidate list in kraj {}",
                         def.kraje[ki].number
                     ));
                 }
             }
             if sum != t.valid_votes {
-                return bad(format!(
+                return Some(format!(
                     "party votes add up to {sum}, PLATNE_HLASY says {}",
                     t.valid_votes
                 ));
             }
             if t.valid_votes > t.envelopes_returned {
-                return bad(format!(
+                return Some(format!(
                     "PLATNE_HLASY={} exceeds ODEVZDANE_OBALKY={}",
                     t.valid_votes, t.envelopes_returned
                 ));
             }
-            check_preferences(def, index, r)
-                .map_err(|m| Error::invalid(source, format!("{}: {m}", r.label())))?;
+            if let Err(rule) = check_preferences(def, index, r) {
+                return Some(rule);
+            }
         }
         ElectionKind::Senat => {
             let Some(d) = r.senate_district else {
-                return bad("a Senate precinct needs CIS_OBVOD".into());
+                return Some("a Senate precinct needs CIS_OBVOD".into());
             };
             let Some((_, cands)) = index.obvod.get(&d) else {
-                return bad(format!("CIS_OBVOD {d} is not elected in this election"));
+                return Some(format!("CIS_OBVOD {d} is not elected in this election"));
             };
             for &(k, _) in &r.votes {
                 if !cands.contains_key(&k) {
-                    return bad(format!(
+                    return Some(format!(
                         "PORADOVE_CISLO {k} is not a candidate in obvod {d}"
                     ));
                 }
             }
             if sum != t.valid_votes {
-                return bad(format!(
+                return Some(format!(
                     "candidate votes add up to {sum}, PLATNE_HLASY says {}",
                     t.valid_votes
                 ));
@@ -360,7 +368,7 @@ pub fn validate(
         }
         ElectionKind::Kv => {
             if sum != t.valid_votes {
-                return bad(format!(
+                return Some(format!(
                     "list votes add up to {sum}, PLATNE_HLASY says {}",
                     t.valid_votes
                 ));
@@ -373,7 +381,7 @@ pub fn validate(
             let mut seen = std::collections::HashSet::new();
             for &(list, candidate, v) in &r.preferences {
                 if !seen.insert((list, candidate)) {
-                    return bad(format!(
+                    return Some(format!(
                         "KANDIDAT POR_STR_HLAS_LIST={list} PORCISLO={candidate} appears twice"
                     ));
                 }
@@ -383,14 +391,14 @@ pub fn validate(
             for (list, cand_sum) in per_list {
                 let list_votes = r.votes.iter().find(|v| v.0 == list).map_or(0, |v| v.1);
                 if cand_sum != list_votes {
-                    return bad(format!(
+                    return Some(format!(
                         "candidates of list {list} have {cand_sum} votes, the list has {list_votes}"
                     ));
                 }
             }
         }
     }
-    Ok(())
+    None
 }
 
 /// Preferential votes: the list exists in the precinct's kraj, the candidate is on it, no

@@ -3,8 +3,8 @@
 
 use crate::access::AccessList;
 use crate::admin::{AdminToken, Guard};
-use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::config::{Config, InvalidRows};
+use crate::error::{Error, Result, RowProblem};
 use crate::events::EventLog;
 use crate::feeds::{self, Charset, FeedSet};
 use crate::model::Definition;
@@ -373,6 +373,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
         .route("/admin/status", get(status_handler))
         .route("/admin/reset", post(reset_handler))
         .route("/admin/faults", post(faults_handler))
+        .route("/admin/quarantine", get(quarantine_handler))
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
             crate::admin::guard,
@@ -786,7 +787,13 @@ fn admin_error(e: &Error) -> Response {
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    let body = serde_json::json!({ "error": e.to_string() }).to_string();
+    let body = match e {
+        Error::InconsistentRows { problems, .. } => {
+            serde_json::json!({ "error": e.to_string(), "rows": problems })
+        }
+        _ => serde_json::json!({ "error": e.to_string() }),
+    }
+    .to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -804,7 +811,9 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
     let channel = Channel::parse(q.channel.as_deref().unwrap_or("live"))?;
     let source = q.source.clone().unwrap_or_else(|| "request body".into());
     let round = q.round.unwrap_or(1);
-    let parsed = prepare(&e.def, &e.index, body, &source, round)?;
+    let checked = check_document(&e.def, &e.index, body, &source, round)?;
+    let policy = shared.config.invalid_rows;
+    let parsed = &checked.batch;
     let cut = (q.cut.unwrap_or(0) != 0 || q.batch.is_some()).then(|| {
         let number = q.batch.or(parsed
             .header
@@ -836,8 +845,30 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
     });
     let report = {
         let mut db = lock(&shared.db);
-        ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)?
+        let (parsed, quarantined) =
+            apply_policy(&mut db, policy, &e.def.id, channel, &source, checked)?;
+        let mut report = ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)?;
+        report.quarantined = quarantined;
+        report
     };
+    if !report.quarantined.is_empty() {
+        let rows: Vec<String> = report
+            .quarantined
+            .iter()
+            .map(|p| format!("{}: {}", p.precinct, p.rule))
+            .collect();
+        audit(
+            shared,
+            "ingest",
+            &format!(
+                "quarantine election={} channel={} source={source} rows={}: {}",
+                e.def.id,
+                channel.as_str(),
+                rows.len(),
+                rows.join("; ")
+            ),
+        )?;
+    }
     if report.batch.is_some() {
         publish_batches(e);
     }
@@ -1028,7 +1059,41 @@ async fn faults_handler(
     }
 }
 
+async fn quarantine_handler(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<AdminQuery>,
+) -> Response {
+    let result = tokio::task::spawn_blocking(move || {
+        let e = find_election(&shared, &q.election)?;
+        let mut db = lock(&shared.db);
+        store::read_quarantine(db.connection(), &e.def.id)
+    })
+    .await;
+    match result {
+        Ok(Ok(rows)) => axum::Json(serde_json::json!({ "rows": rows })).into_response(),
+        Ok(Err(e)) => admin_error(&e),
+        Err(e) => admin_error(&Error::Config(format!("quarantine task failed: {e}"))),
+    }
+}
+
 async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
+    let quarantine = {
+        let shared = Arc::clone(&shared);
+        tokio::task::spawn_blocking(move || -> Result<Vec<Vec<store::QuarantinedRow>>> {
+            let mut db = lock(&shared.db);
+            shared
+                .elections
+                .iter()
+                .map(|e| store::read_quarantine(db.connection(), &e.def.id))
+                .collect()
+        })
+        .await
+    };
+    let quarantine = match quarantine {
+        Ok(Ok(q)) => q,
+        Ok(Err(e)) => return admin_error(&e),
+        Err(e) => return admin_error(&Error::Config(format!("status task failed: {e}"))),
+    };
     let now = Utc::now();
     let schedule = shared
         .schedule
@@ -1038,16 +1103,21 @@ async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
     let elections: Vec<_> = shared
         .elections
         .iter()
-        .map(|e| {
+        .zip(&quarantine)
+        .map(|(e, kept)| {
             let channels: Vec<_> = [Channel::Test, Channel::Live]
                 .iter()
                 .map(|&c| {
                     let r = lock(&e.results[channel_index(c)]);
+                    let mine = kept.iter().filter(|q| q.channel == c.as_str());
                     serde_json::json!({
                         "channel": c.as_str(),
                         "processed": r.rounds.iter().map(|x| x.current.len()).collect::<Vec<_>>(),
                         "batches": r.rounds.iter().map(|x| x.batches.len()).collect::<Vec<_>>(),
                         "version": r.version,
+                        // Rows set aside; `open`: no later row of the precinct stored yet.
+                        "quarantined": mine.clone().count(),
+                        "quarantined_open": mine.filter(|q| !q.superseded).count(),
                     })
                 })
                 .collect();
@@ -1067,15 +1137,25 @@ async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-/// Parses a batch document and checks every row against the election's definition.
-pub fn prepare(
+/// A parsed batch document with its rows sorted by the results model's rules.
+#[derive(Debug)]
+pub struct Checked {
+    /// The document with the rows that pass every rule.
+    pub batch: crate::xml::ParsedBatch,
+    /// The rows that break one, each with the rule, in document order.
+    pub problems: Vec<(crate::model::PrecinctResult, RowProblem)>,
+}
+
+/// Parses a batch document and checks every row against the election's definition; a
+/// document that is not well formed or of another election kind is an error.
+pub fn check_document(
     def: &Definition,
     index: &GeoIndex,
     body: &[u8],
     source: &str,
     round: u8,
-) -> Result<crate::xml::ParsedBatch> {
-    let parsed = crate::xml::parse_batch(body, source, round)?;
+) -> Result<Checked> {
+    let mut parsed = crate::xml::parse_batch(body, source, round)?;
     if parsed.kind != def.kind {
         return Err(Error::invalid(
             source,
@@ -1085,10 +1165,82 @@ pub fn prepare(
             ),
         ));
     }
-    for p in &parsed.precincts {
-        crate::results::validate(def, index, p, source)?;
+    let mut problems = Vec::new();
+    let mut valid = Vec::with_capacity(parsed.precincts.len());
+    for p in std::mem::take(&mut parsed.precincts) {
+        match crate::results::check_row(def, index, &p) {
+            None => valid.push(p),
+            Some(rule) => {
+                let problem = RowProblem {
+                    precinct: p.label(),
+                    obec: p.obec,
+                    okrsek: p.okrsek,
+                    sequence: p.sequence,
+                    rule,
+                };
+                problems.push((p, problem));
+            }
+        }
     }
-    Ok(parsed)
+    parsed.precincts = valid;
+    Ok(Checked {
+        batch: parsed,
+        problems,
+    })
+}
+
+/// Parses a batch document and checks every row against the election's definition: a row
+/// that breaks a rule refuses the document, and the error names every such row.
+pub fn prepare(
+    def: &Definition,
+    index: &GeoIndex,
+    body: &[u8],
+    source: &str,
+    round: u8,
+) -> Result<crate::xml::ParsedBatch> {
+    let checked = check_document(def, index, body, source, round)?;
+    if !checked.problems.is_empty() {
+        return Err(Error::InconsistentRows {
+            source_name: source.to_owned(),
+            problems: checked.problems.into_iter().map(|(_, p)| p).collect(),
+        });
+    }
+    Ok(checked.batch)
+}
+
+/// The document's rows to store under `policy`: all of them, or an error naming every
+/// inconsistent row (`refuse`); or the consistent ones, the others kept aside in `db`
+/// (`quarantine`, reported back).
+fn apply_policy(
+    db: &mut Store,
+    policy: InvalidRows,
+    election: &str,
+    channel: Channel,
+    source: &str,
+    checked: Checked,
+) -> Result<(crate::xml::ParsedBatch, Vec<RowProblem>)> {
+    if checked.problems.is_empty() {
+        return Ok((checked.batch, Vec::new()));
+    }
+    match policy {
+        InvalidRows::Refuse => Err(Error::InconsistentRows {
+            source_name: source.to_owned(),
+            problems: checked.problems.into_iter().map(|(_, p)| p).collect(),
+        }),
+        InvalidRows::Quarantine => {
+            db.quarantine(
+                election,
+                channel,
+                source,
+                &checked.problems,
+                &Utc::now().to_rfc3339(),
+            )?;
+            Ok((
+                checked.batch,
+                checked.problems.into_iter().map(|(_, p)| p).collect(),
+            ))
+        }
+    }
 }
 
 /// Stores batch documents straight into the database of `config` (no server needed; a
@@ -1116,7 +1268,15 @@ pub fn ingest_direct(
     let mut db = Store::open(&config.database)?;
     let mut reports = Vec::new();
     for (source, body) in documents {
-        let parsed = prepare(&def, &index, body, source, round)?;
+        let checked = check_document(&def, &index, body, source, round)?;
+        let (parsed, quarantined) = apply_policy(
+            &mut db,
+            config.invalid_rows,
+            &def.id,
+            channel,
+            source,
+            checked,
+        )?;
         let cut = cut.then(|| CutRequest {
             round,
             number: parsed.header.as_ref().map(|h| h.number),
@@ -1132,7 +1292,8 @@ pub fn ingest_direct(
                 .timestamp(),
         });
         let now = Utc::now().to_rfc3339();
-        let ingested = db.ingest(&def.id, channel, &parsed.precincts, source, &now, cut)?;
+        let mut ingested = db.ingest(&def.id, channel, &parsed.precincts, source, &now, cut)?;
+        ingested.report.quarantined = quarantined;
         reports.push(ingested.report);
     }
     Ok(reports)

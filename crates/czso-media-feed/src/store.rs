@@ -100,6 +100,15 @@ CREATE TABLE IF NOT EXISTS channel_resets(
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   election TEXT NOT NULL, channel TEXT NOT NULL, at_utc INTEGER NOT NULL,
   rows_removed INTEGER NOT NULL, batches_removed INTEGER NOT NULL, requested_by TEXT NOT NULL);
+-- Precinct rows set aside by the `quarantine` policy: inconsistent, not stored in the log,
+-- kept for the operator with the rule they break.
+CREATE TABLE IF NOT EXISTS quarantine(
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
+  obec INTEGER NOT NULL, okrsek INTEGER NOT NULL, council INTEGER NOT NULL,
+  sequence INTEGER NOT NULL, rule TEXT NOT NULL, source TEXT NOT NULL,
+  payload BLOB NOT NULL, received_at TEXT NOT NULL,
+  UNIQUE(election, channel, round, obec, okrsek, council, sequence, rule));
 CREATE TABLE IF NOT EXISTS batches(
   election TEXT NOT NULL, channel TEXT NOT NULL, round INTEGER NOT NULL,
   number INTEGER NOT NULL, last_seq INTEGER NOT NULL, cut_at_utc INTEGER NOT NULL,
@@ -117,6 +126,27 @@ pub struct IngestReport {
     pub stale: usize,
     /// The batch cut after the ingest, if one was asked for.
     pub batch: Option<u32>,
+    /// Rows set aside by the `quarantine` policy (not stored), each with the rule it breaks.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub quarantined: Vec<crate::error::RowProblem>,
+}
+
+/// A quarantined row as the operator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuarantinedRow {
+    /// Its number.
+    pub id: i64,
+    /// Data set.
+    pub channel: &'static str,
+    /// The document it came in.
+    pub source: String,
+    /// When it came (RFC 3339).
+    pub received_at: String,
+    /// The row and the rule it breaks.
+    #[serde(flatten)]
+    pub problem: crate::error::RowProblem,
+    /// A later row of the same precinct (same or higher `PORADI_ZPRAC`) has been stored.
+    pub superseded: bool,
 }
 
 /// What a reset of a data set removed.
@@ -422,6 +452,10 @@ impl Store {
             params![election, channel.as_str()],
         )?);
         tx.execute(
+            "DELETE FROM quarantine WHERE election=?1 AND channel=?2",
+            params![election, channel.as_str()],
+        )?;
+        tx.execute(
             "INSERT INTO channel_resets(election, channel, at_utc, rows_removed, batches_removed, requested_by) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -444,6 +478,92 @@ impl Store {
             generation,
         })
     }
+}
+
+impl Store {
+    /// Keeps inconsistent rows aside (durably; a row already kept for the same rule is kept
+    /// once).
+    pub fn quarantine(
+        &mut self,
+        election: &str,
+        channel: Channel,
+        source: &str,
+        rows: &[(PrecinctResult, crate::error::RowProblem)],
+        now_utc: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO quarantine(election, channel, round, obec, okrsek, council, \
+                 sequence, rule, source, payload, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+            )?;
+            let mut payload = Vec::new();
+            for (row, problem) in rows {
+                let key = row.key();
+                payload.clear();
+                encode_payload(row, &mut payload);
+                insert.execute(params![
+                    election,
+                    channel.as_str(),
+                    key.round,
+                    key.obec,
+                    key.okrsek,
+                    key.council,
+                    i64::try_from(row.sequence).unwrap_or(i64::MAX),
+                    problem.rule,
+                    source,
+                    &payload[..],
+                    now_utc
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// The quarantined rows of `election`, oldest first.
+pub fn read_quarantine(conn: &Connection, election: &str) -> Result<Vec<QuarantinedRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT q.id, q.channel, q.source, q.received_at, q.rule, q.payload, q.sequence, \
+         EXISTS(SELECT 1 FROM precinct_log p WHERE p.election=q.election AND p.channel=q.channel \
+           AND p.round=q.round AND p.obec=q.obec AND p.okrsek=q.okrsek AND p.council=q.council \
+           AND p.sequence >= q.sequence) \
+         FROM quarantine q WHERE q.election=?1 ORDER BY q.id",
+    )?;
+    let mut rows = stmt.query(params![election])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let id: i64 = r.get(0)?;
+        let channel = Channel::parse(&r.get::<_, String>(1)?)?;
+        let row = match r.get_ref(5)? {
+            ValueRef::Blob(bytes) => decode_payload(bytes),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            Error::syntax(
+                format!("quarantine row {id}"),
+                "stored payload unreadable".to_owned(),
+            )
+        })?;
+        out.push(QuarantinedRow {
+            id,
+            channel: channel.as_str(),
+            source: r.get(2)?,
+            received_at: r.get(3)?,
+            problem: crate::error::RowProblem {
+                precinct: row.label(),
+                obec: row.obec,
+                okrsek: row.okrsek,
+                sequence: row.sequence,
+                rule: r.get(4)?,
+            },
+            superseded: r.get(7)?,
+        });
+    }
+    Ok(out)
 }
 
 /// The number of the latest reset of an election's data set (0: never reset).
