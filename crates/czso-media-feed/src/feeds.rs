@@ -651,6 +651,15 @@ fn write_strana_open(out: &mut String, def: &Definition, j: usize) {
     out.push_str(">\n");
 }
 
+/// The region element and its attributes: PS `KRAJ`, KZ `KRZAST`.
+fn kraj_names(kind: ElectionKind) -> (&'static str, &'static str, &'static str) {
+    if kind == ElectionKind::Kz {
+        ("KRZAST", "CIS_KRZAST", "NAZ_KRZAST")
+    } else {
+        ("KRAJ", "CIS_KRAJ", "NAZ_KRAJ")
+    }
+}
+
 /// `vysledky.xml` for PS (`KRAJ`, `POSLANEC`) and KZ (`KRZAST`, `ZASTUPITEL`), with seats
 /// and elected candidates as the tallies stand (provisional while counting).
 ///
@@ -665,11 +674,7 @@ fn write_vysledky(
     let round: &RoundResults = &results.rounds[0];
     let mut out = String::with_capacity(160 * 1024);
     open_root(&mut out, def.kind, "VYSLEDKY", "vysledky", stamp);
-    let (el, num, name) = if def.kind == ElectionKind::Kz {
-        ("KRZAST", "CIS_KRZAST", "NAZ_KRZAST")
-    } else {
-        ("KRAJ", "CIS_KRAJ", "NAZ_KRAJ")
-    };
+    let (el, num, name) = kraj_names(def.kind);
     let index = &results.index.kraj_total;
     for (k, kraj) in def.kraje.iter().enumerate() {
         let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
@@ -740,11 +745,7 @@ fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> Str
         "vysledky_kandid",
         stamp,
     );
-    let (el, num, name) = if def.kind == ElectionKind::Kz {
-        ("KRZAST", "CIS_KRZAST", "NAZ_KRZAST")
-    } else {
-        ("KRAJ", "CIS_KRAJ", "NAZ_KRAJ")
-    };
+    let (el, num, name) = kraj_names(def.kind);
     for (k, kraj) in def.kraje.iter().enumerate() {
         let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
         push_escaped(&mut out, &kraj.name);

@@ -493,6 +493,22 @@ const SURNAMES: [&str; 12] = [
 ];
 const TITLES: [&str; 4] = ["", "Ing.", "Mgr.", "JUDr."];
 
+/// A candidate at ballot position `number` with a generated name.
+fn candidate(number: u32, rng: &mut Rng) -> Candidate {
+    Candidate {
+        number,
+        first_name: FIRST_NAMES[rng.below(12) as usize].into(),
+        surname: SURNAMES[rng.below(12) as usize].into(),
+        title_before: TITLES[rng.below(4) as usize].into(),
+        title_after: if rng.below(10) == 0 {
+            "Ph.D.".into()
+        } else {
+            String::new()
+        },
+        withdrawn: false,
+    }
+}
+
 /// Candidate lists per kraj and party: about one and a half times the kraj's share of the
 /// 200 seats (at most 70, the XSD's limit of `PORADOVE_CISLO`); regional councils: as many
 /// candidates as seats.
@@ -519,20 +535,7 @@ fn candidate_lists(
             .seats
             .unwrap_or_else(|| (precincts * 300 / total.max(1) + 6).clamp(6, 70));
         for party in parties {
-            let candidates = (1..=n)
-                .map(|i| Candidate {
-                    number: i,
-                    first_name: FIRST_NAMES[rng.below(12) as usize].into(),
-                    surname: SURNAMES[rng.below(12) as usize].into(),
-                    title_before: TITLES[rng.below(4) as usize].into(),
-                    title_after: if rng.below(10) == 0 {
-                        "Ph.D.".into()
-                    } else {
-                        String::new()
-                    },
-                    withdrawn: false,
-                })
-                .collect();
+            let candidates = (1..=n).map(|i| candidate(i, rng)).collect();
             out.push(CandidateList {
                 kraj: k.number,
                 party: party.number,
@@ -895,16 +898,7 @@ fn generate_kv(p: &Params) -> Simulation {
                     district: 1,
                     name: LIST_NAMES[((o.code + number) % 10) as usize].into(),
                     vstrana: None,
-                    candidates: (1..=len)
-                        .map(|i| Candidate {
-                            number: i,
-                            first_name: FIRST_NAMES[rng.below(12) as usize].into(),
-                            surname: SURNAMES[rng.below(12) as usize].into(),
-                            title_before: TITLES[rng.below(4) as usize].into(),
-                            title_after: String::new(),
-                            withdrawn: false,
-                        })
-                        .collect(),
+                    candidates: (1..=len).map(|i| candidate(i, &mut rng)).collect(),
                 }
             })
             .collect();

@@ -269,40 +269,7 @@ pub(crate) fn largest_remainders(
     constituency: Option<usize>,
     lots: &mut Vec<Lot>,
 ) -> Vec<usize> {
-    if count == 0 || candidates.is_empty() {
-        return Vec::new();
-    }
-    let mut order = candidates.to_vec();
-    order.sort_by_key(|&i| std::cmp::Reverse(keys(i)));
-    if count >= order.len() {
-        return order;
-    }
-    let boundary = keys(order[count - 1]);
-    if keys(order[count]) != boundary {
-        return order[..count].to_vec();
-    }
-    let above: Vec<usize> = order
-        .iter()
-        .copied()
-        .filter(|&i| keys(i) > boundary)
-        .collect();
-    let at: Vec<usize> = candidates
-        .iter()
-        .copied()
-        .filter(|&i| keys(i) == boundary)
-        .collect();
-    let need = count - above.len();
-    let chosen = at[..need].to_vec();
-    lots.push(Lot {
-        rule,
-        constituency,
-        contenders: at,
-        places: need,
-        chosen: chosen.clone(),
-    });
-    let mut all = above;
-    all.extend(chosen);
-    all
+    pick(candidates, count, keys, true, rule, constituency, lots)
 }
 
 /// Smallest remainders: the `count` indices with the smallest keys (compared in order, smaller
@@ -315,29 +282,54 @@ pub(crate) fn smallest_remainders(
     constituency: Option<usize>,
     lots: &mut Vec<Lot>,
 ) -> Vec<usize> {
+    pick(candidates, count, keys, false, rule, constituency, lots)
+}
+
+/// The `count` candidates first by `keys` (largest first when `largest`, else smallest); a
+/// tie across the boundary is recorded as a lot and resolved by input order.
+fn pick(
+    candidates: &[usize],
+    count: usize,
+    keys: &dyn Fn(usize) -> Vec<u64>,
+    largest: bool,
+    rule: &'static str,
+    constituency: Option<usize>,
+    lots: &mut Vec<Lot>,
+) -> Vec<usize> {
     if count == 0 || candidates.is_empty() {
         return Vec::new();
     }
+    let rank = |i: usize| keys(i);
     let mut order = candidates.to_vec();
-    order.sort_by_key(|&i| keys(i));
+    if largest {
+        order.sort_by_key(|&i| std::cmp::Reverse(rank(i)));
+    } else {
+        order.sort_by_key(|&i| rank(i));
+    }
     if count >= order.len() {
         return order;
     }
-    let boundary = keys(order[count - 1]);
-    if keys(order[count]) != boundary {
+    let boundary = rank(order[count - 1]);
+    if rank(order[count]) != boundary {
         return order[..count].to_vec();
     }
-    let below: Vec<usize> = order
+    let ahead: Vec<usize> = order
         .iter()
         .copied()
-        .filter(|&i| keys(i) < boundary)
+        .filter(|&i| {
+            if largest {
+                rank(i) > boundary
+            } else {
+                rank(i) < boundary
+            }
+        })
         .collect();
     let at: Vec<usize> = candidates
         .iter()
         .copied()
-        .filter(|&i| keys(i) == boundary)
+        .filter(|&i| rank(i) == boundary)
         .collect();
-    let need = count - below.len();
+    let need = count - ahead.len();
     let chosen = at[..need].to_vec();
     lots.push(Lot {
         rule,
@@ -346,7 +338,7 @@ pub(crate) fn smallest_remainders(
         places: need,
         chosen: chosen.clone(),
     });
-    let mut all = below;
+    let mut all = ahead;
     all.extend(chosen);
     all
 }

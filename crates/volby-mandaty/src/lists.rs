@@ -114,20 +114,13 @@ fn allocate(
 ///   quotients for the last seat: recorded as a lot (the tie wording was not available).
 /// * `candidates`: candidates per list, if known (a list never gets more seats).
 pub fn regional(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result<ListResult> {
-    let total = check(votes, candidates, seats)?;
-    let t = threshold(votes, total, 5, &|_| (1, 1));
-    Ok(allocate(
+    five_percent(
         votes,
         candidates,
         seats,
-        t,
-        total,
-        DivisorMethod {
-            series: DivisorSeries::REGIONAL,
-            tie: TieRule::Lot,
-            rule: "§ 43 zákona 130/2000 Sb.: rovnost podílů, los",
-        },
-    ))
+        DivisorSeries::REGIONAL,
+        "§ 43 zákona 130/2000 Sb.: rovnost podílů, los",
+    )
 }
 
 /// A municipal council (zastupitelstvo obce) or one of its election districts (volební
@@ -173,6 +166,23 @@ pub fn municipal(votes: &[u64], candidates: &[u32], seats: u32) -> Result<ListRe
 /// coalitions: the two-party coalition SPD + Trikolóra won a seat with 5.73 % in 2024);
 /// D'Hondt 1, 2, 3, … (§ 48 odst. 1). Fallback and tie wording as for the regional councils.
 pub fn european(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result<ListResult> {
+    five_percent(
+        votes,
+        candidates,
+        seats,
+        DivisorSeries::DHONDT,
+        "§ 48 zákona 62/2003 Sb.: rovnost podílů, los",
+    )
+}
+
+/// A 5 % threshold of the valid votes for every list, then a divisor method.
+fn five_percent(
+    votes: &[u64],
+    candidates: Option<&[u32]>,
+    seats: u32,
+    series: DivisorSeries,
+    rule: &'static str,
+) -> Result<ListResult> {
     let total = check(votes, candidates, seats)?;
     let t = threshold(votes, total, 5, &|_| (1, 1));
     Ok(allocate(
@@ -182,9 +192,9 @@ pub fn european(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result
         t,
         total,
         DivisorMethod {
-            series: DivisorSeries::DHONDT,
+            series,
             tie: TieRule::Lot,
-            rule: "§ 48 zákona 62/2003 Sb.: rovnost podílů, los",
+            rule,
         },
     ))
 }

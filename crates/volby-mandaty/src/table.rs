@@ -345,9 +345,26 @@ impl SeatTable {
     /// `{"parties": {"<party>": seats, …}, "constituencies": {"<constituency>": {"<party>":
     /// seats, …}, …}}`, parties in table order, parties without a seat omitted.
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"parties\": {");
+        let mut out = String::from("{\"parties\": ");
+        self.push_seats(&mut out, &self.totals);
+        out.push_str(", \"constituencies\": {");
+        for (c, (name, row)) in self.constituencies.iter().zip(&self.seats).enumerate() {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            push_json_string(&mut out, name);
+            out.push_str(": ");
+            self.push_seats(&mut out, row);
+        }
+        out.push_str("}}\n");
+        out
+    }
+
+    /// `{"<party>": seats, …}` for the parties with a seat.
+    fn push_seats(&self, out: &mut String, seats: &[u32]) {
+        out.push('{');
         let mut first = true;
-        for (p, &s) in self.parties.iter().zip(&self.totals) {
+        for (p, &s) in self.parties.iter().zip(seats) {
             if s == 0 {
                 continue;
             }
@@ -355,32 +372,10 @@ impl SeatTable {
                 out.push_str(", ");
             }
             first = false;
-            push_json_string(&mut out, p);
+            push_json_string(out, p);
             let _ = write!(out, ": {s}");
         }
-        out.push_str("}, \"constituencies\": {");
-        for (c, (name, row)) in self.constituencies.iter().zip(&self.seats).enumerate() {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            push_json_string(&mut out, name);
-            out.push_str(": {");
-            let mut first = true;
-            for (p, &s) in self.parties.iter().zip(row) {
-                if s == 0 {
-                    continue;
-                }
-                if !first {
-                    out.push_str(", ");
-                }
-                first = false;
-                push_json_string(&mut out, p);
-                let _ = write!(out, ": {s}");
-            }
-            out.push('}');
-        }
-        out.push_str("}}\n");
-        out
+        out.push('}');
     }
 
     /// A plain-text table for people: parties with seats, per constituency and in total,
