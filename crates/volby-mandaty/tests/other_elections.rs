@@ -80,3 +80,115 @@ fn municipal_2022_praha() {
         );
     }
 }
+
+/// Regional council of the Plzeňský kraj, 20–21 September 2024: 55 seats (the kraj passed
+/// 600,000 inhabitants, so 55 instead of 45). ČSÚ's kraj table "Results for regional councils
+/// – Plzeňský" (volby.cz, kz2024) as mirrored at https://volbyhned.cz/kz2024/kz_3_en.html:
+/// 13 lists, valid votes 143,695, seats per list.
+#[test]
+fn regional_2024_plzensky() {
+    let lists = [
+        ("DSZ - ZA PRÁVA ZVÍŘAT", 1_289, 0),
+        ("PŘÍSAHA občanské hnutí", 3_616, 0),
+        ("Česká pirátská strana", 8_489, 3),
+        ("Koruna Česká (monarch.strana)", 480, 0),
+        ("STAČILO! KSČM, SD-SN a ČSNS", 9_602, 4),
+        ("ANO 2011", 55_521, 24),
+        ("ČISTÝ A BEZPEČNÝ KRAJ", 512, 0),
+        ("STAROSTOVÉ A NEZÁVISLÍ", 18_813, 8),
+        ("Sociální demokracie", 3_606, 0),
+        ("SPD a Trikolora", 8_764, 3),
+        ("ODS a TOP 09-SPOLEČNĚ DO KRAJE", 23_069, 9),
+        ("PRO NÁŠ KRAJ–PRO PLZEŇ,KDU-ČSL", 9_293, 4),
+        ("LEPŠÍ ŽIVOT PRO LIDI", 641, 0),
+    ];
+    let votes: Vec<u64> = lists.iter().map(|l| l.1).collect();
+    let r = regional(&votes, None, 55).unwrap();
+    assert_eq!(r.total_votes, 143_695, "valid votes of the kraj");
+    let expected: Vec<u32> = lists.iter().map(|l| l.2).collect();
+    assert_eq!(r.seats, expected);
+    // Three coalitions (STAČILO! of three parties with 6.68 %, SPD a Trikolora 6.09 %, PRO
+    // NÁŠ KRAJ 6.46 %) won seats: the 5 % threshold is the same for coalitions (§ 43 odst. 1).
+    assert_eq!(r.threshold.passing_count(), 7);
+    assert!(r.lots.is_empty());
+}
+
+/// Regional council of Kraj Vysočina, 17–18 October 2008: 45 seats, all 14 lists. ČSÚ's
+/// table "Results for regional councils – Vysočina" (volby.cz, kz2008) as mirrored at
+/// https://www.volbyhned.cz/kz2008/kz_9_en.html: valid votes 180,556, ČSSD 21, ODS 11,
+/// KSČM 8, KDU-ČSL 5.
+#[test]
+fn regional_2008_vysocina() {
+    let lists = [
+        ("Komunistická str.Čech a Moravy", 28_394, 8),
+        ("SNK Evropští demokraté", 6_847, 0),
+        ("Křesť.demokr.unie-Čs.str.lid.", 19_534, 5),
+        ("Strana zelených", 4_795, 0),
+        ("Moravané", 303, 0),
+        ("Strana zdravého rozumu", 567, 0),
+        ("Sdruž.pro rep.-Republ.str.Čsl.", 333, 0),
+        ("SDŽ-Strana důstojného života", 1_131, 0),
+        ("Volte Pr.Blok-www.cibulka.net", 1_618, 0),
+        ("DOHODA pro Vysočinu", 5_164, 0),
+        ("Občanská demokratická strana", 37_946, 11),
+        ("Česká str.sociálně demokrat.", 72_004, 21),
+        ("Děln.str.-zrušení popl.ve zdr.", 1_671, 0),
+        ("Konzervativní koalice", 249, 0),
+    ];
+    let votes: Vec<u64> = lists.iter().map(|l| l.1).collect();
+    let r = regional(&votes, None, 45).unwrap();
+    assert_eq!(r.total_votes, 180_556, "valid votes of the kraj");
+    let expected: Vec<u32> = lists.iter().map(|l| l.2).collect();
+    assert_eq!(r.seats, expected);
+    // SNK ED with 3.79 % and DOHODA with 2.86 % stay below 5 %.
+    assert_eq!(r.threshold.passing_count(), 4);
+}
+
+/// European Parliament, 24–25 May 2019: 21 seats. Votes of the seven lists above 5 %: ANO
+/// 502,343, ODS 344,885, Piráti 330,844, STAN + TOP 09 276,220, SPD 216,718, KDU-ČSL
+/// 171,723, KSČM 164,624 (https://fi.abcdef.wiki/wiki/2019_European_Parliament_election_in_the_Czech_Republic,
+/// a copy of Wikipedia's table of ČSÚ's result); seats 6, 4, 3, 3, 2, 2, 1 as announced by
+/// ČSÚ (http://www.romea.cz/en/news/czech/czech-ep-elections-won-by-governing-ano-party-ahead-of-the-civic-democrats-and-pirates,
+/// https://ac24.cz/zpravy-z-domova/kompletni-vysledky-eurovoleb-v-ceske-republice-hnuti-ano-vyhralo).
+/// The 33 lists below 5 % take no part in the division and are left out.
+#[test]
+fn european_2019() {
+    let votes = [
+        502_343, 344_885, 330_844, 276_220, 216_718, 171_723, 164_624,
+    ];
+    let r = european(&votes, None, 21).unwrap();
+    assert_eq!(r.seats, vec![6, 4, 3, 3, 2, 2, 1]);
+    assert!(r.lots.is_empty());
+    // Close at the end: ANO's 6th quotient 83,723.8 took the last seat before the Pirates'
+    // 4th (82,711) and KSČM's 2nd (82,312). One vote fewer for ANO changes nothing …
+    let mut v = votes;
+    v[0] -= 1;
+    assert_eq!(european(&v, None, 21).unwrap().seats, r.seats);
+    // … but 496,000 (below 6 · 82,711 = 496,266) hands the seat to the Pirates.
+    v[0] = 496_000;
+    assert_eq!(
+        european(&v, None, 21).unwrap().seats,
+        vec![5, 4, 4, 3, 2, 2, 1]
+    );
+}
+
+/// European Parliament, 7–8 June 2024: 21 seats. Votes of the seven lists above 5 %
+/// (https://electionseuropeennes.eu/en/czech-republic): ANO 2011 776,158, SPOLU 661,250,
+/// PŘÍSAHA a MOTORISTÉ 304,623, STAČILO! 283,935, Starostové a osobnosti 258,431, Piráti
+/// 184,091, SPD a Trikolora 170,172; seats 7, 6, 2, 2, 2, 1, 1 and shares 26.14 … 5.73 % in
+/// ČSÚ's press release "Czechia has chosen new Members of the European Parliament"
+/// (https://www.publicnow.com/view/E605A337F4F9EB11798DCCC320F0737914D877D9).
+#[test]
+fn european_2024() {
+    let votes = [
+        776_158, 661_250, 304_623, 283_935, 258_431, 184_091, 170_172,
+    ];
+    let r = european(&votes, None, 21).unwrap();
+    assert_eq!(r.seats, vec![7, 6, 2, 2, 2, 1, 1]);
+    assert!(r.lots.is_empty());
+    // ANO's 26.14 % of the valid votes implies a total of about 2,969,234; every list here
+    // is above 5 % of it, SPD a Trikolora (a two-party coalition) with 5.73 %, so the
+    // European Parliament has no higher threshold for coalitions (§ 47).
+    let total = 776_158 * 10_000 / 2_614;
+    assert!(votes.iter().all(|&v| v * 100 >= 5 * total));
+}
