@@ -153,6 +153,18 @@ const LEGISLATION: &[&str] = &[
     "https://www.e-sbirka.cz/eli/cz/sb/2025/569",
 ];
 
+/// The contact point (`vcard:Organization`) in the OFN JSON-LD form.
+fn contact_point(settings: &DcatSettings) -> Value {
+    let mut contact = json!({
+        "typ": "Organizace",
+        "jméno": { "cs": settings.publisher_name },
+    });
+    if let Some(email) = &settings.contact_email {
+        contact["e-mail"] = json!(format!("mailto:{email}"));
+    }
+    contact
+}
+
 /// `dcat.jsonld`: the dataset record in the OFN JSON-LD form.
 pub fn dataset_jsonld(settings: &DcatSettings) -> String {
     let base = settings.base();
@@ -182,13 +194,7 @@ pub fn dataset_jsonld(settings: &DcatSettings) -> String {
             value
         })
         .collect();
-    let mut contact = json!({
-        "typ": "Organizace",
-        "jméno": { "cs": settings.publisher_name },
-    });
-    if let Some(email) = &settings.contact_email {
-        contact["e-mail"] = json!(format!("mailto:{email}"));
-    }
+    let contact = contact_point(settings);
     let record = json!({
         "@context": OFN_CONTEXT,
         "iri": settings.dataset_iri(),
@@ -218,13 +224,7 @@ under Section 115b of Act 127/2005 Coll.";
 /// `katalog.jsonld`: the local catalogue (LKOD) document in the OFN JSON-LD form, naming the
 /// dataset, for NKOD to harvest (register its URL in NKOD as a "DCAT-AP Dokumenty" catalogue).
 pub fn catalog_jsonld(settings: &DcatSettings) -> String {
-    let mut contact = json!({
-        "typ": "Organizace",
-        "jméno": { "cs": settings.publisher_name },
-    });
-    if let Some(email) = &settings.contact_email {
-        contact["e-mail"] = json!(format!("mailto:{email}"));
-    }
+    let contact = contact_point(settings);
     let record = json!({
         "@context": OFN_CONTEXT,
         "iri": settings.catalog_iri(),

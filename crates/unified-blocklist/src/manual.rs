@@ -185,8 +185,21 @@ impl ManualStore {
 
     /// Checks a change against the current entries and appends it to the log (fsynced).
     pub fn record(&self, record: &AuditRecord) -> Result<ManualEntry, ManualError> {
+        let mut entries = self.record_all(std::slice::from_ref(record))?;
+        Ok(entries.remove(0))
+    }
+
+    /// Checks changes one after the other and appends them all to the log with one fsync;
+    /// nothing is written when any is refused.
+    pub fn record_all(&self, records: &[AuditRecord]) -> Result<Vec<ManualEntry>, ManualError> {
         let mut entries = self.entries()?;
-        let entry = apply(&mut entries, record)?;
+        let mut changed = Vec::new();
+        let mut text = String::new();
+        for record in records {
+            changed.push(apply(&mut entries, record)?);
+            text.push_str(&serde_json::to_string(record).unwrap_or_default());
+            text.push('\n');
+        }
         std::fs::create_dir_all(&self.dir).map_err(|source| ManualError::Io {
             action: "create",
             path: self.dir.clone(),
@@ -201,17 +214,15 @@ impl ManualStore {
                 source,
             }
         };
-        let mut line = serde_json::to_string(record).unwrap_or_default();
-        line.push('\n');
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .map_err(io("open"))?;
-        file.write_all(line.as_bytes()).map_err(io("append to"))?;
+        file.write_all(text.as_bytes()).map_err(io("append to"))?;
         file.sync_all().map_err(io("fsync"))?;
         let _ = std::fs::File::open(&self.dir).and_then(|d| d.sync_all());
-        Ok(entry)
+        Ok(changed)
     }
 
     /// The entries as the CSV the pipeline reads (and the publication archives).
@@ -357,8 +368,9 @@ pub fn seed(
     let read = blocklist_model::read_source(&config, csv_bytes)
         .map_err(|e| ManualError::Refused(format!("bundled hand-kept entries: {e}")))?;
     let at = Utc::now();
+    let mut records = Vec::new();
     for e in &read.entries {
-        store.record(&AuditRecord {
+        records.push(AuditRecord {
             at,
             by: by.to_owned(),
             change: ManualChange::Add {
@@ -369,9 +381,9 @@ pub fn seed(
                 legal_basis: e.legal_basis().map(str::to_owned),
             },
             reference: reference.to_owned(),
-        })?;
+        });
         if let Some(removed) = e.removed() {
-            store.record(&AuditRecord {
+            records.push(AuditRecord {
                 at,
                 by: by.to_owned(),
                 change: ManualChange::Remove {
@@ -379,8 +391,8 @@ pub fn seed(
                     date: removed,
                 },
                 reference: reference.to_owned(),
-            })?;
+            });
         }
     }
-    Ok(())
+    store.record_all(&records).map(drop)
 }

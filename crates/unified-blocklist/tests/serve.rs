@@ -220,16 +220,22 @@ fn healthz_reports_the_age() {
     assert_eq!(get(server.addr, "/", &[]).status, 503);
 }
 
-#[test]
-fn lookup_routes_answer_from_the_current_publication() {
-    let tmp = tempfile::tempdir().unwrap();
+/// One update of the embedded default into `dir`, valid as of 2026-11-22.
+fn embedded_update(dir: &Path) -> unified_blocklist::update::UpdateOptions {
     let mut options = unified_blocklist::update::UpdateOptions::from_config(
         &unified_blocklist::config::Config::default(),
     );
-    options.out = tmp.path().join("out");
-    options.state = tmp.path().join("state");
+    options.out = dir.join("out");
+    options.state = dir.join("state");
     options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
     unified_blocklist::update::update(&options).unwrap();
+    options
+}
+
+#[test]
+fn lookup_routes_answer_from_the_current_publication() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = embedded_update(tmp.path());
     let server = start(&options.out);
 
     // The real MF list: the IDN entry, asked in Unicode with a scheme and a path.
@@ -290,13 +296,7 @@ fn lookup_routes_answer_from_the_current_publication() {
 #[test]
 fn healthz_reports_sources_that_are_not_current() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut options = unified_blocklist::update::UpdateOptions::from_config(
-        &unified_blocklist::config::Config::default(),
-    );
-    options.out = tmp.path().join("out");
-    options.state = tmp.path().join("state");
-    options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
-    unified_blocklist::update::update(&options).unwrap();
+    let mut options = embedded_update(tmp.path());
     let server = start(&options.out);
     let health: serde_json::Value =
         serde_json::from_slice(&get(server.addr, "/healthz", &[]).body).unwrap();
