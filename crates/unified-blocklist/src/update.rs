@@ -1071,3 +1071,20 @@ fn distinct<'a>(values: impl Iterator<Item = &'a str>) -> String {
     let set: BTreeSet<&str> = values.collect();
     set.into_iter().collect::<Vec<_>>().join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csvw_schemas_with_and_without_the_decree_columns() {
+        // Real CSVW metadata for SZPI's list (testdata/csvw): names `url`, titles `URL`, …
+        let szpi = include_bytes!("../../../testdata/csvw/szpi-blokovane-weby.csv-metadata.json");
+        assert_eq!(csvw_has_decree_columns(szpi), Some(true));
+        let mf = include_bytes!(
+            "../../../testdata/csvw/mf-seznam-nepovolenych-internetovych-her.cp1250.csv-metadata.json"
+        );
+        assert_eq!(csvw_has_decree_columns(mf), Some(false));
+        assert_eq!(csvw_has_decree_columns(b"URL,DATUM_ZAPISU"), None);
+    }
+}

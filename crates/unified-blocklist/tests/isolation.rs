@@ -597,3 +597,44 @@ fn replay_of_real_versions_of_mf_and_uskvbl() {
     assert_eq!(stale["copy"]["format"]["delimiter"], ";");
     verify_all(&options.out);
 }
+
+#[test]
+fn a_source_stale_for_too_long_raises_the_alarm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, files_dir) = catalogue(tmp.path(), None);
+    let mut options = options(tmp.path(), server.base_url());
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-22T21:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    options.now = Some(start);
+    update(&options).unwrap();
+    break_szpi(Failure::HtmlPage, &server, &files_dir);
+    // Stale for a day: flagged stale, no alarm yet.
+    options.now = Some(start + chrono::Duration::days(1));
+    options.valid_as_of = Some(day(23));
+    let report = update(&options).unwrap();
+    assert_eq!(report.exit_code(), EXIT_DEGRADED);
+    assert!(!report.source("szpi").unwrap().alarm);
+    assert_eq!(status_of(&options.out, "szpi")["alarm"], false);
+    // Still broken a week and a day after it was last read: the alarm is raised, and that is
+    // published (stav.json, the page, the feed) although the list itself did not change.
+    options.now = Some(start + chrono::Duration::days(8));
+    options.valid_as_of = Some(day(30));
+    let report = update(&options).unwrap();
+    assert!(report.published.is_some());
+    assert!(report.source("szpi").unwrap().alarm);
+    let szpi = status_of(&options.out, "szpi");
+    assert_eq!(szpi["alarm"], true);
+    assert_eq!(szpi["data_valid_as_of"], "2026-11-22");
+    let page = std::fs::read_to_string(options.out.join(files::PAGE)).unwrap();
+    assert!(page.contains("⚠ Zastaralý déle, než je povoleno"));
+    let atom = std::fs::read_to_string(options.out.join(files::CHANGES_ATOM)).unwrap();
+    assert!(
+        atom.contains("je zastaralý déle, než je povoleno"),
+        "{atom}"
+    );
+    // The next day nothing new: no publication.
+    options.now = Some(start + chrono::Duration::days(9));
+    assert_eq!(update(&options).unwrap().published, None);
+    verify_all(&options.out);
+}
