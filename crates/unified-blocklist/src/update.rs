@@ -383,7 +383,7 @@ struct SourceContext<'a> {
     max_source_age: chrono::Duration,
 }
 
-/// Runs one update.
+/// Runs one update: the stages of the module documentation, each a function below.
 pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     let started = Instant::now();
     let now = options.now.unwrap_or_else(Utc::now);
@@ -401,6 +401,11 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     let connection = CatalogueConnection::open(options, &state_dir)?;
     let snapshot = connection.snapshot(options);
     let catalogue_usage = snapshot.as_ref().map(|s| s.usage).unwrap_or_default();
+    let catalogue_modified = snapshot
+        .as_ref()
+        .ok()
+        .and_then(|s| s.value.catalogue_modified.as_ref())
+        .map(|d| d.lexical.clone());
     let downloader = Downloader::new(options.http.clone());
     let ctx = SourceContext {
         options,
@@ -415,17 +420,96 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
 
     // 2. Every source on its own.
     let mut probes = state.probes.clone();
-    let (mut outcomes, candidates) = match &snapshot {
+    let assessed = assess_sources(
+        &ctx,
+        snapshot.as_ref().map(|s| &s.value),
+        &state,
+        &mut probes,
+    )?;
+    let download_usage = downloader.total_usage();
+
+    // 3. Decide.
+    let decision = decide(options, &state, current.is_some(), &assessed)?;
+    let report =
+        |published: Option<String>,
+         made: Option<&Made>,
+         post: Option<crate::post_publish::PostPublicationOutcome>| UpdateReport {
+            post_publication: post,
+            published,
+            sources: assessed.outcomes.clone(),
+            candidates: assessed.candidates.clone(),
+            rows: made.map(|m| (m.counts.active, m.counts.removed)),
+            changes: made.map_or(0, |m| m.changes),
+            catalogue_usage,
+            download_usage,
+            elapsed: started.elapsed(),
+        };
+    if !decision.publish {
+        // 6. Record only: refreshed validators, attempts and health.
+        record_sources(&state_dir, &mut state, &assessed.outcomes)?;
+        state.catalogue_modified = catalogue_modified;
+        state.probes = probes;
+        state_dir.save(&state)?;
+        let post = retry_post_publication(options, &publisher, &state, current.as_deref());
+        return Ok(report(None, None, post));
+    }
+
+    // 4. Merge → export, 5. publish.
+    let made = merge_export_publish(&ctx, &publisher, current.as_deref(), &state, &assessed)?;
+
+    // 6. Record.
+    state.last_publication = Some(LastPublication {
+        id: made.publication.id.clone(),
+        published_at: now,
+        valid_as_of,
+        rpz_serial: made.rpz_serial,
+        rows: made.counts.total,
+        fingerprint: decision.fingerprint,
+        candidates: decision.candidate_iris,
+    });
+    state.catalogue_modified = catalogue_modified;
+    state.probes = probes;
+    state.feed = made.feed.clone();
+    record_sources(&state_dir, &mut state, &assessed.outcomes)?;
+    state_dir.save(&state)?;
+    state_dir.prune_sources(&state);
+
+    Ok(report(
+        Some(made.publication.id.clone()),
+        Some(&made),
+        made.post.clone(),
+    ))
+}
+
+/// What the per-source stages found.
+struct Assessed {
+    /// One outcome per configured source, in order, the hand-kept source last.
+    outcomes: Vec<SourceOutcome>,
+    /// Datasets that look like local lists but are not configured.
+    candidates: Vec<Candidate>,
+}
+
+/// Stage 2: every catalogue source through detect → fetch → read → guard → keep or fall back
+/// on its own, the candidates' search, and the hand-kept source. When the catalogue could not
+/// be asked, every catalogue source falls back with that failure.
+fn assess_sources(
+    ctx: &SourceContext<'_>,
+    snapshot: Result<&CatalogueSnapshot, &SourceFailure>,
+    state: &State,
+    probes: &mut BTreeMap<String, bool>,
+) -> Result<Assessed, UpdateError> {
+    let options = ctx.options;
+    let (mut outcomes, candidates) = match snapshot {
         Ok(snapshot) => {
-            let datasets = &snapshot.value.datasets;
-            let mut probe = |d: &Distribution, url: &str| probe_columns(&ctx, &mut probes, d, url);
+            let datasets = &snapshot.datasets;
+            let mut probe = |d: &Distribution, url: &str| probe_columns(ctx, probes, d, url);
             let located = discover::locate_all(&options.sources, datasets, &mut probe);
             let configured: BTreeSet<String> = located
                 .iter()
                 .filter_map(|l| l.as_ref().ok().map(|l| l.dataset.iri.clone()))
                 .chain(options.sources.iter().filter_map(|s| s.dataset_iri.clone()))
                 .collect();
-            let candidates = if connection.searches_candidates() {
+            let candidates = if ctx.connection.searches_candidates() {
                 discover::candidates(
                     datasets,
                     &configured,
@@ -441,7 +525,7 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
                 .iter()
                 .zip(located)
                 .map(|(spec, located)| {
-                    catalogue_source(&ctx, spec, located, state.sources.get(&spec.id))
+                    catalogue_source(ctx, spec, located, state.sources.get(&spec.id))
                 })
                 .collect::<Vec<_>>();
             (outcomes, candidates)
@@ -451,21 +535,39 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
                 .sources
                 .iter()
                 .map(|spec| {
-                    catalogue_source(
-                        &ctx,
-                        spec,
-                        Err(failure.clone()),
-                        state.sources.get(&spec.id),
-                    )
+                    catalogue_source(ctx, spec, Err(failure.clone()), state.sources.get(&spec.id))
                 })
                 .collect();
             (outcomes, Vec::new())
         }
     };
-    outcomes.push(manual_source(&ctx, state.sources.get(MANUAL_SOURCE_ID))?);
-    let download_usage = downloader.total_usage();
+    outcomes.push(manual_source(ctx, state.sources.get(MANUAL_SOURCE_ID))?);
+    Ok(Assessed {
+        outcomes,
+        candidates,
+    })
+}
 
-    // 3. Decide.
+/// Stage 3's verdict.
+struct Decision {
+    /// Whether to publish.
+    publish: bool,
+    /// What this run's publication says about each source (compared with the next run's).
+    fingerprint: BTreeMap<String, PublishedSource>,
+    /// The candidates' dataset IRIs (a new candidate is news too).
+    candidate_iris: Vec<String>,
+}
+
+/// Stage 3: publish when a source's rows, names or health changed since the last publication,
+/// a candidate appeared or went, on `--force`, or the first time; refuse when no catalogue
+/// source at all is usable.
+fn decide(
+    options: &UpdateOptions,
+    state: &State,
+    has_current: bool,
+    assessed: &Assessed,
+) -> Result<Decision, UpdateError> {
+    let outcomes = &assessed.outcomes;
     if !outcomes
         .iter()
         .any(|o| o.kind == SourceKind::Catalogue && o.copy.is_some())
@@ -481,58 +583,77 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         .iter()
         .map(|o| (o.id.clone(), published_source(o)))
         .collect();
-    let candidate_iris: Vec<String> = candidates.iter().map(|c| c.dataset_iri.clone()).collect();
-    let last = state.last_publication.as_ref();
+    let candidate_iris: Vec<String> = assessed
+        .candidates
+        .iter()
+        .map(|c| c.dataset_iri.clone())
+        .collect();
     let publish = options.force
-        || current.is_none()
-        || last.is_none_or(|l| l.fingerprint != fingerprint || l.candidates != candidate_iris);
-    let catalogue_modified = snapshot
-        .as_ref()
-        .ok()
-        .and_then(|s| s.value.catalogue_modified.as_ref())
-        .map(|d| d.lexical.clone());
-    if !publish {
-        // 6. Record only: refreshed validators, attempts and health.
-        record_sources(&state_dir, &mut state, &outcomes)?;
-        state.catalogue_modified = catalogue_modified;
-        state.probes = probes;
-        state_dir.save(&state)?;
-        // A post-publication command that failed (or never ran) for the current publication
-        // is run again.
-        let post = match (&state.last_publication, &current) {
-            (Some(last), Some(dir))
-                if crate::post_publish::last(publisher.store())
-                    .is_none_or(|o| o.publication != last.id || !o.ok) =>
-            {
-                post_publication(
-                    options,
-                    &publisher,
-                    &last.id,
-                    dir,
-                    last.rpz_serial,
-                    last.valid_as_of,
-                )
-            }
-            _ => None,
-        };
-        return Ok(UpdateReport {
-            post_publication: post,
-            published: None,
-            sources: outcomes,
-            candidates,
-            rows: None,
-            changes: 0,
-            catalogue_usage,
-            download_usage,
-            elapsed: started.elapsed(),
-        });
-    }
+        || !has_current
+        || state
+            .last_publication
+            .as_ref()
+            .is_none_or(|l| l.fingerprint != fingerprint || l.candidates != candidate_iris);
+    Ok(Decision {
+        publish,
+        fingerprint,
+        candidate_iris,
+    })
+}
 
-    // 4. Merge → export.
+/// A post-publication command that failed (or never ran) for the current publication is run
+/// again by a run that publishes nothing.
+fn retry_post_publication(
+    options: &UpdateOptions,
+    publisher: &Publisher,
+    state: &State,
+    current: Option<&std::path::Path>,
+) -> Option<crate::post_publish::PostPublicationOutcome> {
+    match (&state.last_publication, current) {
+        (Some(last), Some(dir))
+            if crate::post_publish::last(publisher.store())
+                .is_none_or(|o| o.publication != last.id || !o.ok) =>
+        {
+            post_publication(
+                options,
+                publisher,
+                &last.id,
+                dir,
+                last.rpz_serial,
+                last.valid_as_of,
+            )
+        }
+        _ => None,
+    }
+}
+
+/// What stages 4 and 5 made.
+struct Made {
+    publication: crate::publish::Publication,
+    rpz_serial: u32,
+    counts: crate::provenance::PublicationCounts,
+    changes: usize,
+    feed: Vec<crate::changes::FeedEntry>,
+    post: Option<crate::post_publish::PostPublicationOutcome>,
+}
+
+/// Stages 4 and 5: merge the outcomes' copies and export every output ([`render`]), write them
+/// with the source copies and the rebuild's other inputs into a staging directory, swap it in
+/// atomically, then run the post-publication command.
+fn merge_export_publish(
+    ctx: &SourceContext<'_>,
+    publisher: &Publisher,
+    current: Option<&std::path::Path>,
+    state: &State,
+    assessed: &Assessed,
+) -> Result<Made, UpdateError> {
+    let options = ctx.options;
+    let outcomes = &assessed.outcomes;
+    let last = state.last_publication.as_ref();
     let staging = publisher.stage()?;
     // The lookup index continues the current publication's (rebuilt from its archive when
     // it has none, as a publication made before indexes existed).
-    let previous_index = current.as_deref().and_then(|dir| {
+    let previous_index = current.and_then(|dir| {
         let index = crate::lookup::LookupIndex::load(dir).or_else(|error| {
             tracing::warn!("lookup index: {error}; rebuilding it from the archive");
             crate::lookup::LookupIndex::from_archive(dir)
@@ -545,28 +666,27 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
             }
         }
     });
-    let health_events = health_events(last, &outcomes);
     let inputs = BuildInputs {
         format: MANIFEST_FORMAT,
         publication: staging.id().to_owned(),
-        published_at: now,
-        valid_as_of,
-        rpz_serial: blocklist_model::next_serial(last.map(|p| p.rpz_serial), valid_as_of)
+        published_at: ctx.now,
+        valid_as_of: ctx.valid_as_of,
+        rpz_serial: blocklist_model::next_serial(last.map(|p| p.rpz_serial), ctx.valid_as_of)
             .map_err(|e| UpdateError::Serial(e.to_string()))?,
         rpz_origin: options.rpz_origin.clone(),
         rpz: options.rpz.clone(),
         dcat: options.dcat.clone(),
         sources: outcomes.iter().map(SourceProvenance::of).collect(),
-        candidates: candidates.clone(),
-        health_events,
-        previous_valid_as_of: current.as_ref().and(last.map(|l| l.valid_as_of)),
+        candidates: assessed.candidates.clone(),
+        health_events: health_events(last, outcomes),
+        previous_valid_as_of: current.and(last.map(|l| l.valid_as_of)),
         previous_index: previous_index.is_some(),
     };
     let copies: BTreeMap<String, Vec<u8>> = outcomes
         .iter()
         .filter_map(|o| o.copy.as_ref().map(|c| (o.id.clone(), c.bytes.clone())))
         .collect();
-    let previous_path = current.as_ref().map(|dir| dir.join(files::EXTENDED_CSV));
+    let previous_path = current.map(|dir| dir.join(files::EXTENDED_CSV));
     let previous_extended = previous_path.as_ref().and_then(|p| std::fs::read(p).ok());
     let previous = Previous {
         extended: previous_extended.as_deref(),
@@ -575,7 +695,6 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
     };
     let rendered = render(&inputs, &copies, previous)?;
 
-    // 5. Publish: the outputs, the source copies and the rebuild's other inputs.
     write_publication(
         &staging,
         &rendered,
@@ -584,52 +703,30 @@ pub fn update(options: &UpdateOptions) -> Result<UpdateReport, UpdateError> {
         previous,
     )?;
     // Source copies go to the state before the swap, so a crash after it still finds them.
-    for outcome in &outcomes {
+    for outcome in outcomes {
         if let Some(copy) = &outcome.copy {
-            state_dir.store_source(&outcome.id, &copy.bytes)?;
+            ctx.state_dir.store_source(&outcome.id, &copy.bytes)?;
         }
     }
-    let publication = publisher.commit(staging, valid_as_of)?;
+    let publication = publisher.commit(staging, ctx.valid_as_of)?;
     // Steps that act on a publication once it is visible (telling a DNS primary to reload
     // the zone): after the swap; a failure is recorded beside the publications and retried by
     // the next run, which finds the same publication.
     let post = post_publication(
         options,
-        &publisher,
+        publisher,
         &publication.id,
         &publication.dir,
         inputs.rpz_serial,
-        valid_as_of,
+        ctx.valid_as_of,
     );
-
-    // 6. Record.
-    let counts = rendered.manifest.counts;
-    state.last_publication = Some(LastPublication {
-        id: publication.id.clone(),
-        published_at: now,
-        valid_as_of,
+    Ok(Made {
+        publication,
         rpz_serial: inputs.rpz_serial,
-        rows: counts.total,
-        fingerprint,
-        candidates: candidate_iris,
-    });
-    state.catalogue_modified = catalogue_modified;
-    state.probes = probes;
-    state.feed = rendered.feed.clone();
-    record_sources(&state_dir, &mut state, &outcomes)?;
-    state_dir.save(&state)?;
-    state_dir.prune_sources(&state);
-
-    Ok(UpdateReport {
-        post_publication: post,
-        published: Some(publication.id),
-        sources: outcomes,
-        candidates,
-        rows: Some((counts.active, counts.removed)),
+        counts: rendered.manifest.counts,
         changes: rendered.changes.len(),
-        catalogue_usage,
-        download_usage,
-        elapsed: started.elapsed(),
+        feed: rendered.feed,
+        post,
     })
 }
 
