@@ -162,4 +162,5 @@ fn candidates_are_reported_and_never_included() {
         "https://rpp-opendata.egon.gov.cz/odrpp/zdroj/orgán-veřejné-moci/00020869".into();
     let report = update(&options).unwrap();
     assert!(report.candidates.is_empty(), "{:?}", report.candidates);
+    verify_all(&options.out);
 }

@@ -208,4 +208,5 @@ fn the_embedded_default_carries_the_mzv_entries() {
     let log = String::from_utf8_lossy(&out.stdout);
     assert_eq!(log.lines().count(), 2, "{log}");
     assert!(log.contains("vestavěná výchozí data"), "{log}");
+    verify_all(&options.out);
 }

@@ -327,6 +327,11 @@ fn healthz_reports_sources_that_are_not_current() {
             .unwrap()
             .contains("127.0.0.1:9")
     );
+    // Both publications rebuild byte for byte from their archives.
+    for day in unified_blocklist::verify::archived_days(&options.out).unwrap() {
+        let verified = unified_blocklist::verify::verify(&options.out, Some(day)).unwrap();
+        assert!(verified.identical(), "{day}: {:?}", verified.differences);
+    }
 }
 
 #[test]

@@ -334,6 +334,7 @@ fn ldf_and_graphql_backends_publish_the_same_list() {
         let expected = usize::from(backend != Backend::Graphql);
         assert_eq!(report.candidates.len(), expected, "{backend:?}");
         published.push(std::fs::read(options.out.join(files::DECREE_CSV)).unwrap());
+        verify_all(&options.out);
     }
     assert_eq!(published[0], published[1]);
     assert_eq!(published[0], published[2]);
@@ -399,6 +400,7 @@ fn catalogue_dates_spare_the_downloads() {
     let szpi = report.source("szpi").unwrap();
     assert_ne!(szpi.status, Some(SourceStatus::UnchangedByDate));
     assert_eq!(report.published, None);
+    verify_all(&options.out);
 }
 
 #[test]
@@ -416,6 +418,7 @@ fn two_updates_never_run_on_one_state_at_once() {
     assert!(!options.out.exists());
     drop(held);
     assert!(update(&options).unwrap().published.is_some());
+    verify_all(&options.out);
 }
 
 #[test]
@@ -446,6 +449,7 @@ fn a_state_written_before_per_source_health_still_loads() {
             .filter(|s| s.id != "rucni")
             .all(|s| s.status == Some(SourceStatus::NotModified))
     );
+    verify_all(&options.out);
 }
 
 #[test]
@@ -515,4 +519,5 @@ fn the_lookup_index_follows_publications_and_is_rebuilt_from_the_archive() {
     );
     assert!(rebuilt.lookup("treti.cz", None).unwrap().blocked);
     assert_eq!(rebuilt.records().len(), index.records().len() + 1);
+    verify_all(&options.out);
 }
