@@ -638,3 +638,85 @@ fn a_source_stale_for_too_long_raises_the_alarm() {
     assert_eq!(update(&options).unwrap().published, None);
     verify_all(&options.out);
 }
+
+/// The binary as cron or systemd runs it: exit 4 with the reason when nothing is usable, 3 with
+/// each stale source logged (rule, URL, HTTP status or line) when one source fails, 0 again
+/// when it is mended.
+#[test]
+fn the_binary_logs_each_stale_source_with_its_reason_and_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, files_dir) = catalogue(tmp.path(), None);
+    let run = |nkod: &str, day: u32| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_unified-blocklist"))
+            .arg("update")
+            .args(["--nkod", nkod])
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .arg("--state")
+            .arg(tmp.path().join("state"))
+            .args(["--valid-as-of", &format!("2026-11-{day:02}")])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+
+    // First run, catalogue unreachable: nothing usable, nothing published, exit 4.
+    let (code, log) = run("http://127.0.0.1:9/", 21);
+    assert_eq!(code, 4, "{log}");
+    assert!(log.contains("catalogue-unavailable"), "{log}");
+    assert!(log.contains("127.0.0.1:9"), "{log}");
+    assert!(!tmp.path().join("out").exists());
+
+    let (code, log) = run(server.base_url(), 22);
+    assert_eq!(code, 0, "{log}");
+
+    // SZPI's file is gone (404) while SÚKL enters a website: published, exit 3, SZPI's line in
+    // the log names the rule, the URL and the status.
+    std::fs::remove_file(files_dir.join(SZPI_FILE)).unwrap();
+    sukl_with_new_row(&files_dir);
+    let (code, log) = run(server.base_url(), 23);
+    assert_eq!(code, 3, "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("szpi") && l.contains("stale since"))
+        .unwrap_or_else(|| panic!("no stale line for szpi:\n{log}"));
+    assert!(line.contains("[http-status]"), "{line}");
+    assert!(line.contains("404"), "{line}");
+    assert!(line.contains(SZPI_PATH), "{line}");
+    assert!(line.contains("8 entries"), "{line}");
+    assert!(log.contains("published"), "{log}");
+    assert!(
+        rows_of(&tmp.path().join("out"), SUKL)
+            .iter()
+            .any(|r| r.url == "nova-lekarna-bez-povoleni.cz")
+    );
+
+    // An HTML page instead of the list: the read stage names line 1.
+    std::fs::write(
+        files_dir.join(SZPI_FILE),
+        "<!DOCTYPE html><html><body>Údržba</body></html>",
+    )
+    .unwrap();
+    let (code, log) = run(server.base_url(), 24);
+    assert_eq!(code, 3, "{log}");
+    let line = log
+        .lines()
+        .find(|l| l.contains("szpi") && l.contains("stale since"))
+        .unwrap_or_else(|| panic!("no stale line for szpi:\n{log}"));
+    assert!(line.contains("[unrecognised-header]"), "{line}");
+    assert!(line.contains("line 1"), "{line}");
+    assert_eq!(
+        status_of(&tmp.path().join("out"), "szpi")["last_attempt"]["failure"]["line"],
+        1
+    );
+
+    // Mended: exit 0.
+    repair_szpi(&server, &files_dir);
+    let (code, log) = run(server.base_url(), 25);
+    assert_eq!(code, 0, "{log}");
+    verify_all(&tmp.path().join("out"));
+}
