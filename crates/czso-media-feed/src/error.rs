@@ -122,6 +122,56 @@ impl Error {
         }
     }
 
+    /// The error as a structured JSON body for API clients: `kind` (`syntax`, `invalid`,
+    /// `registry`, `configuration`, `io`, `database`, `admin`), `source` (the document or
+    /// request), `precinct` (the row, for a rule a precinct broke), `rule` (what is wrong)
+    /// and `message` (all of it, as logged). Several inconsistent rows are listed apart
+    /// (`rows` beside `error` in the admin answer).
+    pub fn to_json(&self) -> serde_json::Value {
+        let (kind, source, detail) = match self {
+            Self::Io { path, source } => {
+                ("io", Some(path.display().to_string()), source.to_string())
+            }
+            Self::Database(e) => ("database", None, e.to_string()),
+            Self::Syntax {
+                source_name,
+                message,
+            } => ("syntax", Some(source_name.clone()), message.clone()),
+            Self::Invalid {
+                source_name,
+                message,
+            } => ("invalid", Some(source_name.clone()), message.clone()),
+            Self::InconsistentRows {
+                source_name,
+                problems,
+            } => (
+                "invalid",
+                Some(source_name.clone()),
+                match problems.as_slice() {
+                    [only] => format!("{}: {}", only.precinct, only.rule),
+                    _ => describe(problems),
+                },
+            ),
+            Self::Registry(m) => ("registry", None, m.clone()),
+            Self::Config(m) => ("configuration", None, m.clone()),
+            Self::Admin { url, message } => ("admin", Some(url.clone()), message.clone()),
+        };
+        // Rules a row breaks are reported as "OKRSEK CIS_OBEC=… CIS_OKRSEK=…: the rule".
+        let (precinct, rule) = match detail.split_once(": ") {
+            Some((row, rule)) if row.starts_with("OKRSEK ") => {
+                (Some(row.to_owned()), rule.to_owned())
+            }
+            _ => (None, detail),
+        };
+        serde_json::json!({
+            "kind": kind,
+            "source": source,
+            "precinct": precinct,
+            "rule": rule,
+            "message": self.to_string(),
+        })
+    }
+
     /// Whether the error is the caller's fault (bad input) rather than the server's.
     pub fn is_input_error(&self) -> bool {
         matches!(

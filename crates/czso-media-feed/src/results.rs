@@ -32,26 +32,28 @@ impl Tally {
         }
     }
 
+    /// Adds or removes one row. Rows are bounded by [`MAX_COUNT`] before they get here, so no
+    /// total can reach `u64::MAX`; the arithmetic saturates anyway rather than ever wrap.
     fn apply(&mut self, r: &PrecinctResult, vote_index: &[(usize, u64)], add: bool) {
         let t = &r.turnout;
-        if add {
-            self.processed += 1;
-            self.registered += t.registered;
-            self.envelopes_issued += t.envelopes_issued;
-            self.envelopes_returned += t.envelopes_returned;
-            self.valid_votes += t.valid_votes;
-            for &(i, v) in vote_index {
-                self.votes[i] += v;
-            }
+        let step = |acc: &mut u64, v: u64| {
+            *acc = if add {
+                acc.saturating_add(v)
+            } else {
+                acc.saturating_sub(v)
+            };
+        };
+        self.processed = if add {
+            self.processed.saturating_add(1)
         } else {
-            self.processed -= 1;
-            self.registered -= t.registered;
-            self.envelopes_issued -= t.envelopes_issued;
-            self.envelopes_returned -= t.envelopes_returned;
-            self.valid_votes -= t.valid_votes;
-            for &(i, v) in vote_index {
-                self.votes[i] -= v;
-            }
+            self.processed.saturating_sub(1)
+        };
+        step(&mut self.registered, t.registered);
+        step(&mut self.envelopes_issued, t.envelopes_issued);
+        step(&mut self.envelopes_returned, t.envelopes_returned);
+        step(&mut self.valid_votes, t.valid_votes);
+        for &(i, v) in vote_index {
+            step(&mut self.votes[i], v);
         }
     }
 }
@@ -100,11 +102,11 @@ impl CouncilTally {
                 acc.saturating_sub(v)
             };
         };
-        if add {
-            self.processed += 1;
+        self.processed = if add {
+            self.processed.saturating_add(1)
         } else {
-            self.processed = self.processed.saturating_sub(1);
-        }
+            self.processed.saturating_sub(1)
+        };
         step(&mut self.registered, t.registered);
         step(&mut self.envelopes_issued, t.envelopes_issued);
         step(&mut self.envelopes_returned, t.envelopes_returned);
@@ -289,13 +291,29 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
     if r.okrsek == 0 {
         return Some("CIS_OKRSEK must be at least 1".into());
     }
+    if let Some(place) = index.obec.get(&r.obec) {
+        let obec = &def.obce[place.obec];
+        // Precincts are numbered 1, 2, …; Prague's boroughs (and other cities') may number
+        // theirs after the borough: Praha 10 has 10001, 10002, …
+        let within = |n: u32| (1..=obec.okrsky).contains(&n);
+        let numbered = within(r.okrsek)
+            || (obec.typ == crate::model::TypObec::Mcmo && within(r.okrsek % 1000));
+        if obec.okrsky > 0 && !numbered {
+            return Some(format!(
+                "CIS_OKRSEK {}: obec {} {} has {} precincts",
+                r.okrsek, obec.code, obec.name, obec.okrsky
+            ));
+        }
+    }
+    if let Err(rule) = check_counts(def, r) {
+        return Some(rule);
+    }
     let t = &r.turnout;
-    if t.envelopes_issued > t.registered + t.voter_cards.unwrap_or(0)
-        && def.kind != ElectionKind::Kv
-    {
+    let registered_or_card = t.registered.saturating_add(t.voter_cards.unwrap_or(0));
+    if t.envelopes_issued > registered_or_card && def.kind != ElectionKind::Kv {
         // Voters with a voter card (voličský průkaz) are not on the precinct roll, so issued
         // envelopes can exceed the roll; only a gross excess is rejected.
-        if t.envelopes_issued > t.registered.saturating_mul(2) + 100 {
+        if t.envelopes_issued > t.registered.saturating_mul(2).saturating_add(100) {
             return Some(format!(
                 "VYDANE_OBALKY={} is implausibly above ZAPSANI_VOLICI={}",
                 t.envelopes_issued, t.registered
@@ -311,7 +329,14 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
             ));
         }
     }
-    let sum: u64 = r.votes.iter().map(|&(_, v)| v).sum();
+    // Bounded by `check_counts`; checked all the same.
+    let Some(sum) = r
+        .votes
+        .iter()
+        .try_fold(0u64, |acc, &(_, v)| acc.checked_add(v))
+    else {
+        return Some("HLASY add up beyond 64 bits".into());
+    };
     match def.kind {
         ElectionKind::Ps | ElectionKind::Kz => {
             let kraj = index.obec.get(&r.obec).map(|place| place.kraj);
@@ -399,6 +424,89 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
         }
     }
     None
+}
+
+/// The largest count a precinct row may carry (voters, envelopes, votes). A precinct has a
+/// few thousand voters; 10⁹ keeps the totals of any area far below `u64::MAX`.
+pub const MAX_COUNT: u64 = 1_000_000_000;
+
+/// Most votes one voter casts in a municipal election: one per seat of the council (or
+/// election district), at most 70 (Prague's council; zákon 491/2001 Sb., § 37).
+const MAX_SEATS_PER_VOTER: u64 = 70;
+
+/// The counts of a row: each within [`MAX_COUNT`], no more envelopes returned than issued,
+/// no more valid votes than the returned envelopes allow (one per envelope, in a municipal
+/// election one per seat), no party or candidate above the valid votes.
+pub fn check_counts(def: &Definition, r: &PrecinctResult) -> std::result::Result<(), String> {
+    let t = &r.turnout;
+    let key = def.kind.vote_key_attribute();
+    let mut counts = vec![
+        ("ZAPSANI_VOLICI", t.registered),
+        ("VYDANE_OBALKY", t.envelopes_issued),
+        ("ODEVZDANE_OBALKY", t.envelopes_returned),
+        ("PLATNE_HLASY", t.valid_votes),
+    ];
+    counts.extend(t.voter_cards.map(|v| ("VOLICSKE_PRUKAZY", v)));
+    counts.extend(t.valid_ballots.map(|v| ("PLATNE_LISTKY", v)));
+    for (name, v) in counts {
+        if v > MAX_COUNT {
+            return Err(format!(
+                "{name}={v} is beyond any precinct (at most {MAX_COUNT})"
+            ));
+        }
+    }
+    for &(k, v) in &r.votes {
+        if v > MAX_COUNT {
+            return Err(format!(
+                "HLASY={v} of {key} {k} is beyond any precinct (at most {MAX_COUNT})"
+            ));
+        }
+        if v > t.valid_votes {
+            return Err(format!(
+                "HLASY={v} of {key} {k} exceeds PLATNE_HLASY={}",
+                t.valid_votes
+            ));
+        }
+    }
+    for &(list, candidate, v) in &r.preferences {
+        if v > MAX_COUNT {
+            return Err(format!(
+                "HLASY={v} of candidate {candidate} of list {list} is beyond any precinct (at most {MAX_COUNT})"
+            ));
+        }
+    }
+    if t.envelopes_returned > t.envelopes_issued {
+        return Err(format!(
+            "ODEVZDANE_OBALKY={} exceeds VYDANE_OBALKY={}",
+            t.envelopes_returned, t.envelopes_issued
+        ));
+    }
+    let per_voter = match def.kind {
+        ElectionKind::Kv => r
+            .council
+            .and_then(|c| def.councils.iter().find(|x| x.code == c))
+            .and_then(|c| {
+                c.districts
+                    .iter()
+                    .find(|d| Some(d.number) == r.council_district || c.districts.len() == 1)
+            })
+            .map_or(MAX_SEATS_PER_VOTER, |d| u64::from(d.seats)),
+        _ => 1,
+    };
+    if t.valid_votes > t.envelopes_returned.saturating_mul(per_voter) {
+        return Err(if per_voter == 1 {
+            format!(
+                "PLATNE_HLASY={} exceeds ODEVZDANE_OBALKY={}",
+                t.valid_votes, t.envelopes_returned
+            )
+        } else {
+            format!(
+                "PLATNE_HLASY={} exceeds ODEVZDANE_OBALKY={} × {per_voter} seats",
+                t.valid_votes, t.envelopes_returned
+            )
+        });
+    }
+    Ok(())
 }
 
 /// Preferential votes: the list exists in the precinct's kraj, the candidate is on it, no
@@ -559,7 +667,15 @@ impl ElectionResults {
     }
 
     /// Applies one stored log row: replaces the precinct's previous row in every aggregate.
+    ///
+    /// A row whose counts are out of range (stored by a version that did not check them) is
+    /// left out, with an error in the log, rather than publishing nonsense.
     pub fn apply(&mut self, seq: i64, r: PrecinctResult) {
+        if let Err(rule) = check_counts(&self.def, &r) {
+            tracing::error!("log row {seq}, {}: {rule}; not applied", r.label());
+            self.applied_seq = self.applied_seq.max(seq);
+            return;
+        }
         let r = Arc::new(r);
         let key = r.key();
         let ri = usize::from(key.round.saturating_sub(1)).min(self.rounds.len() - 1);
@@ -614,11 +730,11 @@ impl ElectionResults {
                     if let Some(slot) =
                         round.preferences[li].get_mut((candidate as usize).wrapping_sub(1))
                     {
-                        if add {
-                            *slot += v;
+                        *slot = if add {
+                            slot.saturating_add(v)
                         } else {
-                            *slot -= v;
-                        }
+                            slot.saturating_sub(v)
+                        };
                     }
                 }
             };

@@ -787,13 +787,11 @@ fn admin_error(e: &Error) -> Response {
     } else {
         StatusCode::INTERNAL_SERVER_ERROR
     };
-    let body = match e {
-        Error::InconsistentRows { problems, .. } => {
-            serde_json::json!({ "error": e.to_string(), "rows": problems })
-        }
-        _ => serde_json::json!({ "error": e.to_string() }),
+    let mut body = serde_json::json!({ "error": e.to_json() });
+    if let Error::InconsistentRows { problems, .. } = e {
+        body["rows"] = serde_json::json!(problems);
     }
-    .to_string();
+    let body = body.to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 

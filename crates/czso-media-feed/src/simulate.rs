@@ -971,7 +971,9 @@ fn generate_kv(p: &Params) -> Simulation {
                 let mut preferences = Vec::new();
                 let mut valid = 0u64;
                 for (l, share) in council.lists.iter().zip(&shares) {
-                    let crosses = (voters as f64 * share / sum * 0.97) as u64;
+                    // A voter casts at most one vote per seat (zákon 491/2001 Sb., § 33): the
+                    // crosses and the extra candidate votes below stay within that.
+                    let crosses = (voters as f64 * share / sum * 0.8) as u64;
                     let mut list_votes = 0u64;
                     for c in &l.candidates {
                         // A list cross gives every candidate a vote; voters crossing

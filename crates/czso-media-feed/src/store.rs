@@ -640,6 +640,10 @@ fn catch_up(
     Ok(())
 }
 
+/// The highest batch number: batch documents are named with five digits
+/// (`vysledky_okrsky_NNNNN.xml`), and a number never wraps.
+pub const MAX_BATCH_NUMBER: u32 = 99_999;
+
 fn cut_in(
     tx: &Connection,
     election: &str,
@@ -669,6 +673,16 @@ fn cut_in(
         .query_row(params![election, channel.as_str(), round, prev_seq], |r| {
             r.get(0)
         })?;
+    if let Some(n) = number
+        && n > MAX_BATCH_NUMBER
+    {
+        return Err(Error::invalid(
+            election,
+            format!(
+                "batch number {n} is beyond {MAX_BATCH_NUMBER} (batch documents are named with five digits)"
+            ),
+        ));
+    }
     let number = match number {
         // The same batch sent again after it was cut: nothing new, nothing to do.
         Some(n) if last_seq == prev_seq && batch_exists(tx, election, channel, round, n)? => {
@@ -682,7 +696,17 @@ fn cut_in(
         }
         Some(n) => n,
         None if last_seq == prev_seq => return Ok(None),
-        None => prev_number + 1,
+        None => prev_number
+            .checked_add(1)
+            .filter(|n| *n <= MAX_BATCH_NUMBER)
+            .ok_or_else(|| {
+                Error::invalid(
+                    election,
+                    format!(
+                        "no batch number is left after {prev_number}: at most {MAX_BATCH_NUMBER} batches per round"
+                    ),
+                )
+            })?,
     };
     tx.prepare_cached(
         "INSERT INTO batches(election, channel, round, number, last_seq, cut_at_utc, upstream_rows, \

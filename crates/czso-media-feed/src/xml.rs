@@ -41,32 +41,70 @@ pub struct ParsedBatch {
     pub precincts: Vec<PrecinctResult>,
 }
 
-/// Decodes an XML document to UTF-8 following its declaration.
+/// Decodes an XML document to UTF-8 following its declaration, and checks that the bytes are
+/// what it declares: an unknown encoding label is an error, and so is a document declared
+/// (or, without a declaration, taken as) UTF-8 whose bytes are not UTF-8 — typically an
+/// ISO-8859-2 file with a wrong declaration, which would otherwise publish mangled names.
 ///
 /// A document declared ISO-8859-2 whose bytes are valid UTF-8 with non-ASCII characters is
 /// read as UTF-8: clients re-encoded ČSÚ files without fixing the declaration.
-pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
+pub fn decode<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, str>> {
     let head = &bytes[..bytes.len().min(200)];
     let head = String::from_utf8_lossy(head);
-    let label = head
-        .find("encoding=")
-        .and_then(|i| {
-            let rest = &head[i + 9..];
-            // Only a quote opens the label (a stray non-ASCII byte here once split a char).
-            let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
-            let rest = &rest[1..];
-            rest.find(quote).map(|end| rest[..end].to_owned())
-        })
-        .unwrap_or_else(|| "utf-8".into());
-    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap_or(encoding_rs::UTF_8);
-    if encoding != encoding_rs::UTF_8
-        && let Ok(text) = std::str::from_utf8(bytes)
+    let label = head.find("encoding=").and_then(|i| {
+        let rest = &head[i + 9..];
+        // Only a quote opens the label (a stray non-ASCII byte here once split a char).
+        let quote = rest.chars().next().filter(|c| matches!(c, '"' | '\''))?;
+        let rest = &rest[1..];
+        rest.find(quote).map(|end| rest[..end].to_owned())
+    });
+    let encoding = match &label {
+        None => encoding_rs::UTF_8,
+        Some(label) => encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            Error::syntax(
+                source,
+                format!(
+                    "the XML declaration names the encoding `{}`, which is not a known encoding",
+                    label.chars().take(40).collect::<String>()
+                ),
+            )
+        })?,
+    };
+    if encoding == encoding_rs::UTF_8 {
+        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        return match std::str::from_utf8(body) {
+            Ok(text) => Ok(Cow::Borrowed(text)),
+            Err(e) => {
+                let at = e.valid_up_to();
+                Err(Error::syntax(
+                    source,
+                    format!(
+                        "the document is {} UTF-8, but byte {at} (0x{:02X}) is not UTF-8 \
+                         (an ISO-8859-2 file with a wrong declaration?)",
+                        if label.is_some() {
+                            "declared"
+                        } else {
+                            "taken as (no declaration)"
+                        },
+                        body[at]
+                    ),
+                ))
+            }
+        };
+    }
+    if let Ok(text) = std::str::from_utf8(bytes)
         && !text.is_ascii()
     {
-        return Cow::Borrowed(text);
+        return Ok(Cow::Borrowed(text));
     }
-    let (text, _, _) = encoding.decode(bytes);
-    text
+    encoding
+        .decode_without_bom_handling_and_without_replacement(bytes)
+        .ok_or_else(|| {
+            Error::syntax(
+                source,
+                format!("the bytes are not valid {}", encoding.name()),
+            )
+        })
 }
 
 /// The attributes of one element, borrowed from the document (values are copied only when
@@ -164,7 +202,7 @@ impl<'e> Attrs<'e> {
 /// `source` names the file or request in error messages. The document's namespace decides
 /// the kind. `round` is the round assumed when the document does not say (`KOLO`).
 pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch> {
-    let text = decode(bytes);
+    let text = decode(bytes, source)?;
     let mut reader = quick_xml::Reader::from_str(&text);
     reader.config_mut().trim_text(true);
     let mut kind = None;

@@ -833,6 +833,35 @@ fn the_admin_endpoint_needs_the_operators_token() {
         "{}",
         status.text()
     );
+    // A batch breaking a rule: 422 with a structured error naming the precinct and the rule.
+    let text = String::from_utf8(batch.clone()).unwrap();
+    let at = text.find("ODEVZDANE_OBALKY=\"").unwrap() + "ODEVZDANE_OBALKY=\"".len();
+    let end = at + text[at..].find('"').unwrap();
+    let bad = format!("{}99999999{}", &text[..at], &text[end..]);
+    let rejected = client
+        .send(
+            &Request::post(ingest, bad.into_bytes())
+                .header("Authorization", &bearer)
+                .header("Content-Type", "application/xml"),
+        )
+        .unwrap();
+    assert_eq!(rejected.status, 422, "{}", rejected.text());
+    let json: serde_json::Value = serde_json::from_slice(&rejected.body).unwrap();
+    assert_eq!(json["error"]["kind"], "invalid", "{json}");
+    assert!(
+        json["error"]["precinct"]
+            .as_str()
+            .unwrap()
+            .starts_with("OKRSEK CIS_OBEC="),
+        "{json}"
+    );
+    assert!(
+        json["error"]["rule"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds VYDANE_OBALKY"),
+        "{json}"
+    );
     // The operator's CLI reads the token through the config.
     let (ok, out) = cli(&[
         "ingest",
