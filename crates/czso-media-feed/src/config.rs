@@ -96,6 +96,9 @@ pub struct Config {
     /// How often buffered access log lines are written (seconds; also on shutdown).
     #[serde(default = "default_log_flush")]
     pub access_log_flush_secs: f64,
+    /// Rotation, URL length and refusal rate of the access logs (`[logs]`).
+    #[serde(default)]
+    pub logs: crate::logs::LogSettings,
     /// Registration deadline (Prague local time), written to the registry at start.
     #[serde(default)]
     pub registration_deadline: Option<String>,
@@ -153,6 +156,7 @@ impl Config {
         )
         .map_err(|e| Error::Config(format!("trusted_proxies: {e}")))?;
         self.http.limits().map_err(Error::Config)?;
+        self.logs.check().map_err(Error::Config)?;
         if self.listen.is_empty() {
             return Err(Error::Config("`listen` names no address".into()));
         }

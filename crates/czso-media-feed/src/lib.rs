@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod feeds;
 pub mod hook;
+pub mod logs;
 pub mod manifest;
 pub mod model;
 pub mod phase;

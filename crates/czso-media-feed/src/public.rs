@@ -6,11 +6,10 @@
 //! (body, gzip body, ETag and Last-Modified as ready header values), the access list and the
 //! schedule (a document's gzip body is compressed once, for its first gzip request; only the
 //! legacy answer for an unknown district is written per request). Nothing is written to disk
-//! on the request path: access log lines go to an in-memory buffer that a writer thread
-//! empties every `access_log_flush_secs` and once more on shutdown.
+//! on the request path: access log lines go to the bounded in-memory logs of
+//! [`crate::logs`], written by their own thread.
 
 use crate::access::{self, Refusal};
-use crate::error::{Error, Result};
 use crate::events::{self, EVENTS_PATH, EventLogRef, EventStream, PublicBody, RETRY_MS, Start};
 use crate::feeds::{self, Document, FeedSet};
 use crate::manifest::{MANIFEST_JSON, MANIFEST_XML};
@@ -25,139 +24,8 @@ use opendata_http::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use opendata_http::http::{Method, Request, Response, StatusCode};
 use opendata_http::server::Incoming;
 use opendata_http::{Full, response};
-use std::collections::HashMap;
-use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-struct LogBuffers {
-    /// Pending lines per organisation (`None`: refused requests).
-    pending: HashMap<Option<i64>, Vec<u8>>,
-    /// The formatted second of `stamp`, so a line costs no date formatting.
-    second: u64,
-    stamp: String,
-    closed: bool,
-}
-
-/// Access logs: lines are appended in memory on the request path and written by a
-/// dedicated thread, so a request never waits for the disk. [`AccessLog::close`] writes
-/// whatever is pending before it returns.
-pub(crate) struct AccessLog {
-    buffers: Mutex<LogBuffers>,
-    wake: Condvar,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
-}
-
-impl AccessLog {
-    /// Starts the writer thread for `dir`, writing every `interval`.
-    pub(crate) fn start(dir: &Path, interval: Duration) -> Result<Arc<Self>> {
-        let log = Arc::new(Self {
-            buffers: Mutex::new(LogBuffers {
-                pending: HashMap::new(),
-                second: u64::MAX,
-                stamp: String::new(),
-                closed: false,
-            }),
-            wake: Condvar::new(),
-            writer: Mutex::new(None),
-        });
-        let writer = Arc::clone(&log);
-        let dir_owned = dir.to_path_buf();
-        let handle = std::thread::Builder::new()
-            .name("access-log".into())
-            .spawn(move || writer.write_loop(&dir_owned, interval))
-            .map_err(|e| Error::io(dir, e))?;
-        *lock(&log.writer) = Some(handle);
-        Ok(log)
-    }
-
-    /// Appends one line (`note`: the refusal code, or empty).
-    #[allow(clippy::too_many_arguments)] // one flat log record
-    pub(crate) fn record(
-        &self,
-        organisation: Option<i64>,
-        client: IpAddr,
-        method: &Method,
-        uri: &str,
-        status: u16,
-        bytes: usize,
-        note: &str,
-    ) {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut guard = lock(&self.buffers);
-        let b = &mut *guard;
-        if b.second != now.as_secs() {
-            b.second = now.as_secs();
-            b.stamp = chrono::DateTime::from_timestamp(i64::try_from(b.second).unwrap_or(0), 0)
-                .unwrap_or_default()
-                .format("%Y-%m-%dT%H:%M:%S")
-                .to_string();
-        }
-        let line = b.pending.entry(organisation).or_default();
-        let _ = writeln!(
-            line,
-            "{}.{:03}Z {client} \"{method} {uri}\" {status} {bytes} {note}",
-            b.stamp,
-            now.subsec_millis()
-        );
-    }
-
-    fn write_loop(&self, dir: &Path, interval: Duration) {
-        let mut files: HashMap<Option<i64>, std::fs::File> = HashMap::new();
-        loop {
-            let (pending, closed) = {
-                let mut b = lock(&self.buffers);
-                b = self
-                    .wake
-                    .wait_timeout_while(b, interval, |b| !b.closed)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .0;
-                (std::mem::take(&mut b.pending), b.closed)
-            };
-            for (organisation, bytes) in pending {
-                let file = files.entry(organisation).or_insert_with(|| {
-                    let name: PathBuf = match organisation {
-                        Some(id) => dir.join(format!("organisation-{id}.log")),
-                        None => dir.join("refused.log"),
-                    };
-                    std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(&name)
-                        .or_else(|e| {
-                            tracing::error!("access log {}: {e}", name.display());
-                            // A sink rather than losing the server over a log file.
-                            std::fs::OpenOptions::new().write(true).open("/dev/null")
-                        })
-                        .expect("/dev/null can be opened")
-                });
-                if let Err(e) = file.write_all(&bytes) {
-                    tracing::error!("access log of organisation {organisation:?}: {e}");
-                }
-            }
-            if closed {
-                return;
-            }
-        }
-    }
-
-    /// Writes everything recorded so far and stops the writer thread.
-    pub(crate) fn close(&self) {
-        lock(&self.buffers).closed = true;
-        self.wake.notify_all();
-        if let Some(h) = lock(&self.writer).take() {
-            let _ = h.join();
-        }
-    }
-}
+use std::sync::Arc;
 
 /// The public request handler: every answer comes from what the maintenance loop prepared.
 pub(crate) struct PublicHandler {

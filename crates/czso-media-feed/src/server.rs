@@ -7,9 +7,10 @@ use crate::config::{Config, InvalidRows};
 use crate::error::{Error, Result, RowProblem};
 use crate::events::EventLog;
 use crate::feeds::{self, Charset, FeedSet};
+use crate::logs::AccessLog;
 use crate::model::Definition;
 use crate::phase::Schedule;
-use crate::public::{AccessLog, PublicHandler};
+use crate::public::PublicHandler;
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
 use crate::store::{self, Channel, CutRequest, IngestReport, Store, Upstream};
@@ -328,6 +329,7 @@ pub fn start(config: Config) -> Result<RunningServer> {
     let log = AccessLog::start(
         &config.log_dir,
         seconds(config.access_log_flush_secs.max(0.001)),
+        config.logs,
     )?;
     let db = Store::open(&config.database)?;
     let shared = Arc::new(Shared {

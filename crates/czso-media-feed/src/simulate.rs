@@ -448,17 +448,34 @@ fn geography(p: &Params, okresy: &[Okres], rng: &mut Rng) -> Vec<Obec> {
     let adjustable: Vec<usize> = (0..obce.len())
         .filter(|&i| obce[i].typ != TypObec::ObecSMcmo)
         .collect();
+    // A target below one precinct per municipality cannot be met: each keeps one (a small
+    // `--okrsky` with more municipalities than that once looped for ever).
+    let spare: i64 = adjustable
+        .iter()
+        .map(|&i| i64::from(obce[i].okrsky) - 1)
+        .sum();
+    precinct_budget = precinct_budget.max(-spare);
     let mut i = 0usize;
-    while precinct_budget != 0 && !adjustable.is_empty() {
+    let mut unchanged = 0usize;
+    while precinct_budget != 0 && !adjustable.is_empty() && unchanged <= adjustable.len() {
         let o = &mut obce[adjustable[i % adjustable.len()]];
         if precinct_budget > 0 {
             o.okrsky += 1;
             precinct_budget -= 1;
+            unchanged = 0;
         } else if o.okrsky > 1 {
             o.okrsky -= 1;
             precinct_budget += 1;
+            unchanged = 0;
+        } else {
+            unchanged += 1;
         }
-        i += 97;
+        // A stride sharing a factor with the count would visit only some of them.
+        i += if adjustable.len().is_multiple_of(97) {
+            1
+        } else {
+            97
+        };
     }
     obce
 }
@@ -1136,5 +1153,25 @@ mod tests {
             }
         }
         assert!(rows >= 14_800);
+    }
+
+    #[test]
+    fn fewer_precincts_than_municipalities_need_still_ends() {
+        // 50 precincts for 20 municipalities over 77 okresy (at least one each) once looped
+        // for ever; each municipality keeps one precinct instead.
+        let sim = generate(&Params {
+            obce: 20,
+            okrsky: 50,
+            parties: 4,
+            ..Params::default()
+        });
+        let d = &sim.definition;
+        d.check("sim").unwrap();
+        let home = d
+            .obce
+            .iter()
+            .filter(|o| o.okres != crate::feeds::ABROAD)
+            .count();
+        assert!(home >= 77, "{home}");
     }
 }
