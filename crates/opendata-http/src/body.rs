@@ -32,6 +32,11 @@ impl Full {
     pub fn is_empty(&self) -> bool {
         self.0.is_none()
     }
+
+    /// Its bytes (until it is sent).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or_default()
+    }
 }
 
 impl http_body::Body for Full {
