@@ -17,7 +17,8 @@ const EXIT_CODES: &str = "\
 Exit codes of `update`:
   0  published, or nothing changed, and every source is current
   3  published, or nothing changed, but one or more sources are stale (their last good copy
-     is in the list) or missing (no rows); each is logged with its reason
+     is in the list) or missing (no rows), each logged with its reason; or the
+     post-publication command failed (logged; the next update runs it again)
   4  nothing could be published: no catalogue source is usable (e.g. the catalogue is
      unreachable on a first run)
   6  local failure (state directory, publication, files)

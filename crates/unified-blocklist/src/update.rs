@@ -211,9 +211,16 @@ impl UpdateReport {
         self.sources.iter().any(|s| s.health != Health::Current)
     }
 
-    /// The process exit code (documented in the README and `--help`).
+    /// Whether the post-publication command ran in this update and failed.
+    pub fn post_publication_failed(&self) -> bool {
+        self.post_publication.as_ref().is_some_and(|o| !o.ok)
+    }
+
+    /// The process exit code (documented in the README and `--help`): a failed
+    /// post-publication command counts as degraded, like a stale source — the list is
+    /// published, but the primary may still serve the previous zone.
     pub fn exit_code(&self) -> u8 {
-        if self.degraded() {
+        if self.degraded() || self.post_publication_failed() {
             EXIT_DEGRADED
         } else {
             EXIT_OK

@@ -129,8 +129,14 @@ fn post_publication_record() -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
 }
 
-/// Runs `unified-blocklist update` as an operator would; returns when it has exited.
+/// Runs `unified-blocklist update` as an operator would and expects exit code 0.
 fn update(config: &Path, extra: &[&str], clock_offset: Option<&str>) {
+    let (code, stderr) = update_exit(config, extra, clock_offset);
+    assert_eq!(code, Some(0), "update failed:\n{stderr}");
+}
+
+/// Runs `unified-blocklist update`; returns its exit code and standard error once it exited.
+fn update_exit(config: &Path, extra: &[&str], clock_offset: Option<&str>) -> (Option<i32>, String) {
     let mut cmd = match clock_offset {
         Some(offset) => {
             let mut c = Command::new("faketime");
@@ -146,11 +152,10 @@ fn update(config: &Path, extra: &[&str], clock_offset: Option<&str>) {
         .args(extra)
         .output()
         .expect("unified-blocklist runs");
-    assert!(
-        output.status.success(),
-        "update failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// The SOA serial of the published zone file.
@@ -235,6 +240,24 @@ fn transfers() -> Vec<Transfer> {
         }
     }
     done
+}
+
+/// The first transfer to `address` among the primary's log entries after the first `before`.
+fn transfer_after(before: usize, address: &str) -> Transfer {
+    let log = transfers();
+    log[before..]
+        .iter()
+        .find(|t| t.remote == address)
+        .cloned()
+        .unwrap_or_else(|| panic!("no transfer to {address} after entry {before}: {log:?}"))
+}
+
+/// Wire size of the NXDOMAIN records of `hosts` (see [`nxdomain_records_wire_size`]).
+fn records_wire_size<'a>(hosts: impl IntoIterator<Item = &'a String>, origin: &str) -> u64 {
+    hosts
+        .into_iter()
+        .map(|h| nxdomain_records_wire_size(h, origin))
+        .sum()
 }
 
 /// Unbound transfers from 127.0.0.1, BIND from 127.0.0.3 (its `transfer-source`).
@@ -378,17 +401,9 @@ fn zone_transfer_to_real_resolvers() {
         notified, 2,
         "the primary sent NOTIFY for {second} to both resolvers"
     );
-    let changed_wire: u64 = added
-        .iter()
-        .chain(&to_remove)
-        .map(|h| nxdomain_records_wire_size(h, &origin))
-        .sum();
-    let log = transfers();
+    let changed_wire = records_wire_size(added.iter().chain(&to_remove), &origin);
     for (name, address) in SECONDARIES {
-        let t = log[before..]
-            .iter()
-            .find(|t| t.remote == address)
-            .unwrap_or_else(|| panic!("no transfer to {name} after the change: {log:?}"));
+        let t = transfer_after(before, address);
         assert_eq!(t.kind, "IXFR", "{name} got a full transfer: {t:?}");
         assert_eq!(t.serial, format!("{first} -> {second}"), "{name}");
         assert!(
@@ -543,7 +558,36 @@ fn zone_transfer_to_real_resolvers() {
             0,
             "{name}"
         );
+        assert!(
+            report["removed_checked"].as_u64().unwrap() >= 10,
+            "{name}: removed entries are asked as negatives: {report}"
+        );
+        // The host, its www. name and a random name under it per host, plus the negatives;
+        // started no faster than --rate allows.
+        let queries = report["queries"].as_u64().unwrap();
+        assert_eq!(
+            queries,
+            3 * report["checked"].as_u64().unwrap() + report["removed_checked"].as_u64().unwrap(),
+            "{name}"
+        );
+        assert!(
+            report["elapsed_secs"].as_f64().unwrap() >= (queries - 1) as f64 / 5000.0,
+            "{name}: faster than --rate 5000: {report}"
+        );
     }
+    let output = Command::new(env("UB_DNS_BIN"))
+        .arg("--config")
+        .arg(&nxdomain)
+        .args([
+            "check-resolver",
+            "--resolver",
+            &env("UB_DNS_UNBOUND"),
+            "--rate",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "--rate 0 is bad usage");
     // A publication whose post-publication command fails (the primary is told to reload a
     // zone it does not have): the list is published all the same, the failure is recorded,
     // and the resolvers keep the previous zone — check-resolver reports exactly the new names,
@@ -554,10 +598,15 @@ fn zone_transfer_to_real_resolvers() {
         .collect();
     add_entries(&unreached);
     let serial_before = published_serial();
-    update(
+    let (code, stderr) = update_exit(
         &config_path("broken-primary", "policy = \"nxdomain\""),
         &[],
         None,
+    );
+    assert_eq!(code, Some(3), "a failed post-publication command: {stderr}");
+    assert!(
+        stderr.contains("post-publication command") && stderr.contains("failed"),
+        "{stderr}"
     );
     assert!(
         published_serial() > serial_before,
@@ -577,10 +626,7 @@ fn zone_transfer_to_real_resolvers() {
             .and_then(|n| n.to_str()),
         "{record}"
     );
-    for (name, server) in [
-        ("Unbound", env("UB_DNS_UNBOUND")),
-        ("BIND IPv6", env("UB_DNS_BIND6")),
-    ] {
+    for (name, server) in resolvers() {
         let (code, report) = check_resolver(&server, &["--rate", "5000"]);
         assert_eq!(code, Some(1), "{name}: {report}");
         let reported: std::collections::BTreeSet<&str> = report["not_blocked"]
@@ -621,7 +667,39 @@ fn zone_transfer_to_real_resolvers() {
             new["entry_date"],
             (today() - chrono::Days::new(1)).to_string()
         );
+        // Each new host is reported under all three names asked, except the big answer's:
+        // names under it do not exist upstream (the `*.cz.` wildcard stops at an existing
+        // name), and a real NXDOMAIN looks like the block.
+        assert_eq!(
+            report["not_blocked"].as_array().unwrap().len(),
+            3 * (unreached.len() - 1) + 1,
+            "{name}: {report}"
+        );
     }
+    // The human report names the same hosts, one line per name, and exits 1 as well.
+    let (code, human) = check_resolver(
+        &env("UB_DNS_BIND"),
+        &["--rate", "5000", "--format", "human"],
+    );
+    assert_eq!(code, Some(1), "{human}");
+    let human = human.as_str().unwrap();
+    let not_blocked: Vec<&str> = human
+        .lines()
+        .filter(|l| l.starts_with("NOT BLOCKED "))
+        .collect();
+    assert_eq!(not_blocked.len(), 3 * (unreached.len() - 1) + 1, "{human}");
+    for host in &unreached {
+        assert!(
+            not_blocked
+                .iter()
+                .any(|l| l.starts_with(&format!("NOT BLOCKED {host} ({host}): "))),
+            "{host}: {human}"
+        );
+    }
+    assert!(
+        human.starts_with(&format!("resolver {}: ", env("UB_DNS_BIND"))),
+        "{human}"
+    );
     // The next update finds nothing new but runs the failed command again.
     update(&nxdomain, &[], None);
     assert_eq!(post_publication_record()["ok"], true);
@@ -651,7 +729,9 @@ fn check_resolver(server: &str, extra: &[&str]) -> (Option<i32>, serde_json::Val
         .output()
         .expect("unified-blocklist runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    let value = if extra.contains(&"csv") {
+    let value = if extra.contains(&"human") {
+        serde_json::Value::String(text.into_owned())
+    } else if extra.contains(&"csv") {
         assert!(
             text.starts_with("host,name,answer,entry_date,authority,dataset"),
             "{text}"
@@ -732,16 +812,9 @@ fn bench_propagation_transfer_size_and_check_rate() {
         wait_for(Duration::from_secs(30), "Unbound has the change", || {
             is_nxdomain(&unbound, added.last().unwrap())
         });
-        let changed: u64 = added
-            .iter()
-            .map(|h| nxdomain_records_wire_size(h, &origin))
-            .sum();
-        let log = transfers();
+        let changed = records_wire_size(&added, &origin);
         for (name, address) in SECONDARIES {
-            let t = log[before..]
-                .iter()
-                .find(|t| t.remote == address)
-                .expect("a transfer");
+            let t = transfer_after(before, address);
             eprintln!(
                 "BENCH k={k}: {name} got {} of {} bytes in {} messages; changed records {changed} bytes; ratio {:.2}; {:.4} of the AXFR",
                 t.kind,

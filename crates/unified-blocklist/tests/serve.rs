@@ -375,3 +375,159 @@ fn healthz_reports_a_failed_post_publication_command() {
         "error: (no such zone found)"
     );
 }
+
+/// The post-publication command configured in the update's options, end to end: it runs after
+/// the swap with the publication's facts, its failure leaves the list published but makes
+/// `update` exit 3 and `/healthz` degraded, and the next update — which finds nothing new —
+/// runs it again for the same publication; once it succeeded it is not run again.
+#[test]
+fn a_failed_post_publication_command_is_retried_by_the_next_update() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut options = embedded_update(tmp.path());
+    let server = start(&options.out);
+    let health = || -> serde_json::Value {
+        serde_json::from_slice(&get(server.addr, "/healthz", &[]).body).unwrap()
+    };
+    assert_eq!(health()["post_publication"], serde_json::Value::Null);
+
+    // The primary is down while the flag file exists; every run is noted with what it was told.
+    let down = tmp.path().join("primary-down");
+    let runs = tmp.path().join("runs");
+    std::fs::write(&down, "").unwrap();
+    options.post_publication = vec![
+        "sh".into(),
+        "-c".into(),
+        format!(
+            "echo \"$UB_PUBLICATION_ID $UB_RPZ_ORIGIN $UB_RPZ_SERIAL $UB_VALID_AS_OF $UB_RPZ_FILE\" >> '{}'; \
+             if test -e '{}'; then echo 'error: failed to connect to socket' >&2; exit 1; fi",
+            runs.display(),
+            down.display()
+        ),
+    ];
+    options.valid_as_of = Some(NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+    options.force = true;
+    let report = unified_blocklist::update::update(&options).unwrap();
+    let id = report
+        .published
+        .clone()
+        .expect("published despite the failure");
+    assert_eq!(
+        std::fs::read_link(&options.out).unwrap().file_name(),
+        Some(std::ffi::OsStr::new(&id)),
+        "the publication is visible"
+    );
+    assert!(report.post_publication_failed(), "{report:?}");
+    assert_eq!(report.exit_code(), unified_blocklist::update::EXIT_DEGRADED);
+    let h = health();
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert_eq!(h["publication"], id.as_str());
+    assert_eq!(h["post_publication"]["ok"], false);
+    assert_eq!(
+        h["post_publication"]["stderr"],
+        "error: failed to connect to socket"
+    );
+    let first_run = std::fs::read_to_string(&runs).unwrap();
+    let fields: Vec<&str> = first_run.split_whitespace().collect();
+    assert_eq!(fields[..2], [id.as_str(), "rpz.jednotny-seznam.cz"]);
+    assert!(fields[2].starts_with("20261123"), "{first_run}");
+    assert_eq!(fields[3], "2026-11-23");
+    assert!(
+        fields[4].ends_with(&format!("{id}/jednotny-seznam.rpz")),
+        "{first_run}"
+    );
+
+    // The primary is back: an update that finds nothing new runs the command again.
+    std::fs::remove_file(&down).unwrap();
+    options.force = false;
+    let report = unified_blocklist::update::update(&options).unwrap();
+    assert_eq!(report.published, None, "nothing new");
+    let post = report.post_publication.as_ref().expect("run again");
+    assert!(post.ok, "{post:?}");
+    assert_eq!(post.publication, id);
+    assert_eq!(report.exit_code(), unified_blocklist::update::EXIT_OK);
+    let h = health();
+    assert_eq!(h["status"], "ok", "{h}");
+    assert_eq!(h["post_publication"]["ok"], true);
+    let runs_text = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(runs_text.lines().collect::<Vec<_>>(), [first_run.trim(); 2]);
+
+    // It succeeded for the current publication: a further update leaves it alone.
+    let report = unified_blocklist::update::update(&options).unwrap();
+    assert!(report.post_publication.is_none(), "{report:?}");
+    assert_eq!(std::fs::read_to_string(&runs).unwrap().lines().count(), 2);
+}
+
+/// `unified-blocklist lookup` answers from the publication's index alone: with every CSV of
+/// the publication and its archive deleted it still answers, for today and for a past date,
+/// with the address normalised as the list normalises it.
+#[test]
+fn the_lookup_command_answers_from_the_index_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = embedded_update(tmp.path());
+    let dir = std::fs::canonicalize(&options.out).unwrap();
+    let mut removed = 0;
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "csv") {
+                std::fs::remove_file(&path).unwrap();
+                removed += 1;
+            }
+        }
+    }
+    assert!(removed >= 3, "{removed} CSV files");
+    let lookup = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_unified-blocklist"))
+            .arg("lookup")
+            .arg("--out")
+            .arg(&options.out)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // 1xbet.com: listed by MF on 26 July 2017, removed on 4 January 2023 (the real MF list).
+    let (code, text, _) = lookup(&["HTTPS://WWW.1xBet.COM./cs/sport?x=1", "--at", "2020-01-01"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        text.starts_with("Ano.") && text.contains("Ministerstvo financí"),
+        "{text}"
+    );
+    assert!(text.contains("26. 7. 2017"), "{text}");
+    let (code, text, _) = lookup(&["www.1xbet.com"]);
+    assert_eq!(code, Some(0));
+    assert!(text.starts_with("Ne."), "{text}");
+    assert!(text.contains("vymazáno 2023-01-04"), "{text}");
+    // The IDN entry, asked in Unicode; JSON as `GET /api/lookup` gives it.
+    let (code, json, _) = lookup(&["mezinárodníonlinecasino.com/hry", "--json"]);
+    assert_eq!(code, Some(0));
+    let answer: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(answer["blokovana"], true, "{answer}");
+    assert_eq!(answer["domena"], "xn--mezinrodnonlinecasino-e0b4z.com");
+    assert_eq!(answer["k_datu"], "2026-11-22");
+    // Bad input: a date that is not YYYY-MM-DD, an address that is no address.
+    assert_eq!(lookup(&["x.cz", "--at", "1.1.2020"]).0, Some(2));
+    let (code, _, stderr) = lookup(&["http://"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("http://"), "{stderr}");
+    // Without a publication there is no index.
+    let empty = tmp.path().join("nic");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_unified-blocklist"))
+        .args(["lookup", "x.cz", "--out"])
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(6));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("historie.tsv"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
