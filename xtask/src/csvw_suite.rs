@@ -50,7 +50,13 @@ pub(crate) fn bench(args: &[String]) -> Result<()> {
     let mb = bytes as f64 / 1e6;
     println!("input: {} ({mb:.1} MB)", csv.display());
 
-    exec(cargo().args(["build", "--release", "--quiet", "--package", "opendata-csv"]))?;
+    exec(cargo().args([
+        "build",
+        "--release",
+        "--quiet",
+        "--package",
+        "opendata-csv-cli",
+    ]))?;
     let binary = crate::util::target_dir().join("release/opendata-csv");
 
     // The pinned reference from xtask/deps/requirements.txt, installed by `cargo xtask setup`.

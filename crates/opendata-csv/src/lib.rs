@@ -6,6 +6,7 @@ mod convert;
 mod descriptor;
 mod lexical;
 mod metadata;
+#[cfg(feature = "csvw")]
 mod profile;
 mod schema;
 mod validate;
@@ -19,6 +20,7 @@ pub use convert::{
 pub use descriptor::{DescriptorError, ExpectedColumn, ExpectedTable, parse_descriptor};
 pub use lexical::is_valid_lexical;
 pub use metadata::{CSVW_CONTEXT, TableMetadata, metadata_path_for};
+#[cfg(feature = "csvw")]
 pub use profile::{
     Finding, FindingSeverity, ProfileError, ProfileReport, ProfileSummary, RuleCount, RuleSource,
     check_profile, check_profile_streaming,
