@@ -65,7 +65,7 @@ fn count_distributor_csv_with_selection() {
     let o = run(&["count", "--ku", "600001", csv.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains("k.ú. 600001 is not in the distributor CSV"),
+        stderr(&o).contains("k.ú. 600001 is not in the file"),
         "{}",
         stderr(&o)
     );

@@ -2,21 +2,20 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand, ValueEnum};
-use cuzk_vfk::distributor_csv::read_distributor_csv;
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
     ContinuityRule, FeeEngine, PercentageBase, PricingRule, Quote, QuoteLine, ROUNDING_SOURCE,
     RoundingPolicy, RuleSet, RuleSetRef, RuleSets, UpdateMinimumScope, invoice_metadata,
     write_invoice_csv,
 };
-use cuzk_vfk::{MjRowPolicy, VfkSummary, count_mj};
+use cuzk_vfk::{CountedFile, FileCount, MjRowPolicy, VfkSummary, count_files};
 use rust_decimal::Decimal;
 
 #[derive(Parser)]
@@ -228,86 +227,71 @@ fn count(files: &[PathBuf], areas: &[u32], policy: Policy, format: Format) -> Re
         Policy::CurrentOnly => MjRowPolicy::CurrentOnly,
     };
     let selection = (!areas.is_empty()).then_some(areas);
-    let mut outputs = Vec::new();
-    let mut total = 0u64;
-    let mut seen_areas: std::collections::BTreeMap<u32, usize> = std::collections::BTreeMap::new();
+    let delivery = count_files(files, policy, selection)?;
     let mut out = std::io::stdout().lock();
-    for path in files {
-        let file = File::open(path).with_context(|| format!("{}: cannot open", path.display()))?;
-        let mut input = BufReader::with_capacity(1 << 16, file);
-        let is_vfk = input
-            .fill_buf()
-            .with_context(|| format!("{}: cannot read", path.display()))?
-            .trim_ascii_start()
-            .starts_with(b"&");
-        if is_vfk {
-            let mut summary =
-                count_mj(input, policy).with_context(|| path.display().to_string())?;
-            if let Some(sel) = selection {
-                for code in sel {
-                    if !summary.areas.contains_key(code) {
-                        bail!("{}: k.ú. {code} is not in the file", path.display());
-                    }
-                }
-                summary.areas.retain(|code, _| sel.contains(code));
-            }
-            total += summary.mj();
-            for code in summary.areas.keys() {
-                *seen_areas.entry(*code).or_default() += 1;
-            }
-            match format {
-                Format::Human => print_vfk_summary(&mut out, path, &summary)?,
-                Format::Json => outputs.push(serde_json::json!({
-                    "file": path.display().to_string(), "type": "vfk", "mj": summary.mj(), "summary": summary,
-                })),
-            }
-        } else {
-            let name = path.display().to_string();
-            let csv = read_distributor_csv(input, &name)?;
-            let mj = csv.mj(selection).with_context(|| name.clone())?;
-            total += mj.mj;
-            for a in &mj.areas {
-                *seen_areas.entry(a.code).or_default() += 1;
-            }
-            match format {
-                Format::Human => {
-                    writeln!(out, "{name}: distributor CSV, {} rows", csv.rows())?;
-                    for a in &mj.areas {
-                        writeln!(out, "  k.ú. {}: {} parcels + {} LV = {} MJ", a.code, a.parcels, a.lv, a.mj)?;
-                    }
-                    writeln!(out, "  MJ: {}", mj.mj)?;
-                }
-                Format::Json => outputs.push(serde_json::json!({
-                    "file": name, "type": "distributor_csv", "rows": csv.rows(), "mj": mj.mj, "areas": mj.areas,
-                })),
-            }
-        }
-    }
-    let repeated: Vec<u32> = seen_areas
-        .iter()
-        .filter(|(_, n)| **n > 1)
-        .map(|(c, _)| *c)
-        .collect();
     match format {
-        Format::Human if files.len() > 1 => {
-            writeln!(out, "total MJ: {total}")?;
-            if !repeated.is_empty() {
-                writeln!(
-                    out,
-                    "note: k.ú. {repeated:?} appear in more than one file; the total counts them once per file"
-                )?;
+        Format::Human => {
+            for file in &delivery.files {
+                print_file_count(&mut out, file)?;
+            }
+            if files.len() > 1 {
+                writeln!(out, "total MJ: {}", delivery.total_mj)?;
+                if !delivery.areas_in_several_files.is_empty() {
+                    writeln!(
+                        out,
+                        "note: k.ú. {:?} appear in more than one file; the total counts them once per file",
+                        delivery.areas_in_several_files
+                    )?;
+                }
             }
         }
-        Format::Human => {}
         Format::Json => {
+            let outputs: Vec<serde_json::Value> = delivery
+                .files
+                .iter()
+                .map(|file| {
+                    let name = file.path.display().to_string();
+                    match &file.count {
+                        FileCount::Vfk { summary } => serde_json::json!({
+                            "file": name, "type": "vfk", "mj": summary.mj(), "summary": summary,
+                        }),
+                        FileCount::DistributorCsv { rows, selection } => serde_json::json!({
+                            "file": name, "type": "distributor_csv", "rows": rows,
+                            "mj": selection.mj, "areas": selection.areas,
+                        }),
+                    }
+                })
+                .collect();
             serde_json::to_writer_pretty(
                 &mut out,
-                &serde_json::json!({ "files": outputs, "total_mj": total, "areas_in_several_files": repeated }),
+                &serde_json::json!({
+                    "files": outputs,
+                    "total_mj": delivery.total_mj,
+                    "areas_in_several_files": delivery.areas_in_several_files,
+                }),
             )?;
             writeln!(out)?;
         }
     }
     Ok(())
+}
+
+fn print_file_count(out: &mut impl Write, file: &CountedFile) -> Result<()> {
+    match &file.count {
+        FileCount::Vfk { summary } => print_vfk_summary(out, &file.path, summary),
+        FileCount::DistributorCsv { rows, selection } => {
+            writeln!(out, "{}: distributor CSV, {rows} rows", file.path.display())?;
+            for a in &selection.areas {
+                writeln!(
+                    out,
+                    "  k.ú. {}: {} parcels + {} LV = {} MJ",
+                    a.code, a.parcels, a.lv, a.mj
+                )?;
+            }
+            writeln!(out, "  MJ: {}", selection.mj)?;
+            Ok(())
+        }
+    }
 }
 
 fn print_vfk_summary(out: &mut impl Write, path: &Path, s: &VfkSummary) -> Result<()> {
