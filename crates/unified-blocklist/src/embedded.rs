@@ -1,33 +1,31 @@
-//! The embedded NKOD: the catalogue snapshot of `testdata/nkod/` bundled in the binary and
+//! The embedded NKOD: the catalogue snapshot of `catalogue/` (also `testdata/nkod/`) bundled in the binary and
 //! served in-process by `nkod-server` on a loopback port, so `update` works on a fresh clone
 //! (and from an installed binary) without any network.
 
 use nkod_server::{NkodServer, RunningServer, ServerConfig, SnapshotSource};
 use std::path::{Path, PathBuf};
 
-const SNAPSHOT: &str = include_str!("../../../testdata/nkod/snapshot.trig");
+const SNAPSHOT: &str = include_str!("../catalogue/snapshot.trig");
 const FILES: &[(&str, &[u8])] = &[
     (
         "mf-seznam-nepovolenych-internetovych-her.cp1250.csv",
-        include_bytes!(
-            "../../../testdata/nkod/soubory/mf-seznam-nepovolenych-internetovych-her.cp1250.csv"
-        ),
+        include_bytes!("../catalogue/soubory/mf-seznam-nepovolenych-internetovych-her.cp1250.csv"),
     ),
     (
         "sukl-nelegalni-stranky-lp.csv",
-        include_bytes!("../../../testdata/nkod/soubory/sukl-nelegalni-stranky-lp.csv"),
+        include_bytes!("../catalogue/soubory/sukl-nelegalni-stranky-lp.csv"),
     ),
     (
         "szpi-blokovane-weby.csv",
-        include_bytes!("../../../testdata/nkod/soubory/szpi-blokovane-weby.csv"),
+        include_bytes!("../catalogue/soubory/szpi-blokovane-weby.csv"),
     ),
     (
         "uskvbl-nelegalni-vlp.csv",
-        include_bytes!("../../../testdata/nkod/soubory/uskvbl-nelegalni-vlp.csv"),
+        include_bytes!("../catalogue/soubory/uskvbl-nelegalni-vlp.csv"),
     ),
     (
         "coi-blokovane-stranky.csv",
-        include_bytes!("../../../testdata/nkod/soubory/coi-blokovane-stranky.csv"),
+        include_bytes!("../catalogue/soubory/coi-blokovane-stranky.csv"),
     ),
 ];
 

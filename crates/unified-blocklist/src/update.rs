@@ -58,8 +58,7 @@ pub const EXIT_NOTHING_USABLE: u8 = 4;
 pub const EXIT_LOCAL: u8 = 6;
 
 /// The bundled hand-kept MZV entries, the embedded default's seed for the hand-kept source.
-const EMBEDDED_MANUAL: &[u8] =
-    include_bytes!("../../../testdata/blocklists/mzv/mzv-sankcni-seznam.csv");
+const EMBEDDED_MANUAL: &[u8] = include_bytes!("../catalogue/mzv-sankcni-seznam.csv");
 
 /// Everything `update` needs.
 #[derive(Debug, Clone)]
