@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use opendata_csv::{SourceFormat, Violation, check_file};
 
 mod cli_csvw;
 
 /// Writer, CSVW metadata and validator for the Czech open-data CSV standard.
 #[derive(Debug, Parser)]
-#[command(name = "opendata-csv", version, about)]
+#[command(name = "opendata-csv", version, about, after_help = exit_codes())]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -119,7 +119,19 @@ struct ConvertArgs {
     modified: Option<chrono::NaiveDate>,
 }
 
+/// The exit codes, in `--help` and the man page.
+fn exit_codes() -> String {
+    opendata_cli::exit_codes_help(&[
+        (0, "success: the file conforms (check, validate) or the conversion is written"),
+        (1, "the file breaks the standard or the CSVW rules (the report lists every finding)"),
+        (2, "usage error, a file that cannot be read or written, or unusable metadata"),
+    ])
+}
+
 fn main() -> ExitCode {
+    if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
+        return code;
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => run_check(&args),
@@ -132,7 +144,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("opendata-csv: {error:#}");
+            eprintln!("{}", opendata_cli::error_report("opendata-csv", error.as_ref()));
             ExitCode::from(2)
         }
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use cuzk_vfk::fees::quote::{parse_order_spec, read_history};
 use cuzk_vfk::fees::{
     ContinuityRule, FeeEngine, PercentageBase, PricingRule, Quote, QuoteLine, ROUNDING_SOURCE,
@@ -22,7 +22,8 @@ use rust_decimal::Decimal;
 #[command(
     name = "vfk-fees",
     version,
-    about = "MJ counting and ČÚZK fees for distributors of VFK cadastral data"
+    about = "MJ counting and ČÚZK fees for distributors of VFK cadastral data",
+    after_help = exit_codes()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -168,7 +169,22 @@ enum Command {
     },
 }
 
+/// The exit codes, in `--help` and the man page.
+fn exit_codes() -> String {
+    opendata_cli::exit_codes_help(&[
+        (0, "success"),
+        (
+            1,
+            "the input is wrong or cannot be read: the message names the file and line, or the order, and the rule broken",
+        ),
+        (2, "usage error (unknown flag, missing value)"),
+    ])
+}
+
 fn main() -> ExitCode {
+    if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
+        return code;
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -183,7 +199,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("vfk-fees: {err:#}");
+            eprintln!("{}", opendata_cli::error_report("vfk-fees", err.as_ref()));
             ExitCode::from(1)
         }
     }
