@@ -73,7 +73,7 @@ pub(crate) fn run() -> Result<()> {
             bail!("{tool} is missing; `cargo xtask setup` installs it");
         }
     }
-    exec(cargo().args(["build", "--release", "-p", "unified-blocklist"]))?;
+    exec(cargo().args(["build", "--release", "-p", "unified-blocklist-cli"]))?;
     let bin = target_dir().join("release/unified-blocklist");
     let work = std::env::temp_dir().join(format!("bench-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);

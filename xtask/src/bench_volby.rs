@@ -54,7 +54,7 @@ pub(crate) fn run() -> Result<()> {
             bail!("{tool} is missing; `cargo xtask setup` installs it");
         }
     }
-    exec(cargo().args(["build", "--release", "-p", "czso-media-feed"]))?;
+    exec(cargo().args(["build", "--release", "-p", "czso-media-feed-cli"]))?;
     let bin = target_dir().join("release/czso-media-feed");
     let work = std::env::temp_dir().join(format!("bench-volby-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);

@@ -18,7 +18,7 @@ pub(crate) fn run() -> Result<()> {
     let work = root.join("target/tier-browser");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    exec(cargo().args(["build", "-q", "-p", "unified-blocklist"]))?;
+    exec(cargo().args(["build", "-q", "-p", "unified-blocklist-cli"]))?;
     let binary = crate::util::target_dir().join("debug/unified-blocklist");
     let out = work.join("out");
     exec(

@@ -77,7 +77,7 @@ pub(crate) fn run() -> Result<()> {
 /// check-resolver's rate against the local Unbound (release build). Run it under
 /// `flock /work/bench.lock`.
 pub(crate) fn bench() -> Result<()> {
-    exec(crate::util::cargo().args(["build", "-q", "--release", "-p", "unified-blocklist"]))?;
+    exec(crate::util::cargo().args(["build", "-q", "--release", "-p", "unified-blocklist-cli"]))?;
     let load = |when: &str| {
         let load = fs::read_to_string("/proc/loadavg").unwrap_or_default();
         eprintln!("load average {when}: {}", load.trim());
@@ -124,9 +124,9 @@ fn start(name: &str) -> Result<Deployment> {
         "build",
         "-q",
         "-p",
-        "unified-blocklist",
+        "unified-blocklist-cli",
         "-p",
-        "nkod-server",
+        "nkod-server-cli",
     ]))?;
     let bin = crate::util::target_dir().join("debug");
     let files = work.join("soubory");

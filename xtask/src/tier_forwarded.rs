@@ -76,7 +76,7 @@ pub(crate) fn run() -> Result<()> {
         )?;
     }
     exec(
-        tier_tests("czso-media-feed", "proxies")
+        tier_tests("czso-media-feed-cli", "proxies")
             .env("FEED_TIER_FEED_PORT", feed_port.to_string())
             .env("FEED_TIER_HAPROXY", format!("127.0.0.1:{haproxy_port}"))
             .env("FEED_TIER_NGINX", format!("127.0.0.1:{nginx_port}")),

@@ -76,7 +76,7 @@ pub(crate) fn run() -> Result<()> {
                 "run",
                 "--quiet",
                 "-p",
-                "nkod-server",
+                "nkod-server-cli",
                 "--",
                 "render",
                 "--snapshot",

@@ -32,7 +32,7 @@ pub(crate) fn run() -> Result<()> {
                 "run",
                 "-q",
                 "-p",
-                "unified-blocklist",
+                "unified-blocklist-cli",
                 "--",
                 "update",
                 "--out",

@@ -8,7 +8,7 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum Error {
     /// The URL is not an absolute http(s) URL.
-    #[error("invalid URL `{url}`: {reason}")]
+    #[error("invalid URL `{}`: {reason}", shown(.url))]
     InvalidUrl {
         /// The URL as given.
         url: String,
@@ -16,13 +16,13 @@ pub enum Error {
         reason: String,
     },
     /// The host name does not resolve.
-    #[error("cannot resolve the host of {url}")]
+    #[error("cannot resolve the host of {}", shown(.url))]
     Dns {
         /// The URL requested.
         url: String,
     },
     /// The TLS handshake or TLS record layer failed (bad certificate, not TLS, …).
-    #[error("TLS failure talking to {url}: {detail}")]
+    #[error("TLS failure talking to {}: {detail}", shown(.url))]
     Tls {
         /// The URL requested.
         url: String,
@@ -30,7 +30,7 @@ pub enum Error {
         detail: String,
     },
     /// The request (connect, send, headers or body) took longer than allowed.
-    #[error("request to {url} timed out after {after:?}")]
+    #[error("request to {} timed out after {after:?}", shown(.url))]
     Timeout {
         /// The URL requested.
         url: String,
@@ -38,7 +38,7 @@ pub enum Error {
         after: Duration,
     },
     /// The TCP connection failed or broke (refused, reset) before a response head arrived.
-    #[error("connection to {url} failed: {source}")]
+    #[error("connection to {} failed: {source}", shown(.url))]
     Connect {
         /// The URL requested.
         url: String,
@@ -47,7 +47,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The server answered with a status that is not success (nor 304 on a conditional GET).
-    #[error("{url} answered HTTP {status}{}", excerpt_suffix(.body_excerpt))]
+    #[error("{} answered HTTP {status}{}", shown(.url), excerpt_suffix(.body_excerpt))]
     Status {
         /// The URL requested.
         url: String,
@@ -57,7 +57,7 @@ pub enum Error {
         body_excerpt: String,
     },
     /// The body ended before the length the server announced.
-    #[error("body of {url} ended after {received} bytes{}", expected_suffix(*.expected))]
+    #[error("body of {} ended after {received} bytes{}", shown(.url), expected_suffix(*.expected))]
     Truncated {
         /// The URL requested.
         url: String,
@@ -67,7 +67,7 @@ pub enum Error {
         expected: Option<u64>,
     },
     /// The body is larger than the configured limit.
-    #[error("body of {url} exceeds the limit of {limit} bytes")]
+    #[error("body of {} exceeds the limit of {limit} bytes", shown(.url))]
     TooLarge {
         /// The URL requested.
         url: String,
@@ -75,7 +75,7 @@ pub enum Error {
         limit: u64,
     },
     /// More redirects than allowed, or a redirect without a usable `Location`.
-    #[error("redirect problem at {url}: {reason}")]
+    #[error("redirect problem at {}: {reason}", shown(.url))]
     Redirect {
         /// The URL that redirected.
         url: String,
@@ -83,7 +83,7 @@ pub enum Error {
         reason: String,
     },
     /// The server broke the HTTP protocol.
-    #[error("HTTP protocol error from {url}: {detail}")]
+    #[error("HTTP protocol error from {}: {detail}", shown(.url))]
     Protocol {
         /// The URL requested.
         url: String,
@@ -91,7 +91,7 @@ pub enum Error {
         detail: String,
     },
     /// Another I/O failure while talking to the server.
-    #[error("I/O error talking to {url}: {source}")]
+    #[error("I/O error talking to {}: {source}", shown(.url))]
     Io {
         /// The URL requested.
         url: String,
@@ -100,7 +100,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A SPARQL result document could not be parsed or has the wrong shape.
-    #[error("bad SPARQL results from {url}: {detail}")]
+    #[error("bad SPARQL results from {}: {detail}", shown(.url))]
     SparqlResults {
         /// The endpoint URL.
         url: String,
@@ -108,7 +108,7 @@ pub enum Error {
         detail: String,
     },
     /// An RDF document (a TPF fragment) could not be parsed.
-    #[error("bad RDF from {url}: {detail}")]
+    #[error("bad RDF from {}: {detail}", shown(.url))]
     Rdf {
         /// The fragment URL.
         url: String,
@@ -116,7 +116,7 @@ pub enum Error {
         detail: String,
     },
     /// A TPF fragment lacks the Hydra controls a client needs (search template, mappings).
-    #[error("TPF fragment {url} lacks Hydra controls: {detail}")]
+    #[error("TPF fragment {} lacks Hydra controls: {detail}", shown(.url))]
     Hydra {
         /// The fragment URL.
         url: String,
@@ -124,7 +124,7 @@ pub enum Error {
         detail: String,
     },
     /// The GraphQL server returned `errors`.
-    #[error("GraphQL server {url} returned errors: {}", .messages.join("; "))]
+    #[error("GraphQL server {} returned errors: {}", shown(.url), .messages.join("; "))]
     GraphQl {
         /// The endpoint URL.
         url: String,
@@ -132,7 +132,7 @@ pub enum Error {
         messages: Vec<String>,
     },
     /// A GraphQL response is not JSON or has the wrong shape.
-    #[error("bad GraphQL response from {url}: {detail}")]
+    #[error("bad GraphQL response from {}: {detail}", shown(.url))]
     GraphQlResponse {
         /// The endpoint URL.
         url: String,
@@ -140,7 +140,7 @@ pub enum Error {
         detail: String,
     },
     /// A response with an unexpected media type.
-    #[error("{url} answered with media type `{media_type}`, expected {expected}")]
+    #[error("{} answered with media type `{media_type}`, expected {expected}", shown(.url))]
     MediaType {
         /// The URL requested.
         url: String,
@@ -149,6 +149,19 @@ pub enum Error {
         /// What was acceptable.
         expected: String,
     },
+}
+
+/// The URL as an error message shows it: a long query string (a SPARQL query is often 2 KB,
+/// percent-encoded) is left out, so the message names the endpoint and stays readable; the
+/// whole URL is still in the error's `url` field ([`Error::url`]).
+fn shown(url: &str) -> String {
+    const LONGEST_QUERY_SHOWN: usize = 80;
+    match url.split_once('?') {
+        Some((endpoint, query)) if query.len() > LONGEST_QUERY_SHOWN => {
+            format!("{endpoint} (query of {} bytes not shown)", query.len())
+        }
+        _ => url.to_owned(),
+    }
 }
 
 fn excerpt_suffix(excerpt: &str) -> String {
@@ -197,5 +210,42 @@ impl Error {
             | Self::GraphQlResponse { url, .. }
             | Self::MediaType { url, .. } => url,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_query_is_left_out_of_the_message_but_kept_in_the_error() {
+        let url = format!(
+            "http://127.0.0.1:9/sparql?query={}",
+            "SELECT%20".repeat(300)
+        );
+        let error = Error::Connect {
+            url: url.clone(),
+            source: std::io::Error::from(std::io::ErrorKind::ConnectionRefused),
+        };
+        let message = error.to_string();
+        assert!(
+            message.starts_with(
+                "connection to http://127.0.0.1:9/sparql (query of 2706 bytes not shown) failed"
+            ),
+            "{message}"
+        );
+        assert!(message.len() < 200, "{message}");
+        assert_eq!(error.url(), url);
+    }
+
+    #[test]
+    fn a_short_query_is_shown() {
+        let error = Error::Dns {
+            url: "https://example.cz/ldf?subject=x".to_owned(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "cannot resolve the host of https://example.cz/ldf?subject=x"
+        );
     }
 }

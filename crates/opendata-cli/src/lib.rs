@@ -1,5 +1,16 @@
-#![cfg_attr(doc, doc = include_str!("../README.md"))]
+#![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+// Library code reports failures as errors and never panics on input; the few places that
+// cannot fail carry an `#[allow]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 use std::error::Error;
 use std::fs::{self, File};
@@ -122,7 +133,7 @@ pub fn generate_docs_if_asked(cmd: impl FnOnce() -> clap::Command) -> Option<Exi
             let _ = writeln!(
                 stderr,
                 "{}",
-                error_report(&program, &CannotWrite(Path::new(dir), error))
+                error_report(&program, &CannotWrite(PathBuf::from(dir), error))
             );
             ExitCode::from(2)
         }
@@ -130,15 +141,20 @@ pub fn generate_docs_if_asked(cmd: impl FnOnce() -> clap::Command) -> Option<Exi
 }
 
 #[derive(Debug)]
-struct CannotWrite<'a>(&'a Path, io::Error);
+struct CannotWrite(PathBuf, io::Error);
 
-impl std::fmt::Display for CannotWrite<'_> {
+impl std::fmt::Display for CannotWrite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "cannot write the docs under {}: {}", self.0.display(), self.1)
+        write!(
+            f,
+            "cannot write the docs under {}: {}",
+            self.0.display(),
+            self.1
+        )
     }
 }
 
-impl Error for CannotWrite<'_> {}
+impl Error for CannotWrite {}
 
 #[cfg(test)]
 mod tests {
@@ -163,7 +179,10 @@ mod tests {
     fn a_cause_repeated_by_its_message_is_printed_once() {
         let error = Outer(io::Error::from(io::ErrorKind::NotFound));
         let report = error_report("opendata-csv", &error);
-        assert_eq!(report, "opendata-csv: cannot read /nonexistent.csv: entity not found");
+        assert_eq!(
+            report,
+            "opendata-csv: cannot read /nonexistent.csv: entity not found"
+        );
     }
 
     #[test]
@@ -213,10 +232,13 @@ mod tests {
         let page = fs::read_to_string(dir.path().join("man/man1/demo.1")).unwrap();
         assert!(page.contains("Exit codes:"), "{page}");
         assert!(page.contains(".TH demo 1"), "{page}");
+        assert!(
+            !page.contains("secret"),
+            "a hidden subcommand is not documented: {page}"
+        );
         for file in ["bash/demo", "zsh/_demo", "fish/demo.fish"] {
             let text = fs::read_to_string(dir.path().join("completions").join(file)).unwrap();
             assert!(text.contains("run"), "{file}: {text}");
-            assert!(!text.contains("secret"), "{file}: {text}");
         }
     }
 }

@@ -122,9 +122,18 @@ struct ConvertArgs {
 /// The exit codes, in `--help` and the man page.
 fn exit_codes() -> String {
     opendata_cli::exit_codes_help(&[
-        (0, "success: the file conforms (check, validate) or the conversion is written"),
-        (1, "the file breaks the standard or the CSVW rules (the report lists every finding)"),
-        (2, "usage error, a file that cannot be read or written, or unusable metadata"),
+        (
+            0,
+            "success: the file conforms (check, validate) or the conversion is written",
+        ),
+        (
+            1,
+            "the file breaks the standard or the CSVW rules (the report lists every finding)",
+        ),
+        (
+            2,
+            "usage error, a file that cannot be read or written, or unusable metadata",
+        ),
     ])
 }
 
@@ -144,7 +153,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("{}", opendata_cli::error_report("opendata-csv", error.as_ref()));
+            eprintln!(
+                "{}",
+                opendata_cli::error_report("opendata-csv", error.as_ref())
+            );
             ExitCode::from(2)
         }
     }

@@ -1,5 +1,6 @@
 //! The `nkod-server` binary: serve and render.
 
+#[path = "../../nkod-server/tests/common/mod.rs"]
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use czso_media_feed::client::{AdminClient, encode_query_value};
 use czso_media_feed::config::Config;
 use czso_media_feed::phase::{Phase, store_switch};
@@ -22,7 +22,8 @@ use std::time::Instant;
 #[command(
     name = "czso-media-feed",
     version,
-    about = "ČSÚ election results XML server for registered media"
+    about = "ČSÚ election results XML server for registered media",
+    after_help = exit_codes()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -339,11 +340,29 @@ enum ExportFormat {
     Nginx,
 }
 
+/// The exit codes, in `--help` and the man page.
+fn exit_codes() -> String {
+    opendata_cli::exit_codes_help(&[
+        (0, "success (serve: stopped by SIGTERM or Ctrl-C)"),
+        (
+            1,
+            "failure: the message names the file, the configuration key or the endpoint, and the cause",
+        ),
+        (2, "usage error (unknown flag, missing value)"),
+    ])
+}
+
 fn main() -> ExitCode {
+    if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
+        return code;
+    }
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("czso-media-feed: {e:#}");
+            eprintln!(
+                "{}",
+                opendata_cli::error_report("czso-media-feed", e.as_ref())
+            );
             ExitCode::from(1)
         }
     }

@@ -5,6 +5,7 @@
 //! A process rather than the library: a stack overflow aborts the whole process, and the
 //! test must outlive it to report it.
 
+#[path = "../../nkod-server/tests/common/mod.rs"]
 mod common;
 
 use common::testdata;

@@ -2,7 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use unified_blocklist::check;
@@ -29,6 +29,7 @@ publication cannot be read. `manual` exits 0, 1 when the change is refused, 6 on
 
 #[derive(Parser, Debug)]
 #[command(
+    name = "unified-blocklist",
     version,
     about = "Builds, publishes and serves the Czech unified list of blocked websites",
     after_help = EXIT_CODES
@@ -212,6 +213,9 @@ enum BackendArg {
 }
 
 fn main() -> ExitCode {
+    if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -225,7 +229,7 @@ fn main() -> ExitCode {
         Some(path) => match Config::load(path) {
             Ok(config) => config,
             Err(e) => {
-                eprintln!("error: {e}");
+                report(&e);
                 return ExitCode::from(2);
             }
         },
@@ -266,12 +270,14 @@ fn main() -> ExitCode {
                 });
                 let Some((id, kind)) = parsed else {
                     eprintln!(
-                        "error: --allow {item:?}: expected SOURCE:GUARD, GUARD one of shrink, empty-source, unrecognised-format"
+                        "unified-blocklist: --allow {item:?}: expected SOURCE:GUARD, GUARD one of shrink, empty-source, unrecognised-format"
                     );
                     return ExitCode::from(2);
                 };
                 let Some(spec) = config.sources.iter_mut().find(|s| s.id == id) else {
-                    eprintln!("error: --allow {item:?}: no source {id:?} is configured");
+                    eprintln!(
+                        "unified-blocklist: --allow {item:?}: no source {id:?} is configured"
+                    );
                     return ExitCode::from(2);
                 };
                 spec.allow.push(kind);
@@ -295,7 +301,7 @@ fn main() -> ExitCode {
             let mut options = match ServeOptions::new(out).with_http(&config.http) {
                 Ok(options) => options,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("unified-blocklist: {e}");
                     return ExitCode::from(2);
                 }
             };
@@ -314,12 +320,12 @@ fn main() -> ExitCode {
             let resolver = match check::parse_resolver(&resolver) {
                 Ok(address) => address,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    report(&e);
                     return ExitCode::from(2);
                 }
             };
             if !(timeout > 0.0 && timeout.is_finite()) {
-                eprintln!("error: --timeout must be a positive number of seconds");
+                eprintln!("unified-blocklist: --timeout must be a positive number of seconds");
                 return ExitCode::from(2);
             }
             let mut options = check::CheckOptions::new(resolver);
@@ -377,7 +383,7 @@ fn check_resolver(
     let list = match check::published_list(out.unwrap_or(&config.out), today) {
         Ok(list) => list,
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             return ExitCode::from(6);
         }
     };
@@ -401,11 +407,11 @@ fn check_resolver(
             }
         }
         Err(e @ (check::CheckError::Limits | check::CheckError::Rpz(_))) => {
-            eprintln!("error: {e}");
+            report(&e);
             ExitCode::from(2)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             ExitCode::from(6)
         }
     }
@@ -420,7 +426,7 @@ fn lookup(
     let index = match unified_blocklist::lookup::LookupIndex::load(out) {
         Ok(index) => index,
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             return ExitCode::from(6);
         }
     };
@@ -449,7 +455,7 @@ fn lookup(
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             ExitCode::from(2)
         }
     }
@@ -459,7 +465,7 @@ fn exit(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            report(e.as_ref());
             ExitCode::from(6)
         }
     }
@@ -587,7 +593,7 @@ fn run_verify(out: &std::path::Path, day: Option<chrono::NaiveDate>, all: bool) 
         match unified_blocklist::verify::archived_days(out) {
             Ok(days) => days.into_iter().map(Some).collect(),
             Err(e) => {
-                eprintln!("error: {e}");
+                report(&e);
                 return ExitCode::from(6);
             }
         }
@@ -614,7 +620,7 @@ fn run_verify(out: &std::path::Path, day: Option<chrono::NaiveDate>, all: bool) 
                 }
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                report(&e);
                 return ExitCode::from(6);
             }
         }
@@ -632,7 +638,7 @@ fn run_manual(state: &std::path::Path, by: Option<&str>, command: ManualCommand)
     let _lock = match state_dir.lock() {
         Ok(lock) => lock,
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             return ExitCode::from(6);
         }
     };
@@ -662,7 +668,7 @@ fn run_manual(state: &std::path::Path, by: Option<&str>, command: ManualCommand)
                     ExitCode::SUCCESS
                 }
                 (_, Err(e), _) | (_, _, Err(e)) => {
-                    eprintln!("error: {e}");
+                    report(&e);
                     ExitCode::from(6)
                 }
             };
@@ -715,8 +721,13 @@ fn run_manual(state: &std::path::Path, by: Option<&str>, command: ManualCommand)
             ExitCode::from(1)
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            report(&e);
             ExitCode::from(6)
         }
     }
+}
+
+/// Prints an error with each cause once (`unified-blocklist: message: cause`).
+fn report(error: &(dyn std::error::Error + 'static)) {
+    eprintln!("{}", opendata_cli::error_report("unified-blocklist", error));
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use nkod_server::{
     Faults, NkodServer, QueryLimits, ServerConfig, SnapshotFormat, load_snapshot, render_snapshot,
 };
@@ -15,7 +15,12 @@ use nkod_server::{
 /// A local NKOD: serves a catalogue dump in NKOD's nkod.trig layout over SPARQL (/sparql),
 /// Triple Pattern Fragments (/ldf/nkod-ldf), GraphQL (/graphql) and a file directory (/soubory/).
 #[derive(Parser, Debug)]
-#[command(version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "nkod-server",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = exit_codes()
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -82,7 +87,25 @@ enum Format {
     Trig,
 }
 
+/// The exit codes, in `--help` and the man page.
+fn exit_codes() -> String {
+    opendata_cli::exit_codes_help(&[
+        (
+            0,
+            "stopped by SIGTERM or Ctrl-C, or the rendering is written",
+        ),
+        (
+            1,
+            "the snapshot or the file directory cannot be read, the address cannot be bound, or the output cannot be written",
+        ),
+        (2, "usage error (unknown flag, missing value)"),
+    ])
+}
+
 fn main() -> ExitCode {
+    if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
+        return code;
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render(&args),
@@ -92,7 +115,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("nkod-server: {e:#}");
+            eprintln!("{}", opendata_cli::error_report("nkod-server", e.as_ref()));
             ExitCode::FAILURE
         }
     }

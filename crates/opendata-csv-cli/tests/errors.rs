@@ -1,0 +1,91 @@
+//! What `opendata-csv` prints when a file cannot be used: one line naming the file, each cause
+//! once, exit 2 (documented in `--help`).
+
+use std::ffi::OsStr;
+
+/// Runs the binary and checks its failure report: the exit code, one report on standard
+/// error whose first line starts with the program's name and names `path`, and no cause twice.
+fn fails_with(program: &str, args: &[&OsStr], code: i32, path: &std::path::Path) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    // One report, on its first line: the program, the path, the cause (a parser may add the
+    // offending line with a caret below it).
+    let name = std::path::Path::new(program)
+        .file_name()
+        .unwrap()
+        .to_string_lossy();
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with(&format!("{name}: ")), "{stderr}");
+    assert_eq!(
+        stderr.matches(&format!("{name}: ")).count(),
+        1,
+        "one report: {stderr}"
+    );
+    assert!(
+        first.contains(&path.display().to_string()),
+        "names {}: {stderr}",
+        path.display()
+    );
+    for cause in ["(os error", "Is a directory", "No such file"] {
+        assert!(
+            stderr.matches(cause).count() <= 1,
+            "`{cause}` more than once: {stderr}"
+        );
+    }
+    stderr
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_opendata-csv");
+
+#[test]
+fn a_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chybi.csv");
+    let err = fails_with(BIN, &[OsStr::new("check"), path.as_os_str()], 2, &path);
+    assert!(err.contains("No such file or directory"), "{err}");
+}
+
+#[test]
+fn a_directory_instead_of_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    fails_with(
+        BIN,
+        &[OsStr::new("check"), dir.path().as_os_str()],
+        2,
+        dir.path(),
+    );
+}
+
+#[test]
+fn unreadable_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("seznam.csv");
+    std::fs::write(&csv, "URL\r\nexample.cz\r\n").unwrap();
+    let metadata = dir.path().join("seznam.csv-metadata.json");
+    std::fs::write(&metadata, "{ \"url\": ").unwrap();
+    fails_with(
+        BIN,
+        &[
+            OsStr::new("check"),
+            csv.as_os_str(),
+            OsStr::new("--metadata"),
+            metadata.as_os_str(),
+        ],
+        2,
+        &metadata,
+    );
+}
+
+#[test]
+fn the_exit_codes_are_in_the_help() {
+    let output = std::process::Command::new(BIN)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(help.contains("Exit codes"), "{help}");
+}
