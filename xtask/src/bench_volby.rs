@@ -11,7 +11,7 @@ use std::time::Duration;
 
 const ALLOWED: &str = "/appdata/ps2025/odata/vysledky.xml";
 
-fn run_bin(bin: &Path, args: &[&str]) -> Result<String> {
+pub(crate) fn run_bin(bin: &Path, args: &[&str]) -> Result<String> {
     let out = Command::new(bin)
         .args(args)
         .output()
@@ -42,7 +42,7 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())

@@ -5,6 +5,7 @@
 
 mod bench_serve;
 mod bench_volby;
+mod bench_volby_live;
 mod ci;
 mod csvw_suite;
 mod setup;
@@ -33,6 +34,9 @@ Tasks:
   interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
   bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk)
   bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
+  bench-volby-live czso-media-feed: live replay on a compressed clock — bytes re-downloaded by a
+                   polling newsroom (content validators vs whole-document tags), SSE delay from cut
+                   to event, Retry-After/max-age against the grid, ingest CPU [--speed N] [--batches N]
   bench-dns        unified-blocklist: update -> NXDOMAIN at Unbound and BIND, IXFR bytes for k changes, check-resolver rate
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
   csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
@@ -64,6 +68,7 @@ fn main() -> Result<()> {
         }
         "bench-serve" => bench_serve::run(),
         "bench-volby" => bench_volby::run(),
+        "bench-volby-live" => bench_volby_live::run(rest),
         "bench-dns" => tier_dns::bench(),
         "tiers" => {
             for tier in tiers::ALL {
