@@ -494,6 +494,24 @@ fn zone_transfer_to_real_resolvers() {
         );
     }
 
+    // check-resolver counts NODATA as blocked only under the NODATA policy.
+    for (name, server) in [
+        ("Unbound", env("UB_DNS_UNBOUND")),
+        ("BIND IPv6", env("UB_DNS_BIND6")),
+    ] {
+        let (code, report) = check_resolver_with(&nodata, &server, &["--rate", "5000"]);
+        assert_eq!(code, Some(0), "{name} under nodata: {report}");
+        assert_eq!(report["checked"], report["blocked"], "{name}");
+    }
+    let (code, report) = check_resolver(&env("UB_DNS_BIND"), &["--rate", "5000"]);
+    assert_eq!(code, Some(1), "NODATA is not the NXDOMAIN policy's answer");
+    assert_eq!(report["blocked"], 0, "{}", report["checked"]);
+    assert_eq!(
+        report["not_blocked"].as_array().unwrap().len() as u64,
+        3 * report["checked"].as_u64().unwrap()
+    );
+    assert_eq!(report["not_blocked"][0]["answer"], "NODATA");
+
     let landing = config_path(
         "landing",
         "policy = \"landing\"\nlanding_default = \"blokace.example.cz\"\n\
@@ -532,6 +550,15 @@ fn zone_transfer_to_real_resolvers() {
         // Without provenance there is no TXT.
         let txt = query(&server, &format!("_info.{szpi_host}"), "TXT");
         assert!(!txt.records.iter().any(|r| r.1 == "TXT"), "{name}: {txt:?}");
+    }
+    // check-resolver expects each authority's landing name (the MF's, the default for others).
+    for (name, server) in [
+        ("Unbound IPv6", env("UB_DNS_UNBOUND6")),
+        ("BIND", env("UB_DNS_BIND")),
+    ] {
+        let (code, report) = check_resolver_with(&landing, &server, &["--rate", "5000"]);
+        assert_eq!(code, Some(0), "{name} under landing: {report}");
+        assert_eq!(report["checked"], report["blocked"], "{name}");
     }
 
     update(&nxdomain, &["--force"], None);
@@ -714,11 +741,21 @@ fn zone_transfer_to_real_resolvers() {
     }
 }
 
-/// Runs `unified-blocklist check-resolver` against `server`; JSON unless `extra` says otherwise.
+/// Runs `unified-blocklist check-resolver` against `server` under the NXDOMAIN policy; JSON
+/// unless `extra` says otherwise.
 fn check_resolver(server: &str, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
+    check_resolver_with(&work().join("config-nxdomain.toml"), server, extra)
+}
+
+/// Runs `unified-blocklist check-resolver` with the configuration `config` (its `[rpz]` policy).
+fn check_resolver_with(
+    config: &Path,
+    server: &str,
+    extra: &[&str],
+) -> (Option<i32>, serde_json::Value) {
     let output = Command::new(env("UB_DNS_BIN"))
         .arg("--config")
-        .arg(work().join("config-nxdomain.toml"))
+        .arg(config)
         .args(["check-resolver", "--resolver", server])
         .args(if extra.contains(&"--format") {
             &[][..]
