@@ -24,6 +24,18 @@ pub(crate) fn run() -> Result<()> {
     )
 }
 
+/// `cargo package --workspace` with verification: every publishable crate builds from its
+/// `.crate` alone (nothing it embeds lies outside it; its metadata is complete). The build
+/// uses `target/package/`, removed afterwards: it is a second copy of every workspace crate.
+pub(crate) fn package() -> Result<()> {
+    exec(cargo().args(["package", "--workspace", "--locked", "--allow-dirty"]))?;
+    let dir = crate::util::target_dir().join("package");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    Ok(())
+}
+
 /// Every test: the workspace's unit, integration and doc tests, then every tier.
 pub(crate) fn test_all() -> Result<()> {
     exec(cargo().args(["test", "--workspace", "--locked"]))?;

@@ -8,12 +8,14 @@ mod bench_volby;
 mod bench_volby_live;
 mod ci;
 mod csvw_suite;
+mod release;
 mod setup;
 mod tier_blocklist_zone;
 mod tier_browser;
 mod tier_dns;
 mod tier_forwarded;
 mod tier_interop;
+mod tier_packages;
 mod tier_resolver;
 mod tier_units;
 mod tier_volby;
@@ -38,6 +40,8 @@ Tasks:
                    polling newsroom (content validators vs whole-document tags), SSE delay from cut
                    to event, Retry-After/max-age against the grid, ingest CPU [--speed N] [--batches N]
   bench-dns        unified-blocklist: update -> NXDOMAIN at Unbound and BIND, IXFR bytes for k changes, check-resolver rate
+  package          cargo package --workspace with verification (part of ci)
+  release          target/release-artifacts/: binaries, man pages, completions, Debian packages (lintian), SBOM, SHA256SUMS, notes
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
   csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
 ";
@@ -59,6 +63,7 @@ fn main() -> Result<()> {
         "csvw-bench" => csvw_suite::bench(rest),
         "interop" => tiers::run("interop"),
         "ci" => ci::run(),
+        "package" => ci::package(),
         "test" => ci::test_all(),
         "tier" => {
             if rest.is_empty() {
@@ -66,12 +71,13 @@ fn main() -> Result<()> {
             }
             rest.iter().try_for_each(|name| tiers::run(name))
         }
+        "release" => release::run(),
         "bench-serve" => bench_serve::run(),
         "bench-volby" => bench_volby::run(),
         "bench-volby-live" => bench_volby_live::run(rest),
         "bench-dns" => tier_dns::bench(),
         "tiers" => {
-            for tier in tiers::ALL {
+            for tier in tiers::ALL.iter().chain(tiers::ON_DEMAND) {
                 println!("{:<12} {}", tier.name, tier.about);
             }
             Ok(())

@@ -1,7 +1,7 @@
-//! `cargo xtask setup`: installs the system tools the test tiers need.
+//! `cargo xtask setup`: installs the system tools the test tiers and the release need.
 //!
-//! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments), npm packages
-//! from `xtask/deps/package.json` and `xtask/deps/comunica/package.json` (each installed into
+//! Debian packages come from `xtask/deps/apt.txt` (one per line, `#` comments), cargo
+//! plugins from `xtask/deps/cargo.txt`, npm packages from `xtask/deps/package.json` and `xtask/deps/comunica/package.json` (each installed into
 //! its own `node_modules`) and Python packages from `xtask/deps/requirements.txt` (into the venv
 //! `xtask/deps/venv`). Every step is idempotent, so CI on a fresh machine and a developer's
 //! machine run the same command.
@@ -143,8 +143,34 @@ pub(crate) fn run_python() -> Result<()> {
 ///
 /// The venv only serves `cargo xtask csvw-bench` (a benchmark, not part of the gate), so a
 /// failure there is reported loudly but does not stop CI from running the tests.
+/// The cargo plugins `cargo xtask release` runs, from `xtask/deps/cargo.txt` (`NAME VERSION`
+/// per line): each installed with `cargo install --locked` unless that version is on `PATH`.
+pub(crate) fn run_cargo() -> Result<()> {
+    let list_path = project_root().join("xtask/deps/cargo.txt");
+    let list = std::fs::read_to_string(&list_path)
+        .with_context(|| format!("cannot read {}", list_path.display()))?;
+    for line in list.lines() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let present = Command::new(name)
+            .args([name.trim_start_matches("cargo-"), "--version"])
+            .output()
+            .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains(version));
+        if present {
+            eprintln!("setup: {name} {version} is installed");
+            continue;
+        }
+        exec(crate::util::cargo().args(["install", "--locked", name, "--version", version]))?;
+    }
+    Ok(())
+}
+
 pub(crate) fn run() -> Result<()> {
     run_apt()?;
+    run_cargo()?;
     run_npm()?;
     if let Err(error) = run_python() {
         eprintln!(

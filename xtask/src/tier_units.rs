@@ -3,7 +3,7 @@
 //! systemd as PID 1) and rated by `systemd-analyze security --offline=true`.
 //!
 //! `verify` insists that `ExecStart=` names an executable file, so the units are checked as
-//! copies whose `/usr/local/bin/` points at the binaries just built; nothing else changes. Any
+//! copies whose `/usr/bin/` (where the Debian packages install them) points at the binaries just built; nothing else changes. Any
 //! line `verify` prints (an unknown key, a bad value) fails the tier, as does an exposure level
 //! above [`MAX_EXPOSURE`] or a missing directive of the project's hardening list.
 
@@ -28,7 +28,13 @@ pub(crate) fn run() -> Result<()> {
     if !have("systemd-analyze") {
         bail!("systemd-analyze is missing; `cargo xtask setup` installs systemd");
     }
-    exec(cargo().args(["build", "-p", "unified-blocklist", "-p", "czso-media-feed"]))?;
+    exec(cargo().args([
+        "build",
+        "-p",
+        "unified-blocklist-cli",
+        "-p",
+        "czso-media-feed-cli",
+    ]))?;
     let bin = target_dir().join("debug");
     let work = project_root().join("target/tier-units");
     let _ = std::fs::remove_dir_all(&work);
@@ -66,7 +72,7 @@ pub(crate) fn run() -> Result<()> {
             let copy = work.join(&name);
             std::fs::write(
                 &copy,
-                text.replace("/usr/local/bin/", &format!("{}/", bin.display())),
+                text.replace("/usr/bin/", &format!("{}/", bin.display())),
             )?;
             units.push(copy);
         }

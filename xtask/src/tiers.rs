@@ -60,9 +60,17 @@ pub(crate) const ALL: &[Tier] = &[
     },
 ];
 
+/// Tiers run only when asked for (`cargo xtask tier NAME`), not by `cargo xtask ci`: they
+/// build the whole release first, which would add a release build of every tool to the gate.
+pub(crate) const ON_DEMAND: &[Tier] = &[Tier {
+    name: "packages",
+    about: "the release's Debian packages: dpkg -i, update with the packaged config, man page, --help, dpkg --purge leaves nothing (builds the release; not in ci)",
+    run: crate::tier_packages::run,
+}];
+
 /// Runs the tier called `name`.
 pub(crate) fn run(name: &str) -> Result<()> {
-    match ALL.iter().find(|tier| tier.name == name) {
+    match ALL.iter().chain(ON_DEMAND).find(|tier| tier.name == name) {
         Some(tier) => {
             eprintln!("== tier {name}: {}", tier.about);
             (tier.run)()

@@ -1,0 +1,181 @@
+//! Tier `packages`: the release's Debian packages installed on this machine as a user would.
+//!
+//! Builds the release (`cargo xtask release`), then `dpkg -i` every package, runs
+//! `unified-blocklist update` as the package's system user with the packaged
+//! `/etc/unified-blocklist.toml` against the embedded catalogue and checks the publication,
+//! checks that `man unified-blocklist` renders (with the exit codes) and that every tool's
+//! `--help` runs, then `dpkg --purge`s them all and checks that nothing is left: no file the
+//! packages installed, and no new path anywhere under /etc, /usr, /var, /lib, /opt or /srv
+//! whose name carries a package's name (configuration, state, logs, systemd state).
+//!
+//! Needs root (dpkg) and refuses to touch a machine where one of the packages is already
+//! installed.
+
+use crate::release::{self, TOOLS};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Where installed files may be left behind.
+const ROOTS: &[&str] = &["/etc", "/usr", "/var", "/lib", "/opt", "/srv"];
+
+pub(crate) fn run() -> Result<()> {
+    if !is_root() {
+        bail!("tier packages installs Debian packages: run it as root (CI does)");
+    }
+    let names: Vec<&str> = TOOLS.iter().map(|(_, binary)| *binary).collect();
+    for name in &names {
+        if installed(name) {
+            bail!("the package {name} is already installed here; purge it before the tier");
+        }
+    }
+    release::run()?;
+    let debs = names
+        .iter()
+        .map(|name| release::deb_of(name))
+        .collect::<Result<Vec<_>>>()?;
+    let before = paths_named(&names)?;
+
+    let result = installed_checks(&names, &debs);
+    // Purge whatever was installed, even after a failed check.
+    let mut purge = Command::new("dpkg");
+    purge.arg("--purge").args(&names);
+    let purged = checked(&mut purge);
+    result?;
+    purged?;
+
+    let after = paths_named(&names)?;
+    let left: Vec<&String> = after.difference(&before).collect();
+    if !left.is_empty() {
+        bail!("dpkg --purge left these behind: {left:?}");
+    }
+    eprintln!(
+        "tier packages: {} packages installed, checked and purged without a trace",
+        names.len()
+    );
+    Ok(())
+}
+
+fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
+    checked(Command::new("dpkg").arg("-i").args(debs))?;
+    let mut files = BTreeSet::new();
+    for name in names {
+        let listed = checked(Command::new("dpkg").args(["-L", name]))?;
+        files.extend(
+            String::from_utf8_lossy(&listed.stdout)
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    for expected in [
+        "/usr/bin/unified-blocklist",
+        "/etc/unified-blocklist.toml",
+        "/lib/systemd/system/unified-blocklist.service",
+        "/lib/systemd/system/unified-blocklist-update.timer",
+        "/usr/share/man/man1/unified-blocklist.1.gz",
+        "/usr/share/bash-completion/completions/unified-blocklist",
+        "/usr/bin/czso-media-feed",
+        "/etc/czso-media-feed/feed.toml",
+        "/lib/systemd/system/czso-media-feed.service",
+    ] {
+        if !files.contains(expected) && !Path::new(expected).exists() {
+            bail!("the packages do not install {expected}");
+        }
+    }
+    for user in ["unified-blocklist", "czso-media-feed"] {
+        checked(Command::new("getent").args(["passwd", user]))
+            .with_context(|| format!("the package did not create the system user {user}"))?;
+    }
+
+    // The main job, as the service would run it, on the bundled catalogue.
+    checked(Command::new("runuser").args([
+        "-u",
+        "unified-blocklist",
+        "--",
+        "/usr/bin/unified-blocklist",
+        "--config",
+        "/etc/unified-blocklist.toml",
+        "update",
+        "--nkod",
+        "embedded",
+    ]))?;
+    let out = Path::new("/var/lib/unified-blocklist/out");
+    for file in ["index.html", "stav.json"] {
+        let path = out.join(file);
+        if !path.is_file() {
+            bail!("update published no {}", path.display());
+        }
+    }
+    checked(Command::new("runuser").args([
+        "-u",
+        "unified-blocklist",
+        "--",
+        "/usr/bin/unified-blocklist",
+        "--config",
+        "/etc/unified-blocklist.toml",
+        "verify",
+    ]))?;
+
+    let page = checked(
+        Command::new("man")
+            .args(["-P", "cat", "unified-blocklist"])
+            .env("MANWIDTH", "100"),
+    )?;
+    let page = String::from_utf8_lossy(&page.stdout);
+    if !(page.contains("unified-blocklist") && page.contains("Exit codes")) {
+        bail!("man unified-blocklist does not render the page with its exit codes:\n{page}");
+    }
+    for name in names {
+        let help = checked(Command::new(format!("/usr/bin/{name}")).arg("--help"))?;
+        if !String::from_utf8_lossy(&help.stdout).contains("Exit codes") {
+            bail!("{name} --help lists no exit codes");
+        }
+    }
+    eprintln!("tier packages: installed, update published, man page and --help fine");
+    Ok(())
+}
+
+fn checked(cmd: &mut Command) -> Result<Output> {
+    eprintln!("$ {cmd:?}");
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot run {cmd:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{cmd:?} failed with {}:\n{}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(output)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// Every path under [`ROOTS`] whose name contains one of `names`.
+fn paths_named(names: &[&str]) -> Result<BTreeSet<String>> {
+    let output = Command::new("find")
+        .args(ROOTS)
+        .args(["-xdev", "-path", "/var/lib/dpkg", "-prune", "-o", "-print"])
+        .output()
+        .context("cannot run find")?;
+    Ok(String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|path| names.iter().any(|name| path.contains(name)))
+        .map(str::to_owned)
+        .collect())
+}
