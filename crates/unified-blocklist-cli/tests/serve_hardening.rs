@@ -1,9 +1,10 @@
 //! `serve` as a process, tried as an attacker and as picky clients would: idle and slowloris
-//! connections, more idle connections than the file limit allows, SIGTERM with a slow client
-//! connected, byte ranges, `gzip;q=0` and `If-Modified-Since` in the future.
+//! connections, more idle connections than the file limit allows, 10,000 idle keep-alive
+//! connections under the unit's file limit, SIGTERM with a slow client connected, byte ranges,
+//! `gzip;q=0` and `If-Modified-Since` in the future.
 
 use chrono::NaiveDate;
-use opendata_http::client::Client;
+use opendata_http::client::{Client, Connection, Request};
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -139,6 +140,90 @@ fn idle_connections_beyond_the_file_limit_do_not_stop_the_service() {
     assert_eq!(reply.status, 200);
     assert!(start.elapsed() < Duration::from_secs(5));
     drop(idle);
+}
+
+/// The unit's `LimitNOFILE` (`dist/systemd/unified-blocklist.service`).
+const UNIT_NOFILE: u64 = 65_536;
+
+/// This process's hard limit of open files (`/proc/self/limits`).
+fn hard_nofile() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    match line.split_whitespace().nth(4).unwrap() {
+        "unlimited" => u64::MAX,
+        n => n.parse().unwrap(),
+    }
+}
+
+/// Whether the server has closed `conn`.
+fn closed(conn: &Connection) -> bool {
+    let stream = conn.stream();
+    stream.set_nonblocking(true).unwrap();
+    let mut byte = [0u8; 1];
+    let result = stream.peek(&mut byte);
+    stream.set_nonblocking(false).unwrap();
+    match result {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock,
+    }
+}
+
+#[test]
+#[allow(clippy::print_stderr)] // prints the figure for the closing note
+fn ten_thousand_idle_keep_alive_connections_are_held_while_a_client_is_served() {
+    const IDLE: usize = 10_000;
+    // The unit's limit, or the hard limit where a container keeps it lower; both processes.
+    let nofile = hard_nofile().min(UNIT_NOFILE);
+    assert!(
+        nofile >= IDLE as u64 + 200,
+        "the hard limit of open files ({nofile}) is too low for this test"
+    );
+    let raised = Command::new("prlimit")
+        .args([
+            "--pid",
+            &std::process::id().to_string(),
+            &format!("--nofile={nofile}:{nofile}"),
+        ])
+        .status()
+        .unwrap();
+    assert!(raised.success());
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(
+        &publication(tmp.path()),
+        Some(u32::try_from(nofile).unwrap()),
+    );
+    let client = Client::new(server.addr).timeout(Duration::from_secs(30));
+    let opening = Instant::now();
+    let mut idle = Vec::with_capacity(IDLE);
+    for i in 0..IDLE {
+        let mut conn = client.connect().unwrap();
+        let reply = conn
+            .send(&Request::head("/jednotny-seznam.csv").keep_alive())
+            .unwrap_or_else(|e| panic!("idle connection {i}: {e}"));
+        assert_eq!(reply.status, 200);
+        idle.push(conn);
+    }
+    let opened_in = opening.elapsed();
+    // A normal client is answered, and no idle connection was closed to make room.
+    let started = Instant::now();
+    let reply = client.get("/jednotny-seznam.csv", &[]).unwrap();
+    let answered_in = started.elapsed();
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.starts_with(b"URL,DATUM_ZAPISU"));
+    let open = idle.iter().filter(|c| !closed(c)).count();
+    // Within the idle timeout (60 s) none may have been closed.
+    if opened_in + answered_in < Duration::from_secs(50) {
+        assert_eq!(open, IDLE);
+    }
+    // A figure for the closing note, not a timing assertion (benchmarks measure speed).
+    eprintln!(
+        "{open} of {IDLE} idle keep-alive connections open (opened in {opened_in:.1?}), \
+         open-file limit {nofile}; a normal GET answered in {answered_in:.1?}"
+    );
 }
 
 #[test]
