@@ -882,3 +882,47 @@ fn the_admin_endpoint_needs_the_operators_token() {
     let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
     assert_eq!(mode & 0o077, 0, "{mode:o}");
 }
+
+/// A batch larger than axum's 2 MB default body limit: the admin endpoint answered 413 for
+/// batch 1 of a full-size simulated election (found by `cargo xtask bench-volby-live`). Here
+/// four batches of a 6,000-precinct simulation sent as one document (about 3.5 MB) are
+/// stored whole.
+#[test]
+fn admin_ingest_takes_a_batch_larger_than_2_mb() {
+    use czso_media_feed::client::AdminClient;
+    use czso_media_feed::config::Config;
+    use czso_media_feed::xml::{parse_batch, write_batch};
+
+    let sim = common::simulated(6000, 0.1, 0.0, "live", "127.0.0.1");
+    let mut docs = sim.batches[..4]
+        .iter()
+        .map(|file| parse_batch(&std::fs::read(file).unwrap(), "src", 1).unwrap());
+    let first = docs.next().unwrap();
+    let mut precincts = first.precincts.clone();
+    for doc in docs {
+        precincts.extend(doc.precincts);
+    }
+    let rows: Vec<_> = precincts.iter().collect();
+    let body = write_batch(
+        first.kind,
+        first.generated.as_deref().unwrap(),
+        &first.header.clone().unwrap(),
+        &rows,
+    );
+    assert!(body.len() > 3 << 20, "{} bytes", body.len());
+
+    let server = Server::start(&sim.config);
+    let config = Config::load(&sim.config).unwrap();
+    let admin = AdminClient::for_config(&config, Some(&server.admin)).unwrap();
+    let report: serde_json::Value = serde_json::from_str(
+        &admin
+            .post(
+                "/admin/ingest?election=ps2025&channel=live&cut=1&source=davky1-4.xml",
+                body.as_bytes(),
+            )
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["accepted"], rows.len());
+    assert_eq!(report["batch"], 1);
+}

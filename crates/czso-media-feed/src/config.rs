@@ -31,6 +31,9 @@ fn default_cache() -> f64 {
 fn default_batch() -> f64 {
     300.0
 }
+fn default_admin_max_body() -> usize {
+    256 << 20
+}
 fn default_log_flush() -> f64 {
     0.2
 }
@@ -65,6 +68,11 @@ pub struct Config {
     /// `admin.token` next to the database.
     #[serde(default)]
     pub admin_token_file: Option<PathBuf>,
+    /// Largest document the admin endpoint accepts, in bytes (default 256 MiB). A batch the
+    /// size of a whole Chamber election with every precinct's preferential votes runs to
+    /// tens of MB; the endpoint is loopback-only and behind the token.
+    #[serde(default = "default_admin_max_body")]
+    pub admin_max_body_bytes: usize,
     /// Proxies whose forwarding header is honoured (addresses or blocks).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,

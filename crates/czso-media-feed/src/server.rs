@@ -17,7 +17,7 @@ use crate::store::{self, Channel, CutRequest, IngestReport, Store, Upstream};
 use crate::time::parse_prague;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -376,6 +376,8 @@ pub fn start(config: Config) -> Result<RunningServer> {
         .route("/admin/reset", post(reset_handler))
         .route("/admin/faults", post(faults_handler))
         .route("/admin/quarantine", get(quarantine_handler))
+        // axum's default of 2 MB refused real batches (413); the limit is the config's.
+        .layer(DefaultBodyLimit::max(shared.config.admin_max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             guard.clone(),
             crate::admin::guard,
