@@ -20,6 +20,9 @@ use std::process::ExitCode;
 
 use clap_complete::Shell;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 /// The error report a binary prints on standard error: `program: message: cause: …`, each
 /// cause of the chain once.
 ///

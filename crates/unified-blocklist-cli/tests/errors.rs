@@ -3,41 +3,7 @@
 
 use std::ffi::OsStr;
 
-/// Runs the binary and checks its failure report: the exit code, one report on standard
-/// error whose first line starts with the program's name and names `path`, and no cause twice.
-fn fails_with(program: &str, args: &[&OsStr], code: i32, path: &std::path::Path) -> String {
-    let output = std::process::Command::new(program)
-        .args(args)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert_eq!(output.status.code(), Some(code), "{stderr}");
-    // One report, on its first line: the program, the path, the cause (a parser may add the
-    // offending line with a caret below it).
-    let name = std::path::Path::new(program)
-        .file_name()
-        .unwrap()
-        .to_string_lossy();
-    let first = stderr.lines().next().unwrap_or_default();
-    assert!(first.starts_with(&format!("{name}: ")), "{stderr}");
-    assert_eq!(
-        stderr.matches(&format!("{name}: ")).count(),
-        1,
-        "one report: {stderr}"
-    );
-    assert!(
-        first.contains(&path.display().to_string()),
-        "names {}: {stderr}",
-        path.display()
-    );
-    for cause in ["(os error", "Is a directory", "No such file"] {
-        assert!(
-            stderr.matches(cause).count() <= 1,
-            "`{cause}` more than once: {stderr}"
-        );
-    }
-    stderr
-}
+use opendata_cli::testing::fails_with;
 
 const BIN: &str = env!("CARGO_BIN_EXE_unified-blocklist");
 
