@@ -5,7 +5,7 @@
 use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -48,6 +48,89 @@ pub(crate) fn load_average() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// A simulated election ready to serve (step 1 of both election benches).
+pub(crate) struct PreparedFeed {
+    pub(crate) sim: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) db: PathBuf,
+    pub(crate) public_port: u16,
+    pub(crate) admin_port: u16,
+    /// The simulation's batch files, in order.
+    pub(crate) batches: Vec<PathBuf>,
+}
+
+/// Simulates a whole election in `work/sim`, prints the CPU of ingesting it and regenerating
+/// every feed (`bench-ingest`, a process of its own), and writes a feed config on free
+/// loopback ports with the given regeneration and cut periods and a database with 127.0.0.1
+/// registered for production.
+pub(crate) fn prepare_feed(
+    bin: &Path,
+    work: &Path,
+    cache_period_secs: f64,
+    batch_interval_secs: f64,
+) -> Result<PreparedFeed> {
+    let sim = work.join("sim");
+    let sim_s = sim.to_str().unwrap_or_default();
+    println!("{}", run_bin(bin, &["simulate", "--out", sim_s])?.trim());
+    println!("load average at the start: {}", load_average());
+    let scratch = work.join("scratch");
+    let ingest = run_bin(
+        bin,
+        &[
+            "bench-ingest",
+            "--dir",
+            sim_s,
+            "--scratch",
+            scratch.to_str().unwrap_or_default(),
+        ],
+    )?;
+    println!("ingest+regenerate: {}", ingest.trim());
+
+    let db = work.join("feed.sqlite");
+    let db_s = db.to_str().unwrap_or_default();
+    let (public_port, admin_port) = (free_port()?, free_port()?);
+    let config = work.join("feed.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:{public_port}\"]\nadmin_listen = \"127.0.0.1:{admin_port}\"\n\
+             cache_period_secs = {cache_period_secs}\nbatch_interval_secs = {batch_interval_secs}\nreload_interval_secs = 0.5\nlog_dir = \"logs\"\n\
+             [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"live\" }}]\n"
+        ),
+    )?;
+    run_bin(
+        bin,
+        &[
+            "registry",
+            "--db",
+            db_s,
+            "add",
+            "--name",
+            "Redakce",
+            "--email",
+            "redakce@example.cz",
+            "--phone",
+            "+420 222 000 000",
+            "--production",
+            "127.0.0.1",
+        ],
+    )?;
+    run_bin(bin, &["registry", "--db", db_s, "approve", "Redakce"])?;
+    let mut batches: Vec<PathBuf> = std::fs::read_dir(&sim)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+        .collect();
+    batches.sort();
+    Ok(PreparedFeed {
+        sim,
+        config,
+        db,
+        public_port,
+        admin_port,
+        batches,
+    })
+}
+
 pub(crate) fn run() -> Result<()> {
     for tool in ["nginx", "wrk"] {
         if !have(tool) && !Path::new("/usr/sbin/nginx").exists() {
@@ -59,67 +142,14 @@ pub(crate) fn run() -> Result<()> {
     let work = std::env::temp_dir().join(format!("bench-volby-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    let sim = work.join("sim");
-    println!(
-        "{}",
-        run_bin(
-            &bin,
-            &["simulate", "--out", sim.to_str().unwrap_or_default()]
-        )?
-        .trim()
-    );
-
-    // 1. Ingest + regenerate every feed, CPU time and memory (its own process).
-    let scratch = work.join("scratch");
-    let ingest = run_bin(
-        &bin,
-        &[
-            "bench-ingest",
-            "--dir",
-            sim.to_str().unwrap_or_default(),
-            "--scratch",
-            scratch.to_str().unwrap_or_default(),
-        ],
-    )?;
-    println!("ingest+regenerate: {}", ingest.trim());
-
-    // 2. Our server with the whole election ingested, 127.0.0.1 registered for production.
-    let db = work.join("feed.sqlite");
-    let db_s = db.to_str().unwrap_or_default();
-    let (public_port, admin_port) = (free_port()?, free_port()?);
-    let config = work.join("feed.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:{public_port}\"]\nadmin_listen = \"127.0.0.1:{admin_port}\"\n\
-             cache_period_secs = 60\nbatch_interval_secs = 0\nreload_interval_secs = 0.5\nlog_dir = \"logs\"\n\
-             [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"live\" }}]\n"
-        ),
-    )?;
-    run_bin(
-        &bin,
-        &[
-            "registry",
-            "--db",
-            db_s,
-            "add",
-            "--name",
-            "Bench",
-            "--email",
-            "bench@example.cz",
-            "--phone",
-            "+420 222 000 000",
-            "--production",
-            "127.0.0.1",
-        ],
-    )?;
-    run_bin(&bin, &["registry", "--db", db_s, "approve", "Bench"])?;
-    let mut batches: Vec<String> = std::fs::read_dir(&sim)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .map(|p| p.display().to_string())
+    let feed = prepare_feed(&bin, &work, 60.0, 0.0)?;
+    let (config, public_port) = (&feed.config, feed.public_port);
+    let db_s = feed.db.to_str().unwrap_or_default();
+    let batches: Vec<&str> = feed
+        .batches
+        .iter()
+        .map(|p| p.to_str().unwrap_or_default())
         .collect();
-    batches.sort();
     let mut args = vec![
         "ingest",
         "--direct",
@@ -129,7 +159,7 @@ pub(crate) fn run() -> Result<()> {
         "ps2025",
         "--cut",
     ];
-    args.extend(batches.iter().map(String::as_str));
+    args.extend(batches);
     run_bin(&bin, &args)?;
     let mut ours_cmd = Command::new(&bin);
     ours_cmd

@@ -21,8 +21,8 @@
 //! batch, `Retry-After` against the next cut, the server's CPU time during the replay, and
 //! the ingest + regenerate CPU time of the whole election (`bench-ingest`, goal: < 1 s).
 
-use crate::bench_volby::{load_average, run_bin};
-use crate::util::{ServerProcess, cargo, exec, free_port, target_dir, wait_for_port};
+use crate::bench_volby::{load_average, prepare_feed, run_bin};
+use crate::util::{ServerProcess, cargo, exec, target_dir, wait_for_port};
 use anyhow::{Context, Result, bail};
 use opendata_http::client::{Client, Reply};
 use std::collections::BTreeMap;
@@ -485,63 +485,15 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let work = std::env::temp_dir().join(format!("bench-volby-live-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    let sim = work.join("sim");
-    let sim_s = sim.to_str().unwrap_or_default();
-    println!("{}", run_bin(&bin, &["simulate", "--out", sim_s])?.trim());
-    println!("load average at the start: {}", load_average());
-
-    // 1. Ingest + regenerate the whole election (its own process).
-    let scratch = work.join("scratch");
-    let ingest = run_bin(
+    let feed = prepare_feed(
         &bin,
-        &[
-            "bench-ingest",
-            "--dir",
-            sim_s,
-            "--scratch",
-            scratch.to_str().unwrap_or_default(),
-        ],
+        &work,
+        regeneration_ms as f64 / 1000.0,
+        cut_ms as f64 / 1000.0,
     )?;
-    println!("ingest+regenerate: {}", ingest.trim());
-
-    // 2. The server: live phase, regeneration and cuts on the compressed grid.
-    let db = work.join("feed.sqlite");
-    let db_s = db.to_str().unwrap_or_default();
-    let (public_port, admin_port) = (free_port()?, free_port()?);
-    let config = work.join("feed.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "database = \"feed.sqlite\"\nlisten = [\"127.0.0.1:{public_port}\"]\nadmin_listen = \"127.0.0.1:{admin_port}\"\n\
-             cache_period_secs = {}\nbatch_interval_secs = {}\nreload_interval_secs = 0.5\nlog_dir = \"logs\"\n\
-             [[election]]\ndefinition = \"sim/definition.json\"\nschedule = [{{ at = \"2020-01-01T00:00\", phase = \"live\" }}]\n",
-            regeneration_ms as f64 / 1000.0,
-            cut_ms as f64 / 1000.0,
-        ),
-    )?;
-    run_bin(
-        &bin,
-        &[
-            "registry",
-            "--db",
-            db_s,
-            "add",
-            "--name",
-            "Redakce",
-            "--email",
-            "redakce@example.cz",
-            "--phone",
-            "+420 222 000 000",
-            "--production",
-            "127.0.0.1",
-        ],
-    )?;
-    run_bin(&bin, &["registry", "--db", db_s, "approve", "Redakce"])?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&sim)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
+    let (sim, config, public_port, admin_port) =
+        (&feed.sim, &feed.config, feed.public_port, feed.admin_port);
+    let mut files = feed.batches;
     if options.batches > 0 {
         files.truncate(options.batches);
     }
@@ -620,7 +572,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         let at = start + i64::try_from(k)? * cut_ms + cut_ms / 2;
         sleep_until(at);
         // Rows stored by another writer of the database, as ČSÚ's loaders do; the server
-        // reads them at its next reload (the admin endpoint limits request bodies).
+        // reads them at its next reload.
         let sent = now_ms();
         run_bin(
             &bin,
