@@ -2,13 +2,21 @@
 
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The workspace root (the parent of `xtask/`).
+///
+/// Taken from `CARGO_MANIFEST_DIR` as `cargo run` sets it at run time, not as it was at compile
+/// time: a `target/` copied from another checkout (cargo treats its xtask as fresh) would
+/// otherwise build and test that other checkout. The compile-time value is the fallback when
+/// the binary is run directly.
 pub(crate) fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
         .expect("xtask lives one level below the workspace root")
         .to_path_buf()
