@@ -7,7 +7,10 @@
 //!    catalogue request plus one conditional GET per list, answered 304).
 //! 3. `serve` throughput for `jednotny-seznam.csv` with wrk on loopback against nginx serving the
 //!    same publication directory (goal ≥ 1.0×).
+//! 4. 10,000 idle keep-alive connections held under the unit's file limit while a normal
+//!    client is still answered (goal < 100 ms), see [`crate::bench_idle`].
 
+use crate::bench_idle::{IDLE_GOAL, hold_idle, with_unit_nofile};
 use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
@@ -125,7 +128,7 @@ pub(crate) fn run() -> Result<()> {
     let csv = std::fs::canonicalize(out.join("jednotny-seznam.csv"))?;
     let size = std::fs::metadata(&csv)?.len();
     let ours_port = free_port()?;
-    let mut ours = Command::new(&bin);
+    let mut ours = with_unit_nofile(&bin);
     ours.args([
         "serve",
         "--out",
@@ -169,5 +172,10 @@ pub(crate) fn run() -> Result<()> {
         "serve jednotny-seznam.csv ({size} B), wrk -t2 -c64 -d{seconds}s, same file, same run: unified-blocklist {ours_rps:.0} req/s, nginx {nginx_rps:.0} req/s, ratio {:.2} (goal >= 1.0)",
         ours_rps / nginx_rps
     );
+
+    // 4. Idle connections.
+    let idle = hold_idle(ours_addr, "/jednotny-seznam.csv", IDLE_GOAL)?;
+    println!("{}", idle.report("unified-blocklist serve"));
+    println!("load average: {}", crate::util::load_average());
     Ok(())
 }

@@ -1,7 +1,11 @@
 //! `cargo xtask bench-volby`: czso-media-feed against nginx serving the same bytes with the
 //! same allow list, in the same run; refused-request throughput; CPU time and memory to
-//! ingest a whole simulated election and regenerate every feed.
+//! ingest a whole simulated election and regenerate every feed; 10,000 idle connections held
+//! under the unit's file limit while a registered client is still answered
+//! ([`crate::bench_idle`]).
 
+use crate::bench_idle::{IDLE_GOAL, hold_idle, with_unit_nofile};
+use crate::util::load_average;
 use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
@@ -40,12 +44,6 @@ fn peak_rss_mib(pid: u32) -> f64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kib| kib / 1024.0)
-}
-
-pub(crate) fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "?".into())
 }
 
 /// A simulated election ready to serve (step 1 of both election benches).
@@ -161,7 +159,7 @@ pub(crate) fn run() -> Result<()> {
     ];
     args.extend(batches);
     run_bin(&bin, &args)?;
-    let mut ours_cmd = Command::new(&bin);
+    let mut ours_cmd = with_unit_nofile(&bin);
     ours_cmd
         .args(["serve", "--config", config.to_str().unwrap_or_default()])
         .stdout(Stdio::null());
@@ -260,6 +258,16 @@ pub(crate) fn run() -> Result<()> {
     );
     println!("czso-media-feed server peak RSS: {rss:.1} MiB");
     println!("load average after the wrk runs: {}", load_average());
+    // Idle connections, in the live phase again (a registered client).
+    run_bin(&bin, &["phase", "--db", db_s, "ps2025", "live"])?;
+    std::thread::sleep(Duration::from_secs(2));
+    let idle = hold_idle(ours_addr, ALLOWED, IDLE_GOAL)?;
+    println!("{}", idle.report("czso-media-feed"));
+    println!(
+        "czso-media-feed server peak RSS with the idle connections: {:.1} MiB; load average: {}",
+        peak_rss_mib(ours.pid()),
+        load_average()
+    );
     drop(ours);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())

@@ -21,7 +21,8 @@
 //! batch, `Retry-After` against the next cut, the server's CPU time during the replay, and
 //! the ingest + regenerate CPU time of the whole election (`bench-ingest`, goal: < 1 s).
 
-use crate::bench_volby::{load_average, prepare_feed, run_bin};
+use crate::bench_volby::{prepare_feed, run_bin};
+use crate::util::load_average;
 use crate::util::{ServerProcess, cargo, exec, target_dir, wait_for_port};
 use anyhow::{Context, Result, bail};
 use opendata_http::client::{Client, Reply};

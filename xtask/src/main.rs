@@ -3,6 +3,7 @@
 //! Run `cargo xtask help` for the task list. `cargo xtask ci` is the gate that CI runs.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench_idle;
 mod bench_serve;
 mod bench_volby;
 mod bench_volby_live;
@@ -34,8 +35,10 @@ Tasks:
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
   interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
-  bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk)
-  bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time
+  bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk),
+                   10k idle connections
+  bench-volby      czso-media-feed: wrk vs nginx on vysledky.xml, refused requests, ingest CPU time,
+                   10k idle connections
   bench-volby-live czso-media-feed: live replay on a compressed clock — bytes re-downloaded by a
                    polling newsroom (content validators vs whole-document tags), SSE delay from cut
                    to event, Retry-After/max-age against the grid, ingest CPU [--speed N] [--batches N]

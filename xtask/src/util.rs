@@ -161,3 +161,10 @@ pub(crate) fn wait_for_port(addr: SocketAddr, timeout: Duration) -> Result<()> {
     }
     bail!("nothing listens on {addr} after {timeout:?}")
 }
+
+/// The 1-, 5- and 15-minute load averages, printed beside every benchmark figure.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
