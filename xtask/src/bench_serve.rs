@@ -11,7 +11,10 @@
 //!    client is still answered (goal < 100 ms), see [`crate::bench_idle`].
 
 use crate::bench_idle::{IDLE_GOAL, hold_idle, with_unit_nofile};
-use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
+use crate::util::{
+    PairedWrk, ServerProcess, WRK_ROUNDS, cargo, exec, free_port, have, median, target_dir,
+    wait_for_port,
+};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -56,20 +59,6 @@ fn timed(bin: &Path, args: &[&str]) -> Result<Measured> {
     })
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// Requests per second; any non-2xx answer makes the comparison meaningless.
-fn requests_per_sec(url: &str, seconds: u32) -> Result<f64> {
-    let run = wrk(url, seconds)?;
-    if let Some(errors) = run.non_2xx {
-        bail!("wrk saw errors against {url}: {errors}");
-    }
-    Ok(run.requests_per_sec)
-}
-
 pub(crate) fn run() -> Result<()> {
     for tool in ["wrk", "nginx"] {
         if !have(tool) && !Path::new("/usr/sbin/nginx").exists() {
@@ -99,8 +88,8 @@ pub(crate) fn run() -> Result<()> {
     }
     println!(
         "update, embedded snapshot, fresh state (5 runs): median wall {:.3} s (goal < 1 s), median peak RSS {:.1} MiB",
-        median(&mut walls),
-        median(&mut peaks)
+        median(&walls),
+        median(&peaks)
     );
 
     // 2. No-change updates.
@@ -119,8 +108,8 @@ pub(crate) fn run() -> Result<()> {
     }
     println!(
         "update, nothing changed (5 runs): median wall {:.3} s, median peak RSS {:.1} MiB; {}",
-        median(&mut walls),
-        median(&mut peaks),
+        median(&walls),
+        median(&peaks),
         line.split("unified_blocklist: ").nth(1).unwrap_or(&line)
     );
 
@@ -165,12 +154,28 @@ pub(crate) fn run() -> Result<()> {
     let nginx_addr: SocketAddr = format!("127.0.0.1:{nginx_port}").parse()?;
     wait_for_port(nginx_addr, Duration::from_secs(10))?;
 
-    let seconds = 10;
-    let ours_rps = requests_per_sec(&format!("http://{ours_addr}/jednotny-seznam.csv"), seconds)?;
-    let nginx_rps = requests_per_sec(&format!("http://{nginx_addr}/jednotny-seznam.csv"), seconds)?;
+    let seconds = 5;
     println!(
-        "serve jednotny-seznam.csv ({size} B), wrk -t2 -c64 -d{seconds}s, same file, same run: unified-blocklist {ours_rps:.0} req/s, nginx {nginx_rps:.0} req/s, ratio {:.2} (goal >= 1.0)",
-        ours_rps / nginx_rps
+        "load average before the wrk runs: {}",
+        crate::util::load_average()
+    );
+    let paired = PairedWrk::run(
+        &format!("http://{ours_addr}/jednotny-seznam.csv"),
+        &format!("http://{nginx_addr}/jednotny-seznam.csv"),
+        seconds,
+    )?;
+    if paired.non_2xx.0.is_some() || paired.non_2xx.1.is_some() {
+        bail!(
+            "non-2xx answers make the comparison meaningless: {:?}",
+            paired.non_2xx
+        );
+    }
+    println!("runs: {}", paired.rounds("unified-blocklist", "nginx"));
+    println!(
+        "serve jednotny-seznam.csv ({size} B), wrk -t2 -c64 -d{seconds}s, same file, median of {WRK_ROUNDS} interleaved: unified-blocklist {:.0} req/s, nginx {:.0} req/s, ratio {:.2} (goal >= 1.0)",
+        paired.ours_median(),
+        paired.reference_median(),
+        paired.ratio()
     );
 
     // 4. Idle connections.

@@ -5,8 +5,10 @@
 //! ([`crate::bench_idle`]).
 
 use crate::bench_idle::{IDLE_GOAL, hold_idle, with_unit_nofile};
-use crate::util::load_average;
-use crate::util::{ServerProcess, cargo, exec, free_port, have, target_dir, wait_for_port, wrk};
+use crate::util::{
+    PairedWrk, ServerProcess, WRK_ROUNDS, cargo, exec, free_port, have, load_average, target_dir,
+    wait_for_port,
+};
 use anyhow::{Context, Result, bail};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -211,19 +213,22 @@ pub(crate) fn run() -> Result<()> {
     }
 
     println!("load average before the wrk runs: {}", load_average());
-    // Interleaved rounds, medians: the machine is shared, so load drifts during a run.
     let seconds = 5;
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
-    let (mut ours_runs, mut nginx_runs) = (Vec::new(), Vec::new());
-    for _ in 0..3 {
-        ours_runs.push(wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?.requests_per_sec);
-        nginx_runs.push(wrk(&format!("http://{nginx_addr}{ALLOWED}"), seconds)?.requests_per_sec);
+    let allowed = PairedWrk::run(
+        &format!("http://{ours_addr}{ALLOWED}"),
+        &format!("http://{nginx_addr}{ALLOWED}"),
+        seconds,
+    )?;
+    if allowed.non_2xx.0.is_some() || allowed.non_2xx.1.is_some() {
+        bail!(
+            "non-2xx answers make the comparison meaningless: {:?}",
+            allowed.non_2xx
+        );
     }
-    println!("allowed runs (req/s): czso-media-feed {ours_runs:.0?}, nginx {nginx_runs:.0?}");
-    let (ours_rps, nginx_rps) = (median(ours_runs), median(nginx_runs));
+    println!(
+        "allowed runs: {}",
+        allowed.rounds("czso-media-feed", "nginx")
+    );
     // Refused: our server in the closed phase (403 + reason + refused.log) vs nginx `deny all`.
     run_bin(&bin, &["phase", "--db", db_s, "ps2025", "closed"])?;
     std::thread::sleep(Duration::from_secs(2));
@@ -231,30 +236,34 @@ pub(crate) fn run() -> Result<()> {
     if status != 403 {
         bail!("closed phase should refuse, got {status}");
     }
-    let (mut ours_runs, mut nginx_runs) = (Vec::new(), Vec::new());
-    let (mut n1, mut n2) = (String::new(), String::new());
-    for _ in 0..3 {
-        let run = wrk(&format!("http://{ours_addr}{ALLOWED}"), seconds)?;
-        ours_runs.push(run.requests_per_sec);
-        n1 = run.non_2xx.unwrap_or_default();
-        let run = wrk(&format!("http://{nginx_addr}/denied/x"), seconds)?;
-        nginx_runs.push(run.requests_per_sec);
-        n2 = run.non_2xx.unwrap_or_default();
-    }
-    println!("refused runs (req/s): czso-media-feed {ours_runs:.0?}, nginx {nginx_runs:.0?}");
-    let (ours_refused, nginx_refused) = (median(ours_runs), median(nginx_runs));
+    let refused = PairedWrk::run(
+        &format!("http://{ours_addr}{ALLOWED}"),
+        &format!("http://{nginx_addr}/denied/x"),
+        seconds,
+    )?;
+    println!(
+        "refused runs: {}",
+        refused.rounds("czso-media-feed", "nginx")
+    );
     let rss = peak_rss_mib(ours.pid());
     println!(
         "document: {} bytes (vysledky.xml of a complete simulated election)",
         body.len()
     );
     println!(
-        "allowed vysledky.xml, wrk -t2 -c64 -d{seconds}s, median of 3 interleaved: czso-media-feed {ours_rps:.0} req/s, nginx {nginx_rps:.0} req/s, ratio {:.2}",
-        ours_rps / nginx_rps
+        "allowed vysledky.xml, wrk -t2 -c64 -d{seconds}s, median of {WRK_ROUNDS} interleaved: czso-media-feed {:.0} req/s, nginx {:.0} req/s, ratio {:.2}",
+        allowed.ours_median(),
+        allowed.reference_median(),
+        allowed.ratio()
     );
+    let (n1, n2) = &refused.non_2xx;
     println!(
-        "refused (403): czso-media-feed {ours_refused:.0} req/s [{n1}], nginx {nginx_refused:.0} req/s [{n2}], ratio {:.2}",
-        ours_refused / nginx_refused
+        "refused (403): czso-media-feed {:.0} req/s [{}], nginx {:.0} req/s [{}], ratio {:.2}",
+        refused.ours_median(),
+        n1.as_deref().unwrap_or("no non-2xx line"),
+        refused.reference_median(),
+        n2.as_deref().unwrap_or("no non-2xx line"),
+        refused.ratio()
     );
     println!("czso-media-feed server peak RSS: {rss:.1} MiB");
     println!("load average after the wrk runs: {}", load_average());

@@ -80,6 +80,66 @@ pub(crate) fn wrk(url: &str, seconds: u32) -> Result<WrkRun> {
     })
 }
 
+/// Interleaved wrk rounds against our server and its reference (nginx) on the same content:
+/// the machine is shared and its load drifts during a run, so each round runs both, and the
+/// figures are the medians.
+pub(crate) struct PairedWrk {
+    pub(crate) ours: Vec<f64>,
+    pub(crate) reference: Vec<f64>,
+    /// wrk's `Non-2xx` lines of the last round (ours, reference), for refusal benchmarks.
+    pub(crate) non_2xx: (Option<String>, Option<String>),
+}
+
+/// Rounds of [`PairedWrk`]: enough that one disturbed run does not move the median.
+pub(crate) const WRK_ROUNDS: usize = 5;
+
+impl PairedWrk {
+    /// Runs [`WRK_ROUNDS`] rounds of `seconds` each, ours first in every round.
+    pub(crate) fn run(ours_url: &str, reference_url: &str, seconds: u32) -> Result<Self> {
+        let mut paired = PairedWrk {
+            ours: Vec::new(),
+            reference: Vec::new(),
+            non_2xx: (None, None),
+        };
+        for _ in 0..WRK_ROUNDS {
+            let ours = wrk(ours_url, seconds)?;
+            let reference = wrk(reference_url, seconds)?;
+            paired.ours.push(ours.requests_per_sec);
+            paired.reference.push(reference.requests_per_sec);
+            paired.non_2xx = (ours.non_2xx, reference.non_2xx);
+        }
+        Ok(paired)
+    }
+
+    pub(crate) fn ours_median(&self) -> f64 {
+        median(&self.ours)
+    }
+
+    pub(crate) fn reference_median(&self) -> f64 {
+        median(&self.reference)
+    }
+
+    /// Ours over the reference, of the medians.
+    pub(crate) fn ratio(&self) -> f64 {
+        self.ours_median() / self.reference_median()
+    }
+
+    /// Every round's figures, for the report.
+    pub(crate) fn rounds(&self, ours: &str, reference: &str) -> String {
+        format!(
+            "{ours} {:.0?}, {reference} {:.0?} req/s",
+            self.ours, self.reference
+        )
+    }
+}
+
+/// The median of a non-empty sample (the upper one of an even count); NaN when empty.
+pub(crate) fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
 /// Runs a command to completion, echoing it first; fails on a non-zero exit.
 pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {}", describe(cmd));
