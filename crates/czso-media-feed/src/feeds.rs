@@ -1084,23 +1084,23 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
         let r2 = &results.rounds[1].obvody[oi];
         let done1 = r1.processed >= obvod.okrsky && obvod.okrsky > 0;
         let done2 = r2.processed >= obvod.okrsky && obvod.okrsky > 0;
-        // Round one once every precinct is in (zákon 247/1995 Sb.): more than half of the
-        // valid votes elects, otherwise the two best go to the run-off; round two's winner
-        // has more votes. Ties the law leaves to a lot are resolved by ballot order here.
+        // Round one once every precinct is in (zákon 247/1995 Sb., § 75–76): more than half
+        // of the valid votes elects, otherwise the candidates with the highest and second
+        // highest votes go to the run-off (more than two on equal votes); round two's winner
+        // has the most votes. A tie the law leaves to a lot is resolved by ballot order here.
         use volby_mandaty::senate::{RoundOne, round_one, round_two};
         let first = if done1 {
             round_one(&r1.votes, r1.valid_votes).ok().map(|r| r.outcome)
         } else {
             None
         };
-        let runoff = match first {
-            Some(RoundOne::RunOff(pair)) => Some(pair),
+        let runoff: Option<&[usize]> = match &first {
+            Some(RoundOne::RunOff(c)) => Some(c),
             _ => None,
         };
-        let winner2 = runoff.filter(|_| done2).and_then(|[a, b]| {
-            round_two([r2.votes[a], r2.votes[b]])
-                .ok()
-                .map(|(w, _)| [a, b][w])
+        let winner2 = runoff.filter(|_| done2).and_then(|c| {
+            let votes: Vec<u64> = c.iter().map(|&i| r2.votes[i]).collect();
+            round_two(&votes).ok().map(|(w, _)| c[w])
         });
         let _ = write!(out, "<OBVOD CISLO=\"{}\" NAZEV=\"", obvod.number);
         push_escaped(&mut out, &obvod.name);
@@ -1123,12 +1123,12 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             if let Some(outcome) = &first {
                 let verdict = match outcome {
                     RoundOne::Elected(w) if *w == ci => "ZVOLEN",
-                    RoundOne::RunOff(pair) if pair.contains(&ci) => "2.KOLO",
+                    RoundOne::RunOff(c) if c.contains(&ci) => "2.KOLO",
                     _ => "NEZVOLEN",
                 };
                 let _ = write!(out, " ZVOLEN_1KOLO=\"{verdict}\"");
             }
-            let in_runoff = runoff.map_or(r2.votes[ci] > 0, |pair| pair.contains(&ci));
+            let in_runoff = runoff.map_or(r2.votes[ci] > 0, |c| c.contains(&ci));
             if r2.processed > 0 && in_runoff {
                 let _ = write!(
                     out,

@@ -17,9 +17,13 @@ pub enum PreferenceRule {
         percent: u32,
     },
     /// Municipal councils (zákon 491/2001 Sb., § 45 odst. 4): a candidate whose votes reach
-    /// `percent` % (110 %: "o 10 % více") of the list's average votes per candidate
-    /// (list votes ÷ candidates on the list) moves ahead, ordered by votes, equal counts by
-    /// ballot position.
+    /// `percent` % (110 %: "nejméně o 10 % více") of the list's average votes per candidate
+    /// moves ahead, ordered by votes, equal counts by ballot position. The average is the
+    /// list's votes divided by its candidates "vyjádřený celým číslem bez zaokrouhlení"
+    /// (a whole number without rounding, i.e. truncated) — the statute's words as quoted by
+    /// a public implementation that reproduces every KV 2022 candidate with it (and ~1,100
+    /// not without); ČSÚ's worked example no. 9 (Sborník příkladů) needs it too (list A,
+    /// 726 votes / 9 candidates: average 80, limit 88.0, so a candidate with 88 moves ahead).
     AboveListAverage {
         /// The percentage of the average (110).
         percent: u32,
@@ -67,10 +71,11 @@ impl CandidateOrder {
                     && u128::from(v) * 100 >= u128::from(percent) * u128::from(list_votes)
             }
             PreferenceRule::AboveListAverage { percent } => {
-                // v ≥ percent/100 · list_votes / n   ⇔   100·n·v ≥ percent·list_votes
+                // v ≥ percent/100 · ⌊list_votes / n⌋   ⇔   100·v ≥ percent·⌊list_votes / n⌋
                 list_votes > 0
-                    && 100 * standing * u128::from(v)
-                        >= u128::from(percent) * u128::from(list_votes)
+                    && standing > 0
+                    && 100 * u128::from(v)
+                        >= u128::from(percent) * (u128::from(list_votes) / standing)
             }
         };
         let mut preferred: Vec<usize> = (0..votes.len())
@@ -150,6 +155,22 @@ mod tests {
         );
         assert_eq!(o.order, vec![0, 1, 2, 3, 4]);
         assert_eq!(o.preferred, 1);
+    }
+
+    #[test]
+    fn municipal_average_is_truncated() {
+        // ČSÚ's example no. 9 (Sborník příkladů), list A: 726 votes, 9 candidates; the
+        // average 80.67 is taken as 80, the limit is 88: #3 (92), #6 (90), #5 (88) and
+        // #8 (88) move ahead (the exact average would stop both 88s: 88 < 88.73).
+        let o = CandidateOrder::new(
+            726,
+            &[85, 67, 92, 65, 88, 90, 83, 88, 68],
+            PreferenceRule::AboveListAverage { percent: 110 },
+        );
+        assert_eq!(o.preferred, 4);
+        assert_eq!(&o.order[..4], &[2, 5, 4, 7]);
+        // Three seats: #3, #5, #6 (ČSÚ's published answer).
+        assert_eq!(o.elected_in_ballot_order(3), vec![2, 4, 5]);
     }
 
     #[test]

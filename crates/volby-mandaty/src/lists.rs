@@ -24,14 +24,15 @@ pub struct ListResult {
 }
 
 /// The threshold of a list election: a list passes with at least `percent` % of the valid
-/// votes, scaled by `weight(i) = (num, den)` (municipal short lists); when fewer than two
-/// lists pass, the percentage is lowered one point at a time until two pass (or nothing is
-/// left to lower).
+/// votes, scaled by `weight(i) = (num, den)` (municipal short lists). While fewer than two
+/// lists pass, or `enough(passing)` says the passing lists are not enough, the percentage is
+/// lowered one point at a time (until nothing is left to lower).
 fn threshold(
     votes: &[u64],
     total: u64,
     percent: u32,
     weight: &dyn Fn(usize) -> (u64, u64),
+    enough: &dyn Fn(&[bool]) -> bool,
 ) -> Threshold {
     let mut lowered = 0;
     loop {
@@ -47,7 +48,9 @@ fn threshold(
             .collect();
         let count = passing.iter().filter(|&&b| b).count();
         let with_votes = votes.iter().filter(|&&v| v > 0).count();
-        if count >= 2 || count >= with_votes || p == 0 {
+        // Every list with votes in: lowering cannot add any more.
+        let satisfied = count >= with_votes || (count >= 2 && enough(&passing));
+        if satisfied || p == 0 {
             return Threshold {
                 required_percent: vec![p; votes.len()],
                 passing,
@@ -126,15 +129,24 @@ pub fn regional(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result
 /// A municipal council (zastupitelstvo obce) or one of its election districts (volební
 /// obvody, § 27), zákon 491/2001 Sb., § 45.
 ///
-/// * Threshold (§ 45 odst. 2): 5 % of the valid votes in the municipality or district; for a
-///   list with fewer candidates `k` than seats `n`, 5 % of `total · k / n` (novinky.cz 2022,
-///   svobodni.slany.cz). No threshold with a single list (denik.cz 2022). Fewer than two
-///   passing lists: lowered one point at a time (denik.cz, E15; the exact steps were not
-///   available to us as text).
-/// * Seats (§ 45 odst. 3): D'Hondt 1, 2, 3, …; a list never gets more seats than it has
-///   candidates, the seat goes to the next quotient. Equal quotients for the last seat:
-///   recorded as a lot.
-/// * `candidates`: candidates per list (required: the short-list rule depends on it).
+/// The statute's wording was not available to us; the steps follow ČSÚ's "Podrobný popis
+/// postupu při rozdělování mandátů ve volbách do zastupitelstev obcí" (volby.cz, 15 June
+/// 2022). Its points 1–4 were read in a copy (spolek-lazne-bohdanec.cz, "Oficiální dokument
+/// Českého statistického úřadu"); the later points only as public implementations that cite
+/// it restate them (marked [sec] below).
+///
+/// * Threshold (points 3–4): a list passes with at least 5 % of its "přepočtený základ", the
+///   valid votes in the municipality or district divided by the seats and multiplied by the
+///   list's candidates (at most the seats). With a single list the threshold does not apply.
+/// * Lowering [sec: point 6 as restated; E15]: while fewer than two lists pass, the 5 % is
+///   lowered by one point at a time. E15 adds that it is lowered "pokud není obsazena
+///   minimálně polovina mandátů": the passing lists' candidates (each list at most the seats)
+///   must fill at least half of the seats (`2·fillable ≥ seats`; one restatement reads "more
+///   than half", the two differ only for an even number of seats filled exactly in half).
+/// * Seats (§ 45): D'Hondt 1, 2, 3, …; a list never gets more seats than it has candidates,
+///   the seat goes to the next quotient. Equal quotients for the last seat [sec: four
+///   independent restatements of ČSÚ's methodology agree]: the list with more votes, then lot.
+/// * `candidates`: candidates per list (required: the threshold and the caps depend on it).
 pub fn municipal(votes: &[u64], candidates: &[u32], seats: u32) -> Result<ListResult> {
     let total = check(votes, Some(candidates), seats)?;
     let n = u64::from(seats);
@@ -145,7 +157,20 @@ pub fn municipal(votes: &[u64], candidates: &[u32], seats: u32) -> Result<ListRe
             lowered: 0,
         }
     } else {
-        threshold(votes, total, 5, &|i| (u64::from(candidates[i]).min(n), n))
+        let fill_half = |passing: &[bool]| {
+            let fillable: u64 = (0..votes.len())
+                .filter(|&i| passing[i])
+                .map(|i| u64::from(candidates[i]).min(n))
+                .sum();
+            2 * fillable.min(n) >= n
+        };
+        threshold(
+            votes,
+            total,
+            5,
+            &|i| (u64::from(candidates[i]).min(n), n),
+            &fill_half,
+        )
     };
     Ok(allocate(
         votes,
@@ -155,8 +180,8 @@ pub fn municipal(votes: &[u64], candidates: &[u32], seats: u32) -> Result<ListRe
         total,
         DivisorMethod {
             series: DivisorSeries::DHONDT,
-            tie: TieRule::Lot,
-            rule: "§ 45 zákona 491/2001 Sb.: rovnost podílů, los",
+            tie: TieRule::MoreVotesThenLot,
+            rule: "§ 45 zákona 491/2001 Sb.: rovnost podílů i počtu hlasů, los",
         },
     ))
 }
@@ -184,7 +209,7 @@ fn five_percent(
     rule: &'static str,
 ) -> Result<ListResult> {
     let total = check(votes, candidates, seats)?;
-    let t = threshold(votes, total, 5, &|_| (1, 1));
+    let t = threshold(votes, total, 5, &|_| (1, 1), &|_| true);
     Ok(allocate(
         votes,
         candidates,
@@ -224,6 +249,34 @@ mod tests {
         // Out of candidates: seats pass on, and stay empty when nobody is left.
         let short = municipal(&[90, 10], &[2, 1], 5).unwrap();
         assert_eq!((short.seats, short.unfilled), (vec![2, 1], 2));
+    }
+
+    #[test]
+    fn municipal_lowering_until_half_the_seats_can_be_filled() {
+        // 9 seats: at 5 % lists A (2 candidates) and B (2) pass but fill only 4 of 9 seats;
+        // at 4 % C (9 candidates, 40 of 990 votes = 4.04 %) passes too.
+        let m = municipal(&[800, 150, 40], &[2, 2, 9], 9).unwrap();
+        assert_eq!(m.threshold.lowered, 1);
+        assert_eq!(m.threshold.passing, vec![true, true, true]);
+        assert_eq!(m.seats, vec![2, 2, 5]);
+        // Half is enough: 10 seats, the passing lists (3 and 2 candidates) fill 5 of 10;
+        // the other 5 seats stay empty (C with 10 of 960 votes stays below 5 %).
+        let m = municipal(&[800, 150, 10], &[3, 2, 10], 10).unwrap();
+        assert_eq!(m.threshold.lowered, 0);
+        assert_eq!(m.seats, vec![3, 2, 0]);
+        assert_eq!(m.unfilled, 5);
+    }
+
+    #[test]
+    fn municipal_equal_quotients_go_to_more_votes() {
+        // The 4th and 5th seats: quotient 100 for all three lists; 300 and 200 votes win.
+        let m = municipal(&[300, 200, 100], &[5, 5, 5], 5).unwrap();
+        assert_eq!(m.seats, vec![3, 2, 0]);
+        assert!(m.lots.is_empty());
+        // Equal quotients and equal votes: a lot, recorded.
+        let m = municipal(&[100, 100], &[3, 3], 3).unwrap();
+        assert_eq!(m.seats.iter().sum::<u32>(), 3);
+        assert_eq!(m.lots.len(), 1);
     }
 
     #[test]

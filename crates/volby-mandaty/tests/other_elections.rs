@@ -1,6 +1,6 @@
 //! Regional, municipal and European Parliament seats against published official results.
 
-use volby_mandaty::{european, municipal, regional};
+use volby_mandaty::{CandidateOrder, PreferenceRule, european, municipal, regional};
 
 /// Regional council of the Středočeský kraj, 2–3 October 2020: 65 seats.
 ///
@@ -79,6 +79,125 @@ fn municipal_2022_praha() {
             "list {i} + 0.01 %"
         );
     }
+}
+
+/// Municipal councils 2022 from ČSÚ's own result documents `vysledky_obec` (volby.gov.cz,
+/// `pls/kv2022/vysledky_obec?datumvoleb=20220923&cislo_obce=…`, as retrieved on 2026-09-22
+/// and kept verbatim in radekBednarik/local-elections-2026-tui, `fixtures/source-2022/`):
+/// per list `HLASY`, `KANDIDATU_POCET` and the published `ZASTUPITELE_POCET`.
+/// Praha (65 seats, 22 lists, several short ones), Brno (55, 14) and Brno-Bohunice (21, 8).
+#[test]
+fn municipal_2022_csu_documents() {
+    /// A list's votes, candidates and published seats.
+    type List = (u64, u32, u32);
+    // Per council its lists in ballot order.
+    let councils: [(&str, u32, &[List]); 3] = [
+        (
+            "Praha 554782",
+            65,
+            &[
+                (281_478, 65, 0),
+                (100_579, 65, 0),
+                (157_626, 64, 0),
+                (3_472_648, 65, 11),
+                (207_719, 65, 0),
+                (1_831_696, 65, 5),
+                (2_071, 1, 0),
+                (4_180_324, 65, 13),
+                (540_209, 65, 0),
+                (195_426, 65, 0),
+                (4_709, 13, 0),
+                (1_002, 1, 0),
+                (347_643, 65, 0),
+                (5_828_523, 65, 19),
+                (475_968, 65, 0),
+                (1_218_622, 65, 3),
+                (71_216, 39, 0),
+                (4_816, 9, 0),
+                (1_187, 6, 0),
+                (42_216, 21, 0),
+                (4_559_782, 65, 14),
+                (52_497, 65, 0),
+            ],
+        ),
+        (
+            "Brno 582786",
+            55,
+            &[
+                (378_091, 55, 3),
+                (56_224, 55, 0),
+                (437_910, 55, 4),
+                (369_539, 55, 3),
+                (1_059_032, 55, 10),
+                (102_015, 55, 0),
+                (605_982, 55, 6),
+                (1_267_461, 55, 13),
+                (118_243, 55, 0),
+                (1_193, 2, 0),
+                (1_549_837, 55, 16),
+                (89_436, 55, 0),
+                (683, 6, 0),
+                (157_120, 55, 0),
+            ],
+        ),
+        (
+            "Brno-Bohunice 551082",
+            21,
+            &[
+                (6_916, 21, 2),
+                (8_653, 21, 2),
+                (16_752, 21, 4),
+                (32_584, 21, 9),
+                (6_439, 21, 1),
+                (6_791, 21, 1),
+                (873, 21, 0),
+                (10_121, 21, 2),
+            ],
+        ),
+    ];
+    // PLATNE_HLASY of the three documents.
+    let valid = [23_577_957u64, 6_192_766, 89_129];
+    for ((name, seats, lists), valid) in councils.iter().zip(valid) {
+        let votes: Vec<u64> = lists.iter().map(|l| l.0).collect();
+        let candidates: Vec<u32> = lists.iter().map(|l| l.1).collect();
+        let published: Vec<u32> = lists.iter().map(|l| l.2).collect();
+        assert_eq!(votes.iter().sum::<u64>(), valid, "{name}");
+        let r = municipal(&votes, &candidates, *seats).unwrap();
+        assert_eq!(r.seats, published, "{name}");
+        assert_eq!(r.threshold.lowered, 0, "{name}");
+        assert!(r.lots.is_empty(), "{name}");
+    }
+}
+
+/// ČSÚ's worked example no. 9 for municipal councils (Sborník příkladů, with the methodology
+/// "Podrobný popis postupu při rozdělování mandátů ve volbách do zastupitelstev obcí",
+/// volby.cz, 15 June 2022): a council of 7, four lists with candidate votes; published answer
+/// A 3, B 3, C 1, D 0, list A's seats to its candidates no. 3, 5 and 6. ČSÚ's document itself
+/// was not available to us: the figures are as a public calculator's test suite transcribes
+/// them (the list with one candidate passes on its scaled base: 85 / (2,103 / 7) = 28.29 %).
+#[test]
+fn municipal_csu_example_9() {
+    let candidates: [&[u64]; 4] = [
+        &[85, 67, 92, 65, 88, 90, 83, 88, 68],
+        &[77, 88, 105, 110, 113, 112, 109, 110],
+        &[65, 68, 68, 66, 66, 70, 65],
+        &[85],
+    ];
+    let votes: Vec<u64> = candidates.iter().map(|c| c.iter().sum()).collect();
+    assert_eq!(votes, vec![726, 824, 468, 85]);
+    let counts: Vec<u32> = candidates.iter().map(|c| c.len() as u32).collect();
+    let r = municipal(&votes, &counts, 7).unwrap();
+    assert_eq!(r.threshold.lowered, 0);
+    assert_eq!(r.threshold.passing, vec![true; 4]);
+    assert_eq!(r.seats, vec![3, 3, 1, 0]);
+    let rule = PreferenceRule::AboveListAverage { percent: 110 };
+    let elected = |i: usize| {
+        CandidateOrder::new(votes[i], candidates[i], rule).elected_in_ballot_order(r.seats[i])
+    };
+    assert_eq!(elected(0), vec![2, 4, 5], "A: candidates no. 3, 5, 6");
+    // B: average ⌊824 / 8⌋ = 103, limit 113.3: nobody moves, seats in ballot order.
+    assert_eq!(elected(1), vec![0, 1, 2]);
+    assert_eq!(elected(2), vec![0]);
 }
 
 /// Regional council of the Plzeňský kraj, 20–21 September 2024: 55 seats (the kraj passed
