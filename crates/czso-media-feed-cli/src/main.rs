@@ -147,7 +147,7 @@ enum Command {
         /// Election id.
         #[arg(long, default_value = "ps2025")]
         election: String,
-        /// ps, kz or kv.
+        /// ps, kz, kv or senat (a third of the Senate's districts, round two in kolo2/).
         #[arg(long, default_value = "ps")]
         kind: String,
         /// Seed.
@@ -532,7 +532,8 @@ fn run(cli: Cli) -> Result<()> {
                 "ps" => czso_media_feed::model::ElectionKind::Ps,
                 "kz" => czso_media_feed::model::ElectionKind::Kz,
                 "kv" => czso_media_feed::model::ElectionKind::Kv,
-                other => bail!("simulate supports kind ps, kz or kv, not `{other}`"),
+                "senat" => czso_media_feed::model::ElectionKind::Senat,
+                other => bail!("simulate supports kind ps, kz, kv or senat, not `{other}`"),
             };
             let sim = simulate::generate(&Params {
                 id: election.clone(),
@@ -553,12 +554,29 @@ fn run(cli: Cli) -> Result<()> {
                 std::fs::write(&f, b)?;
                 files.push(f);
             }
+            // The Senate's run-off batches are numbered from 1 again: a directory of their own.
+            let mut runoff = Vec::new();
+            if !sim.runoff.is_empty() {
+                let dir = out.join("kolo2");
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                for (i, b) in sim.runoff.iter().enumerate() {
+                    let f = dir.join(format!("vysledky_okrsky_{:05}.xml", i + 1));
+                    std::fs::write(&f, b)?;
+                    runoff.push(f);
+                }
+            }
             println!(
-                "{}: {} okrsky in {} obce, {} batches",
+                "{}: {} okrsky in {} obce, {} batches{}",
                 def_path.display(),
                 sim.definition.okrsky_celkem(),
                 sim.definition.obce.len(),
-                sim.batches.len()
+                sim.batches.len(),
+                if runoff.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} run-off batches in kolo2/", runoff.len())
+                }
             );
             if let Some(config) = stream_to {
                 let client = AdminClient::for_config(&Config::load(&config)?, None)?;
@@ -570,6 +588,13 @@ fn run(cli: Cli) -> Result<()> {
                 };
                 let channel = Channel::parse(&channel)?;
                 replay(Some(&client), &election, channel, false, &options, &files)?;
+                if !runoff.is_empty() {
+                    let options = rehearsal::Options {
+                        round: 2,
+                        ..options
+                    };
+                    replay(Some(&client), &election, channel, false, &options, &runoff)?;
+                }
             }
             Ok(())
         }

@@ -1,10 +1,11 @@
 //! A synthetic election of realistic size: 14 kraje, 77 okresy (real NUTS codes and names),
 //! about 6,250 obce and 14,800 okrsky, 20+ parties, delivered as precinct batches over the
-//! evening of counting.
+//! evening of counting; or a municipal election (a council per municipality), or a third of
+//! the Senate (27 districts, round one and the run-offs a week later).
 
 use crate::model::{
     Candidate, CandidateList, Council, CouncilDistrict, CouncilList, Definition, ElectionKind,
-    Kraj, Obec, Okres, Party, PrecinctResult, Turnout, TypObec,
+    Kraj, Obec, Obvod, Okres, Party, PrecinctResult, Turnout, TypObec,
 };
 use crate::xml::{BatchHeader, write_batch};
 use chrono::{Duration, NaiveDate, NaiveDateTime};
@@ -152,6 +153,9 @@ pub struct Simulation {
     pub definition: Definition,
     /// Batch documents (`VYSLEDKY_OKRSKY`), numbered from 1, in order.
     pub batches: Vec<String>,
+    /// The Senate's round-two batches a week later (rows with `KOLO="2"`), numbered from 1;
+    /// empty for the other elections and when every district elected in round one.
+    pub runoff: Vec<String>,
 }
 
 struct Rng(u64);
@@ -660,8 +664,10 @@ fn abroad(okresy: &mut Vec<Okres>, obce: &mut Vec<Obec>, rng: &mut Rng) {
 
 /// Generates a synthetic election.
 pub fn generate(p: &Params) -> Simulation {
-    if p.kind == ElectionKind::Kv {
-        return generate_kv(p);
+    match p.kind {
+        ElectionKind::Kv => return generate_kv(p),
+        ElectionKind::Senat => return generate_senat(p),
+        ElectionKind::Ps | ElectionKind::Kz => {}
     }
     let mut rng = Rng(p.seed);
     let kz = p.kind == ElectionKind::Kz;
@@ -1043,15 +1049,38 @@ fn generate_kv(p: &Params) -> Simulation {
     into_batches(p, definition, precincts, &mut rng)
 }
 
+/// When the simulated count starts (PS, KZ, KV): the Saturday of the election, 14:00.
+fn count_start() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2025, 10, 4)
+        .and_then(|d| d.and_hms_opt(14, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN)
+}
+
 /// Re-sends some rows, orders them by arrival and cuts them into batches every
 /// `batch_minutes`.
 fn into_batches(
     p: &Params,
     definition: Definition,
-    mut precincts: Vec<(f64, PrecinctResult)>,
+    precincts: Vec<(f64, PrecinctResult)>,
     rng: &mut Rng,
 ) -> Simulation {
-    // Re-sends: a corrected row later on.
+    let rows = with_resends(p, precincts, rng);
+    let total = definition.okrsky_celkem();
+    let batches = cut_batches(p, &definition, &rows, count_start(), total);
+    Simulation {
+        definition,
+        batches,
+        runoff: Vec::new(),
+    }
+}
+
+/// Adds re-sends (a corrected row later on, `OPAKOVANE="1"`) and orders the rows by arrival
+/// (minutes after the count starts).
+fn with_resends(
+    p: &Params,
+    mut precincts: Vec<(f64, PrecinctResult)>,
+    rng: &mut Rng,
+) -> Vec<(f64, PrecinctResult)> {
     let mut resends = Vec::new();
     for (t, r) in &precincts {
         if rng.below(1000) < u64::from(p.resend_per_mille) {
@@ -1076,10 +1105,18 @@ fn into_batches(
     }
     precincts.extend(resends);
     precincts.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let start = NaiveDate::from_ymd_opt(2025, 10, 4)
-        .and_then(|d| d.and_hms_opt(14, 0, 0))
-        .unwrap_or(NaiveDateTime::MIN);
-    let total = definition.okrsky_celkem();
+    precincts
+}
+
+/// Cuts rows ordered by arrival into batches every `batch_minutes` from `start`; `total` is
+/// the batch header's `OKRSKY_CELKEM`.
+fn cut_batches(
+    p: &Params,
+    definition: &Definition,
+    precincts: &[(f64, PrecinctResult)],
+    start: NaiveDateTime,
+    total: u32,
+) -> Vec<String> {
     let mut batches = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut idx = 0usize;
@@ -1113,9 +1150,278 @@ fn into_batches(
         let refs: Vec<&PrecinctResult> = rows.iter().collect();
         batches.push(write_batch(p.kind, &generated, &header, &refs));
     }
+    batches
+}
+
+/// Okresy a simulated Senate election leaves out: the cities with boroughs, whose Senate
+/// districts are parts of the city rather than whole okresy.
+const SENATE_SKIPPED_OKRESY: [&str; 4] = ["CZ0100", "CZ0642", "CZ0806", "CZ0323"];
+
+/// Arrival of a precinct's result, minutes after the count starts (most within three hours,
+/// a tail into the night).
+fn arrival(rng: &mut Rng, mean: f64, cap: f64) -> f64 {
+    (-mean * (1.0 - rng.unit() * 0.999).ln()).min(cap)
+}
+
+/// Splits `valid` votes among `shares` (one per candidate, any positive scale) with
+/// precinct noise; the last gets the rest.
+fn split_votes(valid: u64, shares: &[f64], rng: &mut Rng) -> Vec<u64> {
+    let local: Vec<f64> = shares
+        .iter()
+        .map(|s| s * (0.8 + rng.unit() * 0.4))
+        .collect();
+    let sum: f64 = local.iter().sum();
+    let mut left = valid;
+    let mut out = Vec::with_capacity(local.len());
+    for (i, w) in local.iter().enumerate() {
+        let v = if i + 1 == local.len() {
+            left
+        } else {
+            ((valid as f64) * w / sum) as u64
+        };
+        let v = v.min(left);
+        left -= v;
+        out.push(v);
+    }
+    out
+}
+
+/// A synthetic Senate election: a third of the 81 districts (27, numbered 3, 6, …, 81),
+/// each one okres of the simulated geography with 3–9 candidates; `okrsky` and `obce` are
+/// the whole country's, of which a third votes. Every sixth district has a candidate far
+/// ahead (about 55–65 % of the votes) who is elected in round one; elsewhere the leader has
+/// 25–45 % and the candidates with the most votes go to round two a week later
+/// ([`Simulation::runoff`]), decided by `volby_mandaty::senate` from the final round-one rows
+/// (re-sends included).
+fn generate_senat(p: &Params) -> Simulation {
+    use volby_mandaty::senate::{RoundOne, round_one};
+    let mut rng = Rng(p.seed);
+    let eligible: Vec<&(&str, &str, u32)> = OKRESY
+        .iter()
+        .filter(|o| !SENATE_SKIPPED_OKRESY.contains(&o.0))
+        .collect();
+    let chosen: Vec<&(&str, &str, u32)> =
+        (0..27).map(|i| eligible[i * eligible.len() / 27]).collect();
+    let okresy: Vec<Okres> = chosen
+        .iter()
+        .map(|&&(nuts, name, k)| Okres {
+            nuts: nuts.into(),
+            name: name.into(),
+            kraj: k,
+        })
+        .collect();
+    let kraje: Vec<Kraj> = KRAJE
+        .iter()
+        .filter(|k| okresy.iter().any(|o| o.kraj == k.0))
+        .map(|&(n, nuts, name)| Kraj {
+            number: n,
+            nuts: nuts.into(),
+            name: name.into(),
+            capital: None,
+            seats: None,
+        })
+        .collect();
+    let third = Params {
+        obce: (p.obce / 3).max(27),
+        okrsky: (p.okrsky / 3).max(27),
+        ..p.clone()
+    };
+    let obce = geography(&third, &okresy, &mut rng);
+    let obvody: Vec<Obvod> = okresy
+        .iter()
+        .enumerate()
+        .map(|(i, o)| Obvod {
+            number: 3 * (i as u32 + 1),
+            name: o.name.clone(),
+            okrsky: obce
+                .iter()
+                .filter(|c| c.okres == o.nuts)
+                .map(|c| c.okrsky)
+                .sum(),
+            // A district decided in round one has 3–9 candidates, the others 4–9 (enough that
+            // nobody but the leader comes near a majority).
+            candidates: (1..=if i % 6 == 0 {
+                3 + rng.below(7) as u32
+            } else {
+                4 + rng.below(6) as u32
+            })
+                .map(|n| candidate(n, &mut rng))
+                .collect(),
+        })
+        .collect();
+    // District-wide shares of the candidates: the leader's, the others' around an equal part
+    // of the rest (within ±30 %, so none of them nears a majority where the leader has 45 %).
+    let shares: Vec<Vec<f64>> = obvody
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let n = o.candidates.len();
+            let leader = if i % 6 == 0 {
+                0.55 + rng.unit() * 0.10
+            } else {
+                0.25 + rng.unit() * 0.20
+            };
+            let rest: Vec<f64> = (1..n).map(|_| 0.7 + rng.unit() * 0.6).collect();
+            let rest_sum: f64 = rest.iter().sum();
+            let mut out: Vec<f64> = rest.iter().map(|r| r / rest_sum * (1.0 - leader)).collect();
+            // The leader is any of the candidates, not always the first on the ballot.
+            out.insert(rng.below(n as u64) as usize, leader);
+            out
+        })
+        .collect();
+    let definition = Definition {
+        id: p.id.clone(),
+        legacy_slug: None,
+        kind: ElectionKind::Senat,
+        election_date: "20261009".into(),
+        kraje,
+        okresy,
+        obce,
+        parties: Vec::new(),
+        obvody,
+        open_geography: false,
+        okrsky_celkem: None,
+        emit_vstrana: false,
+        lists: Vec::new(),
+        seats: None,
+        councils: Vec::new(),
+    };
+    let district_of: HashMap<&str, usize> = definition
+        .okresy
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.nuts.as_str(), i))
+        .collect();
+    let row = |round: u8,
+               obec: u32,
+               okrsek: u32,
+               district: u32,
+               turnout: Turnout,
+               votes: Vec<(u32, u64)>| {
+        PrecinctResult {
+            round,
+            obec,
+            okrsek,
+            council: None,
+            council_district: None,
+            council_type: None,
+            senate_district: Some(district),
+            sequence: 0,
+            processed_at: String::new(),
+            repeated: false,
+            repeated_as_word: false,
+            turnout,
+            votes,
+            preferences: Vec::new(),
+        }
+    };
+    let mut first = Vec::new();
+    for obec in &definition.obce {
+        let d = district_of[obec.okres.as_str()];
+        let obvod = &definition.obvody[d];
+        for okrsek in 1..=obec.okrsky {
+            let registered = 150 + rng.below(1200);
+            let issued = (registered as f64 * (0.3 + rng.unit() * 0.2)) as u64;
+            let valid = issued - (issued / 50).min(issued);
+            let votes = split_votes(valid, &shares[d], &mut rng)
+                .into_iter()
+                .zip(&obvod.candidates)
+                .filter(|(v, _)| *v > 0)
+                .map(|(v, c)| (c.number, v))
+                .collect();
+            let turnout = Turnout {
+                registered,
+                envelopes_issued: issued,
+                envelopes_returned: issued,
+                valid_votes: valid,
+                voter_cards: None,
+                valid_ballots: None,
+            };
+            first.push((
+                arrival(&mut rng, 50.0, 500.0),
+                row(1, obec.code, okrsek, obvod.number, turnout, votes),
+            ));
+        }
+    }
+    let first = with_resends(p, first, &mut rng);
+    let day = |d: u32| {
+        NaiveDate::from_ymd_opt(2026, 10, d)
+            .and_then(|d| d.and_hms_opt(14, 0, 0))
+            .unwrap_or(NaiveDateTime::MIN)
+    };
+    let batches = cut_batches(p, &definition, &first, day(10), definition.okrsky_celkem());
+    // The final round-one rows (a re-send replaces the row before it), added up per district.
+    let mut last: HashMap<(u32, u32), &PrecinctResult> = HashMap::new();
+    for (_, r) in &first {
+        last.insert((r.obec, r.okrsek), r);
+    }
+    let index: HashMap<u32, usize> = definition
+        .obvody
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.number, i))
+        .collect();
+    let mut totals: Vec<(Vec<u64>, u64)> = definition
+        .obvody
+        .iter()
+        .map(|o| (vec![0; o.candidates.len()], 0))
+        .collect();
+    for r in last.values() {
+        let d = index[&r.senate_district.unwrap_or(0)];
+        for &(k, v) in &r.votes {
+            totals[d].0[k as usize - 1] += v;
+        }
+        totals[d].1 += r.turnout.valid_votes;
+    }
+    let mut second = Vec::new();
+    let mut runoff_precincts = 0u32;
+    for obec in &definition.obce {
+        let d = district_of[obec.okres.as_str()];
+        let obvod = &definition.obvody[d];
+        let Ok(result) = round_one(&totals[d].0, totals[d].1) else {
+            continue;
+        };
+        let RoundOne::RunOff(runners) = result.outcome else {
+            continue;
+        };
+        runoff_precincts += obec.okrsky;
+        // The run-off candidates' shares: the round-one leader keeps an edge on average.
+        let runner_shares: Vec<f64> = runners
+            .iter()
+            .map(|&c| (totals[d].0[c] as f64).max(1.0))
+            .collect();
+        for okrsek in 1..=obec.okrsky {
+            let registered = last
+                .get(&(obec.code, okrsek))
+                .map_or(500, |r| r.turnout.registered);
+            let issued = (registered as f64 * (0.12 + rng.unit() * 0.15)) as u64;
+            let valid = issued - (issued / 100).min(issued);
+            let votes = split_votes(valid, &runner_shares, &mut rng)
+                .into_iter()
+                .zip(&runners)
+                .filter(|(v, _)| *v > 0)
+                .map(|(v, &c)| (obvod.candidates[c].number, v))
+                .collect();
+            let turnout = Turnout {
+                registered,
+                envelopes_issued: issued,
+                envelopes_returned: issued,
+                valid_votes: valid,
+                voter_cards: None,
+                valid_ballots: None,
+            };
+            second.push((
+                arrival(&mut rng, 40.0, 400.0),
+                row(2, obec.code, okrsek, obvod.number, turnout, votes),
+            ));
+        }
+    }
+    let second = with_resends(p, second, &mut rng);
+    let runoff = cut_batches(p, &definition, &second, day(17), runoff_precincts);
     Simulation {
         definition,
         batches,
+        runoff,
     }
 }
 
@@ -1153,6 +1459,34 @@ mod tests {
             }
         }
         assert!(rows >= 14_800);
+    }
+
+    #[test]
+    fn senate_third_with_two_rounds() {
+        let sim = generate(&Params {
+            kind: ElectionKind::Senat,
+            okrsky: 1500,
+            obce: 600,
+            ..Params::default()
+        });
+        let d = &sim.definition;
+        d.check("sim").unwrap();
+        assert_eq!(d.obvody.len(), 27);
+        assert_eq!(d.okresy.len(), 27);
+        let precincts: u32 = d.obce.iter().map(|o| o.okrsky).sum();
+        assert_eq!(d.okrsky_celkem(), precincts);
+        assert!((450..=550).contains(&precincts), "{precincts}");
+        assert!(!sim.batches.is_empty() && !sim.runoff.is_empty());
+        let index = crate::results::GeoIndex::new(d);
+        for (round, docs) in [(1, &sim.batches), (2, &sim.runoff)] {
+            for b in docs.iter() {
+                let parsed = crate::xml::parse_batch(b.as_bytes(), "sim", round).unwrap();
+                for p in &parsed.precincts {
+                    assert_eq!(p.round, round);
+                    crate::results::validate(d, &index, p, "sim").unwrap();
+                }
+            }
+        }
     }
 
     #[test]
