@@ -943,9 +943,11 @@ fn write_okres(def: &Definition, results: &ElectionResults, oi: usize, stamp: &s
 /// @JE_SPOCTENO` → `VYSLEDEK` (per election district, `@CIS_OBVODU` when there are several)
 /// → `UCAST` and `VOLEBNI_STRANA @POR_STR_HLAS_LIST @VSTRANA @NAZEV_STRANY @HLASY
 /// @HLASY_PROC @KANDIDATU_POCET @ZASTUPITELE_POCET @ZASTUPITELE_PROC` → `ZASTUPITEL` (the
-/// elected, ballot order). `NAHRADNIK @PORADI` (the substitutes in the order they would take a
-/// seat) is ours: ČSÚ lists substitutes on its web pages; its KV XSD was not available.
-/// Seats are provisional until every precinct row of the council is in (`JE_SPOCTENO`).
+/// elected in the order they won their seats, as in ČSÚ's KV 2022 documents: Brno's ČSSD
+/// lists candidates 1, 6, 3). `NAHRADNIK @PORADI` (the substitutes in the order they would
+/// take a seat) is ours: ČSÚ lists substitutes on its web pages; its KV XSD was not available.
+/// Seats are provisional until every precinct row of the council is in (`JE_SPOCTENO`
+/// `false`, then `true` as ČSÚ writes it).
 fn write_council(
     results: &ElectionResults,
     council: &crate::model::Council,
@@ -976,10 +978,9 @@ fn write_council(
     push_escaped(&mut out, &council.name);
     let _ = writeln!(
         out,
-        "\" OZNAC_TYPU=\"{}\" VOLENO_ZASTUP=\"{seats_total}\" POCET_OBVODU=\"{}\" JE_SPOCTENO=\"{}\">",
+        "\" OZNAC_TYPU=\"{}\" VOLENO_ZASTUP=\"{seats_total}\" POCET_OBVODU=\"{}\" JE_SPOCTENO=\"{complete}\">",
         council.typ,
         council.districts.len(),
-        u8::from(complete)
     );
     for (d, t) in council.districts.iter().zip(&tallies) {
         if council.districts.len() > 1 {

@@ -136,8 +136,10 @@ pub fn compute(results: &ElectionResults) -> Option<Seats> {
 pub struct CouncilSeats {
     /// Seats per list number.
     pub seats: std::collections::BTreeMap<u32, u32>,
-    /// Per list number: the elected (0-based ballot positions, ballot order) and the
-    /// substitutes (in the order they would take a seat, zákon 491/2001 Sb., § 56).
+    /// Per list number: the elected (0-based ballot positions, in the order they won their
+    /// seats — preferred candidates by votes, then ballot order — which is the order ČSÚ lists
+    /// `ZASTUPITEL` in: Brno 2022, ČSSD's 1, 6, 3) and the substitutes (in the order they
+    /// would take a seat, zákon 491/2001 Sb., § 56).
     pub members: std::collections::BTreeMap<u32, (Vec<usize>, Vec<usize>)>,
     /// Ties the law leaves to a lot.
     pub lots: Vec<Lot>,
@@ -176,14 +178,8 @@ pub fn council(
             .collect();
         let withdrawn: Vec<bool> = l.candidates.iter().map(|c| c.withdrawn).collect();
         let order = CandidateOrder::without(votes[i], &cand_votes, &withdrawn, rule);
-        let (_, substitutes) = order.split(r.seats[i]);
-        members.insert(
-            l.number,
-            (
-                order.elected_in_ballot_order(r.seats[i]),
-                substitutes.to_vec(),
-            ),
-        );
+        let (elected, substitutes) = order.split(r.seats[i]);
+        members.insert(l.number, (elected.to_vec(), substitutes.to_vec()));
     }
     Some(CouncilSeats {
         seats,
