@@ -307,9 +307,15 @@ pub fn read_reply(reader: &mut impl BufRead, head: bool) -> io::Result<Reply> {
                 while !read_line(reader)?.is_empty() {}
                 break;
             }
-            let start = reply.body.len();
-            reply.body.resize(start + size, 0);
-            reader.read_exact(&mut reply.body[start..])?;
+            // As much as the chunk says, without trusting its size for an allocation.
+            let read = (&mut *reader)
+                .take(size as u64)
+                .read_to_end(&mut reply.body)?;
+            if read != size {
+                return Err(bad(format!(
+                    "chunk of {size} bytes ended after {read} bytes"
+                )));
+            }
             read_line(reader)?;
         }
     } else if let Some(len) = reply.header("content-length") {

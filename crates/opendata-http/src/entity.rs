@@ -81,6 +81,7 @@ impl Entity {
     ) -> Self {
         let identity = body.into();
         let digest = Sha256::digest(&identity);
+        #[expect(clippy::indexing_slicing, reason = "a SHA-256 digest has 32 bytes")]
         let tag = hex::encode(&digest[..16]);
         Self::tagged(identity, &tag, false, last_modified, content_type)
     }

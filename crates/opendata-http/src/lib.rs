@@ -4,6 +4,17 @@
     doc = "The HTTP layer the project's servers share: RFC 9110 semantics and a hardened hyper server."
 )]
 #![doc(test(attr(deny(warnings))))]
+// Library code answers bad input with an error or a 4xx and never panics on it; the few places
+// that cannot fail carry an `#[expect]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 #[cfg(feature = "server")]
 mod body;

@@ -299,6 +299,10 @@ impl RunningServer {
     }
 
     /// The first bound address.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "bind() refuses a configuration without an address"
+    )]
     pub fn addr(&self) -> SocketAddr {
         self.addrs[0]
     }
@@ -424,8 +428,9 @@ pub fn bind(config: &ServerConfig) -> std::io::Result<Bound> {
         if let Some(first) = sockets.first() {
             addrs.push(first.local_addr()?);
         }
-        for (w, socket) in sockets.into_iter().enumerate() {
-            per_worker[w].push(socket);
+        // One socket per worker, in the workers' order.
+        for (listeners, socket) in per_worker.iter_mut().zip(sockets) {
+            listeners.push(socket);
         }
     }
     if addrs.is_empty() {
