@@ -50,14 +50,39 @@ impl Route {
     pub fn from_name(name: &str) -> Option<Route> {
         Route::ALL.into_iter().find(|r| r.name() == name)
     }
+}
 
-    pub(crate) fn index(self) -> usize {
-        match self {
-            Route::Sparql => 0,
-            Route::Ldf => 1,
-            Route::Graphql => 2,
-            Route::Files => 3,
+/// One value per route (faults, request counters), reached by the route itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PerRoute<T> {
+    sparql: T,
+    ldf: T,
+    graphql: T,
+    files: T,
+}
+
+impl<T> PerRoute<T> {
+    pub(crate) fn get(&self, route: Route) -> &T {
+        match route {
+            Route::Sparql => &self.sparql,
+            Route::Ldf => &self.ldf,
+            Route::Graphql => &self.graphql,
+            Route::Files => &self.files,
         }
+    }
+
+    pub(crate) fn get_mut(&mut self, route: Route) -> &mut T {
+        match route {
+            Route::Sparql => &mut self.sparql,
+            Route::Ldf => &mut self.ldf,
+            Route::Graphql => &mut self.graphql,
+            Route::Files => &mut self.files,
+        }
+    }
+
+    /// Every route's value, in the order of [`Route::ALL`].
+    pub(crate) fn values(&self) -> [&T; 4] {
+        Route::ALL.map(|route| self.get(route))
     }
 }
 
@@ -183,7 +208,7 @@ impl Fault {
 /// Faults for every route.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Faults {
-    routes: [Fault; 4],
+    routes: PerRoute<Fault>,
 }
 
 impl Faults {
@@ -194,7 +219,7 @@ impl Faults {
 
     /// Sets the fault of one route (replacing the previous one).
     pub fn set(&mut self, route: Route, fault: Fault) -> &mut Self {
-        self.routes[route.index()] = fault;
+        *self.routes.get_mut(route) = fault;
         self
     }
 
@@ -207,7 +232,7 @@ impl Faults {
 
     /// The fault of one route.
     pub fn get(&self, route: Route) -> &Fault {
-        &self.routes[route.index()]
+        self.routes.get(route)
     }
 }
 

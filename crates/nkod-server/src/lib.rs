@@ -3,6 +3,17 @@
     not(doc),
     doc = "A local NKOD serving a catalogue dump over SPARQL, TPF, GraphQL and files."
 )]
+// Library code answers bad queries and files with an error and never panics on them; the few
+// places that cannot fail carry an `#[expect]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 #![doc(test(attr(deny(warnings))))]
 
 mod error;

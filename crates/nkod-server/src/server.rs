@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::error::Error;
-use crate::fault::{Fault, Faults, Route};
+use crate::fault::{Fault, Faults, PerRoute, Route};
 use crate::graphql::GraphqlCatalog;
 use crate::http_util::text_error;
 use crate::snapshot::{Snapshot, load_snapshot};
@@ -174,7 +174,10 @@ impl NkodServer {
             addr: listen,
             source,
         })?;
-        let addr = bound.addrs()[0];
+        let addr = *bound.addrs().first().ok_or_else(|| Error::Bind {
+            addr: listen,
+            source: std::io::Error::other("bound to no address"),
+        })?;
         let base_url = match &public_base_url {
             Some(url) => {
                 let parsed = url::Url::parse(url)
@@ -295,12 +298,12 @@ impl RunningServer {
 
     /// Number of requests the route has received (including failed and 304 ones).
     pub fn request_count(&self, route: Route) -> u64 {
-        self.state.counters[route.index()].load(Ordering::SeqCst)
+        self.state.counters.get(route).load(Ordering::SeqCst)
     }
 
     /// Resets all request counters to zero.
     pub fn reset_request_counts(&self) {
-        for c in &self.state.counters {
+        for c in self.state.counters.values() {
             c.store(0, Ordering::SeqCst);
         }
     }
@@ -365,7 +368,7 @@ pub(crate) struct AppState {
     pub(crate) files_dir: Option<PathBuf>,
     pub(crate) base_url: String,
     pub(crate) faults: Mutex<Faults>,
-    pub(crate) counters: [AtomicU64; 4],
+    pub(crate) counters: PerRoute<AtomicU64>,
     pub(crate) tpf_page_size: usize,
     pub(crate) query_limits: QueryLimits,
 }
@@ -451,7 +454,7 @@ async fn inject_faults(
     let Some(route) = Route::for_path(request.uri().path()) else {
         return next.run(request).await;
     };
-    let n = state.counters[route.index()].fetch_add(1, Ordering::SeqCst) + 1;
+    let n = state.counters.get(route).fetch_add(1, Ordering::SeqCst) + 1;
     let fault = state
         .faults
         .lock()

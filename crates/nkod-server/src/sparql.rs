@@ -315,6 +315,10 @@ fn collect_variables(pattern: &GraphPattern, out: &mut HashSet<String>) {
 /// share a variable, a blank node, or a subject or object term are grouped (`?d dct:publisher
 /// <X> . <X> foaf:name ?n` is one lookup through `<X>`; a ground pattern matches at most once
 /// and forms no group).
+#[expect(
+    clippy::indexing_slicing,
+    reason = "union-find over 0..patterns.len(), the length of `names`, `open` and `group`"
+)]
 fn bgp_components(patterns: &[TriplePattern]) -> usize {
     let nodes = |t: &TriplePattern| -> Vec<String> {
         let mut names: Vec<String> = triple_names(t).collect();
@@ -365,36 +369,35 @@ impl Drop for CancelOnDrop {
 /// a thread's stack and abort the process).
 pub(crate) fn nesting_beyond(query: &str, limit: usize) -> Option<usize> {
     let bytes = query.as_bytes();
+    let at = |i: usize| bytes.get(i).copied();
     let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(byte) = at(i) {
+        match byte {
             b'{' | b'(' | b'[' => {
                 depth += 1;
                 deepest = deepest.max(depth);
             }
             b'}' | b')' | b']' => depth = depth.saturating_sub(1),
             b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
+                while at(i).is_some_and(|b| b != b'\n') {
                     i += 1;
                 }
             }
             quote @ (b'"' | b'\'') => {
-                let long = bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote);
+                let long = at(i + 1) == Some(quote) && at(i + 2) == Some(quote);
                 i += if long { 3 } else { 1 };
-                while i < bytes.len() {
-                    if bytes[i] == b'\\' {
+                while let Some(b) = at(i) {
+                    if b == b'\\' {
                         i += 2;
                         continue;
                     }
-                    if bytes[i] == quote
-                        && (!long
-                            || (bytes.get(i + 1) == Some(&quote)
-                                && bytes.get(i + 2) == Some(&quote)))
+                    if b == quote
+                        && (!long || (at(i + 1) == Some(quote) && at(i + 2) == Some(quote)))
                     {
                         i += if long { 2 } else { 0 };
                         break;
                     }
-                    if !long && bytes[i] == b'\n' {
+                    if !long && b == b'\n' {
                         break;
                     }
                     i += 1;
@@ -402,11 +405,12 @@ pub(crate) fn nesting_beyond(query: &str, limit: usize) -> Option<usize> {
             }
             b'<' => {
                 // An IRI (`<…>` without spaces or brackets), else the operator.
-                let end = bytes[i + 1..].iter().position(|b| {
+                let rest = bytes.get(i + 1..).unwrap_or_default();
+                let end = rest.iter().position(|b| {
                     matches!(b, b'>' | b'<' | b'{' | b'}' | b' ' | b'\n' | b'\t' | b'"')
                 });
                 if let Some(end) = end
-                    && bytes[i + 1 + end] == b'>'
+                    && rest.get(end) == Some(&b'>')
                 {
                     i += end + 1;
                 }
@@ -749,5 +753,17 @@ mod tests {
         assert!(!product(
             "SELECT * WHERE { <http://s> <http://p> <http://o> . ?a ?b ?c }"
         ));
+    }
+
+    /// Every cut of a query with strings, IRIs, escapes and comments is measured without a
+    /// panic (the scan checks every index it reads).
+    #[test]
+    fn every_prefix_of_a_query_is_measured_without_panic() {
+        let query = "PREFIX dcat: <http://www.w3.org/ns/dcat#>\nSELECT ?d WHERE { ?d a dcat:Dataset ; \
+                     <http://purl.org/dc/terms/title> \"a \\\" {\"@cs . FILTER(?x < 3 && '''{''' != 'x\\') } # {\n";
+        for (cut, _) in query.char_indices() {
+            let _ = nesting_beyond(query.get(..cut).unwrap_or_default(), 64);
+        }
+        assert_eq!(nesting_beyond(query, 0), Some(2));
     }
 }

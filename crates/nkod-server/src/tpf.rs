@@ -127,12 +127,15 @@ pub(crate) async fn handle(
 
 impl Pattern {
     fn set(&mut self, slot: usize, value: &str) -> Result<(), String> {
-        let name = ["subject", "predicate", "object", "graph"][slot];
+        const NAMES: [&str; 4] = ["subject", "predicate", "object", "graph"];
+        let (Some(&name), Some(raw)) = (NAMES.get(slot), self.raw.get_mut(slot)) else {
+            return Err(format!("no pattern position {slot}"));
+        };
         let Some(term) = parse_term(value).map_err(|e| format!("invalid {name} {value:?}: {e}"))?
         else {
             return Ok(());
         };
-        self.raw[slot] = Some(value.to_owned());
+        *raw = Some(value.to_owned());
         match (slot, term) {
             (0, Term::NamedNode(n)) => self.subject = Some(n.into()),
             (0, Term::BlankNode(b)) => self.subject = Some(b.into()),
@@ -263,9 +266,9 @@ fn render(
     let triples = matching_triples(state, pattern)?;
     let total = triples.len();
     let per_page = state.tpf_page_size;
-    let start = (page - 1).saturating_mul(per_page).min(total);
-    let end = (start + per_page).min(total);
-    let page_triples = &triples[start..end];
+    let start = page.saturating_sub(1).saturating_mul(per_page).min(total);
+    let end = start.saturating_add(per_page).min(total);
+    let page_triples = triples.get(start..end).unwrap_or_default();
 
     let datasource_url = format!("{}ldf/{DATASOURCE}", state.base_url);
     let names = ["subject", "predicate", "object", "graph"];

@@ -55,7 +55,7 @@ struct Schema {
 
 impl Schema {
     fn get(&self, name: &str) -> Option<&TypeDefinition> {
-        self.by_name.get(name).map(|&i| &self.types[i])
+        self.by_name.get(name).and_then(|&i| self.types.get(i))
     }
 
     fn field(&self, type_name: &str, field: &str) -> Option<&FieldDefinition> {
@@ -65,6 +65,10 @@ impl Schema {
 
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
+    #[expect(
+        clippy::expect_used,
+        reason = "the schemas are compiled in; tests parse both, so these cannot fail at run time"
+    )]
     SCHEMA.get_or_init(|| {
         let mut types = syntax::parse_type_definitions(BUILTIN_SDL)
             .expect("the built-in SDL is valid (checked by tests)");
@@ -409,7 +413,10 @@ fn execute(
                     None,
                 )])
             })?,
-        None if doc.operations.len() == 1 => &doc.operations[0],
+        None if doc.operations.len() == 1 => doc
+            .operations
+            .first()
+            .ok_or_else(|| bad(vec![GqlError::new("The document has no operation.", None)]))?,
         None => {
             return Err(bad(vec![GqlError::new(
                 "Must provide operation name if query contains multiple operations.",
@@ -859,7 +866,10 @@ impl<'a> Executor<'a> {
         self.budget.set(left);
         let mut out = Vec::with_capacity(grouped.len());
         for (key, fields) in grouped {
-            let field = fields[0];
+            // `collect` groups at least one field under every response key.
+            let Some(&field) = fields.first() else {
+                continue;
+            };
             if field.name == "__typename" {
                 out.push((key, Out::Str(type_name.to_owned())));
                 continue;
@@ -930,7 +940,11 @@ impl<'a> Executor<'a> {
                 "dataset" => {
                     let iri = args.get("iri").and_then(Json::as_str);
                     match iri.and_then(|i| self.catalog.by_iri.get(i)) {
-                        Some(&i) => R::Obj(Src::Node(&self.catalog.datasets[i])),
+                        Some(&i) => self
+                            .catalog
+                            .datasets
+                            .get(i)
+                            .map_or(R::Null, |node| R::Obj(Src::Node(node))),
                         None => R::Null,
                     }
                 }
@@ -1193,7 +1207,8 @@ fn paginate<'a>(items: &[&'a Node], args: &serde_json::Map<String, Json>) -> R<'
     }
     let end = end.min(len);
     let page = if end > start {
-        items[usize::try_from(start).unwrap_or(0)..usize::try_from(end).unwrap_or(0)].to_vec()
+        let range = usize::try_from(start).unwrap_or(0)..usize::try_from(end).unwrap_or(0);
+        items.get(range).unwrap_or_default().to_vec()
     } else {
         Vec::new()
     };

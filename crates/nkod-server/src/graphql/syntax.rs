@@ -51,8 +51,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
         message,
         pos: Pos { line, column },
     };
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         let pos = Pos {
             line,
             column: i - line_start + 1,
@@ -72,7 +71,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
             }
             ' ' | '\t' | ',' | '\u{feff}' => i += 1,
             '#' => {
-                while i < chars.len() && chars[i] != '\n' && chars[i] != '\r' {
+                while chars.get(i).is_some_and(|&d| d != '\n' && d != '\r') {
                     i += 1;
                 }
             }
@@ -98,22 +97,22 @@ fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
                     i += 3;
                     let start = i;
                     loop {
-                        if i >= chars.len() {
+                        let Some(&d) = chars.get(i) else {
                             return Err(err("Unterminated string.".into(), pos.line, pos.column));
-                        }
-                        if chars.get(i) == Some(&'"')
+                        };
+                        if d == '"'
                             && chars.get(i + 1) == Some(&'"')
                             && chars.get(i + 2) == Some(&'"')
                         {
                             break;
                         }
-                        if chars[i] == '\n' {
+                        if d == '\n' {
                             line += 1;
                             line_start = i + 1;
                         }
                         i += 1;
                     }
-                    let raw: String = chars[start..i].iter().collect();
+                    let raw: String = chars.get(start..i).unwrap_or_default().iter().collect();
                     i += 3;
                     tokens.push((Tok::Str(block_string_value(&raw)), pos));
                 } else {
@@ -203,7 +202,7 @@ fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
                         break;
                     }
                 }
-                let text: String = chars[start..i].iter().collect();
+                let text: String = chars.get(start..i).unwrap_or_default().iter().collect();
                 if text == "-" {
                     return Err(err(
                         "Invalid number, expected digit but got \"-\".".into(),
@@ -228,7 +227,8 @@ fn lex(text: &str) -> Result<Vec<(Tok, Pos)>, SyntaxError> {
                 {
                     i += 1;
                 }
-                tokens.push((Tok::Name(chars[start..i].iter().collect()), pos));
+                let name = chars.get(start..i).unwrap_or_default().iter().collect();
+                tokens.push((Tok::Name(name), pos));
             }
             other => {
                 return Err(err(
@@ -425,16 +425,26 @@ struct Parser {
 }
 
 impl Parser {
+    /// The token at the cursor; past the end (which `next` never moves to: the lexer ends
+    /// every list with [`Tok::End`]) the end.
+    fn current(&self) -> &(Tok, Pos) {
+        const END: &(Tok, Pos) = &(Tok::End, Pos { line: 0, column: 0 });
+        self.tokens
+            .get(self.at)
+            .or(self.tokens.last())
+            .unwrap_or(END)
+    }
+
     fn peek(&self) -> &Tok {
-        &self.tokens[self.at].0
+        &self.current().0
     }
 
     fn pos(&self) -> Pos {
-        self.tokens[self.at].1
+        self.current().1
     }
 
     fn next(&mut self) -> Tok {
-        let t = self.tokens[self.at].0.clone();
+        let t = self.current().0.clone();
         if self.at + 1 < self.tokens.len() {
             self.at += 1;
         }
@@ -764,6 +774,10 @@ impl Parser {
                 Tok::Name(k) if k == "schema" => {
                     self.expect_punct('{')?;
                     while !self.is_punct('}') {
+                        // `next` stays on the end: an unclosed block would loop for ever.
+                        if *self.peek() == Tok::End {
+                            return Err(self.unexpected());
+                        }
                         self.next();
                     }
                     self.next();
@@ -937,5 +951,25 @@ mod tests {
                 .iter()
                 .any(|t| t.name == "DatasetsFilter" && t.kind == TypeKind::InputObject)
         );
+    }
+
+    /// Every cut of real queries (as a client that sends half a request would) and of the
+    /// schema is an error or a document, never a panic: the lexer and parser index nothing
+    /// they have not checked.
+    #[test]
+    fn every_prefix_of_a_query_is_answered_without_panic() {
+        let texts = [
+            "query Q($lim: Int = 5) { a: datasets(limit: $lim, filters: [{publisherIri: \"x\\u00e9\"}]) { data { ...F ... on Dataset { iri } } } }\nfragment F on Dataset { title { cs } }",
+            "{ datasets(offset: -1e3, limit: 10) { pagination { totalCount } data { iri } } } # comment\r\n",
+            "{ a: dataset(iri: \"\"\"block\n  string\"\"\") { iri } }",
+            include_str!("nkod-schema.graphql"),
+        ];
+        for text in texts {
+            for (cut, _) in text.char_indices() {
+                let prefix = text.get(..cut).unwrap_or_default();
+                let _ = parse_document(prefix);
+                let _ = parse_type_definitions(prefix);
+            }
+        }
     }
 }
