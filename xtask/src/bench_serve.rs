@@ -164,12 +164,7 @@ pub(crate) fn run() -> Result<()> {
         &format!("http://{nginx_addr}/jednotny-seznam.csv"),
         seconds,
     )?;
-    if paired.non_2xx.0.is_some() || paired.non_2xx.1.is_some() {
-        bail!(
-            "non-2xx answers make the comparison meaningless: {:?}",
-            paired.non_2xx
-        );
-    }
+    paired.require_success()?;
     println!("runs: {}", paired.rounds("unified-blocklist", "nginx"));
     println!(
         "serve jednotny-seznam.csv ({size} B), wrk -t2 -c64 -d{seconds}s, same file, median of {WRK_ROUNDS} interleaved: unified-blocklist {:.0} req/s, nginx {:.0} req/s, ratio {:.2} (goal >= 1.0)",

@@ -219,12 +219,7 @@ pub(crate) fn run() -> Result<()> {
         &format!("http://{nginx_addr}{ALLOWED}"),
         seconds,
     )?;
-    if allowed.non_2xx.0.is_some() || allowed.non_2xx.1.is_some() {
-        bail!(
-            "non-2xx answers make the comparison meaningless: {:?}",
-            allowed.non_2xx
-        );
-    }
+    allowed.require_success()?;
     println!(
         "allowed runs: {}",
         allowed.rounds("czso-media-feed", "nginx")

@@ -111,6 +111,18 @@ impl PairedWrk {
         Ok(paired)
     }
 
+    /// Fails when either side answered anything but 2xx (a refusal benchmark expects it; a
+    /// throughput comparison is meaningless with it).
+    pub(crate) fn require_success(&self) -> Result<()> {
+        if self.non_2xx.0.is_some() || self.non_2xx.1.is_some() {
+            bail!(
+                "non-2xx answers make the comparison meaningless: {:?}",
+                self.non_2xx
+            );
+        }
+        Ok(())
+    }
+
     pub(crate) fn ours_median(&self) -> f64 {
         median(&self.ours)
     }
