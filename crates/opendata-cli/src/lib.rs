@@ -47,15 +47,134 @@ pub fn error_report(program: &str, error: &(dyn Error + 'static)) -> String {
     format!("{program}: {report}")
 }
 
+/// Width `--help` wraps the exit codes to (clap wraps help text only with its `wrap_help`
+/// feature, which the tools do without).
+const HELP_WIDTH: usize = 79;
+
+/// `"  NNN  "`: where the meaning of a code starts, and its continuation lines.
+const CODE_INDENT: usize = 7;
+
 /// The "Exit codes" section for a command's `after_help`, so `--help` lists the codes and
-/// the man page (which renders `after_help`) does too.
+/// the man page has them too (as its EXIT STATUS section, see [`write_docs`]).
 pub fn exit_codes_help(codes: &[(u8, &str)]) -> String {
-    let mut help = String::from("Exit codes:\n");
+    exit_codes_help_with("Exit codes:", codes, "")
+}
+
+/// [`exit_codes_help`] with a heading of its own (`Exit codes of `update`:`) and a closing
+/// note (e.g. the codes of other subcommands). In `--help` each meaning is wrapped under
+/// itself; the man page gets one item per code, wrapped by `man` to the reader's width.
+pub fn exit_codes_help_with(heading: &str, codes: &[(u8, &str)], note: &str) -> String {
+    let mut help = format!("{heading}\n");
+    let indent = " ".repeat(CODE_INDENT);
     for (code, meaning) in codes {
-        help.push_str(&format!("  {code:>3}  {meaning}\n"));
+        for (index, line) in wrap(meaning, HELP_WIDTH - CODE_INDENT).iter().enumerate() {
+            if index == 0 {
+                help.push_str(&format!("  {code:>3}  "));
+            } else {
+                help.push_str(&indent);
+            }
+            help.push_str(line);
+            help.push('\n');
+        }
+    }
+    for line in wrap(note, HELP_WIDTH) {
+        help.push_str(&line);
+        help.push('\n');
     }
     help.truncate(help.trim_end().len());
     help
+}
+
+/// Greedy word wrap to `width` characters (a longer word gets a line of its own).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The man page's EXIT STATUS section from an `after_help` that [`exit_codes_help_with`]
+/// wrote: the heading, one tagged paragraph (`.TP`) per code with its wrapped lines joined
+/// again, and the note as a paragraph. `None` for any other `after_help`.
+fn exit_status_section(after_help: &str) -> Option<roff::Roff> {
+    let mut lines = after_help.lines();
+    let heading = lines.next()?;
+    if !heading.starts_with("Exit codes") {
+        return None;
+    }
+    let indent = " ".repeat(CODE_INDENT);
+    let mut items: Vec<(u8, String)> = Vec::new();
+    let mut note = String::new();
+    for line in lines {
+        let code = line
+            .get(..CODE_INDENT)
+            .filter(|lead| lead.starts_with("  ") && lead.ends_with("  "))
+            .and_then(|lead| lead.trim().parse::<u8>().ok());
+        let continuation = line.strip_prefix(&indent).filter(|_| note.is_empty());
+        match (code, continuation, items.last_mut()) {
+            (Some(code), _, _) => items.push((code, line.get(CODE_INDENT..)?.trim().to_owned())),
+            (None, Some(more), Some((_, meaning))) => {
+                meaning.push(' ');
+                meaning.push_str(more.trim());
+            }
+            _ => {
+                if !note.is_empty() {
+                    note.push(' ');
+                }
+                note.push_str(line.trim());
+            }
+        }
+    }
+    let mut section = roff::Roff::new();
+    section.control("SH", ["EXIT STATUS"]);
+    section.text([roff::roman(heading)]);
+    for (code, meaning) in items {
+        section.control("TP", std::iter::empty::<&str>());
+        section.text([roff::bold(code.to_string())]);
+        section.text([roff::roman(meaning)]);
+    }
+    if !note.is_empty() {
+        section.control("PP", std::iter::empty::<&str>());
+        section.text([roff::roman(note)]);
+    }
+    Some(section)
+}
+
+/// One man page: clap_mangen's, with the exit codes as an EXIT STATUS section (before
+/// VERSION, where man pages put it) instead of clap_mangen's EXTRA section, which would run
+/// the codes together into one filled paragraph.
+fn render_man_page(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
+    let after_help = cmd
+        .get_after_long_help()
+        .or_else(|| cmd.get_after_help())
+        .map(ToString::to_string);
+    let Some(section) = after_help.as_deref().and_then(exit_status_section) else {
+        return clap_mangen::Man::new(cmd).render(out);
+    };
+    let mut page = Vec::new();
+    clap_mangen::Man::new(cmd.after_help(None::<&'static str>).after_long_help(None::<&'static str>))
+        .render(&mut page)?;
+    let mut exit_status = Vec::new();
+    section.to_writer(&mut exit_status)?;
+    let at = page
+        .windows(b"\n.SH VERSION".len())
+        .position(|window| window == b"\n.SH VERSION")
+        .map_or(page.len(), |at| at + 1);
+    let (before, after) = page.split_at(at);
+    out.write_all(before)?;
+    out.write_all(&exit_status)?;
+    out.write_all(after)
 }
 
 /// What [`write_docs`] wrote.
@@ -101,7 +220,7 @@ fn write_man_pages(
 ) -> io::Result<()> {
     let path = man_dir.join(format!("{page}.1"));
     let mut out = BufWriter::new(File::create(&path)?);
-    clap_mangen::Man::new(cmd.clone().name(page.to_owned())).render(&mut out)?;
+    render_man_page(cmd.clone().name(page.to_owned()), &mut out)?;
     out.flush()?;
     written.push(path);
     for sub in cmd.get_subcommands().filter(|sub| !sub.is_hide_set()) {
@@ -243,5 +362,62 @@ mod tests {
             let text = fs::read_to_string(dir.path().join("completions").join(file)).unwrap();
             assert!(text.contains("run"), "{file}: {text}");
         }
+    }
+
+    const LONG: &str = "published, or nothing changed, but one or more sources are stale (their \
+                        last good copy is in the list) or missing (no rows), each logged";
+
+    #[test]
+    fn help_wraps_each_meaning_under_itself() {
+        let help = exit_codes_help_with(
+            "Exit codes of `update`:",
+            &[(0, "ok"), (3, LONG)],
+            "`verify` exits 0 when the rebuild is byte-identical, 1 on any difference, 6 when \
+             the publication cannot be read.",
+        );
+        let lines: Vec<&str> = help.lines().collect();
+        assert_eq!(lines[0], "Exit codes of `update`:");
+        assert_eq!(lines[1], "    0  ok");
+        assert!(lines[2].starts_with("    3  published,"), "{help}");
+        assert!(lines[3].starts_with("       ") && !lines[3].starts_with("        "));
+        assert!(lines.iter().all(|l| l.chars().count() <= HELP_WIDTH), "{help}");
+        assert!(lines.last().unwrap().ends_with("cannot be read."), "{help}");
+    }
+
+    #[test]
+    fn man_page_has_one_tagged_paragraph_per_exit_code() {
+        let cmd = clap::Command::new("demo")
+            .version("1.0")
+            .about("A demo")
+            .after_help(exit_codes_help_with(
+                "Exit codes of `update`:",
+                &[(0, "ok"), (3, LONG), (6, "local failure")],
+                "`verify` exits 1 on any difference.",
+            ));
+        let mut page = Vec::new();
+        render_man_page(cmd, &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(!page.contains(".SH EXTRA"), "{page}");
+        let section = &page[page.find(".SH \"EXIT STATUS\"").expect(&page)..];
+        assert!(
+            section.find(".SH VERSION").is_some(),
+            "EXIT STATUS comes before VERSION: {page}"
+        );
+        assert_eq!(section.matches(".TP").count(), 3, "{section}");
+        // The wrapped meaning is one text line again; man fills it to the reader's width.
+        assert!(
+            section.contains("\n.TP\n\\fB3\\fR\npublished, or nothing changed, but one or more sources are stale (their last good copy is in the list) or missing (no rows), each logged\n"),
+            "{section}"
+        );
+        assert!(section.contains(".PP\n`verify` exits 1 on any difference."), "{section}");
+    }
+
+    #[test]
+    fn other_after_help_is_rendered_as_clap_mangen_does() {
+        let cmd = clap::Command::new("demo").after_help("See the README.");
+        let mut page = Vec::new();
+        render_man_page(cmd, &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains(".SH EXTRA\nSee the README."), "{page}");
     }
 }

@@ -13,26 +13,42 @@ use unified_blocklist::serve::ServeOptions;
 use unified_blocklist::state::{Health, StateDir};
 use unified_blocklist::update::{UpdateOptions, update};
 
-const EXIT_CODES: &str = "\
-Exit codes of `update`:
-  0  published, or nothing changed, and every source is current
-  3  published, or nothing changed, but one or more sources are stale (their last good copy
-     is in the list) or missing (no rows), each logged with its reason; or the
-     post-publication command failed (logged; the next update runs it again)
-  4  nothing could be published: no catalogue source is usable (e.g. the catalogue is
-     unreachable on a first run)
-  6  local failure (state directory, publication, files)
-  2  bad usage or configuration
-`verify` exits 0 when the rebuild is byte-identical, 1 on any difference, 6 when the
-publication cannot be read. `manual` exits 0, 1 when the change is refused, 6 on local failure.
-`check-resolver` exits 0 when every active entry is blocked, 1 when some are not.";
+/// The exit codes, in `--help` and the man page's EXIT STATUS section.
+fn exit_codes() -> String {
+    opendata_cli::exit_codes_help_with(
+        "Exit codes of `update`:",
+        &[
+            (
+                0,
+                "published, or nothing changed, and every source is current",
+            ),
+            (
+                3,
+                "published, or nothing changed, but one or more sources are stale (their last \
+                 good copy is in the list) or missing (no rows), each logged with its reason; \
+                 or the post-publication command failed (logged; the next update runs it again)",
+            ),
+            (
+                4,
+                "nothing could be published: no catalogue source is usable (e.g. the catalogue \
+                 is unreachable on a first run)",
+            ),
+            (6, "local failure (state directory, publication, files)"),
+            (2, "bad usage or configuration"),
+        ],
+        "`verify` exits 0 when the rebuild is byte-identical, 1 on any difference, 6 when the \
+         publication cannot be read. `manual` exits 0, 1 when the change is refused, 6 on local \
+         failure. `check-resolver` exits 0 when every active entry is blocked, 1 when some are \
+         not.",
+    )
+}
 
 #[derive(Parser, Debug)]
 #[command(
     name = "unified-blocklist",
     version,
     about = "Builds, publishes and serves the Czech unified list of blocked websites",
-    after_help = EXIT_CODES
+    after_help = exit_codes()
 )]
 struct Cli {
     /// Configuration file (TOML); flags override it.
