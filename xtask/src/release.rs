@@ -68,6 +68,7 @@ pub(crate) fn run() -> Result<()> {
     if !missing.is_empty() {
         bail!("release: {missing:?} not installed; run `cargo xtask setup`");
     }
+    check_changelogs()?;
     let out = artifacts_dir();
     if out.exists() {
         fs::remove_dir_all(&out).with_context(|| format!("cannot remove {}", out.display()))?;
@@ -112,7 +113,9 @@ pub(crate) fn run() -> Result<()> {
         }
         exec(
             cargo()
-                .args(["deb", "--no-build", "--locked", "-p", package, "--output"])
+                // The release profile keeps line tables (readable backtraces in bin/); the
+                // packaged copies are stripped as Debian expects.
+                .args(["deb", "--no-build", "--strip", "--locked", "-p", package, "--output"])
                 .arg(out.join("deb")),
         )?;
         let deb = deb_of(binary)?;
@@ -128,6 +131,29 @@ pub(crate) fn run() -> Result<()> {
         out.display(),
         started.elapsed().as_secs_f64()
     );
+    Ok(())
+}
+
+/// Each package's `debian/changelog` (cargo-deb installs it as `changelog.Debian.gz`) must
+/// open with an entry for this version, `<name> (<version>-1)`: a release must not ship the
+/// previous version's changelog.
+fn check_changelogs() -> Result<()> {
+    let version = env!("CARGO_PKG_VERSION");
+    for (package, binary) in TOOLS {
+        let path = project_root()
+            .join("crates")
+            .join(package)
+            .join("debian/changelog");
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let expected = format!("{binary} ({version}-1) ");
+        if !text.starts_with(&expected) {
+            bail!(
+                "{}: the newest entry must start with `{expected}`; add an entry for this release",
+                path.display()
+            );
+        }
+    }
     Ok(())
 }
 

@@ -8,6 +8,10 @@
 //! packages installed, and no new path anywhere under /etc, /usr, /var, /lib, /opt or /srv
 //! whose name carries a package's name (configuration, state, logs, systemd state).
 //!
+//! The system users stay after the purge, as Debian practice has it (a UID must not be
+//! reused while files of the old owner may remain, e.g. in backups); the tier checks their
+//! /etc/passwd entries while installed.
+//!
 //! Needs root (dpkg) and refuses to touch a machine where one of the packages is already
 //! installed.
 
@@ -84,8 +88,7 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
         }
     }
     for user in ["unified-blocklist", "czso-media-feed"] {
-        checked(Command::new("getent").args(["passwd", user]))
-            .with_context(|| format!("the package did not create the system user {user}"))?;
+        check_system_user(user)?;
     }
 
     // The main job, as the service would run it, on the bundled catalogue.
@@ -133,6 +136,50 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
         }
     }
     eprintln!("tier packages: installed, update published, man page and --help fine");
+    Ok(())
+}
+
+/// The account a package's postinst made (`adduser --system --group`), as Debian practice
+/// has it: a UID from the dynamically allocated system range 100–999 (Policy 9.2.2), a
+/// group of its own as primary group, home in `/var/lib/<user>` (the service's state), the
+/// shell `/usr/sbin/nologin` and no password (locked in /etc/shadow), so nobody logs in as it.
+fn check_system_user(user: &str) -> Result<()> {
+    let passwd = checked(Command::new("getent").args(["passwd", user]))
+        .with_context(|| format!("the package did not create the system user {user}"))?;
+    let passwd = String::from_utf8_lossy(&passwd.stdout).trim().to_owned();
+    let fields: Vec<&str> = passwd.split(':').collect();
+    let [_, password, uid, gid, _, home, shell] = fields.as_slice() else {
+        bail!("/etc/passwd entry of {user} has not 7 fields: {passwd}");
+    };
+    let uid: u32 = uid
+        .parse()
+        .with_context(|| format!("{user}: UID `{uid}` is not a number"))?;
+    if !(100..=999).contains(&uid) {
+        bail!("{user}: UID {uid} is outside the system range 100-999 ({passwd})");
+    }
+    let expected_home = format!("/var/lib/{user}");
+    if *home != expected_home || *shell != "/usr/sbin/nologin" || *password != "x" {
+        bail!(
+            "{user}: expected home {expected_home}, shell /usr/sbin/nologin and the password in \
+             /etc/shadow: {passwd}"
+        );
+    }
+    let group = checked(Command::new("getent").args(["group", user]))
+        .with_context(|| format!("the package did not create the group {user}"))?;
+    let group = String::from_utf8_lossy(&group.stdout).trim().to_owned();
+    if group.split(':').nth(2) != Some(*gid) {
+        bail!("{user}: the primary group (GID {gid}) is not the group {user} ({group})");
+    }
+    let shadow = checked(Command::new("getent").args(["shadow", user]))?;
+    let shadow = String::from_utf8_lossy(&shadow.stdout).trim().to_owned();
+    let locked = shadow
+        .split(':')
+        .nth(1)
+        .is_some_and(|hash| hash.starts_with('*') || hash.starts_with('!'));
+    if !locked {
+        bail!("{user}: the account has a usable password in /etc/shadow");
+    }
+    eprintln!("tier packages: {passwd} (group {group}, password locked)");
     Ok(())
 }
 
