@@ -37,15 +37,21 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
     Ok((reply.status, reply.body))
 }
 
-fn peak_rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+/// `benches/ingest.rs` on the simulation in `sim` (optimised, in a process of its own so its
+/// peak memory is the ingest's): its report, two lines of `key=value`.
+fn bench_ingest(sim: &Path, scratch: &Path) -> Result<String> {
+    let output = cargo()
+        .args(["bench", "--locked", "-p", "xtask", "--bench", "ingest", "--", "--dir"])
+        .arg(sim)
+        .arg("--scratch")
+        .arg(scratch)
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo bench -p xtask --bench ingest")?;
+    if !output.status.success() {
+        bail!("cargo bench -p xtask --bench ingest failed with {}", output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// A simulated election ready to serve (step 1 of both election benches).
@@ -60,7 +66,7 @@ pub(crate) struct PreparedFeed {
 }
 
 /// Simulates a whole election in `work/sim`, prints the CPU of ingesting it and regenerating
-/// every feed (`bench-ingest`, a process of its own), and writes a feed config on free
+/// every feed ([`bench_ingest`], a process of its own), and writes a feed config on free
 /// loopback ports with the given regeneration and cut periods and a database with 127.0.0.1
 /// registered for production.
 pub(crate) fn prepare_feed(
@@ -74,16 +80,7 @@ pub(crate) fn prepare_feed(
     println!("{}", run_bin(bin, &["simulate", "--out", sim_s])?.trim());
     println!("load average at the start: {}", load_average());
     let scratch = work.join("scratch");
-    let ingest = run_bin(
-        bin,
-        &[
-            "bench-ingest",
-            "--dir",
-            sim_s,
-            "--scratch",
-            scratch.to_str().unwrap_or_default(),
-        ],
-    )?;
+    let ingest = bench_ingest(&sim, &scratch)?;
     println!("ingest+regenerate: {}", ingest.trim());
 
     let db = work.join("feed.sqlite");
@@ -240,7 +237,7 @@ pub(crate) fn run() -> Result<()> {
         "refused runs: {}",
         refused.rounds("czso-media-feed", "nginx")
     );
-    let rss = peak_rss_mib(ours.pid());
+    let rss = crate::procstat::peak_rss_kib(Some(ours.pid()))? as f64 / 1024.0;
     println!(
         "document: {} bytes (vysledky.xml of a complete simulated election)",
         body.len()

@@ -126,35 +126,6 @@ fn median_p95_max(mut v: Vec<i64>) -> String {
     )
 }
 
-/// CPU seconds (user + system) a process has used so far.
-fn cpu_seconds(pid: u32) -> Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the command name (which may hold spaces) start at the last ')'.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, f)| f.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| -> Result<f64> {
-        fields
-            .get(i)
-            .context("short /proc stat")?
-            .parse::<f64>()
-            .context("/proc stat field")
-    };
-    // utime and stime are fields 14 and 15 (1-based); here 0 is field 3.
-    let per_second: f64 = String::from_utf8_lossy(
-        &Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .context("getconf CLK_TCK")?
-            .stdout,
-    )
-    .trim()
-    .parse()
-    .unwrap_or(100.0);
-    Ok((ticks(11)? + ticks(12)?) / per_second)
-}
-
 // ---------------------------------------------------------------------------------------
 // Server-Sent Events, read off the socket: the delay measured is the server's, not a
 // library's buffering (tests/events.rs follows the stream with a real client library).
@@ -558,7 +529,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     };
 
     // 4. The replay: one batch file in the middle of each cut interval, cut by the grid.
-    let cpu_before = cpu_seconds(server.pid())?;
+    let cpu_before = crate::procstat::cpu_seconds(Some(server.pid()))?;
     let start = slot_start(now_ms(), cut_ms) + 2 * cut_ms;
     println!(
         "replaying {} batch files into the live data set, one per {} ms (cut grid), documents regenerated every {} ms; {} documents polled every {} ms",
@@ -591,7 +562,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     }
     // Two more cuts: the last rows cut and published, the pollers caught up.
     sleep_until(start + i64::try_from(files.len())? * cut_ms + 2 * cut_ms);
-    let cpu_replay = cpu_seconds(server.pid())? - cpu_before;
+    let cpu_replay = crate::procstat::cpu_seconds(Some(server.pid()))? - cpu_before;
     stop.store(true, Ordering::Relaxed);
     let polls = poller
         .join()

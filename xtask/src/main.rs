@@ -8,6 +8,7 @@ mod bench_serve;
 mod bench_volby;
 mod bench_volby_live;
 mod ci;
+mod procstat;
 mod csvw_suite;
 mod release;
 mod setup;

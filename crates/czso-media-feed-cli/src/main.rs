@@ -16,7 +16,6 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Parser)]
 #[command(
@@ -199,16 +198,6 @@ enum Command {
         #[arg(long, value_enum, default_value_t = SeatsFormat::Human)]
         format: SeatsFormat,
     },
-    /// Measure ingesting a whole simulated election and regenerating every feed (CPU time,
-    /// wall time, peak memory).
-    BenchIngest {
-        /// Directory written by `simulate`.
-        #[arg(long)]
-        dir: PathBuf,
-        /// Scratch directory for the database.
-        #[arg(long)]
-        scratch: PathBuf,
-    },
 }
 
 /// A running server's admin endpoint and the operators' credential, both through the
@@ -334,7 +323,8 @@ enum SeatsFormat {
 enum ExportFormat {
     /// Every organisation as JSON.
     Json,
-    /// One address per line: address,kind,organisation.
+    /// One address per row, CSV by the Czech open-data standard:
+    /// address,kind,organisation_id,organisation,state.
     Csv,
     /// nginx `allow` lines for approved production addresses (live phase).
     Nginx,
@@ -598,7 +588,6 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::BenchIngest { dir, scratch } => bench_ingest(&dir, &scratch),
         Command::Seats {
             election,
             year,
@@ -640,13 +629,8 @@ fn replay(
 ) -> Result<()> {
     let sources = files
         .iter()
-        .map(|f| {
-            Ok(rehearsal::Source {
-                name: f.display().to_string(),
-                body: read(f)?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+        .map(|f| rehearsal::Source::read(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let steps = rehearsal::plan(&sources, options)?;
     let Some(client) = client else {
         for step in &steps {
@@ -728,19 +712,8 @@ fn registry(db: &Path, action: RegistryAction) -> Result<()> {
         RegistryAction::Export { format } => match format {
             ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&reg.list()?)?),
             ExportFormat::Csv => {
-                println!("address,kind,organisation_id,organisation,state");
-                for o in reg.list()? {
-                    for (kind, ips) in [("production", &o.production), ("test", &o.test)] {
-                        for ip in ips {
-                            println!(
-                                "{ip},{kind},{},\"{}\",{:?}",
-                                o.id,
-                                o.name.replace('"', "\"\""),
-                                o.state
-                            );
-                        }
-                    }
-                }
+                let stdout = std::io::stdout().lock();
+                czso_media_feed::registry::write_addresses_csv(&reg.list()?, stdout)?;
             }
             ExportFormat::Nginx => {
                 let list = reg.access_list()?;
@@ -762,92 +735,5 @@ fn registry(db: &Path, action: RegistryAction) -> Result<()> {
             println!("deadline {} (Prague)", prague_local(t));
         }
     }
-    Ok(())
-}
-
-fn cpu_seconds() -> f64 {
-    // utime + stime of this process, in clock ticks (100 per second on Linux).
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
-}
-
-fn bench_ingest(dir: &Path, scratch: &Path) -> Result<()> {
-    use czso_media_feed::model::Definition;
-    use czso_media_feed::server::ElectionState;
-    use czso_media_feed::store::{CutRequest, Store};
-    use std::sync::Arc;
-    let def = Arc::new(Definition::load(&dir.join("definition.json"))?);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "xml"))
-        .collect();
-    files.sort();
-    let bodies: Vec<Vec<u8>> = files.iter().map(|f| read(f)).collect::<Result<_>>()?;
-    std::fs::create_dir_all(scratch)?;
-    let db_path = scratch.join("bench.sqlite");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db_path.display()));
-    }
-    let cpu0 = cpu_seconds();
-    let wall0 = Instant::now();
-    // The same path as the admin endpoint: parse and validate, store durably with the batch
-    // cut in the same transaction, apply in memory; then regenerate every document.
-    let state = ElectionState::new(def);
-    let mut db = Store::open(&db_path)?;
-    let mut rows = 0usize;
-    let (mut cpu_parse, mut cpu_store) = (0.0, 0.0);
-    for (f, body) in files.iter().zip(&bodies) {
-        let source = f.display().to_string();
-        let t0 = cpu_seconds();
-        let parsed =
-            czso_media_feed::server::prepare(state.definition(), state.index(), body, &source, 1)?;
-        rows += parsed.precincts.len();
-        let t1 = cpu_seconds();
-        let cut = CutRequest {
-            round: 1,
-            number: parsed.header.as_ref().map(|h| h.number),
-            upstream: parsed
-                .header
-                .as_ref()
-                .map(|h| czso_media_feed::store::Upstream {
-                    rows: h.rows,
-                    processed: h.processed,
-                }),
-            cut_at: Utc::now().timestamp(),
-        };
-        state.ingest(&mut db, Channel::Live, parsed.precincts, &source, Some(cut))?;
-        cpu_parse += t1 - t0;
-        cpu_store += cpu_seconds() - t1;
-    }
-    let cpu_ingest = cpu_seconds() - cpu0;
-    let wall_ingest = wall0.elapsed();
-    let t0 = cpu_seconds();
-    let set = state.regenerate(Channel::Live);
-    let cpu_generate = cpu_seconds() - t0;
-    let bytes: usize = set.docs.values().map(|d| d.body.len()).sum();
-    let cpu_total = cpu_seconds() - cpu0;
-    println!(
-        "cpu_parse_validate_s={cpu_parse:.2} cpu_store_apply_s={cpu_store:.2} cpu_generate_s={cpu_generate:.2}"
-    );
-    println!(
-        "files={} rows={rows} documents={} bytes={bytes} cpu_ingest_s={cpu_ingest:.2} cpu_total_s={cpu_total:.2} wall_ingest_s={:.2} wall_total_s={:.2} peak_rss_mib={:.1}",
-        files.len(),
-        set.docs.len(),
-        wall_ingest.as_secs_f64(),
-        wall0.elapsed().as_secs_f64(),
-        peak_rss_kib() as f64 / 1024.0
-    );
     Ok(())
 }

@@ -122,6 +122,23 @@ pub struct Source {
     pub body: Vec<u8>,
 }
 
+impl Source {
+    /// Reads a batch file; its name is the path as given.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the file.
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let body = std::fs::read(path).map_err(|source| Error::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self {
+            name: path.display().to_string(),
+            body,
+        })
+    }
+}
+
 /// How a replay runs.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -471,6 +488,18 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_file_that_cannot_be_read_is_named() {
+        let path = std::path::Path::new("/nonexistent/vysledky_okrsky_00001.xml");
+        let error = Source::read(path).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("/nonexistent/vysledky_okrsky_00001.xml: "),
+            "{error}"
+        );
+    }
 
     fn kv2022() -> Vec<Source> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/volby");
