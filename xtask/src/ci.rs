@@ -28,8 +28,16 @@ pub(crate) fn run() -> Result<()> {
 /// `.crate` alone (nothing it embeds lies outside it; its metadata is complete). The build
 /// uses `target/package/`, removed afterwards: it is a second copy of every workspace crate.
 pub(crate) fn package() -> Result<()> {
-    exec(cargo().args(["package", "--workspace", "--locked", "--allow-dirty"]))?;
-    let dir = crate::util::target_dir().join("package");
+    let target = crate::util::target_dir();
+    // The verification builds share the workspace's target directory (explicitly: an
+    // ephemeral workspace would otherwise build every dependency again under
+    // target/package/<crate>/target, once per crate).
+    exec(
+        cargo()
+            .args(["package", "--workspace", "--locked", "--allow-dirty"])
+            .env("CARGO_TARGET_DIR", &target),
+    )?;
+    let dir = target.join("package");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }

@@ -75,13 +75,13 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
     for expected in [
         "/usr/bin/unified-blocklist",
         "/etc/unified-blocklist.toml",
-        "/lib/systemd/system/unified-blocklist.service",
-        "/lib/systemd/system/unified-blocklist-update.timer",
+        "/usr/lib/systemd/system/unified-blocklist.service",
+        "/usr/lib/systemd/system/unified-blocklist-update.timer",
         "/usr/share/man/man1/unified-blocklist.1.gz",
         "/usr/share/bash-completion/completions/unified-blocklist",
         "/usr/bin/czso-media-feed",
         "/etc/czso-media-feed/feed.toml",
-        "/lib/systemd/system/czso-media-feed.service",
+        "/usr/lib/systemd/system/czso-media-feed.service",
     ] {
         if !files.contains(expected) && !Path::new(expected).exists() {
             bail!("the packages do not install {expected}");
