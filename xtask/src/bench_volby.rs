@@ -41,7 +41,9 @@ fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, Vec<u8>)> {
 /// peak memory is the ingest's): its report, two lines of `key=value`.
 fn bench_ingest(sim: &Path, scratch: &Path) -> Result<String> {
     let output = cargo()
-        .args(["bench", "--locked", "-p", "xtask", "--bench", "ingest", "--", "--dir"])
+        .args([
+            "bench", "--locked", "-p", "xtask", "--bench", "ingest", "--", "--dir",
+        ])
         .arg(sim)
         .arg("--scratch")
         .arg(scratch)
@@ -49,7 +51,10 @@ fn bench_ingest(sim: &Path, scratch: &Path) -> Result<String> {
         .output()
         .context("cannot run cargo bench -p xtask --bench ingest")?;
     if !output.status.success() {
-        bail!("cargo bench -p xtask --bench ingest failed with {}", output.status);
+        bail!(
+            "cargo bench -p xtask --bench ingest failed with {}",
+            output.status
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

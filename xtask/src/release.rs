@@ -115,7 +115,15 @@ pub(crate) fn run() -> Result<()> {
             cargo()
                 // The release profile keeps line tables (readable backtraces in bin/); the
                 // packaged copies are stripped as Debian expects.
-                .args(["deb", "--no-build", "--strip", "--locked", "-p", package, "--output"])
+                .args([
+                    "deb",
+                    "--no-build",
+                    "--strip",
+                    "--locked",
+                    "-p",
+                    package,
+                    "--output",
+                ])
                 .arg(out.join("deb")),
         )?;
         let deb = deb_of(binary)?;

@@ -713,7 +713,7 @@ fn registry(db: &Path, action: RegistryAction) -> Result<()> {
             ExportFormat::Json => println!("{}", serde_json::to_string_pretty(&reg.list()?)?),
             ExportFormat::Csv => {
                 let stdout = std::io::stdout().lock();
-                czso_media_feed::registry::write_addresses_csv(&reg.list()?, stdout)?;
+                czso_media_feed::registry::write_addresses_csv(&reg.list()?, stdout)?.flush()?;
             }
             ExportFormat::Nginx => {
                 let list = reg.access_list()?;

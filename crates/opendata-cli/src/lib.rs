@@ -163,8 +163,11 @@ fn render_man_page(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
         return clap_mangen::Man::new(cmd).render(out);
     };
     let mut page = Vec::new();
-    clap_mangen::Man::new(cmd.after_help(None::<&'static str>).after_long_help(None::<&'static str>))
-        .render(&mut page)?;
+    clap_mangen::Man::new(
+        cmd.after_help(None::<&'static str>)
+            .after_long_help(None::<&'static str>),
+    )
+    .render(&mut page)?;
     let mut exit_status = Vec::new();
     section.to_writer(&mut exit_status)?;
     let at = page
@@ -380,7 +383,10 @@ mod tests {
         assert_eq!(lines[1], "    0  ok");
         assert!(lines[2].starts_with("    3  published,"), "{help}");
         assert!(lines[3].starts_with("       ") && !lines[3].starts_with("        "));
-        assert!(lines.iter().all(|l| l.chars().count() <= HELP_WIDTH), "{help}");
+        assert!(
+            lines.iter().all(|l| l.chars().count() <= HELP_WIDTH),
+            "{help}"
+        );
         assert!(lines.last().unwrap().ends_with("cannot be read."), "{help}");
     }
 
@@ -409,7 +415,10 @@ mod tests {
             section.contains("\n.TP\n\\fB3\\fR\npublished, or nothing changed, but one or more sources are stale (their last good copy is in the list) or missing (no rows), each logged\n"),
             "{section}"
         );
-        assert!(section.contains(".PP\n`verify` exits 1 on any difference."), "{section}");
+        assert!(
+            section.contains(".PP\n`verify` exits 1 on any difference."),
+            "{section}"
+        );
     }
 
     #[test]
