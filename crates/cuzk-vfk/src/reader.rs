@@ -535,6 +535,10 @@ impl<R: BufRead> VfkReader<R> {
             if buf.len() + take > limit.saturating_add(2) {
                 return Err(syntax(self.line + 1, SyntaxErrorKind::RecordTooLong(limit)));
             }
+            #[expect(
+                clippy::indexing_slicing,
+                reason = "take is at most available.len(): a newline's index + 1, or the length"
+            )]
             buf.extend_from_slice(&available[..take]);
             self.input.consume(take);
             if done {

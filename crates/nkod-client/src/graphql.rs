@@ -311,8 +311,8 @@ impl Catalogue for GraphQlCatalogue {
             let mut offset: u64 = 0;
             for _ in 0..self.options.max_pages {
                 let mut variables = json!({ "offset": offset, "limit": self.options.page_size });
-                if let Some(filters) = &filters {
-                    variables["filters"] = filters.clone();
+                if let (Some(filters), Some(variables)) = (&filters, variables.as_object_mut()) {
+                    variables.insert("filters".to_owned(), filters.clone());
                 }
                 let data = self.query_counted(&text, &variables, &mut usage)?;
                 let page = data

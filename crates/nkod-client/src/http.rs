@@ -380,6 +380,10 @@ impl Http {
                             limit,
                         });
                     }
+                    #[expect(
+                        clippy::indexing_slicing,
+                        reason = "Read::read returns at most the buffer's length"
+                    )]
                     body.extend_from_slice(&buffer[..n]);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}

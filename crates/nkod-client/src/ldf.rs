@@ -391,6 +391,10 @@ impl LdfCatalogue {
         )?];
         options.push((self.count_of(&typing, cache, usage)?, typing, false));
         // Fewest triples first; on a tie keep the earlier (more specific) option.
+        #[expect(
+            clippy::expect_used,
+            reason = "the typing option was pushed just above"
+        )]
         let (_, patterns, is_title) = options
             .into_iter()
             .enumerate()

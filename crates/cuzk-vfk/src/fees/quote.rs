@@ -314,7 +314,7 @@ impl FeeEngine {
             } else {
                 check_period(o)?;
             }
-            if let Some(prev) = i.checked_sub(1).map(|p| past[p]) {
+            if let Some(prev) = i.checked_sub(1).and_then(|p| past.get(p).copied()) {
                 check_sequence(prev, o)?;
             }
         }

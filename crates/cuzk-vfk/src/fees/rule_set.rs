@@ -293,15 +293,11 @@ impl RuleSets {
             return Err(RuleSetsError::Empty);
         }
         sets.sort_by_key(|s| s.in_force_from);
-        if let Some(w) = sets
-            .windows(2)
-            .find(|w| w[0].in_force_from == w[1].in_force_from)
-        {
-            return Err(RuleSetsError::SameStart(
-                w[0].id,
-                w[1].id,
-                w[0].in_force_from,
-            ));
+        if let Some((a, b)) = sets.windows(2).find_map(|w| match w {
+            [a, b] if a.in_force_from == b.in_force_from => Some((a, b)),
+            _ => None,
+        }) {
+            return Err(RuleSetsError::SameStart(a.id, b.id, a.in_force_from));
         }
         Ok(Self(sets))
     }
@@ -329,6 +325,10 @@ impl RuleSets {
     }
 
     /// The earliest rule set.
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "never empty: `new` refuses an empty list and `known` has two"
+    )]
     pub fn first(&self) -> &RuleSet {
         &self.0[0]
     }
