@@ -42,42 +42,48 @@ fn identity_cmp(a: &Entry, b: &Entry) -> Ordering {
 
 /// Compares two versions in one pass over both (each is sorted).
 pub fn diff<'a>(old: &'a UnifiedList, new: &'a UnifiedList) -> Diff<'a> {
-    let (old, new) = (old.entries(), new.entries());
+    let (mut old, mut new) = (old.entries(), new.entries());
     let mut out = Diff::default();
-    let (mut i, mut j) = (0, 0);
-    while i < old.len() || j < new.len() {
-        let ord = match (old.get(i), new.get(j)) {
+    loop {
+        let ord = match (old.first(), new.first()) {
             (Some(a), Some(b)) => identity_cmp(a, b),
             (Some(_), None) => Ordering::Less,
-            _ => Ordering::Greater,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => break,
         };
         match ord {
             Ordering::Less => {
-                out.vanished.push(&old[i]);
-                i += 1;
+                if let Some((entry, rest)) = old.split_first() {
+                    out.vanished.push(entry);
+                    old = rest;
+                }
             }
             Ordering::Greater => {
-                out.added.push(&new[j]);
-                j += 1;
+                if let Some((entry, rest)) = new.split_first() {
+                    out.added.push(entry);
+                    new = rest;
+                }
             }
             Ordering::Equal => {
-                let i_end = group_end(old, i);
-                let j_end = group_end(new, j);
-                pair_group(&old[i..i_end], &new[j..j_end], &mut out);
-                i = i_end;
-                j = j_end;
+                let (old_group, old_rest) = split_group(old);
+                let (new_group, new_rest) = split_group(new);
+                pair_group(old_group, new_group, &mut out);
+                old = old_rest;
+                new = new_rest;
             }
         }
     }
     out
 }
 
-fn group_end(rows: &[Entry], start: usize) -> usize {
-    let mut end = start + 1;
-    while end < rows.len() && identity_cmp(&rows[start], &rows[end]) == Ordering::Equal {
-        end += 1;
-    }
-    end
+/// The leading rows of the same identity, and the rest.
+fn split_group(rows: &[Entry]) -> (&[Entry], &[Entry]) {
+    let len = rows.first().map_or(0, |first| {
+        rows.iter()
+            .take_while(|row| identity_cmp(first, row) == Ordering::Equal)
+            .count()
+    });
+    rows.split_at_checked(len).unwrap_or((rows, &[]))
 }
 
 /// Rows with one identity in both versions (usually one each): equal rows are unchanged, the

@@ -231,6 +231,10 @@ pub fn rpz_triggers<'a>(
     }
     let mut triggers = Vec::with_capacity(hosts.len());
     for (host, entries) in hosts {
+        // Every host has the entry that put it in the map.
+        let Some(earliest) = entries.first() else {
+            continue;
+        };
         if too_long(host, origin, 2) {
             continue;
         }
@@ -243,7 +247,7 @@ pub fn rpz_triggers<'a>(
             },
             RpzAction::LandingCname(names) => {
                 // The list's order puts the earliest listing first.
-                let authority = entries[0].authority();
+                let authority = earliest.authority();
                 RpzAnswer::Cname(names.for_authority(authority).ok_or_else(|| {
                     RpzError::NoLandingName {
                         authority: authority.to_owned(),
@@ -311,7 +315,7 @@ fn txt_string(text: &str) -> String {
     }
     let mut out = String::with_capacity(end + 2);
     out.push('"');
-    for &b in &text.as_bytes()[..end] {
+    for b in text.get(..end).unwrap_or_default().bytes() {
         match b {
             b'"' | b'\\' => {
                 out.push('\\');

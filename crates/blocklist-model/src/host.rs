@@ -212,8 +212,8 @@ fn check_dns_name(name: &str) -> Result<(), AddressError> {
         let bytes = label.as_bytes();
         let valid = !bytes.is_empty()
             && bytes.len() <= 63
-            && bytes[0] != b'-'
-            && bytes[bytes.len() - 1] != b'-'
+            && bytes.first() != Some(&b'-')
+            && bytes.last() != Some(&b'-')
             && bytes
                 .iter()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'_');

@@ -4,6 +4,17 @@
     doc = "The Czech unified list of blocked websites: readers, merge, diff, guards, exports."
 )]
 #![doc(test(attr(deny(warnings))))]
+// Library code reports failures as errors and never panics on input; the few places that
+// cannot fail carry an `#[expect]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod csv_export;
 mod diff;

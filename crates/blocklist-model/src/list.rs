@@ -58,7 +58,11 @@ impl UnifiedList {
         sources: impl IntoIterator<Item = Vec<Entry>>,
     ) -> Self {
         let mut sources: Vec<Vec<Entry>> = sources.into_iter().collect();
-        let largest = (0..sources.len()).max_by_key(|&i| sources[i].len());
+        let largest = sources
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, rows)| rows.len())
+            .map(|(i, _)| i);
         let Some(largest) = largest else {
             return Self::merge(valid_as_of, []);
         };

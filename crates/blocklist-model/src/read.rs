@@ -410,7 +410,7 @@ pub fn read_source(config: &SourceConfig, bytes: &[u8]) -> Result<SourceRead, Fo
     }
     let names: Vec<String> = header.iter().map(header_key).collect();
     for (i, n) in names.iter().enumerate() {
-        if !n.is_empty() && names[..i].contains(n) {
+        if !n.is_empty() && names.iter().take(i).any(|earlier| earlier == n) {
             return Err(format_error(FormatErrorKind::DuplicateColumn(n.clone())));
         }
     }
@@ -543,13 +543,15 @@ impl LineCounter {
         let mut target = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
         // After a CR the reported offset can sit on the LF before the record, and blank lines
         // are skipped: a record starts at its first byte that is not a line end.
-        while target < bytes.len() && matches!(bytes[target], b'\r' | b'\n') {
+        while let Some(b'\r' | b'\n') = bytes.get(target) {
             target += 1;
         }
         if target < self.offset {
             *self = Self::default();
         }
-        self.newlines += bytes[self.offset..target]
+        self.newlines += bytes
+            .get(self.offset..target)
+            .unwrap_or_default()
             .iter()
             .filter(|&&b| b == b'\n')
             .count() as u64;
