@@ -271,7 +271,7 @@ pub(crate) fn run() -> Result<()> {
     println!("{}", idle.report("czso-media-feed"));
     println!(
         "czso-media-feed server peak RSS with the idle connections: {:.1} MiB; load average: {}",
-        peak_rss_mib(ours.pid()),
+        crate::procstat::peak_rss_kib(Some(ours.pid()))? as f64 / 1024.0,
         load_average()
     );
     drop(ours);
