@@ -148,3 +148,71 @@ fn inconsistent_rows_are_named_then_quarantined() {
     ]);
     assert_eq!(out.matches("superseded").count(), 2, "{out}");
 }
+
+/// The quarantined rows and the rest of their document are stored in one transaction: a
+/// `kill -9` with the ingest stopped before its commit (the test hook) leaves neither behind,
+/// and the client's re-send then stores both once.
+#[test]
+fn a_kill_before_the_commit_leaves_no_quarantined_rows_of_an_unstored_document() {
+    let sim = simulated(600, 0.1, 0.0, "live", "127.0.0.1");
+    let (body, labels) = broken_batch(&sim.batches[1]);
+    let rows_in_batch = parse_batch(&std::fs::read(&sim.batches[1]).unwrap(), "src", 1)
+        .unwrap()
+        .precincts
+        .len();
+    let text = std::fs::read_to_string(&sim.config).unwrap();
+    std::fs::write(
+        &sim.config,
+        format!("invalid_rows = \"quarantine\"\n{text}"),
+    )
+    .unwrap();
+    let config = Config::load(&sim.config).unwrap();
+    let marker = sim.dir.path().join("hook-reached");
+    let server = Server::start_with_env(
+        &sim.config,
+        &[(
+            czso_media_feed::hook::HOOK_VARIABLE,
+            &format!("before-commit:1:{}", marker.display()),
+        )],
+    );
+    let ingest_path = "/admin/ingest?election=ps2025&channel=live&cut=2&source=davka2.xml";
+    let sender = {
+        let admin = AdminClient::for_config(&config, Some(&server.admin)).unwrap();
+        let body = body.clone();
+        std::thread::spawn(move || admin.post(ingest_path, &body))
+    };
+    wait_until("the ingest to reach the hook", || marker.exists());
+    server.kill();
+    assert!(
+        sender.join().unwrap().is_err(),
+        "the stopped ingest is not acknowledged"
+    );
+
+    let server = Server::start(&sim.config);
+    let admin = AdminClient::for_config(&config, Some(&server.admin)).unwrap();
+    let quarantined = |admin: &AdminClient| -> Vec<serde_json::Value> {
+        let list: serde_json::Value =
+            serde_json::from_str(&admin.quarantine("ps2025").unwrap()).unwrap();
+        list["rows"].as_array().unwrap().clone()
+    };
+    assert_eq!(
+        quarantined(&admin),
+        Vec::<serde_json::Value>::new(),
+        "rows quarantined from a document that was never stored"
+    );
+    let http = Client::new(server.public);
+    let batch2 = "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00002.xml";
+    assert_eq!(http.get(batch2, &[]).unwrap().status, 404);
+
+    // The re-send: the rest stored and cut, the two rows quarantined once.
+    let report: serde_json::Value =
+        serde_json::from_str(&admin.post(ingest_path, &body).unwrap()).unwrap();
+    assert_eq!(report["accepted"], rows_in_batch - 2);
+    assert_eq!(report["batch"], 2);
+    let rows = quarantined(&admin);
+    let precincts: Vec<&str> = rows
+        .iter()
+        .map(|r| r["precinct"].as_str().unwrap())
+        .collect();
+    assert_eq!(precincts, [labels[0].as_str(), labels[1].as_str()]);
+}

@@ -13,7 +13,7 @@ use crate::phase::Schedule;
 use crate::public::PublicHandler;
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
-use crate::store::{self, Channel, CutRequest, IngestReport, Store, Upstream};
+use crate::store::{self, Channel, CutRequest, DocumentRows, IngestReport, Store, Upstream};
 use crate::time::parse_prague;
 use axum::Router;
 use axum::body::Bytes;
@@ -94,7 +94,7 @@ impl ElectionState {
         source: &str,
         cut: Option<CutRequest>,
     ) -> Result<IngestReport> {
-        ingest_and_apply(db, self, channel, precincts, source, cut)
+        ingest_and_apply(db, self, channel, precincts, &[], source, cut)
     }
 
     /// Applies rows and cuts stored by others (another process) since the last call.
@@ -561,13 +561,18 @@ fn ingest_and_apply(
     e: &ElectionState,
     channel: Channel,
     precincts: Vec<crate::model::PrecinctResult>,
+    quarantined: &[(crate::model::PrecinctResult, RowProblem)],
     source: &str,
     cut: Option<CutRequest>,
 ) -> Result<IngestReport> {
-    let ingested = db.ingest(
+    let rows = DocumentRows {
+        valid: &precincts,
+        quarantined,
+    };
+    let ingested = db.ingest_document(
         &e.def.id,
         channel,
-        &precincts,
+        rows,
         source,
         &Utc::now().to_rfc3339(),
         cut,
@@ -845,12 +850,22 @@ fn ingest_document(shared: &Shared, q: &AdminQuery, body: &[u8]) -> Result<Inges
             upstream,
         }
     });
+    let Checked {
+        batch: parsed,
+        problems,
+    } = apply_policy(policy, &source, checked)?;
     let report = {
         let mut db = lock(&shared.db);
-        let (parsed, quarantined) =
-            apply_policy(&mut db, policy, &e.def.id, channel, &source, checked)?;
-        let mut report = ingest_and_apply(&mut db, e, channel, parsed.precincts, &source, cut)?;
-        report.quarantined = quarantined;
+        let mut report = ingest_and_apply(
+            &mut db,
+            e,
+            channel,
+            parsed.precincts,
+            &problems,
+            &source,
+            cut,
+        )?;
+        report.quarantined = problems.into_iter().map(|(_, p)| p).collect();
         report
     };
     if !report.quarantined.is_empty() {
@@ -1211,38 +1226,16 @@ pub fn prepare(
 }
 
 /// The document's rows to store under `policy`: all of them, or an error naming every
-/// inconsistent row (`refuse`); or the consistent ones, the others kept aside in `db`
-/// (`quarantine`, reported back).
-fn apply_policy(
-    db: &mut Store,
-    policy: InvalidRows,
-    election: &str,
-    channel: Channel,
-    source: &str,
-    checked: Checked,
-) -> Result<(crate::xml::ParsedBatch, Vec<RowProblem>)> {
-    if checked.problems.is_empty() {
-        return Ok((checked.batch, Vec::new()));
+/// inconsistent row (`refuse`); or the consistent ones and the others, to be kept aside in
+/// the same transaction (`quarantine`).
+fn apply_policy(policy: InvalidRows, source: &str, checked: Checked) -> Result<Checked> {
+    if checked.problems.is_empty() || policy == InvalidRows::Quarantine {
+        return Ok(checked);
     }
-    match policy {
-        InvalidRows::Refuse => Err(Error::InconsistentRows {
-            source_name: source.to_owned(),
-            problems: checked.problems.into_iter().map(|(_, p)| p).collect(),
-        }),
-        InvalidRows::Quarantine => {
-            db.quarantine(
-                election,
-                channel,
-                source,
-                &checked.problems,
-                &Utc::now().to_rfc3339(),
-            )?;
-            Ok((
-                checked.batch,
-                checked.problems.into_iter().map(|(_, p)| p).collect(),
-            ))
-        }
-    }
+    Err(Error::InconsistentRows {
+        source_name: source.to_owned(),
+        problems: checked.problems.into_iter().map(|(_, p)| p).collect(),
+    })
 }
 
 /// Stores batch documents straight into the database of `config` (no server needed; a
@@ -1271,14 +1264,10 @@ pub fn ingest_direct(
     let mut reports = Vec::new();
     for (source, body) in documents {
         let checked = check_document(&def, &index, body, source, round)?;
-        let (parsed, quarantined) = apply_policy(
-            &mut db,
-            config.invalid_rows,
-            &def.id,
-            channel,
-            source,
-            checked,
-        )?;
+        let Checked {
+            batch: parsed,
+            problems,
+        } = apply_policy(config.invalid_rows, source, checked)?;
         let cut = cut.then(|| CutRequest {
             round,
             number: parsed.header.as_ref().map(|h| h.number),
@@ -1294,8 +1283,12 @@ pub fn ingest_direct(
                 .timestamp(),
         });
         let now = Utc::now().to_rfc3339();
-        let mut ingested = db.ingest(&def.id, channel, &parsed.precincts, source, &now, cut)?;
-        ingested.report.quarantined = quarantined;
+        let rows = DocumentRows {
+            valid: &parsed.precincts,
+            quarantined: &problems,
+        };
+        let mut ingested = db.ingest_document(&def.id, channel, rows, source, &now, cut)?;
+        ingested.report.quarantined = problems.into_iter().map(|(_, p)| p).collect();
         reports.push(ingested.report);
     }
     Ok(reports)

@@ -206,6 +206,15 @@ struct Latest {
     seq: i64,
 }
 
+/// The rows of one document as validation left them.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentRows<'a> {
+    /// Rows to store.
+    pub valid: &'a [PrecinctResult],
+    /// Inconsistent rows set aside by the `quarantine` policy, each with the rule it breaks.
+    pub quarantined: &'a [(PrecinctResult, crate::error::RowProblem)],
+}
+
 /// A batch cut made in the same transaction as an ingest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CutRequest {
@@ -273,6 +282,30 @@ impl Store {
         now_utc: &str,
         cut: Option<CutRequest>,
     ) -> Result<Ingested> {
+        let rows = DocumentRows {
+            valid: rows,
+            quarantined: &[],
+        };
+        self.ingest_document(election, channel, rows, source, now_utc, cut)
+    }
+
+    /// [`Store::ingest`] of one document's rows, its inconsistent rows set aside by the
+    /// `quarantine` policy in the same transaction: a crash or an error before the commit
+    /// leaves neither the rows nor the quarantine, so the client's re-send finds nothing of
+    /// the document (a row already kept for the same rule is kept once).
+    pub fn ingest_document(
+        &mut self,
+        election: &str,
+        channel: Channel,
+        rows: DocumentRows<'_>,
+        source: &str,
+        now_utc: &str,
+        cut: Option<CutRequest>,
+    ) -> Result<Ingested> {
+        let DocumentRows {
+            valid: rows,
+            quarantined,
+        } = rows;
         let Self {
             conn,
             latest,
@@ -382,6 +415,9 @@ impl Store {
                 }
             }
         }
+        if !quarantined.is_empty() {
+            quarantine_in(&tx, election, channel, source, quarantined, now_utc)?;
+        }
         if let Some(c) = cut {
             out.report.batch = cut_in(
                 &tx, election, channel, c.round, c.number, c.cut_at, c.upstream,
@@ -480,48 +516,40 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Keeps inconsistent rows aside (durably; a row already kept for the same rule is kept
-    /// once).
-    pub fn quarantine(
-        &mut self,
-        election: &str,
-        channel: Channel,
-        source: &str,
-        rows: &[(PrecinctResult, crate::error::RowProblem)],
-        now_utc: &str,
-    ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO quarantine(election, channel, round, obec, okrsek, council, \
-                 sequence, rule, source, payload, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-            )?;
-            let mut payload = Vec::new();
-            for (row, problem) in rows {
-                let key = row.key();
-                payload.clear();
-                encode_payload(row, &mut payload);
-                insert.execute(params![
-                    election,
-                    channel.as_str(),
-                    key.round,
-                    key.obec,
-                    key.okrsek,
-                    key.council,
-                    i64::try_from(row.sequence).unwrap_or(i64::MAX),
-                    problem.rule,
-                    source,
-                    &payload[..],
-                    now_utc
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
+/// Keeps inconsistent rows aside, inside the caller's transaction (a row already kept for
+/// the same rule is kept once).
+fn quarantine_in(
+    tx: &Connection,
+    election: &str,
+    channel: Channel,
+    source: &str,
+    rows: &[(PrecinctResult, crate::error::RowProblem)],
+    now_utc: &str,
+) -> Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO quarantine(election, channel, round, obec, okrsek, council, \
+         sequence, rule, source, payload, received_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+    )?;
+    let mut payload = Vec::new();
+    for (row, problem) in rows {
+        let key = row.key();
+        payload.clear();
+        encode_payload(row, &mut payload);
+        insert.execute(params![
+            election,
+            channel.as_str(),
+            key.round,
+            key.obec,
+            key.okrsek,
+            key.council,
+            i64::try_from(row.sequence).unwrap_or(i64::MAX),
+            problem.rule,
+            source,
+            &payload[..],
+            now_utc
+        ])?;
     }
+    Ok(())
 }
 
 /// The quarantined rows of `election`, oldest first.
@@ -1180,5 +1208,77 @@ mod tests {
             .ingest("ps2025", Channel::Live, &[changed], "changed", "t", None)
             .unwrap_err();
         assert!(err.to_string().contains("higher PORADI_ZPRAC"), "{err}");
+    }
+
+    #[test]
+    fn quarantined_rows_go_with_their_document_or_not_at_all() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.sqlite");
+        let row = |okrsek: u32, votes: u64| PrecinctResult {
+            round: 1,
+            obec: 500_054,
+            okrsek,
+            council: None,
+            council_district: None,
+            council_type: None,
+            senate_district: None,
+            sequence: u64::from(okrsek),
+            processed_at: "2025-10-04T14:10:00".into(),
+            repeated: false,
+            repeated_as_word: false,
+            turnout: Turnout {
+                registered: 900,
+                envelopes_issued: 600,
+                envelopes_returned: 598,
+                valid_votes: 590,
+                voter_cards: None,
+                valid_ballots: None,
+            },
+            votes: vec![(1, votes), (2, 290)],
+            preferences: Vec::new(),
+        };
+        let problem = |r: &PrecinctResult| crate::error::RowProblem {
+            precinct: r.label(),
+            obec: r.obec,
+            okrsek: r.okrsek,
+            sequence: r.sequence,
+            rule: "party votes add up to 591, PLATNE_HLASY says 590".into(),
+        };
+        let mut store = Store::open(&path).unwrap();
+        store
+            .ingest("ps2025", Channel::Live, &[row(1, 300)], "a", "t", None)
+            .unwrap();
+        // A document whose stored part fails (precinct 1 again with the same PORADI_ZPRAC and
+        // other figures) quarantines nothing of its own.
+        let bad = row(2, 301);
+        let quarantined = [(bad.clone(), problem(&bad))];
+        let failing = DocumentRows {
+            valid: &[row(1, 299)],
+            quarantined: &quarantined,
+        };
+        let err = store
+            .ingest_document("ps2025", Channel::Live, failing, "b", "t", None)
+            .unwrap_err();
+        assert!(err.to_string().contains("higher PORADI_ZPRAC"), "{err}");
+        assert_eq!(read_quarantine(store.connection(), "ps2025").unwrap(), []);
+        // Stored: both, in one commit; sent again, the quarantine keeps one copy.
+        for _ in 0..2 {
+            let fine = DocumentRows {
+                valid: &[row(3, 300)],
+                quarantined: &quarantined,
+            };
+            store
+                .ingest_document("ps2025", Channel::Live, fine, "c", "t", None)
+                .unwrap();
+        }
+        let kept = read_quarantine(store.connection(), "ps2025").unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].source.as_str(), kept[0].problem.okrsek), ("c", 2));
+        assert_eq!(
+            read_log(store.connection(), "ps2025", 0, None)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 }
