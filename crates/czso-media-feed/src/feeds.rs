@@ -6,7 +6,8 @@ use crate::results::{ElectionResults, RoundResults, Tally};
 use crate::seats::Seats;
 use crate::time::prague_local;
 use crate::xml::{
-    BatchHeader, open_root, percent, percent_truncated, push_escaped, write_batch, write_not_yet,
+    BatchHeader, open_root, percent, percent_truncated, push_escaped, push_number, push_percent,
+    push_percent_truncated, write_batch, write_not_yet,
 };
 use chrono::{DateTime, Utc};
 use opendata_http::http::HeaderValue;
@@ -148,10 +149,15 @@ impl Document {
         charset: Charset,
         weak: bool,
     ) -> Self {
+        // A strong tag is the first half of the body's SHA-256, which the manifest and the
+        // events publish whole: one hash of the body serves both.
+        let sha256 = OnceLock::new();
         let tag = if weak {
             content_tag(&body)
         } else {
-            hex::encode(&Sha256::digest(&body)[..16])
+            let digest = Sha256::digest(&body);
+            let _ = sha256.set(hex::encode(digest));
+            hex::encode(&digest[..16])
         };
         Self {
             entity: Entity::with_tag(
@@ -168,7 +174,7 @@ impl Document {
             tag,
             weak,
             media: Media::Xml,
-            sha256: OnceLock::new(),
+            sha256,
         }
     }
 
@@ -563,18 +569,18 @@ pub const ABROAD: &str = "CZZZZZ";
 
 /// `HODNOTY_STRANA` with `MANDATY` and `PROC_MANDATU` (of `of_seats`) for a list with seats.
 fn write_hodnoty(out: &mut String, votes: u64, valid: u64, seats: u32, of_seats: u32) {
-    let _ = write!(
-        out,
-        "<HODNOTY_STRANA HLASY=\"{votes}\" PROC_HLASU=\"{}\"",
-        percent_truncated(votes, valid)
-    );
+    out.push_str("<HODNOTY_STRANA HLASY=\"");
+    push_number(out, votes);
+    out.push_str("\" PROC_HLASU=\"");
+    push_percent_truncated(out, votes, valid);
+    out.push('"');
     if seats > 0 {
         // PROC_MANDATU rounds half up (ČSÚ's files: 24 of 200 → "12.00", 1 of 23 → "4.35").
-        let _ = write!(
-            out,
-            " MANDATY=\"{seats}\" PROC_MANDATU=\"{}\"",
-            percent(u64::from(seats), u64::from(of_seats))
-        );
+        out.push_str(" MANDATY=\"");
+        push_number(out, seats);
+        out.push_str("\" PROC_MANDATU=\"");
+        push_percent(out, u64::from(seats), u64::from(of_seats));
+        out.push('"');
     }
     out.push_str("/>\n");
 }
@@ -887,14 +893,13 @@ fn write_hlasy_strana(out: &mut String, def: &Definition, standing: &[usize], t:
         return;
     }
     for &i in standing {
-        let p = &def.parties[i];
-        let _ = writeln!(
-            out,
-            "<HLASY_STRANA KSTRANA=\"{}\" HLASY=\"{}\" PROC_HLASU=\"{}\"/>",
-            p.number,
-            t.votes[i],
-            percent_truncated(t.votes[i], t.valid_votes)
-        );
+        out.push_str("<HLASY_STRANA KSTRANA=\"");
+        push_number(out, def.parties[i].number);
+        out.push_str("\" HLASY=\"");
+        push_number(out, t.votes[i]);
+        out.push_str("\" PROC_HLASU=\"");
+        push_percent_truncated(out, t.votes[i], t.valid_votes);
+        out.push_str("\"/>\n");
     }
 }
 

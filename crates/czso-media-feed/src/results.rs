@@ -320,13 +320,15 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
             ));
         }
     }
-    let mut seen = std::collections::HashSet::new();
-    for &(k, _) in &r.votes {
-        if !seen.insert(k) {
-            return Some(format!(
-                "{} {k} appears twice",
-                def.kind.vote_key_attribute()
-            ));
+    if has_repeats(r.votes.iter().map(|&(k, _)| k)) {
+        let mut seen = std::collections::HashSet::new();
+        for &(k, _) in &r.votes {
+            if !seen.insert(k) {
+                return Some(format!(
+                    "{} {k} appears twice",
+                    def.kind.vote_key_attribute()
+                ));
+            }
         }
     }
     // Bounded by `check_counts`; checked all the same.
@@ -426,6 +428,14 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
     None
 }
 
+/// Whether a key comes twice. A row's keys usually come in order, so sorting a copy is
+/// cheaper than hashing each; which key comes twice first is then found with a set.
+fn has_repeats<K: Ord>(keys: impl Iterator<Item = K>) -> bool {
+    let mut keys: Vec<K> = keys.collect();
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w[0] == w[1])
+}
+
 /// The largest count a precinct row may carry (voters, envelopes, votes). A precinct has a
 /// few thousand voters; 10⁹ keeps the totals of any area far below `u64::MAX`.
 pub const MAX_COUNT: u64 = 1_000_000_000;
@@ -440,16 +450,18 @@ const MAX_SEATS_PER_VOTER: u64 = 70;
 pub fn check_counts(def: &Definition, r: &PrecinctResult) -> std::result::Result<(), String> {
     let t = &r.turnout;
     let key = def.kind.vote_key_attribute();
-    let mut counts = vec![
-        ("ZAPSANI_VOLICI", t.registered),
-        ("VYDANE_OBALKY", t.envelopes_issued),
-        ("ODEVZDANE_OBALKY", t.envelopes_returned),
-        ("PLATNE_HLASY", t.valid_votes),
+    let counts = [
+        ("ZAPSANI_VOLICI", Some(t.registered)),
+        ("VYDANE_OBALKY", Some(t.envelopes_issued)),
+        ("ODEVZDANE_OBALKY", Some(t.envelopes_returned)),
+        ("PLATNE_HLASY", Some(t.valid_votes)),
+        ("VOLICSKE_PRUKAZY", t.voter_cards),
+        ("PLATNE_LISTKY", t.valid_ballots),
     ];
-    counts.extend(t.voter_cards.map(|v| ("VOLICSKE_PRUKAZY", v)));
-    counts.extend(t.valid_ballots.map(|v| ("PLATNE_LISTKY", v)));
     for (name, v) in counts {
-        if v > MAX_COUNT {
+        if let Some(v) = v
+            && v > MAX_COUNT
+        {
             return Err(format!(
                 "{name}={v} is beyond any precinct (at most {MAX_COUNT})"
             ));
@@ -524,6 +536,8 @@ fn check_preferences(
         return Err("preferential votes of a precinct outside the defined geography".into());
     };
     let kraj = def.kraje[place.kraj].number;
+    // Which candidate comes twice is looked for only when one does.
+    let repeats = has_repeats(r.preferences.iter().map(|&(p, c, _)| (p, c)));
     let mut seen = std::collections::HashSet::new();
     for &(party, candidate, votes) in &r.preferences {
         let Some(&li) = index.list.get(&(kraj, party)) else {
@@ -537,7 +551,7 @@ fn check_preferences(
                 def.lists[li].candidates.len()
             ));
         }
-        if !seen.insert((party, candidate)) {
+        if repeats && !seen.insert((party, candidate)) {
             return Err(format!(
                 "KANDIDAT KSTRANA={party} PORCISLO={candidate} appears twice"
             ));
@@ -763,6 +777,16 @@ impl ElectionResults {
         round.pending.push((seq, r));
         self.applied_seq = self.applied_seq.max(seq);
         self.version += 1;
+    }
+
+    /// The `last_seq` of the latest batch applied in every round (the least of them; 0 when
+    /// a round has none): cuts before it are all applied.
+    pub fn applied_cut_seq(&self) -> i64 {
+        self.rounds
+            .iter()
+            .map(|r| r.batches.last().map_or(0, |b| b.cut.last_seq))
+            .min()
+            .unwrap_or(0)
     }
 
     /// Applies a batch cut: moves the pending rows with `seq <= last_seq` into it.

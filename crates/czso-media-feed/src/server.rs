@@ -528,8 +528,15 @@ fn sync_election(db: &mut Connection, e: &ElectionState, upto: Option<i64>) -> R
             generations[ci] = generation;
         }
     }
+    // Cuts from the last one applied in every round (all of them in a data set rebuilt).
+    let mut from = [0i64; 2];
+    for (ci, bound) in from.iter_mut().enumerate() {
+        if rebuilt[ci].is_none() {
+            *bound = lock(&e.results[ci]).applied_cut_seq();
+        }
+    }
     let rows = store::read_log(&tx, &e.def.id, *applied, upto)?;
-    let cuts = store::read_batches(&tx, &e.def.id)?;
+    let cuts = store::read_batches_from(&tx, &e.def.id, from)?;
     tx.commit()?;
     let mut results = [lock(&e.results[0]), lock(&e.results[1])];
     for (ci, rows) in rebuilt.into_iter().enumerate() {

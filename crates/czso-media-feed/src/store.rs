@@ -823,11 +823,24 @@ pub fn read_log(
 
 /// Batch cuts of `election`, ordered by round and number.
 pub fn read_batches(conn: &Connection, election: &str) -> Result<Vec<BatchCut>> {
+    read_batches_from(conn, election, [0, 0])
+}
+
+/// The batch cuts of `election` whose `last_seq` is at least `from` of their data set (test,
+/// live), in order: a reader that applied cuts up to some `last_seq` reads that one and
+/// those after it (an empty batch shares its predecessor's `last_seq`) rather than all.
+pub fn read_batches_from(
+    conn: &Connection,
+    election: &str,
+    from: [i64; 2],
+) -> Result<Vec<BatchCut>> {
     let mut stmt = conn.prepare_cached(
         "SELECT channel, round, number, last_seq, cut_at_utc, upstream_rows, upstream_processed \
-         FROM batches WHERE election=?1 ORDER BY channel, round, number",
+         FROM batches WHERE election=?1 \
+         AND last_seq >= CASE channel WHEN 'test' THEN ?2 ELSE ?3 END \
+         ORDER BY channel, round, number",
     )?;
-    let rows = stmt.query_map(params![election], |r| {
+    let rows = stmt.query_map(params![election, from[0], from[1]], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, u8>(1)?,

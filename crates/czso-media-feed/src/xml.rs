@@ -107,10 +107,12 @@ pub fn decode<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, str>> {
         })
 }
 
-/// The attributes of one element, borrowed from the document (values are copied only when
-/// they hold entities or whitespace to normalise).
-struct Attrs<'e> {
-    list: Vec<(&'e str, Cow<'e, str>)>,
+/// The attributes of one element that the reader asks for (`names`), borrowed from the
+/// document (values are copied only when they hold entities or whitespace to normalise).
+/// Kept inline: a batch has some sixty elements per precinct.
+struct Attrs<'e, const N: usize> {
+    names: [&'static str; N],
+    values: [Option<Cow<'e, str>>; N],
     element: &'e str,
     source: &'e str,
     /// The enclosing precinct, named in error messages.
@@ -128,24 +130,31 @@ fn precinct_label(key: PrecinctKey) -> String {
     s
 }
 
-impl<'e> Attrs<'e> {
+impl<'e, const N: usize> Attrs<'e, N> {
+    /// Reads the attributes of `e` named in `names`; every attribute is checked (well
+    /// formed, not repeated, entities known), the others are not kept.
     fn read(
         e: &'e BytesStart<'_>,
+        names: [&'static str; N],
         element: &'e str,
         source: &'e str,
         owner: Option<PrecinctKey>,
         reader_pos: u64,
     ) -> Result<Self> {
-        let mut list = Vec::with_capacity(8);
+        let mut values = std::array::from_fn(|_| None);
         for a in e.attributes() {
             let a = a.map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
             let value = a
                 .normalized_value(XmlVersion::Implicit1_0)
                 .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
-            list.push((a.key.local_name().into_inner(), value));
+            let key = a.key.local_name().into_inner();
+            if let Some(i) = names.iter().position(|n| *n == key) {
+                values[i] = Some(value);
+            }
         }
         Ok(Self {
-            list,
+            names,
+            values,
             element,
             source,
             owner,
@@ -159,10 +168,9 @@ impl<'e> Attrs<'e> {
     }
 
     fn get(&self, name: &str) -> Option<&str> {
-        self.list
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_ref())
+        let i = self.names.iter().position(|n| *n == name);
+        debug_assert!(i.is_some(), "{name} is not read from {}", self.element);
+        self.values[i?].as_deref()
     }
     fn required(&self, name: &str) -> Result<&str> {
         self.get(name).ok_or_else(|| {
@@ -211,6 +219,9 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
     let mut error_code = None;
     let mut precincts: Vec<PrecinctResult> = Vec::new();
     let mut current: Option<PrecinctResult> = None;
+    // Rows of a batch have about as many votes and preferential votes as the previous one:
+    // sized so, they are not grown element by element.
+    let (mut votes_hint, mut preferences_hint) = (0usize, 0usize);
     let mut depth = 0usize;
     loop {
         let pos = reader.buffer_position();
@@ -225,6 +236,8 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                 if e.local_name().as_ref() == "OKRSEK"
                     && let Some(p) = current.take()
                 {
+                    votes_hint = p.votes.len();
+                    preferences_hint = p.preferences.len();
                     precincts.push(p);
                 }
                 continue;
@@ -242,13 +255,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
         };
         let local = e.local_name();
         let name: &str = local.as_ref();
-        let a = Attrs::read(
-            &e,
-            name,
-            source,
-            current.as_ref().map(PrecinctResult::key),
-            pos,
-        )?;
+        let owner = current.as_ref().map(PrecinctResult::key);
         if depth == 0 {
             if name != "VYSLEDKY_OKRSKY" {
                 return Err(Error::syntax(
@@ -256,6 +263,14 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     format!("root element is {name}, expected VYSLEDKY_OKRSKY"),
                 ));
             }
+            let a = Attrs::read(
+                &e,
+                ["xmlns", "DATUM_CAS_GENEROVANI"],
+                name,
+                source,
+                owner,
+                pos,
+            )?;
             let ns = a.get("xmlns").unwrap_or_default();
             kind = Some(ElectionKind::from_namespace(ns).ok_or_else(|| {
                 Error::syntax(
@@ -266,8 +281,23 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
             generated = a.get("DATUM_CAS_GENEROVANI").map(str::to_owned);
         } else {
             let kind = kind.unwrap_or(ElectionKind::Ps);
+            let key_attr = kind.vote_key_attribute();
             match name {
                 "DAVKA" => {
+                    let a = Attrs::read(
+                        &e,
+                        [
+                            "DATUMVOLEB",
+                            "PORADI_DAVKY",
+                            "OKRSKY_DAVKA",
+                            "OKRSKY_CELKEM",
+                            "OKRSKY_ZPRAC",
+                        ],
+                        name,
+                        source,
+                        owner,
+                        pos,
+                    )?;
                     header = Some(BatchHeader {
                         election_date: a.get("DATUMVOLEB").unwrap_or_default().to_owned(),
                         number: a.number("PORADI_DAVKY")?,
@@ -277,9 +307,29 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     });
                 }
                 "CHYBA" => {
+                    let a = Attrs::read(&e, ["KOD_CHYBY"], name, source, owner, pos)?;
                     error_code = Some(a.optional_number("KOD_CHYBY")?.unwrap_or(0));
                 }
                 "OKRSEK" => {
+                    let a = Attrs::read(
+                        &e,
+                        [
+                            "OPAKOVANE",
+                            "DATUM_CAS_ZPRAC",
+                            "KOLO",
+                            "CIS_OBEC",
+                            "CIS_OKRSEK",
+                            "KODZASTUP",
+                            "CIS_OBVODU",
+                            "OZNAC_TYPU",
+                            "CIS_OBVOD",
+                            "PORADI_ZPRAC",
+                        ],
+                        name,
+                        source,
+                        owner,
+                        pos,
+                    )?;
                     let opakovane = a.get("OPAKOVANE").unwrap_or("0");
                     let repeated = match opakovane {
                         "0" | "false" => false,
@@ -314,8 +364,8 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                         repeated,
                         repeated_as_word,
                         turnout: Turnout::default(),
-                        votes: Vec::new(),
-                        preferences: Vec::new(),
+                        votes: Vec::with_capacity(if empty { 0 } else { votes_hint }),
+                        preferences: Vec::with_capacity(if empty { 0 } else { preferences_hint }),
                     };
                     if empty {
                         precincts.push(p);
@@ -324,6 +374,21 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     }
                 }
                 "UCAST_OKRSEK" => {
+                    let a = Attrs::read(
+                        &e,
+                        [
+                            "ZAPSANI_VOLICI",
+                            "VYDANE_OBALKY",
+                            "ODEVZDANE_OBALKY",
+                            "PLATNE_HLASY",
+                            "VOLICSKE_PRUKAZY",
+                            "PLATNE_LISTKY",
+                        ],
+                        name,
+                        source,
+                        owner,
+                        pos,
+                    )?;
                     let Some(p) = current.as_mut() else {
                         return Err(Error::syntax(source, "UCAST_OKRSEK outside OKRSEK"));
                     };
@@ -337,7 +402,7 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     };
                 }
                 "HLASY_OKRSEK" => {
-                    let key_attr = kind.vote_key_attribute();
+                    let a = Attrs::read(&e, [key_attr, "HLASY"], name, source, owner, pos)?;
                     let key = a.number(key_attr)?;
                     let votes = a.number("HLASY")?;
                     let Some(p) = current.as_mut() else {
@@ -348,7 +413,15 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                 "KANDIDAT" => {
                     // Preferential votes of the precinct, in the attributes of ČSÚ's
                     // `vysledky_kandid` (`KSTRANA`, `PORCISLO`, `HLASY`).
-                    let party = a.number(kind.vote_key_attribute())?;
+                    let a = Attrs::read(
+                        &e,
+                        [key_attr, "PORCISLO", "HLASY"],
+                        name,
+                        source,
+                        owner,
+                        pos,
+                    )?;
+                    let party = a.number(key_attr)?;
                     let candidate = a.number("PORCISLO")?;
                     let votes = a.number("HLASY")?;
                     let Some(p) = current.as_mut() else {
@@ -356,7 +429,10 @@ pub fn parse_batch(bytes: &[u8], source: &str, round: u8) -> Result<ParsedBatch>
                     };
                     p.preferences.push((party, candidate, votes));
                 }
-                _ => {}
+                _ => {
+                    // Checked all the same (well formed, entities known), nothing kept.
+                    Attrs::read(&e, [], name, source, owner, pos)?;
+                }
             }
         }
         if !empty {
@@ -390,6 +466,26 @@ pub fn push_escaped(out: &mut String, value: &str) {
     }
 }
 
+/// Appends the decimal digits of `value`: what `write!` does with an integer, without the
+/// formatting machinery (batch documents are made of little else).
+pub fn push_number(out: &mut String, value: impl Into<u64>) {
+    let mut value: u64 = value.into();
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // `value % 10` is a single digit.
+        digits[at] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Writes the XML declaration, the source note and the opening root tag (left open for
 /// extra attributes is not needed: the root is closed with `>`).
 pub fn open_root(out: &mut String, kind: ElectionKind, root: &str, xsd: &str, generated: &str) {
@@ -406,22 +502,51 @@ DATUM_CAS_GENEROVANI=\"{generated}\">\n",
 /// Formats `num / den` as a percentage with two decimals, rounding half up (`"0.00"` when
 /// `den` is 0).
 pub fn percent(num: u64, den: u64) -> String {
+    let mut out = String::with_capacity(8);
+    push_percent(&mut out, num, den);
+    out
+}
+
+/// Appends [`percent`]`(num, den)` to `out`.
+pub fn push_percent(out: &mut String, num: u64, den: u64) {
     if den == 0 {
-        return "0.00".into();
+        out.push_str("0.00");
+        return;
     }
     let hundredths = (u128::from(num) * 20_000 + u128::from(den)) / (2 * u128::from(den));
-    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    push_hundredths(out, hundredths);
+}
+
+/// Appends `hundredths / 100` with two decimals.
+fn push_hundredths(out: &mut String, hundredths: u128) {
+    let Ok(hundredths) = u64::try_from(hundredths) else {
+        // Beyond any real count (shares of bounded counts stay far below).
+        let _ = write!(out, "{}.{:02}", hundredths / 100, hundredths % 100);
+        return;
+    };
+    push_number(out, hundredths / 100);
+    let cents = hundredths % 100;
+    out.push('.');
+    out.push(char::from(b'0' + (cents / 10) as u8));
+    out.push(char::from(b'0' + (cents % 10) as u8));
 }
 
 /// Formats `num / den` as a percentage with two decimals, truncated: ČSÚ truncates vote
 /// shares (`PROC_HLASU`, `PREDNOSTNI_HLASY_PROC`), so a share never shows a threshold it has
 /// not reached (`"0.00"` when `den` is 0).
 pub fn percent_truncated(num: u64, den: u64) -> String {
+    let mut out = String::with_capacity(8);
+    push_percent_truncated(&mut out, num, den);
+    out
+}
+
+/// Appends [`percent_truncated`]`(num, den)` to `out`.
+pub fn push_percent_truncated(out: &mut String, num: u64, den: u64) {
     if den == 0 {
-        return "0.00".into();
+        out.push_str("0.00");
+        return;
     }
-    let hundredths = u128::from(num) * 10_000 / u128::from(den);
-    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+    push_hundredths(out, u128::from(num) * 10_000 / u128::from(den));
 }
 
 /// Writes one batch document.
@@ -431,7 +556,13 @@ pub fn write_batch(
     header: &BatchHeader,
     rows: &[&PrecinctResult],
 ) -> String {
-    let mut out = String::with_capacity(256 + rows.len() * 400);
+    // About the size it will be, so the document is not copied as it grows.
+    let size = rows.iter().fold(1024usize, |size, p| {
+        size.saturating_add(400)
+            .saturating_add(p.votes.len().saturating_mul(48))
+            .saturating_add(p.preferences.len().saturating_mul(56))
+    });
+    let mut out = String::with_capacity(size);
     open_root(
         &mut out,
         kind,
@@ -446,16 +577,20 @@ pub fn write_batch(
     );
     let key_attr = kind.vote_key_attribute();
     for p in rows {
-        let _ = write!(
-            out,
-            "<OKRSEK CIS_OBEC=\"{}\" CIS_OKRSEK=\"{}\"",
-            p.obec, p.okrsek
-        );
+        out.push_str("<OKRSEK CIS_OBEC=\"");
+        push_number(&mut out, p.obec);
+        out.push_str("\" CIS_OKRSEK=\"");
+        push_number(&mut out, p.okrsek);
+        out.push('"');
         if let Some(v) = p.council {
-            let _ = write!(out, " KODZASTUP=\"{v}\"");
+            out.push_str(" KODZASTUP=\"");
+            push_number(&mut out, v);
+            out.push('"');
         }
         if let Some(v) = p.council_district {
-            let _ = write!(out, " CIS_OBVODU=\"{v}\"");
+            out.push_str(" CIS_OBVODU=\"");
+            push_number(&mut out, v);
+            out.push('"');
         }
         if let Some(v) = &p.council_type {
             out.push_str(" OZNAC_TYPU=\"");
@@ -463,47 +598,68 @@ pub fn write_batch(
             out.push('"');
         }
         if let Some(v) = p.senate_district {
-            let _ = write!(out, " CIS_OBVOD=\"{v}\"");
+            out.push_str(" CIS_OBVOD=\"");
+            push_number(&mut out, v);
+            out.push('"');
         }
         if kind == ElectionKind::Senat {
-            let _ = write!(out, " KOLO=\"{}\"", p.round);
+            out.push_str(" KOLO=\"");
+            push_number(&mut out, p.round);
+            out.push('"');
         }
-        let _ = writeln!(
-            out,
-            " PORADI_ZPRAC=\"{}\" DATUM_CAS_ZPRAC=\"{}\" OPAKOVANE=\"{}\">",
-            p.sequence,
-            p.processed_at,
-            match (p.repeated, p.repeated_as_word) {
-                (false, false) => "0",
-                (true, false) => "1",
-                (false, true) => "false",
-                (true, true) => "true",
-            }
-        );
+        out.push_str(" PORADI_ZPRAC=\"");
+        push_number(&mut out, p.sequence);
+        out.push_str("\" DATUM_CAS_ZPRAC=\"");
+        push_escaped(&mut out, &p.processed_at);
+        out.push_str("\" OPAKOVANE=\"");
+        out.push_str(match (p.repeated, p.repeated_as_word) {
+            (false, false) => "0",
+            (true, false) => "1",
+            (false, true) => "false",
+            (true, true) => "true",
+        });
+        out.push_str("\">\n");
         let t = &p.turnout;
-        let _ = write!(
-            out,
-            "<UCAST_OKRSEK ZAPSANI_VOLICI=\"{}\" VYDANE_OBALKY=\"{}\" ODEVZDANE_OBALKY=\"{}\" PLATNE_HLASY=\"{}\"",
-            t.registered, t.envelopes_issued, t.envelopes_returned, t.valid_votes
-        );
+        for (name, v) in [
+            ("<UCAST_OKRSEK ZAPSANI_VOLICI=\"", t.registered),
+            ("\" VYDANE_OBALKY=\"", t.envelopes_issued),
+            ("\" ODEVZDANE_OBALKY=\"", t.envelopes_returned),
+            ("\" PLATNE_HLASY=\"", t.valid_votes),
+        ] {
+            out.push_str(name);
+            push_number(&mut out, v);
+        }
+        out.push('"');
         if let Some(v) = t.voter_cards {
-            let _ = write!(out, " VOLICSKE_PRUKAZY=\"{v}\"");
+            out.push_str(" VOLICSKE_PRUKAZY=\"");
+            push_number(&mut out, v);
+            out.push('"');
         }
         if let Some(v) = t.valid_ballots {
-            let _ = write!(out, " PLATNE_LISTKY=\"{v}\"");
+            out.push_str(" PLATNE_LISTKY=\"");
+            push_number(&mut out, v);
+            out.push('"');
         }
         out.push_str("/>\n");
-        for (key, votes) in &p.votes {
-            let _ = writeln!(
-                out,
-                "<HLASY_OKRSEK {key_attr}=\"{key}\" HLASY=\"{votes}\"/>"
-            );
+        for &(key, votes) in &p.votes {
+            out.push_str("<HLASY_OKRSEK ");
+            out.push_str(key_attr);
+            out.push_str("=\"");
+            push_number(&mut out, key);
+            out.push_str("\" HLASY=\"");
+            push_number(&mut out, votes);
+            out.push_str("\"/>\n");
         }
-        for (party, candidate, votes) in &p.preferences {
-            let _ = writeln!(
-                out,
-                "<KANDIDAT {key_attr}=\"{party}\" PORCISLO=\"{candidate}\" HLASY=\"{votes}\"/>"
-            );
+        for &(party, candidate, votes) in &p.preferences {
+            out.push_str("<KANDIDAT ");
+            out.push_str(key_attr);
+            out.push_str("=\"");
+            push_number(&mut out, party);
+            out.push_str("\" PORCISLO=\"");
+            push_number(&mut out, candidate);
+            out.push_str("\" HLASY=\"");
+            push_number(&mut out, votes);
+            out.push_str("\"/>\n");
         }
         out.push_str("</OKRSEK>\n");
     }
