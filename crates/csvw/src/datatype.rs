@@ -477,45 +477,42 @@ pub fn compare_bounds(a: &TypedValue, b: &TypedValue) -> Option<std::cmp::Orderi
     a.compare(b)
 }
 
-static BASE64: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?:[A-Za-z0-9+/]\s*)*(?:=\s*){0,2}$").expect("valid regex"));
+/// One of this module's literal patterns, compiled once behind its `LazyLock`.
+#[expect(
+    clippy::expect_used,
+    reason = "literal patterns of this module; the test `every_pattern_compiles` builds each"
+)]
+fn pattern(source: &str) -> Regex {
+    Regex::new(source).expect("valid regex")
+}
+
+static BASE64: LazyLock<Regex> = LazyLock::new(|| pattern(r"^(?:[A-Za-z0-9+/]\s*)*(?:=\s*){0,2}$"));
 static LANGUAGE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$").expect("valid regex"));
-static NAME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[\p{L}_:][\p{L}\p{N}_:.\-]*$").expect("valid regex"));
-static NMTOKEN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[\p{L}\p{N}_:.\-]+$").expect("valid regex"));
-static QNAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[\p{L}_][\p{L}\p{N}_.\-]*:)?[\p{L}_][\p{L}\p{N}_.\-]*$").expect("valid regex")
-});
+    LazyLock::new(|| pattern(r"^[a-zA-Z]{1,8}(?:-[a-zA-Z0-9]{1,8})*$"));
+static NAME: LazyLock<Regex> = LazyLock::new(|| pattern(r"^[\p{L}_:][\p{L}\p{N}_:.\-]*$"));
+static NMTOKEN: LazyLock<Regex> = LazyLock::new(|| pattern(r"^[\p{L}\p{N}_:.\-]+$"));
+static QNAME: LazyLock<Regex> =
+    LazyLock::new(|| pattern(r"^(?:[\p{L}_][\p{L}\p{N}_.\-]*:)?[\p{L}_][\p{L}\p{N}_.\-]*$"));
 static TZ: &str = r"(Z|[+-]\d\d:\d\d)?";
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"^(-?\d{{4,}})-(\d\d)-(\d\d){TZ}$")).expect("valid regex")
-});
+static DATE: LazyLock<Regex> =
+    LazyLock::new(|| pattern(&format!(r"^(-?\d{{4,}})-(\d\d)-(\d\d){TZ}$")));
 static DATETIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    pattern(&format!(
         r"^(-?\d{{4,}})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(\.\d+)?{TZ}$"
     ))
-    .expect("valid regex")
 });
-static TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"^(\d\d):(\d\d):(\d\d)(\.\d+)?{TZ}$")).expect("valid regex")
-});
-static GYEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^(-?\d{{4,}}){TZ}$")).expect("valid regex"));
+static TIME: LazyLock<Regex> =
+    LazyLock::new(|| pattern(&format!(r"^(\d\d):(\d\d):(\d\d)(\.\d+)?{TZ}$")));
+static GYEAR: LazyLock<Regex> = LazyLock::new(|| pattern(&format!(r"^(-?\d{{4,}}){TZ}$")));
 static GYEARMONTH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^(-?\d{{4,}})-(\d\d){TZ}$")).expect("valid regex"));
-static GMONTH: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^--(\d\d){TZ}$")).expect("valid regex"));
-static GMONTHDAY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^--(\d\d)-(\d\d){TZ}$")).expect("valid regex"));
-static GDAY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"^---(\d\d){TZ}$")).expect("valid regex"));
+    LazyLock::new(|| pattern(&format!(r"^(-?\d{{4,}})-(\d\d){TZ}$")));
+static GMONTH: LazyLock<Regex> = LazyLock::new(|| pattern(&format!(r"^--(\d\d){TZ}$")));
+static GMONTHDAY: LazyLock<Regex> = LazyLock::new(|| pattern(&format!(r"^--(\d\d)-(\d\d){TZ}$")));
+static GDAY: LazyLock<Regex> = LazyLock::new(|| pattern(&format!(r"^---(\d\d){TZ}$")));
 static DURATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+    pattern(
         r"^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$",
     )
-    .expect("valid regex")
 });
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -733,12 +730,10 @@ impl DatePattern {
             return None;
         }
         let mut tokens = Vec::new();
-        let chars: Vec<char> = rest.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
+        let mut chars = rest.chars().peekable();
+        while let Some(c) = chars.next() {
             let mut n = 1;
-            while i + n < chars.len() && chars[i + n] == c {
+            while chars.next_if_eq(&c).is_some() {
                 n += 1;
             }
             match c {
@@ -755,7 +750,6 @@ impl DatePattern {
                     }
                 }
             }
-            i += n;
         }
         if let Some((space, z)) = zone {
             if space {
@@ -797,7 +791,10 @@ impl DatePattern {
         let time = [Hour, Literal(':'), Minute, Literal(':'), Second];
         match tokens.len() {
             5 => tokens == date || tokens == time,
-            11 => tokens[..5] == date && tokens[5] == Literal('T') && tokens[6..] == time,
+            11 => matches!(
+                tokens.split_at_checked(5),
+                Some((d, [Literal('T'), t @ ..])) if d == date && t == time
+            ),
             _ => false,
         }
     }
@@ -939,6 +936,28 @@ impl DateFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_compiles() {
+        for regex in [
+            &BASE64,
+            &LANGUAGE,
+            &NAME,
+            &NMTOKEN,
+            &QNAME,
+            &DATE,
+            &DATETIME,
+            &TIME,
+            &GYEAR,
+            &GYEARMONTH,
+            &GMONTH,
+            &GMONTHDAY,
+            &GDAY,
+            &DURATION,
+        ] {
+            assert!(!LazyLock::force(regex).as_str().is_empty());
+        }
+    }
 
     #[test]
     fn xsd_form_patterns() {

@@ -262,7 +262,9 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
                 None => continue,
             }
         };
-        Json::push_value(&mut subjects[index].1, key, value);
+        if let Some((_, properties)) = subjects.get_mut(index) {
+            Json::push_value(properties, key, value);
+        }
     }
     // Nest subjects referenced exactly once from another subject of the row.
     let mut nested: Vec<bool> = vec![false; subjects.len()];
@@ -277,23 +279,26 @@ fn row_subjects(table: &Table, row: &Row) -> Vec<Json> {
         // Find the referencing subject (not itself).
         let holder = (0..objects.len()).find(|&j| {
             j != i
-                && !nested[j]
-                && objects[j]
-                    .as_ref()
+                && nested.get(j) == Some(&false)
+                && objects
+                    .get(j)
+                    .and_then(Option::as_ref)
                     .is_some_and(|p| p.iter().any(|(k, v)| k != "@id" && contains_id(v, id)))
         });
         if let Some(j) = holder
-            && let Some(obj) = objects[i].take()
+            && let Some(obj) = objects.get_mut(i).and_then(Option::take)
         {
             let node = Json::Object(obj);
-            if let Some(props) = objects[j].as_mut() {
+            if let Some(props) = objects.get_mut(j).and_then(Option::as_mut) {
                 for (k, v) in props.iter_mut() {
                     if k != "@id" {
                         replace_id(v, id, &node);
                     }
                 }
             }
-            nested[i] = true;
+            if let Some(done) = nested.get_mut(i) {
+                *done = true;
+            }
         }
     }
     objects.into_iter().flatten().map(Json::Object).collect()
@@ -327,7 +332,11 @@ fn row_json(table: &Table, row: &Row) -> Json {
     let titles: Vec<Json> = table
         .row_titles
         .iter()
-        .filter_map(|&i| cell_json(&row.cells[i].value, "string", true))
+        .filter_map(|&i| {
+            row.cells
+                .get(i)
+                .and_then(|cell| cell_json(&cell.value, "string", true))
+        })
         .collect();
     match titles.len() {
         0 => {}

@@ -304,6 +304,10 @@ const INHERITED_KEYS: &[&str] = &[
 ];
 
 /// Whether `tag` is a well-formed BCP 47 language tag.
+#[expect(
+    clippy::expect_used,
+    reason = "a literal pattern; the tests check language tags through it"
+)]
 pub fn is_valid_lang(tag: &str) -> bool {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(
@@ -383,9 +387,10 @@ impl<'a> MetadataReader<'a> {
             None => Ok(()),
             Some(Value::String(s)) if s == CSVW_CONTEXT => Ok(()),
             Some(Value::Array(items))
-                if items.len() == 2 && items[0].as_str() == Some(CSVW_CONTEXT) =>
+                if items.len() == 2
+                    && items.first().and_then(Value::as_str) == Some(CSVW_CONTEXT) =>
             {
-                let Value::Object(local) = &items[1] else {
+                let Some(Value::Object(local)) = items.get(1) else {
                     return Err(Self::err(ctx, "invalid @context"));
                 };
                 for (key, value) in local {
@@ -413,7 +418,8 @@ impl<'a> MetadataReader<'a> {
                 Ok(())
             }
             Some(Value::Array(items))
-                if items.len() == 1 && items[0].as_str() == Some(CSVW_CONTEXT) =>
+                if items.len() == 1
+                    && items.first().and_then(Value::as_str) == Some(CSVW_CONTEXT) =>
             {
                 Ok(())
             }

@@ -96,16 +96,18 @@ impl NumberPattern {
         }
         let min_int = digits.chars().filter(|&c| c == '0').count();
         let groups: Vec<&str> = int_part.split(',').collect();
-        let (primary_group, secondary_group) = if groups.len() > 1 {
-            let primary = groups[groups.len() - 1].len();
-            let secondary = if groups.len() > 2 {
-                groups[groups.len() - 2].len()
-            } else {
-                primary
-            };
-            (Some(primary), Some(secondary))
-        } else {
-            (None, None)
+        let (primary_group, secondary_group) = match groups.as_slice() {
+            [.., before, last] => {
+                let primary = last.len();
+                // `#,##0`: the secondary group is the primary one unless a second comma says.
+                let secondary = if groups.len() > 2 {
+                    before.len()
+                } else {
+                    primary
+                };
+                (Some(primary), Some(secondary))
+            }
+            _ => (None, None),
         };
         let (min_frac, max_frac, frac_group, has_fraction) = match frac_part {
             Some(f) => {
@@ -292,16 +294,13 @@ impl NumberFormat {
                 }
                 Some(primary) => {
                     let secondary = p.secondary_group.unwrap_or(primary);
-                    let n = groups.len();
-                    if n == 1 {
-                        if int_digits.len() > primary {
+                    if let [leading @ .., last] = groups.as_slice()
+                        && !leading.is_empty()
+                    {
+                        if last.len() != primary {
                             return None;
                         }
-                    } else {
-                        if groups[n - 1].len() != primary {
-                            return None;
-                        }
-                        for (i, g) in groups[..n - 1].iter().enumerate() {
+                        for (i, g) in leading.iter().enumerate() {
                             if i == 0 {
                                 if g.is_empty() || g.len() > secondary {
                                     return None;
@@ -310,6 +309,8 @@ impl NumberFormat {
                                 return None;
                             }
                         }
+                    } else if int_digits.len() > primary {
+                        return None;
                     }
                 }
             }
@@ -381,7 +382,10 @@ impl NumberFormat {
             lexical.push(if self.pattern.is_some() {
                 'e'
             } else {
-                s.as_bytes()[exp_pos.unwrap_or(0)] as char
+                exp_pos
+                    .and_then(|at| s.get(at..))
+                    .and_then(|rest| rest.chars().next())
+                    .unwrap_or('E')
             });
             lexical.push_str(sign);
             lexical.push_str(digits);

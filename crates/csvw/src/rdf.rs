@@ -334,8 +334,9 @@ impl RdfState {
             iri(&format!("{}#row={}", table.url, row.source_number)),
         );
         for &i in &table.row_titles {
-            let column = &table.columns[i];
-            let cell = &row.cells[i];
+            let (Some(column), Some(cell)) = (table.columns.get(i), row.cells.get(i)) else {
+                continue;
+            };
             let values: Vec<&TypedValue> = match &cell.value {
                 CellValue::Null => Vec::new(),
                 CellValue::One(v) => vec![v],

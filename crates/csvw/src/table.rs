@@ -526,8 +526,10 @@ impl<'a> Processor<'a> {
         let mut embedded: Vec<Vec<String>> = vec![Vec::new(); width];
         for header in &reader.header_rows {
             for (i, title) in header.iter().enumerate() {
-                if !title.is_empty() {
-                    embedded[i].push(title.clone());
+                if !title.is_empty()
+                    && let Some(titles) = embedded.get_mut(i)
+                {
+                    titles.push(title.clone());
                 }
             }
         }
@@ -715,7 +717,7 @@ impl<'a> Processor<'a> {
                 let values: Vec<String> = table
                     .primary_key
                     .iter()
-                    .map(|&i| key_string(&row.cells[i].value))
+                    .map(|&i| cell_key(&row, i))
                     .collect();
                 let key = match values.as_slice() {
                     [one] => one.clone(),
@@ -844,18 +846,12 @@ impl<'a> Processor<'a> {
                 }
                 let mut counts: HashMap<Vec<String>, usize> = HashMap::new();
                 for row in &target.rows {
-                    let key: Vec<String> = dst
-                        .iter()
-                        .map(|&i| key_string(&row.cells[i].value))
-                        .collect();
+                    let key: Vec<String> = dst.iter().map(|&i| cell_key(row, i)).collect();
                     *counts.entry(key).or_default() += 1;
                 }
                 for row in &table.rows {
                     // Null referencing values are checked too: they must match a (null) key.
-                    let key: Vec<String> = src
-                        .iter()
-                        .map(|&i| key_string(&row.cells[i].value))
-                        .collect();
+                    let key: Vec<String> = src.iter().map(|&i| cell_key(row, i)).collect();
                     match counts.get(&key).copied().unwrap_or(0) {
                         1 => {}
                         0 => self.diagnostics.push(
@@ -938,15 +934,25 @@ fn key_string(value: &CellValue) -> String {
     }
 }
 
+/// The key form of a row's cell in column `index` (every row has a cell per column).
+fn cell_key(row: &Row, index: usize) -> String {
+    row.cells
+        .get(index)
+        .map(|cell| key_string(&cell.value))
+        .unwrap_or_default()
+}
+
 /// Language tags match if either is `und` or they are equal when truncated to the shorter.
 fn languages_match(a: &str, b: &str) -> bool {
     if a == "und" || b == "und" {
         return true;
     }
     let (a, b) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+    // Bytes, not str slices: a tag cut inside a multi-byte character must not panic.
+    let (a, b) = (a.as_bytes(), b.as_bytes());
     let n = a.len().min(b.len());
-    a[..n] == b[..n]
-        && (a.len() == n || a.as_bytes()[n] == b'-' || b.len() == n || b.as_bytes()[n] == b'-')
+    a.get(..n) == b.get(..n)
+        && (a.get(n).is_none_or(|&c| c == b'-') || b.get(n).is_none_or(|&c| c == b'-'))
 }
 
 /// URL equality after normalisation (dot segments, default ports, case of scheme and host).

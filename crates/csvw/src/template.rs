@@ -245,7 +245,6 @@ fn is_reserved(c: char) -> bool {
 }
 
 fn encode(out: &mut String, text: &str, allow_reserved: bool) {
-    let bytes = text.as_bytes();
     let mut i = 0;
     for (idx, c) in text.char_indices() {
         if idx < i {
@@ -253,13 +252,11 @@ fn encode(out: &mut String, text: &str, allow_reserved: bool) {
         }
         if is_unreserved(c) || (allow_reserved && is_reserved(c)) {
             out.push(c);
-        } else if allow_reserved
-            && c == '%'
-            && bytes.len() > idx + 2
-            && bytes[idx + 1].is_ascii_hexdigit()
-            && bytes[idx + 2].is_ascii_hexdigit()
-        {
-            out.push_str(&text[idx..idx + 3]);
+        } else if let Some(escape) = text.get(idx..idx + 3).filter(|e| {
+            allow_reserved && c == '%' && e.bytes().skip(1).all(|b| b.is_ascii_hexdigit())
+        }) {
+            // An existing percent escape is kept as it is.
+            out.push_str(escape);
             i = idx + 3;
         } else {
             let mut buf = [0; 4];
