@@ -34,7 +34,16 @@ pub(crate) fn package() -> Result<()> {
     // target/package/<crate>/target, once per crate).
     exec(
         cargo()
-            .args(["package", "--workspace", "--locked", "--allow-dirty"])
+            // xtask and testsuite are `publish = false`: never packaged.
+            .args([
+                "package",
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--exclude",
+                "testsuite",
+            ])
+            .args(["--locked", "--allow-dirty"])
             .env("CARGO_TARGET_DIR", &target),
     )?;
     let dir = target.join("package");
