@@ -105,6 +105,9 @@ pub(crate) fn run() -> Result<()> {
         exec(Command::new(&exe).arg("--generate-docs").arg(&generated))?;
         copy(&exe, &out.join("bin").join(binary))?;
         copy_dir(&generated.join("man/man1"), &out.join("man/man1"))?;
+        // Debian installs man pages compressed (lintian: uncompressed-manual-page); -n keeps
+        // the name and time out of the archive, so the package is reproducible.
+        gzip_man_pages(&generated.join("man/man1"))?;
         for shell in ["bash", "zsh", "fish"] {
             copy_dir(
                 &generated.join("completions").join(shell),
@@ -160,6 +163,16 @@ fn check_changelogs() -> Result<()> {
                 "{}: the newest entry must start with `{expected}`; add an entry for this release",
                 path.display()
             );
+        }
+    }
+    Ok(())
+}
+
+fn gzip_man_pages(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "1") {
+            exec(Command::new("gzip").args(["-9nf"]).arg(&path))?;
         }
     }
     Ok(())
