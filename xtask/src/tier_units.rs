@@ -4,7 +4,8 @@
 //!
 //! `verify` insists that `ExecStart=` names an executable file, so the units are checked as
 //! copies whose `/usr/bin/` (where the Debian packages install them) points at the binaries just built; nothing else changes. Any
-//! line `verify` prints (an unknown key, a bad value) fails the tier, as does an exposure level
+//! line `verify` prints (an unknown key, a bad value, a `Documentation=man:` page the binaries do
+//! not generate) fails the tier, as does an exposure level
 //! above [`MAX_EXPOSURE`] or a missing directive of the project's hardening list.
 
 use crate::util::{cargo, exec, have, project_root, target_dir};
@@ -78,10 +79,26 @@ pub(crate) fn run() -> Result<()> {
         }
     }
     units.sort();
-    eprintln!("$ systemd-analyze verify {} units", units.len());
+    // `verify` runs `man` for every `Documentation=man:…` key. The pages come with the
+    // packages, so here they are the ones the binaries just built generate (as `cargo xtask
+    // release` does), found through MANPATH: a key naming a page no binary writes fails.
+    let docs = work.join("docs");
+    for tool in ["unified-blocklist", "czso-media-feed"] {
+        exec(
+            Command::new(bin.join(tool))
+                .arg("--generate-docs")
+                .arg(&docs),
+        )?;
+    }
+    eprintln!(
+        "$ MANPATH={} systemd-analyze verify {} units",
+        docs.join("man").display(),
+        units.len()
+    );
     let verify = Command::new("systemd-analyze")
         .arg("verify")
         .args(&units)
+        .env("MANPATH", docs.join("man"))
         .output()
         .context("run systemd-analyze verify")?;
     let said = format!(
