@@ -133,7 +133,7 @@ pub fn regional(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result
 /// postupu při rozdělování mandátů ve volbách do zastupitelstev obcí" (volby.cz, 15 June
 /// 2022). Its points 1–4 were read in a copy (spolek-lazne-bohdanec.cz, "Oficiální dokument
 /// Českého statistického úřadu"); the later points only as public implementations that cite
-/// it restate them (marked [sec] below).
+/// it restate them (marked \[sec\] below).
 ///
 /// * Threshold (points 3–4): a list passes with at least 5 % of its "přepočtený základ", the
 ///   valid votes in the municipality or district divided by the seats and multiplied by the
