@@ -10,10 +10,11 @@ use czso_media_feed::config::Config;
 use czso_media_feed::xml::{parse_batch, write_batch};
 use opendata_http::client::Client;
 
-/// Batch 2 of the simulation with two rows broken: votes that do not add up, and votes for
-/// a list that is not on the ballot.
-fn broken_batch(file: &std::path::Path) -> (Vec<u8>, Vec<String>) {
+/// A batch of the simulation with two rows broken: votes that do not add up, and votes for
+/// a list that is not on the ballot. Also the broken rows' labels and the number of rows.
+fn broken_batch(file: &std::path::Path) -> (Vec<u8>, Vec<String>, usize) {
     let mut doc = parse_batch(&std::fs::read(file).unwrap(), "src", 1).unwrap();
+    let rows_in_batch = doc.precincts.len();
     let a = &mut doc.precincts[0];
     a.votes[0].1 += 1;
     let first = a.label();
@@ -23,17 +24,13 @@ fn broken_batch(file: &std::path::Path) -> (Vec<u8>, Vec<String>) {
     let rows: Vec<_> = doc.precincts.iter().collect();
     let header = doc.header.clone().unwrap();
     let body = write_batch(doc.kind, doc.generated.as_deref().unwrap(), &header, &rows);
-    (body.into_bytes(), vec![first, second])
+    (body.into_bytes(), vec![first, second], rows_in_batch)
 }
 
 #[test]
 fn inconsistent_rows_are_named_then_quarantined() {
     let sim = simulated(600, 0.1, 0.0, "live", "127.0.0.1");
-    let (body, labels) = broken_batch(&sim.batches[1]);
-    let rows_in_batch = parse_batch(&std::fs::read(&sim.batches[1]).unwrap(), "src", 1)
-        .unwrap()
-        .precincts
-        .len();
+    let (body, labels, rows_in_batch) = broken_batch(&sim.batches[1]);
     let server = Server::start(&sim.config);
     let config = Config::load(&sim.config).unwrap();
     let admin = AdminClient::for_config(&config, Some(&server.admin)).unwrap();
@@ -155,11 +152,7 @@ fn inconsistent_rows_are_named_then_quarantined() {
 #[test]
 fn a_kill_before_the_commit_leaves_no_quarantined_rows_of_an_unstored_document() {
     let sim = simulated(600, 0.1, 0.0, "live", "127.0.0.1");
-    let (body, labels) = broken_batch(&sim.batches[1]);
-    let rows_in_batch = parse_batch(&std::fs::read(&sim.batches[1]).unwrap(), "src", 1)
-        .unwrap()
-        .precincts
-        .len();
+    let (body, labels, rows_in_batch) = broken_batch(&sim.batches[1]);
     let text = std::fs::read_to_string(&sim.config).unwrap();
     std::fs::write(
         &sim.config,

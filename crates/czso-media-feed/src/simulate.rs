@@ -1292,12 +1292,21 @@ fn generate_senat(p: &Params) -> Simulation {
         .enumerate()
         .map(|(i, o)| (o.nuts.as_str(), i))
         .collect();
+    // Every envelope issued comes back (the Senate has no voter cards in these batches).
     let row = |round: u8,
                obec: u32,
                okrsek: u32,
                district: u32,
-               turnout: Turnout,
+               (registered, issued, valid): (u64, u64, u64),
                votes: Vec<(u32, u64)>| {
+        let turnout = Turnout {
+            registered,
+            envelopes_issued: issued,
+            envelopes_returned: issued,
+            valid_votes: valid,
+            voter_cards: None,
+            valid_ballots: None,
+        };
         PrecinctResult {
             round,
             obec,
@@ -1329,17 +1338,16 @@ fn generate_senat(p: &Params) -> Simulation {
                 .filter(|(v, _)| *v > 0)
                 .map(|(v, c)| (c.number, v))
                 .collect();
-            let turnout = Turnout {
-                registered,
-                envelopes_issued: issued,
-                envelopes_returned: issued,
-                valid_votes: valid,
-                voter_cards: None,
-                valid_ballots: None,
-            };
             first.push((
                 arrival(&mut rng, 50.0, 500.0),
-                row(1, obec.code, okrsek, obvod.number, turnout, votes),
+                row(
+                    1,
+                    obec.code,
+                    okrsek,
+                    obvod.number,
+                    (registered, issued, valid),
+                    votes,
+                ),
             ));
         }
     }
@@ -1402,17 +1410,16 @@ fn generate_senat(p: &Params) -> Simulation {
                 .filter(|(v, _)| *v > 0)
                 .map(|(v, &c)| (obvod.candidates[c].number, v))
                 .collect();
-            let turnout = Turnout {
-                registered,
-                envelopes_issued: issued,
-                envelopes_returned: issued,
-                valid_votes: valid,
-                voter_cards: None,
-                valid_ballots: None,
-            };
             second.push((
                 arrival(&mut rng, 40.0, 400.0),
-                row(2, obec.code, okrsek, obvod.number, turnout, votes),
+                row(
+                    2,
+                    obec.code,
+                    okrsek,
+                    obvod.number,
+                    (registered, issued, valid),
+                    votes,
+                ),
             ));
         }
     }

@@ -1164,19 +1164,18 @@ mod tests {
         assert_eq!(batches[0].channel, Channel::Live);
     }
 
-    #[test]
-    fn rows_written_as_json_by_earlier_versions_are_still_read_and_compared() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("f.sqlite");
-        let row = PrecinctResult {
+    /// A row of precinct `okrsek` of obec 500054 with 590 valid votes, `first_party` of them
+    /// for party 1 and 290 for party 2 (consistent only when `first_party` is 300).
+    fn precinct(okrsek: u32, sequence: u64, first_party: u64) -> PrecinctResult {
+        PrecinctResult {
             round: 1,
             obec: 500_054,
-            okrsek: 3,
+            okrsek,
             council: None,
             council_district: None,
             council_type: None,
             senate_district: None,
-            sequence: 17,
+            sequence,
             processed_at: "2025-10-04T14:10:00".into(),
             repeated: false,
             repeated_as_word: false,
@@ -1188,9 +1187,16 @@ mod tests {
                 voter_cards: None,
                 valid_ballots: None,
             },
-            votes: vec![(1, 300), (2, 290)],
+            votes: vec![(1, first_party), (2, 290)],
             preferences: Vec::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn rows_written_as_json_by_earlier_versions_are_still_read_and_compared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.sqlite");
+        let row = precinct(3, 17, 300);
         let conn = open_database(&path).unwrap();
         conn.execute(
             "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at) \
@@ -1227,29 +1233,7 @@ mod tests {
     fn quarantined_rows_go_with_their_document_or_not_at_all() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.sqlite");
-        let row = |okrsek: u32, votes: u64| PrecinctResult {
-            round: 1,
-            obec: 500_054,
-            okrsek,
-            council: None,
-            council_district: None,
-            council_type: None,
-            senate_district: None,
-            sequence: u64::from(okrsek),
-            processed_at: "2025-10-04T14:10:00".into(),
-            repeated: false,
-            repeated_as_word: false,
-            turnout: Turnout {
-                registered: 900,
-                envelopes_issued: 600,
-                envelopes_returned: 598,
-                valid_votes: 590,
-                voter_cards: None,
-                valid_ballots: None,
-            },
-            votes: vec![(1, votes), (2, 290)],
-            preferences: Vec::new(),
-        };
+        let row = |okrsek: u32, votes: u64| precinct(okrsek, u64::from(okrsek), votes);
         let problem = |r: &PrecinctResult| crate::error::RowProblem {
             precinct: r.label(),
             obec: r.obec,
