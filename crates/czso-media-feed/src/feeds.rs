@@ -1120,11 +1120,13 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             push_escaped(&mut out, &c.title_before);
             out.push_str("\" TITULZA=\"");
             push_escaped(&mut out, &c.title_after);
+            // Candidates' shares truncated, as in ČSÚ's own Senate documents (2026: Cheb,
+            // 301 of 852 → "35.32"); only the `UCAST` figures are rounded.
             let _ = write!(
                 out,
                 "\" HLASY_1KOLO=\"{}\" HLASY_PROC_1KOLO=\"{}\"",
                 r1.votes[ci],
-                percent(r1.votes[ci], r1.valid_votes)
+                percent_truncated(r1.votes[ci], r1.valid_votes)
             );
             if let Some(outcome) = &first {
                 let verdict = match outcome {
@@ -1140,7 +1142,7 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
                     out,
                     " HLASY_2KOLO=\"{}\" HLASY_PROC_2KOLO=\"{}\"",
                     r2.votes[ci],
-                    percent(r2.votes[ci], r2.valid_votes)
+                    percent_truncated(r2.votes[ci], r2.valid_votes)
                 );
                 if let Some(w) = winner2 {
                     let verdict = if w == ci { "ZVOLEN" } else { "NEZVOLEN" };
@@ -1153,13 +1155,58 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             if kolo == 2 && t.processed == 0 {
                 continue;
             }
-            let _ = write!(out, "<UCAST KOLO=\"{kolo}\" ");
-            let mut ucast = String::new();
-            write_ucast(&mut ucast, obvod.okrsky, t);
-            out.push_str(&ucast["<UCAST ".len()..]);
+            write_senat_ucast(&mut out, kolo, obvod.okrsky, t);
         }
         out.push_str("</OBVOD>\n");
     }
-    out.push_str("</VYSLEDKY>\n");
+    // `CELKEM`: the districts added up, per round (ČSÚ's 2026 document has it after the last
+    // `OBVOD`, round one: its `OKRSKY_CELKEM` 5,021 is every district's precincts). Round
+    // two adds up the districts holding a run-off (our reading; no round-two document read).
+    out.push_str("<CELKEM>\n");
+    for kolo in [1u8, 2] {
+        let round = &results.rounds[usize::from(kolo - 1)];
+        let mut total = Tally::default();
+        let mut precincts = 0u32;
+        for (oi, obvod) in def.obvody.iter().enumerate() {
+            let t = &round.obvody[oi];
+            if kolo == 2 && t.processed == 0 {
+                continue;
+            }
+            precincts = precincts.saturating_add(obvod.okrsky);
+            total.processed = total.processed.saturating_add(t.processed);
+            total.registered = total.registered.saturating_add(t.registered);
+            total.envelopes_issued = total.envelopes_issued.saturating_add(t.envelopes_issued);
+            total.envelopes_returned = total
+                .envelopes_returned
+                .saturating_add(t.envelopes_returned);
+            total.valid_votes = total.valid_votes.saturating_add(t.valid_votes);
+            total.voter_cards = total.voter_cards.saturating_add(t.voter_cards);
+        }
+        if kolo == 2 && total.processed == 0 {
+            continue;
+        }
+        write_senat_ucast(&mut out, kolo, precincts, &total);
+    }
+    out.push_str("</CELKEM>\n</VYSLEDKY>\n");
     out
+}
+
+/// A Senate `UCAST` as ČSÚ writes it (2026): `KOLO` first and `VOLICSKE_PRUKAZY` after
+/// `UCAST_PROC`; the percentages rounded like every `UCAST`.
+fn write_senat_ucast(out: &mut String, kolo: u8, total: u32, t: &Tally) {
+    let _ = writeln!(
+        out,
+        "<UCAST KOLO=\"{kolo}\" OKRSKY_CELKEM=\"{total}\" OKRSKY_ZPRAC=\"{}\" OKRSKY_ZPRAC_PROC=\"{}\" \
+ZAPSANI_VOLICI=\"{}\" VYDANE_OBALKY=\"{}\" UCAST_PROC=\"{}\" VOLICSKE_PRUKAZY=\"{}\" ODEVZDANE_OBALKY=\"{}\" \
+PLATNE_HLASY=\"{}\" PLATNE_HLASY_PROC=\"{}\"/>",
+        t.processed,
+        percent(u64::from(t.processed), u64::from(total)),
+        t.registered,
+        t.envelopes_issued,
+        percent(t.envelopes_issued, t.registered),
+        t.voter_cards,
+        t.envelopes_returned,
+        t.valid_votes,
+        percent(t.valid_votes, t.envelopes_returned),
+    );
 }

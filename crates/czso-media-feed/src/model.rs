@@ -31,12 +31,13 @@ impl ElectionKind {
         }
     }
 
-    /// The prefix of XSD file names (`ps_vysledky.xsd`).
+    /// The prefix of XSD file names (`ps_vysledky.xsd`). The Senate's is `se`: ČSÚ's own
+    /// Senate 2026 `vysledky.xml` names `se_vysledky.xsd`.
     pub fn xsd_prefix(self) -> &'static str {
         match self {
             Self::Ps => "ps",
             Self::Kz => "kz",
-            Self::Senat => "senat",
+            Self::Senat => "se",
             Self::Kv => "kv",
         }
     }

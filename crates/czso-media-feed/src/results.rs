@@ -20,6 +20,8 @@ pub struct Tally {
     pub envelopes_returned: u64,
     /// `PLATNE_HLASY`.
     pub valid_votes: u64,
+    /// `VOLICSKE_PRUKAZY` (rows without it count 0).
+    pub voter_cards: u64,
     /// Votes per party (index into the definition's parties, or candidates of an obvod).
     pub votes: Vec<u64>,
 }
@@ -52,6 +54,7 @@ impl Tally {
         step(&mut self.envelopes_issued, t.envelopes_issued);
         step(&mut self.envelopes_returned, t.envelopes_returned);
         step(&mut self.valid_votes, t.valid_votes);
+        step(&mut self.voter_cards, t.voter_cards.unwrap_or(0));
         for &(i, v) in vote_index {
             step(&mut self.votes[i], v);
         }

@@ -127,7 +127,8 @@ enum Verdict {
 }
 
 /// Per district: per candidate number its (HLASY_1KOLO, ZVOLEN_1KOLO, HLASY_2KOLO,
-/// ZVOLEN_2KOLO) as the feed's `vysledky.xml` has them, and the precincts processed per round.
+/// ZVOLEN_2KOLO) as the feed's `vysledky.xml` has them, and the precincts processed per round;
+/// key 0: `CELKEM`'s precincts processed per round.
 type Published = BTreeMap<u64, (BTreeMap<u64, [Option<String>; 4]>, BTreeMap<u64, u64>)>;
 
 fn published(doc: &str) -> Published {
@@ -149,10 +150,12 @@ fn published(doc: &str) -> Published {
                     .0
                     .insert(num(&a, "PORADOVE_CISLO"), fields);
             }
+            // Outside a district (`CELKEM`), the totals go under key 0.
+            Event::End(e) if e.local_name().as_ref() == "OBVOD" => obvod = 0,
             Event::Empty(e) if e.local_name().as_ref() == "UCAST" => {
                 let a = attrs(&e);
-                out.get_mut(&obvod)
-                    .unwrap()
+                out.entry(obvod)
+                    .or_default()
                     .1
                     .insert(num(&a, "KOLO"), num(&a, "OKRSKY_ZPRAC"));
             }
@@ -241,6 +244,9 @@ fn simulated_senate_election_verdicts_follow_the_law() {
         1,
     );
     let after_one = published(&vysledky(&results));
+    // `CELKEM`: every district's precincts, all processed; no round two yet.
+    let all: u64 = def.obvody.iter().map(|o| u64::from(o.okrsky)).sum();
+    assert_eq!(after_one[&0].1, BTreeMap::from([(1, all)]));
     let one = totals(&first_rows);
     let mut verdicts = BTreeMap::new();
     for o in &def.obvody {
@@ -290,6 +296,17 @@ fn simulated_senate_election_verdicts_follow_the_law() {
     }
     ingest(&def, &index, &mut results, &mut seq, &sim.runoff, 2);
     let after_two = published(&vysledky(&results));
+    // `CELKEM` of round two: the precincts of the districts holding a run-off.
+    let runoff_precincts: u64 = def
+        .obvody
+        .iter()
+        .filter(|o| matches!(verdicts[&u64::from(o.number)], Verdict::RunOff(_)))
+        .map(|o| u64::from(o.okrsky))
+        .sum();
+    assert_eq!(
+        after_two[&0].1,
+        BTreeMap::from([(1, all), (2, runoff_precincts)])
+    );
     let two = totals(&second_rows);
     for o in &def.obvody {
         let number = u64::from(o.number);
