@@ -1094,9 +1094,14 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
         // of the valid votes elects, otherwise the candidates with the highest and second
         // highest votes go to the run-off (more than two on equal votes); round two's winner
         // has the most votes. A tie the law leaves to a lot is resolved by ballot order here.
-        use volby_mandaty::senate::{RoundOne, round_one, round_two};
+        // A candidate marked withdrawn never takes the seat: the next by votes takes his place
+        // in the run-off (§ 77 as restated by the press; see `round_one_standing`).
+        use volby_mandaty::senate::{RoundOne, round_one_standing, round_two};
         let first = if done1 {
-            round_one(&r1.votes, r1.valid_votes).ok().map(|r| r.outcome)
+            let standing: Vec<bool> = obvod.candidates.iter().map(|c| !c.withdrawn).collect();
+            round_one_standing(&r1.votes, r1.valid_votes, &standing)
+                .ok()
+                .map(|r| r.outcome)
         } else {
             None
         };

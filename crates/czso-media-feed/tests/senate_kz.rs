@@ -350,3 +350,38 @@ fn senate_document_as_csu_2026() {
     );
     assert!(!xml.contains("ZVOLEN_1KOLO"), "{xml}");
 }
+
+/// A finalist who no longer stands (withdrawn in the definition) is replaced in the run-off by
+/// the candidate placed third (§ 77 zákona 247/1995 Sb. as info.cz and reflex.cz restate it;
+/// the Czech wording was not read) and is never shown as elected or going on.
+#[test]
+fn senate_withdrawn_finalist_replaced_by_third() {
+    let mut def = senate();
+    def.obvody[0].candidates[1].withdrawn = true;
+    let def = Arc::new(def);
+    let index = Arc::new(GeoIndex::new(&def));
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    let rows = [
+        precinct(1, 1, 1, [300, 250, 100]),
+        precinct(1, 2, 2, [200, 260, 90]),
+    ];
+    let parsed = prepare(&def, &index, &batch("senat", &rows), "senat.xml", 1).unwrap();
+    for (seq, p) in parsed.precincts.into_iter().enumerate() {
+        results.apply(seq as i64 + 1, p);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    let xml = String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap();
+    // Novák 500, Svoboda 510 (withdrawn), Dvořák 190 of 1,200.
+    assert!(
+        xml.contains("PRIJMENI=\"Novák\" TITULPRED=\"\" TITULZA=\"\" HLASY_1KOLO=\"500\" HLASY_PROC_1KOLO=\"41.66\" ZVOLEN_1KOLO=\"2.KOLO\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("PRIJMENI=\"Svoboda\" TITULPRED=\"\" TITULZA=\"\" HLASY_1KOLO=\"510\" HLASY_PROC_1KOLO=\"42.50\" ZVOLEN_1KOLO=\"NEZVOLEN\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("PRIJMENI=\"Dvořák\" TITULPRED=\"\" TITULZA=\"\" HLASY_1KOLO=\"190\" HLASY_PROC_1KOLO=\"15.83\" ZVOLEN_1KOLO=\"2.KOLO\""),
+        "{xml}"
+    );
+}

@@ -11,7 +11,8 @@
 //! vote if there are two competitors, or a plurality if there are more than two competitors
 //! shall be declared winner. Should both/all the candidates accumulate equivalent numbers of
 //! votes, the winning candidate shall be decided by drawing lots." The Czech wording in force
-//! was not available to us; no later amendment of these rules is known to us.
+//! was not available to us; no later amendment of these rules is known to us. § 77 (a finalist
+//! who drops out is replaced): see [`round_one_standing`].
 
 use crate::apportion::Lot;
 use crate::error::{Error, Result, checked_sum};
@@ -43,20 +44,65 @@ pub struct RoundOneResult {
 ///
 /// `valid_votes` is the district's valid votes (normally the sum of `votes`).
 pub fn round_one(votes: &[u64], valid_votes: u64) -> Result<RoundOneResult> {
+    round_one_standing(votes, valid_votes, &vec![true; votes.len()])
+}
+
+/// [`round_one`] when some candidates no longer stand (`standing[i]` false: withdrew, died or
+/// lost eligibility after registration). Such a candidate is neither elected nor sent to
+/// round two; the places go to the next candidates by votes, so a finalist who drops out is
+/// replaced by the candidate placed third. Their votes stay among the valid votes.
+///
+/// Source \[sec\]: § 77 as restated by info.cz (2018, "Zemřelého kandidáta nahradí ten, který
+/// skončil v prvním kole jako třetí. Stejně je řešena i situace, kdy by se jeden z finalistů
+/// … rozhodl … odstoupit … Totéž by nastalo i v případě, kdyby jeden z účastníků druhého kola
+/// pozbyl … právo být volen") and reflex.cz. The Czech wording of § 77 was not available to
+/// us; equal votes at the replacement place send all of them (as § 76 odst. 2 does for the
+/// second place, our reading), and a candidate no longer standing is not elected even with
+/// a majority (the seat then goes through round two among those standing, our reading).
+pub fn round_one_standing(
+    votes: &[u64],
+    valid_votes: u64,
+    standing: &[bool],
+) -> Result<RoundOneResult> {
     let sum = checked_sum(votes, "candidate votes")?;
     if sum > valid_votes {
         return Err(Error::Invalid(format!(
             "candidate votes add up to {sum}, more than the {valid_votes} valid votes"
         )));
     }
+    if standing.len() != votes.len() {
+        return Err(Error::Invalid(format!(
+            "{} standing flags for {} candidates",
+            standing.len(),
+            votes.len()
+        )));
+    }
     if valid_votes == 0 || votes.is_empty() {
         return Err(Error::NoVotes(String::new()));
     }
-    let highest = votes.iter().copied().max().unwrap_or(0);
-    let first: Vec<usize> = (0..votes.len()).filter(|&i| votes[i] == highest).collect();
-    if first.len() == 1 && u128::from(highest) * 2 > u128::from(valid_votes) {
+    let eligible: Vec<(usize, u64)> = votes
+        .iter()
+        .zip(standing)
+        .enumerate()
+        .filter(|(_, (_, s))| **s)
+        .map(|(i, (v, _))| (i, *v))
+        .collect();
+    let Some(highest) = eligible.iter().map(|&(_, v)| v).max() else {
+        return Err(Error::Invalid("no candidate stands in the district".into()));
+    };
+    let with = |level: u64| -> Vec<usize> {
+        eligible
+            .iter()
+            .filter(|&&(_, v)| v == level)
+            .map(|&(i, _)| i)
+            .collect()
+    };
+    let first = with(highest);
+    if let [winner] = first[..]
+        && u128::from(highest) * 2 > u128::from(valid_votes)
+    {
         return Ok(RoundOneResult {
-            outcome: RoundOne::Elected(first[0]),
+            outcome: RoundOne::Elected(winner),
         });
     }
     if first.len() >= 2 {
@@ -64,20 +110,19 @@ pub fn round_one(votes: &[u64], valid_votes: u64) -> Result<RoundOneResult> {
             outcome: RoundOne::RunOff(first),
         });
     }
-    if votes.len() == 1 {
+    let Some(second) = eligible
+        .iter()
+        .map(|&(_, v)| v)
+        .filter(|&v| v < highest)
+        .max()
+    else {
         return Err(Error::Invalid(
             "a single candidate without a majority cannot go to a run-off".into(),
         ));
-    }
-    let second = votes
-        .iter()
-        .copied()
-        .filter(|&v| v < highest)
-        .max()
-        .unwrap_or(0);
-    let pair: Vec<usize> = (0..votes.len())
-        .filter(|&i| votes[i] == highest || votes[i] == second)
-        .collect();
+    };
+    let mut pair = first;
+    pair.extend(with(second));
+    pair.sort_unstable();
     Ok(RoundOneResult {
         outcome: RoundOne::RunOff(pair),
     })
@@ -153,6 +198,37 @@ mod tests {
         assert_eq!(run_off(&[30, 30, 30, 10]), vec![0, 1, 2]);
         // Two candidates with equal votes: neither has a majority, both go on.
         assert_eq!(run_off(&[50, 50]), vec![0, 1]);
+    }
+
+    #[test]
+    fn a_candidate_no_longer_standing_is_replaced_by_the_next() {
+        let standing =
+            |v: &[u64], s: &[bool]| round_one_standing(v, v.iter().sum(), s).unwrap().outcome;
+        // The second-placed finalist withdrew: the third goes on (§ 77 as restated).
+        assert_eq!(
+            standing(&[40, 30, 20, 10], &[true, false, true, true]),
+            RoundOne::RunOff(vec![0, 2])
+        );
+        // The first-placed withdrew: the second and the third go on.
+        assert_eq!(
+            standing(&[40, 30, 20, 10], &[false, true, true, true]),
+            RoundOne::RunOff(vec![1, 2])
+        );
+        // Equal votes at the replacement place: all of them.
+        assert_eq!(
+            standing(&[40, 30, 15, 15], &[true, false, true, true]),
+            RoundOne::RunOff(vec![0, 2, 3])
+        );
+        // A majority of a candidate no longer standing elects nobody.
+        assert_eq!(
+            standing(&[60, 25, 15], &[false, true, true]),
+            RoundOne::RunOff(vec![1, 2])
+        );
+        // Everyone standing: the same as round_one.
+        assert_eq!(standing(&[60, 25, 15], &[true; 3]), RoundOne::Elected(0));
+        assert!(round_one_standing(&[5, 5], 10, &[false, false]).is_err());
+        assert!(round_one_standing(&[5, 5], 10, &[true]).is_err());
+        assert!(round_one_standing(&[5, 4], 10, &[true, false]).is_err());
     }
 
     #[test]
