@@ -142,32 +142,41 @@ pub fn highest_averages(
         seats,
     } = *input;
     let DivisorMethod { series, tie, rule } = method;
-    let n = votes.len();
-    let mut won = vec![0u32; n];
+    let mut won = vec![0u32; votes.len()];
     let mut lots = Vec::new();
     let mut remaining = seats;
-    let can_take = |i: usize, won: &[u32]| {
+    let can_take = |i: usize, v: u64, w: u32| {
         eligible.get(i).copied().unwrap_or(false)
-            && votes[i] > 0
-            && caps.is_none_or(|c| won[i] < c.get(i).copied().unwrap_or(0))
+            && v > 0
+            && caps.is_none_or(|c| c.get(i).is_some_and(|&cap| w < cap))
+    };
+    let vote = |i: usize| votes.get(i).copied().unwrap_or(0);
+    let win = |won: &mut [u32], chosen: &[usize]| {
+        for &i in chosen {
+            if let Some(w) = won.get_mut(i) {
+                *w += 1;
+            }
+        }
     };
     while remaining > 0 {
+        // The lists with the highest next quotient `votes / divisor`.
         let mut best: Vec<usize> = Vec::new();
-        for i in 0..n {
-            if !can_take(i, &won) {
+        let mut best_quotient = None;
+        for (i, (&v, &w)) in votes.iter().zip(&won).enumerate() {
+            if !can_take(i, v, w) {
                 continue;
             }
-            match best.first() {
-                None => best.push(i),
-                Some(&b) => match compare_quotients(
-                    votes[i],
-                    series.divisor(won[i] + 1),
-                    votes[b],
-                    series.divisor(won[b] + 1),
-                ) {
+            let divisor = series.divisor(w + 1);
+            match best_quotient {
+                None => {
+                    best_quotient = Some((v, divisor));
+                    best.push(i);
+                }
+                Some((bv, bd)) => match compare_quotients(v, divisor, bv, bd) {
                     Ordering::Greater => {
                         best.clear();
                         best.push(i);
+                        best_quotient = Some((v, divisor));
                     }
                     Ordering::Equal => best.push(i),
                     Ordering::Less => {}
@@ -178,9 +187,7 @@ pub fn highest_averages(
             break;
         }
         if best.len() <= remaining as usize {
-            for &i in &best {
-                won[i] += 1;
-            }
+            win(&mut won, &best);
             remaining -= best.len() as u32;
             continue;
         }
@@ -188,15 +195,13 @@ pub fn highest_averages(
         let chosen = break_tie(
             &best,
             remaining as usize,
-            |i| votes[i],
+            vote,
             tie,
             rule,
             constituency,
             &mut lots,
         );
-        for &i in &chosen {
-            won[i] += 1;
-        }
+        win(&mut won, &chosen);
         remaining = 0;
     }
     Allocation {
@@ -217,11 +222,20 @@ pub(crate) fn break_tie(
     constituency: Option<usize>,
     lots: &mut Vec<Lot>,
 ) -> Vec<usize> {
+    if places == 0 {
+        return Vec::new();
+    }
+    if places >= tied.len() {
+        return tied.to_vec();
+    }
     let mut order: Vec<usize> = tied.to_vec();
     if tie == TieRule::MoreVotesThenLot {
         // Stable: equal keys keep input order.
         order.sort_by_key(|&i| std::cmp::Reverse(key(i)));
-        let boundary = key(order[places - 1]);
+        // `places` is in 1..order.len(), checked above.
+        let Some(boundary) = order.get(places - 1).map(|&i| key(i)) else {
+            return order;
+        };
         let above: Vec<usize> = order
             .iter()
             .copied()
@@ -232,11 +246,12 @@ pub(crate) fn break_tie(
             .copied()
             .filter(|&i| key(i) == boundary)
             .collect();
-        let need = places - above.len();
+        let need = places.saturating_sub(above.len());
         if at.len() == need {
-            return order[..places].to_vec();
+            order.truncate(places);
+            return order;
         }
-        let chosen: Vec<usize> = at[..need].to_vec();
+        let chosen: Vec<usize> = at.iter().copied().take(need).collect();
         lots.push(Lot {
             rule,
             constituency,
@@ -248,7 +263,7 @@ pub(crate) fn break_tie(
         all.extend(chosen);
         return all;
     }
-    let chosen = order[..places].to_vec();
+    let chosen: Vec<usize> = order.iter().copied().take(places).collect();
     lots.push(Lot {
         rule,
         constituency,
@@ -309,9 +324,14 @@ fn pick(
     if count >= order.len() {
         return order;
     }
-    let boundary = rank(order[count - 1]);
-    if rank(order[count]) != boundary {
-        return order[..count].to_vec();
+    // `count` is in 1..order.len(), checked above.
+    let (Some(&last), Some(&next)) = (order.get(count - 1), order.get(count)) else {
+        return order;
+    };
+    let boundary = rank(last);
+    if rank(next) != boundary {
+        order.truncate(count);
+        return order;
     }
     let ahead: Vec<usize> = order
         .iter()
@@ -329,8 +349,8 @@ fn pick(
         .copied()
         .filter(|&i| rank(i) == boundary)
         .collect();
-    let need = count - ahead.len();
-    let chosen = at[..need].to_vec();
+    let need = count.saturating_sub(ahead.len());
+    let chosen: Vec<usize> = at.iter().copied().take(need).collect();
     lots.push(Lot {
         rule,
         constituency,

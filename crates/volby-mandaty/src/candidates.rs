@@ -78,18 +78,23 @@ impl CandidateOrder {
                         >= u128::from(percent) * (u128::from(list_votes) / standing)
             }
         };
-        let mut preferred: Vec<usize> = (0..votes.len())
-            .filter(|&i| stands(i) && qualifies(votes[i]))
+        // (index, votes, moves ahead) of every candidate still standing, in ballot order.
+        let standing: Vec<(usize, u64, bool)> = votes
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| stands(i))
+            .map(|(i, &v)| (i, v, qualifies(v)))
+            .collect();
+        let mut preferred: Vec<(usize, u64)> = standing
+            .iter()
+            .filter(|c| c.2)
+            .map(|&(i, v, _)| (i, v))
             .collect();
         // More votes first; equal votes keep ballot order (stable sort).
-        preferred.sort_by_key(|&i| std::cmp::Reverse(votes[i]));
+        preferred.sort_by_key(|&(_, v)| std::cmp::Reverse(v));
         let count = preferred.len();
-        let mut order = preferred;
-        let mut taken = vec![false; votes.len()];
-        for &i in &order {
-            taken[i] = true;
-        }
-        order.extend((0..votes.len()).filter(|&i| !taken[i] && stands(i)));
+        let mut order: Vec<usize> = preferred.into_iter().map(|(i, _)| i).collect();
+        order.extend(standing.iter().filter(|c| !c.2).map(|&(i, _, _)| i));
         Self {
             order,
             preferred: count,

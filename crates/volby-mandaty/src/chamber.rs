@@ -93,6 +93,27 @@ const RULE_51_3: &str =
 const RULE_51_4: &str = "§ 51 odst. 4 zákona 247/1995 Sb.: stejný zbytek i počet hlasů, los";
 const RULE_51_PLACE: &str = "přikázání mandátů z 2. skrutinia do krajů: stejný zbytek, los";
 
+/// `v[j]`; every index used here is below the dimensions [`ChamberInput::check`] verified or
+/// the vectors built from them, so the default is never taken.
+fn at<T: Copy + Default>(v: &[T], j: usize) -> T {
+    v.get(j).copied().unwrap_or_default()
+}
+
+/// `m[r][j]`, as [`at`].
+fn cell<T: Copy + Default>(m: &[Vec<T>], r: usize, j: usize) -> T {
+    m.get(r).map_or_else(T::default, |row| at(row, j))
+}
+
+/// `&mut m[r][j]`, if there (always, as for [`at`]).
+fn cell_mut<T>(m: &mut [Vec<T>], r: usize, j: usize) -> Option<&mut T> {
+    m.get_mut(r).and_then(|row| row.get_mut(j))
+}
+
+/// The sum of column `j` of `m`.
+fn column_sum(m: &[Vec<u32>], j: usize) -> u32 {
+    m.iter().map(|row| at(row, j)).sum()
+}
+
 impl ChamberInput<'_> {
     fn check(&self) -> Result<()> {
         let lists = self.members.len();
@@ -102,11 +123,16 @@ impl ChamberInput<'_> {
         if self.seats == 0 {
             return Err(Error::Invalid("the Chamber has no seats".into()));
         }
-        if let Some(r) = self.votes.iter().position(|row| row.len() != lists) {
+        if let Some((r, row)) = self
+            .votes
+            .iter()
+            .enumerate()
+            .find(|(_, row)| row.len() != lists)
+        {
             return Err(Error::Invalid(format!(
                 "region {} has {} lists, members give {lists}",
                 r + 1,
-                self.votes[r].len()
+                row.len()
             )));
         }
         if let Some(i) = self.members.iter().position(|&m| m == 0) {
@@ -126,7 +152,7 @@ impl ChamberInput<'_> {
     }
 
     fn cap(&self, region: usize, list: usize) -> u32 {
-        self.candidates.map_or(u32::MAX, |c| c[region][list])
+        self.candidates.map_or(u32::MAX, |c| cell(c, region, list))
     }
 }
 
@@ -165,13 +191,15 @@ pub fn region_seats(region_votes: &[u64], seats: u32) -> Result<(u64, Vec<u32>, 
             let take = largest_remainders(
                 &all,
                 left - done,
-                &|r| vec![remainders[r]],
+                &|r| vec![at(&remainders, r)],
                 RULE_48,
                 None,
                 &mut lots,
             );
-            for r in &take {
-                out[*r] += 1;
+            for &r in &take {
+                if let Some(s) = out.get_mut(r) {
+                    *s += 1;
+                }
             }
             done += take.len();
             if take.is_empty() {
@@ -180,16 +208,18 @@ pub fn region_seats(region_votes: &[u64], seats: u32) -> Result<(u64, Vec<u32>, 
         }
     } else if given > u64::from(seats) {
         let excess = (given - u64::from(seats)) as usize;
-        let holders: Vec<usize> = all.iter().copied().filter(|&r| out[r] > 0).collect();
+        let holders: Vec<usize> = all.iter().copied().filter(|&r| at(&out, r) > 0).collect();
         for r in smallest_remainders(
             &holders,
             excess,
-            &|r| vec![remainders[r]],
+            &|r| vec![at(&remainders, r)],
             RULE_48,
             None,
             &mut lots,
         ) {
-            out[r] -= 1;
+            if let Some(s) = out.get_mut(r) {
+                *s -= 1;
+            }
         }
     }
     Ok((rmc, out, lots))
@@ -266,7 +296,12 @@ pub fn chamber(input: &ChamberInput<'_>, rules: ChamberRules) -> Result<Chamber>
     let total = checked_sum(&region_votes, "total valid votes")?;
     let (rmc, region_seats, mut lots) = region_seats(&region_votes, input.seats)?;
     let list_votes: Vec<u64> = (0..lists)
-        .map(|j| checked_sum(input.votes.iter().map(|row| &row[j]), "list votes"))
+        .map(|j| {
+            checked_sum(
+                input.votes.iter().filter_map(|row| row.get(j)),
+                "list votes",
+            )
+        })
         .collect::<Result<_>>()?;
     let threshold = thresholds(&list_votes, input.members, total, rules);
     let mut result = Chamber {
@@ -285,9 +320,7 @@ pub fn chamber(input: &ChamberInput<'_>, rules: ChamberRules) -> Result<Chamber>
         ChamberRules::Dhondt2002 => dhondt_2002(input, &mut result, &mut lots),
         ChamberRules::Quota2021 => quota_2021(input, &mut result, &mut lots),
     }
-    result.totals = (0..lists)
-        .map(|j| result.seats.iter().map(|row| row[j]).sum())
-        .collect();
+    result.totals = (0..lists).map(|j| column_sum(&result.seats, j)).collect();
     result.lots = lots;
     Ok(result)
 }
@@ -298,14 +331,14 @@ pub fn chamber(input: &ChamberInput<'_>, rules: ChamberRules) -> Result<Chamber>
 /// seat to the next highest quotient.
 fn dhondt_2002(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot>) {
     let lists = input.members.len();
-    for r in 0..input.votes.len() {
+    for (r, (votes, &seats)) in input.votes.iter().zip(&result.region_seats).enumerate() {
         let caps: Vec<u32> = (0..lists).map(|j| input.cap(r, j)).collect();
         let a = highest_averages(
             &DivisorInput {
-                votes: &input.votes[r],
+                votes,
                 eligible: &result.threshold.passing,
                 caps: Some(&caps),
-                seats: result.region_seats[r],
+                seats,
             },
             DivisorMethod {
                 series: DivisorSeries::DHONDT,
@@ -315,7 +348,9 @@ fn dhondt_2002(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lo
             Some(r),
         );
         result.unfilled += a.unfilled;
-        result.seats[r] = a.seats;
+        if let Some(row) = result.seats.get_mut(r) {
+            *row = a.seats;
+        }
         lots.extend(a.lots);
     }
 }
@@ -329,24 +364,38 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
     let mut first = vec![vec![0u32; lists]; regions];
     let mut remainders = vec![vec![0u64; lists]; regions];
     let mut region_quotas = vec![0u64; regions];
-    for r in 0..regions {
-        let votes = &input.votes[r];
+    let rows = input
+        .votes
+        .iter()
+        .zip(&result.region_seats)
+        .zip(first.iter_mut().zip(remainders.iter_mut()))
+        .zip(region_quotas.iter_mut());
+    for (r, (((votes, &region_seats), (first_r, rem_r)), quota_r)) in rows.enumerate() {
         // § 50 odst. 2: votes of the passing lists in the region ÷ (seats + 2), rounded to
         // units: the krajské volební číslo (an Imperiali quota).
-        let passing_votes: u64 = (0..lists).filter(|&j| passing[j]).map(|j| votes[j]).sum();
-        let quota = round_half_up_div(passing_votes, u64::from(result.region_seats[r]) + 2);
-        region_quotas[r] = quota;
-        for j in 0..lists {
-            if !passing[j] {
+        let passing_votes: u64 = votes
+            .iter()
+            .zip(&passing)
+            .filter(|(_, p)| **p)
+            .map(|(v, _)| v)
+            .sum();
+        let quota = round_half_up_div(passing_votes, u64::from(region_seats) + 2);
+        *quota_r = quota;
+        let cells = votes
+            .iter()
+            .zip(&passing)
+            .zip(first_r.iter_mut().zip(rem_r.iter_mut()));
+        for (j, ((&v, &p), (first_rj, rem_rj))) in cells.enumerate() {
+            if !p {
                 continue;
             }
             if quota == 0 {
-                remainders[r][j] = votes[j];
+                *rem_rj = v;
                 continue;
             }
             // § 50 odst. 3: as many seats as the quota is contained in the list's votes.
-            let mut s = u32::try_from(votes[j] / quota).unwrap_or(u32::MAX);
-            let mut rem = votes[j] % quota;
+            let mut s = u32::try_from(v / quota).unwrap_or(u32::MAX);
+            let mut rem = v % quota;
             // A list cannot take more seats than it has candidates in the region; the votes
             // for the seats it cannot fill go on to the second scrutiny (our reading).
             let cap = input.cap(r, j);
@@ -354,8 +403,8 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
                 rem += u64::from(s - cap) * quota;
                 s = cap;
             }
-            first[r][j] = s;
-            remainders[r][j] = rem;
+            *first_rj = s;
+            *rem_rj = rem;
         }
         // § 50 odst. 4: more seats than the region has → take the excess away one by one
         // from the lists with the smallest remainder; equal remainder → the list with fewer
@@ -363,40 +412,40 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
         // list's remainder (our reading: they are "zbytky hlasů" not used for a seat; the
         // text is silent, and 2021 comes out the same either way).
         loop {
-            let given: u32 = first[r].iter().sum();
-            if given <= result.region_seats[r] {
+            let given: u32 = first_r.iter().sum();
+            if given <= region_seats {
                 break;
             }
-            let holders: Vec<usize> = (0..lists).filter(|&j| first[r][j] > 0).collect();
-            let rem = &remainders[r];
+            let holders: Vec<usize> = (0..lists).filter(|&j| at(first_r, j) > 0).collect();
+            let rem: &[u64] = rem_r;
             let take = smallest_remainders(
                 &holders,
                 1,
-                &|j| vec![rem[j], votes[j]],
+                &|j| vec![at(rem, j), at(votes, j)],
                 RULE_50_4,
                 Some(r),
                 lots,
             );
             let Some(&j) = take.first() else { break };
-            first[r][j] -= 1;
-            remainders[r][j] += quota;
+            if let (Some(f), Some(rem)) = (first_r.get_mut(j), rem_r.get_mut(j)) {
+                *f -= 1;
+                *rem += quota;
+            }
         }
     }
     // § 51 odst. 1: every seat not assigned in the first scrutiny goes to the second; each
     // list carries its remainders, or all its votes if it won no first-scrutiny seat.
-    let first_total: Vec<u32> = (0..lists)
-        .map(|j| first.iter().map(|row| row[j]).sum())
-        .collect();
+    let first_total: Vec<u32> = (0..lists).map(|j| column_sum(&first, j)).collect();
     let assigned: u32 = first_total.iter().sum();
     let left = input.seats.saturating_sub(assigned);
     let carried: Vec<u64> = (0..lists)
         .map(|j| {
-            if !passing[j] {
+            if !at(&passing, j) {
                 0
-            } else if first_total[j] == 0 {
-                result.list_votes[j]
+            } else if at(&first_total, j) == 0 {
+                at(&result.list_votes, j)
             } else {
-                remainders.iter().map(|row| row[j]).sum()
+                remainders.iter().map(|row| at(row, j)).sum()
             }
         })
         .collect();
@@ -404,7 +453,7 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
     let available: Vec<u64> = (0..lists)
         .map(|j| {
             (0..regions)
-                .map(|r| u64::from(input.cap(r, j).saturating_sub(first[r][j])))
+                .map(|r| u64::from(input.cap(r, j).saturating_sub(cell(&first, r, j))))
                 .fold(0u64, u64::saturating_add)
         })
         .collect();
@@ -418,11 +467,13 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
         republic_quota = round_half_up_div(carried_total, u64::from(left) + 1).max(1);
         let rq = republic_quota;
         let mut rest = vec![0u64; lists];
-        for j in 0..lists {
-            let s = carried[j] / rq;
-            let s = s.min(available[j]);
-            second[j] = u32::try_from(s).unwrap_or(u32::MAX);
-            rest[j] = carried[j] - (carried[j] / rq) * rq;
+        let per_list = carried
+            .iter()
+            .zip(&available)
+            .zip(second.iter_mut().zip(rest.iter_mut()));
+        for ((&c, &avail), (second_j, rest_j)) in per_list {
+            *second_j = u32::try_from((c / rq).min(avail)).unwrap_or(u32::MAX);
+            *rest_j = c % rq;
         }
         let given: u32 = second.iter().sum();
         if given < left {
@@ -433,7 +484,9 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
             while need > 0 {
                 let open: Vec<usize> = (0..lists)
                     .filter(|&j| {
-                        passing[j] && carried[j] > 0 && u64::from(second[j]) < available[j]
+                        at(&passing, j)
+                            && at(&carried, j) > 0
+                            && u64::from(at(&second, j)) < at(&available, j)
                     })
                     .collect();
                 if open.is_empty() {
@@ -442,15 +495,17 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
                 let take = largest_remainders(
                     &open,
                     (need as usize).min(open.len()),
-                    &|j| vec![rest[j], carried[j], result.list_votes[j]],
+                    &|j| vec![at(&rest, j), at(&carried, j), at(&result.list_votes, j)],
                     RULE_51_3,
                     None,
                     lots,
                 );
                 for &j in &take {
-                    second[j] += 1;
-                    // A list takes at most one seat per round of remainders.
-                    rest[j] = 0;
+                    if let (Some(s), Some(r)) = (second.get_mut(j), rest.get_mut(j)) {
+                        *s += 1;
+                        // A list takes at most one seat per round of remainders.
+                        *r = 0;
+                    }
                 }
                 need -= take.len() as u32;
             }
@@ -460,18 +515,20 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
             // remainder in the second scrutiny; equal → fewer votes; then lot. (Applied
             // as often as needed; with the rounding of the quota it is at most once.)
             for _ in 0..(given - left) {
-                let holders: Vec<usize> = (0..lists).filter(|&j| second[j] > 0).collect();
+                let holders: Vec<usize> = (0..lists).filter(|&j| at(&second, j) > 0).collect();
                 let take = smallest_remainders(
                     &holders,
                     1,
-                    &|j| vec![rest[j], result.list_votes[j]],
+                    &|j| vec![at(&rest, j), at(&result.list_votes, j)],
                     RULE_51_4,
                     None,
                     lots,
                 );
                 let Some(&j) = take.first() else { break };
-                second[j] -= 1;
-                rest[j] += rq;
+                if let (Some(s), Some(r)) = (second.get_mut(j), rest.get_mut(j)) {
+                    *s -= 1;
+                    *r += rq;
+                }
             }
         }
     } else if left > 0 {
@@ -485,35 +542,38 @@ fn quota_2021(input: &ChamberInput<'_>, result: &mut Chamber, lots: &mut Vec<Lot
     // regions with remainders, it goes round again in the same order. Verified on the 2021
     // election (tests/ps2021.rs).
     let mut seats = first.clone();
-    for j in 0..lists {
-        if second[j] == 0 {
+    for (j, &due) in second.iter().enumerate() {
+        if due == 0 {
             continue;
         }
         let all: Vec<usize> = (0..regions).collect();
         let order = largest_remainders(
             &all,
             regions,
-            &|r| vec![remainders[r][j], input.votes[r][j]],
+            &|r| vec![cell(&remainders, r, j), cell(input.votes, r, j)],
             RULE_51_PLACE,
             None,
             lots,
         );
         let mut placed = 0;
         let mut progress = true;
-        while placed < second[j] && progress {
+        while placed < due && progress {
             progress = false;
             for &r in &order {
-                if placed == second[j] {
+                if placed == due {
                     break;
                 }
-                if seats[r][j] < input.cap(r, j) {
-                    seats[r][j] += 1;
+                let cap = input.cap(r, j);
+                if let Some(s) = cell_mut(&mut seats, r, j)
+                    && *s < cap
+                {
+                    *s += 1;
                     placed += 1;
                     progress = true;
                 }
             }
         }
-        result.unfilled += second[j] - placed;
+        result.unfilled += due - placed;
     }
     result.seats = seats;
     result.scrutinies = Some(Scrutinies {

@@ -4,6 +4,16 @@
     doc = "Czech electoral law as exact integer algorithms: seats and elected candidates."
 )]
 #![doc(test(attr(deny(warnings))))]
+// Nothing panics on input: library code neither unwraps nor indexes unchecked (tests may).
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod apportion;
 pub mod candidates;

@@ -37,12 +37,14 @@ fn threshold(
     let mut lowered = 0;
     loop {
         let p = percent.saturating_sub(lowered);
-        let passing: Vec<bool> = (0..votes.len())
-            .map(|i| {
+        let passing: Vec<bool> = votes
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| {
                 let (num, den) = weight(i);
                 // votes ≥ p/100 · total · num/den
-                votes[i] > 0
-                    && u128::from(votes[i]) * 100 * u128::from(den)
+                v > 0
+                    && u128::from(v) * 100 * u128::from(den)
                         >= u128::from(p) * u128::from(total) * u128::from(num)
             })
             .collect();
@@ -150,27 +152,25 @@ pub fn regional(votes: &[u64], candidates: Option<&[u32]>, seats: u32) -> Result
 pub fn municipal(votes: &[u64], candidates: &[u32], seats: u32) -> Result<ListResult> {
     let total = check(votes, Some(candidates), seats)?;
     let n = u64::from(seats);
-    let t = if votes.len() == 1 {
+    // Candidates of list `i`, at most the seats (`check` made the lengths equal).
+    let standing = |i: usize| u64::from(candidates.get(i).copied().unwrap_or(0)).min(n);
+    let t = if let [single] = votes {
         Threshold {
             required_percent: vec![0],
-            passing: vec![votes[0] > 0],
+            passing: vec![*single > 0],
             lowered: 0,
         }
     } else {
         let fill_half = |passing: &[bool]| {
-            let fillable: u64 = (0..votes.len())
-                .filter(|&i| passing[i])
-                .map(|i| u64::from(candidates[i]).min(n))
+            let fillable: u64 = passing
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| **p)
+                .map(|(i, _)| standing(i))
                 .sum();
             2 * fillable.min(n) >= n
         };
-        threshold(
-            votes,
-            total,
-            5,
-            &|i| (u64::from(candidates[i]).min(n), n),
-            &fill_half,
-        )
+        threshold(votes, total, 5, &|i| (standing(i), n), &fill_half)
     };
     Ok(allocate(
         votes,

@@ -143,16 +143,19 @@ pub fn round_two(votes: &[u64]) -> Result<(usize, Option<Lot>)> {
     if highest == 0 {
         return Err(Error::NoVotes(String::new()));
     }
-    let top: Vec<usize> = (0..votes.len()).filter(|&i| votes[i] == highest).collect();
+    let top: Vec<usize> = (0..votes.len())
+        .filter(|&i| votes.get(i) == Some(&highest))
+        .collect();
+    let first = top.first().copied().unwrap_or(0);
     if top.len() == 1 {
-        return Ok((top[0], None));
+        return Ok((first, None));
     }
     Ok((
-        top[0],
+        first,
         Some(Lot {
             rule: "§ 76 odst. 4 zákona 247/1995 Sb.: rovnost hlasů ve 2. kole, los",
             constituency: None,
-            chosen: vec![top[0]],
+            chosen: vec![first],
             contenders: top,
             places: 1,
         }),

@@ -84,13 +84,17 @@ impl VoteTable {
             ));
         };
         let header = split_fields(header).map_err(|m| err(hl + 1, m))?;
-        if header.first().map(String::as_str) != Some("party") {
+        let (first, constituencies) = match header.split_first() {
+            Some((first, rest)) => (first.as_str(), rest),
+            None => ("", &[][..]),
+        };
+        if first != "party" {
             return Err(err(
                 hl + 1,
-                format!("the header must start with `party`, found `{}`", header[0]),
+                format!("the header must start with `party`, found `{first}`"),
             ));
         }
-        let constituencies: Vec<String> = header[1..].to_vec();
+        let constituencies: Vec<String> = constituencies.to_vec();
         if constituencies.is_empty() {
             return Err(err(hl + 1, "the header names no constituency".into()));
         }
@@ -98,7 +102,7 @@ impl VoteTable {
             if c.is_empty() {
                 return Err(err(hl + 1, format!("constituency {} has no name", i + 1)));
             }
-            if constituencies[..i].contains(c) {
+            if constituencies.iter().take(i).any(|earlier| earlier == c) {
                 return Err(err(hl + 1, format!("constituency `{c}` appears twice")));
             }
         }
@@ -116,14 +120,17 @@ impl VoteTable {
                     ),
                 ));
             }
-            let name = fields[0].clone();
+            let Some((name, counts)) = fields.split_first() else {
+                return Err(err(n + 1, "the party has no name".into()));
+            };
+            let name = name.clone();
             if name.is_empty() {
                 return Err(err(n + 1, "the party has no name".into()));
             }
             if parties.contains(&name) {
                 return Err(err(n + 1, format!("party `{name}` appears twice")));
             }
-            let row = fields[1..]
+            let row = counts
                 .iter()
                 .zip(&constituencies)
                 .map(|(f, c)| {
@@ -171,14 +178,19 @@ impl VoteTable {
                 return Err(Error::Invalid(format!("--coalition `{name}` given twice")));
             }
             seen.push(p);
-            members[p] = k;
+            if let Some(m) = members.get_mut(p) {
+                *m = k;
+            }
         }
         Ok(members)
     }
 
     /// Votes of every party in constituency `c`.
     pub fn column(&self, c: usize) -> Vec<u64> {
-        self.votes.iter().map(|row| row[c]).collect()
+        self.votes
+            .iter()
+            .map(|row| row.get(c).copied().unwrap_or(0))
+            .collect()
     }
 }
 
@@ -271,7 +283,7 @@ pub fn allocate(
                 if r.threshold.lowered > 0 {
                     notes.push(format!(
                         "{name}: threshold lowered to {} %",
-                        r.threshold.required_percent[0]
+                        r.threshold.required_percent.first().copied().unwrap_or(0)
                     ));
                 }
                 if r.unfilled > 0 {
@@ -286,21 +298,22 @@ pub fn allocate(
             (table.constituencies.clone(), per)
         }
         ElectionType::European => {
-            let national: Vec<u64> = (0..np)
-                .map(|p| crate::error::checked_sum(&table.votes[p], "party votes"))
+            let national: Vec<u64> = table
+                .votes
+                .iter()
+                .map(|row| crate::error::checked_sum(row, "party votes"))
                 .collect::<Result<_>>()?;
             let r = european(&national, None, seats)?;
             if r.threshold.lowered > 0 {
                 notes.push(format!(
                     "threshold lowered to {} %",
-                    r.threshold.required_percent[0]
+                    r.threshold.required_percent.first().copied().unwrap_or(0)
                 ));
             }
             lots = r.lots;
-            let name = if table.constituencies.len() == 1 {
-                table.constituencies[0].clone()
-            } else {
-                "ČR".to_owned()
+            let name = match table.constituencies.as_slice() {
+                [only] => only.clone(),
+                _ => "ČR".to_owned(),
             };
             (vec![name], vec![r.seats])
         }
@@ -311,7 +324,7 @@ pub fn allocate(
         }
     };
     let totals = (0..np)
-        .map(|p| per.iter().map(|row| row[p]).sum())
+        .map(|p| per.iter().filter_map(|row| row.get(p)).sum())
         .collect();
     Ok(SeatTable {
         parties: table.parties.clone(),
@@ -381,12 +394,18 @@ impl SeatTable {
     /// A plain-text table for people: parties with seats, per constituency and in total,
     /// then notes and lots.
     pub fn to_human(&self) -> String {
-        let seated: Vec<usize> = (0..self.parties.len())
-            .filter(|&p| self.totals[p] > 0)
+        // (index, name, total) of every party with a seat.
+        let seated: Vec<(usize, &str, u32)> = self
+            .parties
+            .iter()
+            .zip(&self.totals)
+            .enumerate()
+            .filter(|(_, (_, t))| **t > 0)
+            .map(|(p, (name, &t))| (p, name.as_str(), t))
             .collect();
         let width = seated
             .iter()
-            .map(|&p| self.parties[p].chars().count())
+            .map(|&(_, name, _)| name.chars().count())
             .chain(["strana".len(), "celkem".len()])
             .max()
             .unwrap_or(6);
@@ -401,12 +420,12 @@ impl SeatTable {
             let _ = write!(out, "  {c:>w$}");
         }
         out.push_str("  celkem\n");
-        for &p in &seated {
-            let _ = write!(out, "{:<width$}", self.parties[p]);
+        for &(p, name, total) in &seated {
+            let _ = write!(out, "{name:<width$}");
             for (row, w) in self.seats.iter().zip(&widths) {
-                let _ = write!(out, "  {:>w$}", row[p]);
+                let _ = write!(out, "  {:>w$}", row.get(p).copied().unwrap_or(0));
             }
-            let _ = writeln!(out, "  {:>6}", self.totals[p]);
+            let _ = writeln!(out, "  {total:>6}");
         }
         let _ = write!(out, "{:<width$}", "celkem");
         for (row, w) in self.seats.iter().zip(&widths) {
