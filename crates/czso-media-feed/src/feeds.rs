@@ -1141,8 +1141,13 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
                 };
                 let _ = write!(out, " ZVOLEN_1KOLO=\"{verdict}\"");
             }
-            let in_runoff = runoff.map_or(r2.votes[ci] > 0, |c| c.contains(&ci));
-            if r2.processed > 0 && in_runoff {
+            // Round two: the run-off candidates as soon as round one has sent them there (0
+            // until its precincts come in, as ČSÚ's 2026 document has Karviná's pair).
+            let in_runoff = match runoff {
+                Some(c) => c.contains(&ci),
+                None => r2.processed > 0 && r2.votes[ci] > 0,
+            };
+            if in_runoff {
                 let _ = write!(
                     out,
                     " HLASY_2KOLO=\"{}\" HLASY_PROC_2KOLO=\"{}\"",

@@ -385,3 +385,87 @@ fn senate_withdrawn_finalist_replaced_by_third() {
         "{xml}"
     );
 }
+
+/// A district decided in round one, as ČSÚ writes it: obvod 75 Karviná with all 105 precincts
+/// in, from ČSÚ's live Senate 2026 `vysledky.xml` of 10 Oct 2026 20:54 (LenaOnTransit/
+/// ElectionAtlas `scripts/czech-senate-2026-update/results.xml`, commit
+/// eaedfdf1967d645d6723087508eb54b272ee300d). Every `KANDIDAT` and the `UCAST` below are
+/// copied from that document (names without diacritics trouble: the test's own candidates are
+/// all "Jan"): the run-off pair gets `HLASY_2KOLO="0" HLASY_PROC_2KOLO="0.00"` as soon as
+/// round one is decided, before any round-two precinct, and no `UCAST KOLO="2"` yet.
+#[test]
+fn senate_decided_district_as_csu_2026() {
+    let names = [
+        "Polách",
+        "Szyja",
+        "Staněk",
+        "Světnička",
+        "Brzyszkowská",
+        "Galia",
+        "Kazík",
+    ];
+    let mut def = senate();
+    def.obce[0].okrsky = 105;
+    def.obvody[0].number = 75;
+    def.obvody[0].name = "Karviná".into();
+    def.obvody[0].okrsky = 105;
+    def.obvody[0].candidates = (1..=7)
+        .map(|n| candidate(n, names[n as usize - 1]))
+        .collect();
+    let def = Arc::new(def);
+    let index = Arc::new(GeoIndex::new(&def));
+    let votes = [3316u64, 3361, 2961, 593, 8009, 2170, 3411];
+    let hlasy: String = votes
+        .iter()
+        .enumerate()
+        .map(|(i, v)| format!("<HLASY_OKRSEK PORADOVE_CISLO=\"{}\" HLASY=\"{v}\"/>", i + 1))
+        .collect();
+    let row = |okrsek: u32, ucast: &str, hlasy: &str| {
+        format!(
+            "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{okrsek}\" CIS_OBVOD=\"75\" KOLO=\"1\" PORADI_ZPRAC=\"{okrsek}\" \
+             DATUM_CAS_ZPRAC=\"2026-10-10T20:50:00\" OPAKOVANE=\"0\"><UCAST_OKRSEK {ucast}/>{hlasy}</OKRSEK>"
+        )
+    };
+    // ČSÚ's district totals carried by the first row; 104 empty rows complete the count.
+    let mut rows = vec![row(
+        1,
+        "ZAPSANI_VOLICI=\"84234\" VYDANE_OBALKY=\"24859\" VOLICSKE_PRUKAZY=\"15\" ODEVZDANE_OBALKY=\"24458\" PLATNE_HLASY=\"23821\"",
+        &hlasy,
+    )];
+    for okrsek in 2..=105 {
+        rows.push(row(
+            okrsek,
+            "ZAPSANI_VOLICI=\"0\" VYDANE_OBALKY=\"0\" ODEVZDANE_OBALKY=\"0\" PLATNE_HLASY=\"0\"",
+            "",
+        ));
+    }
+    let parsed = prepare(&def, &index, &batch("senat", &rows), "karvina.xml", 1).unwrap();
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    for (seq, p) in parsed.precincts.into_iter().enumerate() {
+        results.apply(seq as i64 + 1, p);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    let xml = String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap();
+    let published = [
+        "HLASY_1KOLO=\"3316\" HLASY_PROC_1KOLO=\"13.92\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
+        "HLASY_1KOLO=\"3361\" HLASY_PROC_1KOLO=\"14.10\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
+        "HLASY_1KOLO=\"2961\" HLASY_PROC_1KOLO=\"12.43\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
+        "HLASY_1KOLO=\"593\" HLASY_PROC_1KOLO=\"2.48\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
+        "HLASY_1KOLO=\"8009\" HLASY_PROC_1KOLO=\"33.62\" ZVOLEN_1KOLO=\"2.KOLO\" HLASY_2KOLO=\"0\" HLASY_PROC_2KOLO=\"0.00\"/>",
+        "HLASY_1KOLO=\"2170\" HLASY_PROC_1KOLO=\"9.10\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
+        "HLASY_1KOLO=\"3411\" HLASY_PROC_1KOLO=\"14.31\" ZVOLEN_1KOLO=\"2.KOLO\" HLASY_2KOLO=\"0\" HLASY_PROC_2KOLO=\"0.00\"/>",
+    ];
+    for (i, tail) in published.iter().enumerate() {
+        let want = format!(
+            "<KANDIDAT PORADOVE_CISLO=\"{}\" JMENO=\"Jan\" PRIJMENI=\"{}\" TITULPRED=\"\" TITULZA=\"\" {tail}",
+            i + 1,
+            names[i]
+        );
+        assert!(xml.contains(&want), "{want}\n{xml}");
+    }
+    let ucast = "<UCAST KOLO=\"1\" OKRSKY_CELKEM=\"105\" OKRSKY_ZPRAC=\"105\" OKRSKY_ZPRAC_PROC=\"100.00\" \
+                 ZAPSANI_VOLICI=\"84234\" VYDANE_OBALKY=\"24859\" UCAST_PROC=\"29.51\" VOLICSKE_PRUKAZY=\"15\" \
+                 ODEVZDANE_OBALKY=\"24458\" PLATNE_HLASY=\"23821\" PLATNE_HLASY_PROC=\"97.40\"/>";
+    assert!(xml.contains(&format!("{ucast}\n</OBVOD>")), "{xml}");
+    assert!(!xml.contains("KOLO=\"2\""), "{xml}");
+}

@@ -76,3 +76,23 @@ fn prostejov_2018_round_one_five_votes() {
     }
     assert_eq!(checked, 145);
 }
+
+/// Obvod 75 – Karviná, 2026, round one, as ČSÚ published it once all 105 precincts were in:
+/// `HLASY_1KOLO` 3,316 (Polách), 3,361 (Szyja), 2,961 (Staněk), 593 (Světnička), 8,009
+/// (Brzyszkowská), 2,170 (Galia), 3,411 (Kazík) of `PLATNE_HLASY="23821"`, and its verdicts:
+/// Brzyszkowská and Kazík `ZVOLEN_1KOLO="2.KOLO"` (Kazík second by 50 votes), everyone else
+/// `NEZVOLEN`. Source: ČSÚ's live `https://volby.gov.cz/appdata/senat/20261009/odata/vysledky.xml`
+/// of 10 Oct 2026 20:54, as kept in LenaOnTransit/ElectionAtlas
+/// `scripts/czech-senate-2026-update/results.xml` (commit
+/// eaedfdf1967d645d6723087508eb54b272ee300d).
+#[test]
+fn karvina_2026_round_one_as_csu_decided() {
+    let votes = [3_316, 3_361, 2_961, 593, 8_009, 2_170, 3_411];
+    assert_eq!(votes.iter().sum::<u64>(), 23_821);
+    let r = round_one(&votes, 23_821).unwrap();
+    assert_eq!(r.outcome, RoundOne::RunOff(vec![4, 6]));
+    // ČSÚ's shares in the same document, truncated: 9.10 (Galia) and 2.48 (Světnička) where
+    // rounding gives 9.11 and 2.49.
+    let shares: Vec<u64> = votes.iter().map(|&v| share(v, 23_821)).collect();
+    assert_eq!(shares, vec![1392, 1410, 1243, 248, 3362, 910, 1431]);
+}
