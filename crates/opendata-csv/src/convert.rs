@@ -57,11 +57,9 @@ impl SourceFormat {
     /// # Errors
     /// [`FormatError::InvalidDelimiter`] for anything else.
     pub fn delimiter_str(self, delimiter: &str) -> Result<Self, FormatError> {
-        let byte = match delimiter {
-            "\\t" | "tab" => b'\t',
-            d if d.len() == 1 && d.as_bytes()[0].is_ascii() && !matches!(d, "\"" | "\r" | "\n") => {
-                d.as_bytes()[0]
-            }
+        let byte = match (delimiter, delimiter.as_bytes()) {
+            ("\\t" | "tab", _) => b'\t',
+            (_, &[byte]) if byte.is_ascii() && !matches!(byte, b'"' | b'\r' | b'\n') => byte,
             _ => return Err(FormatError::InvalidDelimiter(delimiter.to_owned())),
         };
         Ok(self.delimiter(byte))
@@ -125,12 +123,13 @@ impl DateFormat {
     /// # Errors
     /// [`FormatError::InvalidDateFormat`] when the pattern lacks a day, month or year.
     pub fn parse(pattern: &str) -> Result<Self, FormatError> {
-        let chars: Vec<char> = pattern.chars().collect();
+        let mut chars = pattern.chars().peekable();
         let mut tokens = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            let c = chars[i];
-            let run = chars[i..].iter().take_while(|&&x| x == c).count();
+        while let Some(c) = chars.next() {
+            let mut run = 1;
+            while chars.next_if_eq(&c).is_some() {
+                run += 1;
+            }
             let token = match (c.to_ascii_lowercase(), run) {
                 ('d', 1 | 2) => Token::Day,
                 ('m', 1 | 2) => Token::Month,
@@ -140,12 +139,10 @@ impl DateFormat {
                 }
                 _ => {
                     tokens.extend(std::iter::repeat_n(Token::Literal(c), run));
-                    i += run;
                     continue;
                 }
             };
             tokens.push(token);
-            i += run;
         }
         for needed in [Token::Day, Token::Month, Token::Year] {
             if tokens.iter().filter(|&&t| t == needed).count() != 1 {
@@ -167,14 +164,15 @@ impl DateFormat {
                 Token::Literal(c) => {
                     let mut buf = [0; 4];
                     let lit = c.encode_utf8(&mut buf).as_bytes();
-                    if !bytes[at..].starts_with(lit) {
+                    if !bytes.get(at..)?.starts_with(lit) {
                         return None;
                     }
                     at += lit.len();
                 }
                 Token::Day | Token::Month | Token::Year => {
                     let max = if *token == Token::Year { 4 } else { 2 };
-                    let digits = bytes[at..]
+                    let digits = bytes
+                        .get(at..)?
                         .iter()
                         .take(max)
                         .take_while(|b| b.is_ascii_digit())
@@ -182,7 +180,7 @@ impl DateFormat {
                     if digits == 0 || (*token == Token::Year && digits != 4) {
                         return None;
                     }
-                    let number: u32 = value[at..at + digits].parse().ok()?;
+                    let number: u32 = value.get(at..at + digits)?.parse().ok()?;
                     match token {
                         Token::Day => day = number,
                         Token::Month => month = number,
@@ -562,6 +560,9 @@ struct DecodingReader<R> {
     raw: Vec<u8>,
     raw_start: usize,
     raw_end: usize,
+    /// Decoded bytes a caller's buffer shorter than a character had no room for; they come
+    /// first in the next read.
+    pending: std::collections::VecDeque<u8>,
     eof: bool,
     /// The decoder saw the end of input; it must not be called again.
     finished: bool,
@@ -577,6 +578,7 @@ impl<R: Read> DecodingReader<R> {
             raw: vec![0; 64 * 1024],
             raw_start: 0,
             raw_end: 0,
+            pending: std::collections::VecDeque::new(),
             eof: false,
             finished: false,
             consumed: 0,
@@ -586,12 +588,18 @@ impl<R: Read> DecodingReader<R> {
 
 impl<R: Read> Read for DecodingReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        // The decoder needs room for at least one full character.
-        if out.len() < 4 {
-            let mut tmp = [0u8; 4];
-            let n = self.read(&mut tmp)?;
-            let n = n.min(out.len());
-            out[..n].copy_from_slice(&tmp[..n]);
+        // The decoder needs room for at least one full character: a shorter buffer gets the
+        // bytes of one decoded character, the rest waits in `pending`.
+        if self.pending.is_empty() && out.len() < 4 {
+            let mut character = [0u8; 4];
+            let n = self.read(&mut character)?;
+            self.pending.extend(character.iter().take(n));
+        }
+        if !self.pending.is_empty() {
+            let n = out.len().min(self.pending.len());
+            for (slot, byte) in out.iter_mut().zip(self.pending.drain(..n)) {
+                *slot = byte;
+            }
             return Ok(n);
         }
         loop {
@@ -609,7 +617,13 @@ impl<R: Read> Read for DecodingReader<R> {
                 };
                 self.eof = self.raw_end == 0;
             }
-            let src = &self.raw[self.raw_start..self.raw_end];
+            let src = self.raw.get(self.raw_start..self.raw_end).ok_or_else(|| {
+                io::Error::other(format!(
+                    "the reader reported {} bytes read into a buffer of {}",
+                    self.raw_end,
+                    self.raw.len()
+                ))
+            })?;
             let (result, read, written) = self
                 .decoder
                 .decode_to_utf8_without_replacement(src, out, self.eof);
@@ -683,5 +697,30 @@ mod tests {
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, "čí\u{159}");
+    }
+
+    /// A buffer shorter than a decoded character gets its bytes over several reads: none is
+    /// dropped (they were, before the bytes that did not fit waited in `pending`).
+    #[test]
+    fn decoding_reader_fills_buffers_shorter_than_a_character() {
+        // "žluťoučký kůň" in windows-1250: ž, ť, č, ý, ů and ň are two bytes in UTF-8.
+        let source = b"\x9elu\x9dou\xe8k\xfd k\xf9\xf2";
+        for size in 1..=3 {
+            let mut reader = DecodingReader::new(&source[..], encoding_rs::WINDOWS_1250);
+            let mut decoded = Vec::new();
+            let mut buf = vec![0; size];
+            loop {
+                let n = reader.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                decoded.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(
+                String::from_utf8(decoded).unwrap(),
+                "žluťoučký kůň",
+                "buffer of {size}"
+            );
+        }
     }
 }

@@ -258,25 +258,21 @@ fn titles_of(value: Option<&Value>) -> Vec<String> {
 /// A CSVW `name` must be usable as a URI template variable: ASCII letters, digits, `_`,
 /// `.` and percent-encoded octets, not starting with `_`.
 fn is_uri_fragment_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    if b.is_empty() || b[0] == b'_' {
+    let mut rest = name.as_bytes();
+    if matches!(rest, [] | [b'_', ..]) {
         return false;
     }
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                if !(i + 2 < b.len()
-                    && b[i + 1].is_ascii_hexdigit()
-                    && b[i + 2].is_ascii_hexdigit())
-                {
-                    return false;
-                }
-                i += 3;
+    while let Some((&c, tail)) = rest.split_first() {
+        rest = match (c, tail) {
+            (b'%', [high, low, after @ ..])
+                if high.is_ascii_hexdigit() && low.is_ascii_hexdigit() =>
+            {
+                after
             }
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => i += 1,
+            (b'%', _) => return false,
+            (c, _) if c.is_ascii_alphanumeric() || c == b'_' || c == b'.' => tail,
             _ => return false,
-        }
+        };
     }
     true
 }

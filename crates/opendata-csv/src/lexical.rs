@@ -19,11 +19,11 @@ pub(crate) fn is_valid_lexical_bytes(datatype: Datatype, b: &[u8]) -> bool {
     }
     match datatype {
         Datatype::String => true,
-        Datatype::Date => date_prefix(b).is_some_and(|n| is_timezone(&b[n..])),
-        Datatype::Time => time_prefix(b).is_some_and(|n| is_timezone(&b[n..])),
-        Datatype::DateTime => date_prefix(b).is_some_and(|n| {
-            b.get(n) == Some(&b'T')
-                && time_prefix(&b[n + 1..]).is_some_and(|m| is_timezone(&b[n + 1 + m..]))
+        Datatype::Date => with_timezone(b, date_prefix),
+        Datatype::Time => with_timezone(b, time_prefix),
+        Datatype::DateTime => date_prefix(b).is_some_and(|n| match b.get(n..) {
+            Some([b'T', time @ ..]) => with_timezone(time, time_prefix),
+            _ => false,
         }),
         Datatype::Integer => is_integer(b),
         Datatype::Decimal => is_decimal(strip_sign(b)),
@@ -34,9 +34,14 @@ pub(crate) fn is_valid_lexical_bytes(datatype: Datatype, b: &[u8]) -> bool {
     }
 }
 
+/// Whether `b` is a prefix `prefix` accepts followed by a valid timezone.
+fn with_timezone(b: &[u8], prefix: fn(&[u8]) -> Option<usize>) -> bool {
+    prefix(b).and_then(|n| b.get(n..)).is_some_and(is_timezone)
+}
+
 fn strip_sign(b: &[u8]) -> &[u8] {
-    match b.first() {
-        Some(b'+' | b'-') => &b[1..],
+    match b {
+        [b'+' | b'-', rest @ ..] => rest,
         _ => b,
     }
 }
@@ -51,14 +56,15 @@ fn is_integer(b: &[u8]) -> bool {
 
 /// Unsigned decimal: `d+`, `d+.`, `d+.d+` or `.d+`.
 fn is_decimal(b: &[u8]) -> bool {
-    match b.iter().position(|&c| c == b'.') {
-        None => all_digits(b),
-        Some(dot) => {
-            let (int, frac) = (&b[..dot], &b[dot + 1..]);
+    let mut parts = b.splitn(2, |&c| c == b'.');
+    match (parts.next(), parts.next()) {
+        (Some(int), None) => all_digits(int),
+        (Some(int), Some(frac)) => {
             (int.is_empty() || all_digits(int))
                 && (frac.is_empty() || all_digits(frac))
                 && !(int.is_empty() && frac.is_empty())
         }
+        (None, _) => false,
     }
 }
 
@@ -66,28 +72,29 @@ fn is_double(b: &[u8]) -> bool {
     if matches!(b, b"INF" | b"+INF" | b"-INF" | b"NaN") {
         return true;
     }
-    let b = strip_sign(b);
-    match b.iter().position(|&c| c == b'e' || c == b'E') {
-        None => is_decimal(b),
-        Some(e) => is_decimal(&b[..e]) && is_integer(&b[e + 1..]),
+    let mut parts = strip_sign(b).splitn(2, |&c| c == b'e' || c == b'E');
+    match (parts.next(), parts.next()) {
+        (Some(mantissa), None) => is_decimal(mantissa),
+        (Some(mantissa), Some(exponent)) => is_decimal(mantissa) && is_integer(exponent),
+        (None, _) => false,
     }
 }
 
 fn two_digits(b: &[u8], at: usize) -> Option<u32> {
-    let d = b.get(at..at + 2)?;
-    if d.iter().all(u8::is_ascii_digit) {
-        Some(u32::from(d[0] - b'0') * 10 + u32::from(d[1] - b'0'))
-    } else {
-        None
+    match *b.get(at..at + 2)? {
+        [tens @ b'0'..=b'9', ones @ b'0'..=b'9'] => {
+            Some(u32::from(tens - b'0') * 10 + u32::from(ones - b'0'))
+        }
+        _ => None,
     }
 }
 
 /// Length of a valid `-?YYYY-MM-DD` prefix (at least four year digits, a real calendar day).
 fn date_prefix(b: &[u8]) -> Option<usize> {
     let neg = usize::from(b.first() == Some(&b'-'));
-    let digits = &b[neg..];
+    let digits = b.get(neg..)?;
     let year_len = digits.iter().take_while(|c| c.is_ascii_digit()).count();
-    if year_len < 4 || (year_len > 4 && digits[0] == b'0') {
+    if year_len < 4 || (year_len > 4 && digits.first() == Some(&b'0')) {
         return None;
     }
     let at = neg + year_len;
@@ -98,8 +105,9 @@ fn date_prefix(b: &[u8]) -> Option<usize> {
     let day = two_digits(b, at + 4)?;
     // Leap years repeat every 400 years, so the year modulo 400 decides the calendar
     // (XSD years are proleptic Gregorian; year 0000 and -0004 are leap years too).
-    let year_mod = digits[..year_len]
+    let year_mod = digits
         .iter()
+        .take(year_len)
         .fold(0u32, |acc, d| (acc * 10 + u32::from(d - b'0')) % 400);
     let leap = year_mod % 4 == 0 && (year_mod % 100 != 0 || year_mod == 0);
     let days_in_month = match month {
@@ -120,15 +128,12 @@ fn time_prefix(b: &[u8]) -> Option<usize> {
     }
     let mut at = 8;
     let mut fraction_nonzero = false;
-    if b.get(at) == Some(&b'.') {
-        let digits = b[at + 1..]
-            .iter()
-            .take_while(|c| c.is_ascii_digit())
-            .count();
+    if let Some([b'.', fraction @ ..]) = b.get(at..) {
+        let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
             return None;
         }
-        fraction_nonzero = b[at + 1..at + 1 + digits].iter().any(|&c| c != b'0');
+        fraction_nonzero = fraction.iter().take(digits).any(|&c| c != b'0');
         at += 1 + digits;
     }
     let ok = (h < 24 && m < 60 && s < 60) || (h == 24 && m == 0 && s == 0 && !fraction_nonzero);
@@ -139,7 +144,7 @@ fn time_prefix(b: &[u8]) -> Option<usize> {
 fn is_timezone(b: &[u8]) -> bool {
     match b {
         [] | [b'Z'] => true,
-        [b'+' | b'-', rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
+        [b'+' | b'-', rest @ ..] if matches!(rest, [_, _, b':', _, _]) => {
             match (two_digits(rest, 0), two_digits(rest, 3)) {
                 (Some(h), Some(m)) => (h < 14 && m < 60) || (h == 14 && m == 0),
                 _ => false,

@@ -1,5 +1,16 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+// Library code answers bad input with an error naming the file, row and rule and never panics
+// on it; the few places that cannot fail carry an `#[expect]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 mod check;
 mod convert;

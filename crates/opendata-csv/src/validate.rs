@@ -200,15 +200,21 @@ pub fn validate_reader<R: Read>(
     // detection, and big chunks keep the per-call overhead low.
     loop {
         let mut filled = 0;
-        while filled < buf.len() {
-            match reader.read(&mut buf[filled..]) {
+        while let Some(free @ [_, ..]) = buf.get_mut(filled..) {
+            match reader.read(free) {
                 Ok(0) => break,
-                Ok(n) => filled += n,
+                Ok(n) if n <= free.len() => filled += n,
+                Ok(n) => {
+                    return Err(io::Error::other(format!(
+                        "the reader reported {n} bytes read into a buffer of {}",
+                        free.len()
+                    )));
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
         }
-        validator.feed(&buf[..filled]);
+        validator.feed(buf.get(..filled).unwrap_or_default());
         if filled < buf.len() {
             break;
         }
@@ -273,12 +279,29 @@ enum State {
     AfterCr,
 }
 
+/// A set of bytes, one flag per value: the bytes that end an unquoted value.
+struct ByteSet([bool; 256]);
+
+impl ByteSet {
+    fn insert(&mut self, byte: u8) {
+        if let Some(flag) = self.0.get_mut(usize::from(byte)) {
+            *flag = true;
+        }
+    }
+
+    /// A `u8` always indexes the 256 flags: the check compiles away.
+    #[inline(always)]
+    fn contains(&self, byte: u8) -> bool {
+        self.0.get(usize::from(byte)).copied().unwrap_or(false)
+    }
+}
+
 struct Parser<'a> {
     expected: Option<&'a ExpectedTable>,
     sink: &'a mut dyn FnMut(Violation),
     summary: Summary,
     delimiter: u8,
-    special: [bool; 256],
+    special: ByteSet,
     state: State,
     started: bool,
     record: u64,
@@ -327,7 +350,7 @@ impl<'a> Parser<'a> {
                 ..Summary::default()
             },
             delimiter: b',',
-            special: [false; 256],
+            special: ByteSet([false; 256]),
             state: State::FieldStart,
             started: false,
             record: 1,
@@ -353,7 +376,7 @@ impl<'a> Parser<'a> {
     fn scan_utf8(&mut self, chunk: &[u8]) {
         let skip = self.utf8_carry.min(chunk.len());
         self.utf8_carry -= skip;
-        let body = &chunk[skip..];
+        let body = chunk.get(skip..).unwrap_or_default();
         // SIMD validation: this pass covers every byte of the file.
         let valid_len = match simdutf8::compat::from_utf8(body) {
             Ok(_) => body.len(),
@@ -361,9 +384,9 @@ impl<'a> Parser<'a> {
                 let valid = error.valid_up_to();
                 if error.error_len().is_none() {
                     // A character cut by the chunk's end: its rest opens the next chunk.
-                    let width = match body[valid] {
-                        0xC2..=0xDF => 2,
-                        0xE0..=0xEF => 3,
+                    let width = match body.get(valid) {
+                        Some(0xC2..=0xDF) => 2,
+                        Some(0xE0..=0xEF) => 3,
                         _ => 4,
                     };
                     self.utf8_carry = width - (body.len() - valid);
@@ -422,7 +445,7 @@ impl<'a> Parser<'a> {
             );
         }
         for b in [self.delimiter, b'"', b'\r', b'\n'] {
-            self.special[usize::from(b)] = true;
+            self.special.insert(b);
         }
     }
 
@@ -440,29 +463,33 @@ impl<'a> Parser<'a> {
             match self.state {
                 State::Unquoted => {
                     let start = i;
-                    while i < chunk.len() && !self.special[usize::from(chunk[i])] {
+                    while chunk.get(i).is_some_and(|&b| !self.special.contains(b)) {
                         i += 1;
                     }
-                    self.push_value(&chunk[start..i]);
-                    if i < chunk.len() {
-                        let b = chunk[i];
+                    self.push_value(chunk.get(start..i).unwrap_or_default());
+                    if let Some(&b) = chunk.get(i) {
                         i += 1;
                         self.unquoted_special(b);
                     }
                 }
-                State::Quoted => match memchr::memchr(b'"', &chunk[i..]) {
-                    Some(offset) => {
-                        self.push_value(&chunk[i..i + offset]);
-                        i += offset + 1;
-                        self.state = State::QuoteInQuoted;
+                State::Quoted => {
+                    let rest = chunk.get(i..).unwrap_or_default();
+                    match memchr::memchr(b'"', rest) {
+                        Some(offset) => {
+                            self.push_value(rest.get(..offset).unwrap_or_default());
+                            i += offset + 1;
+                            self.state = State::QuoteInQuoted;
+                        }
+                        None => {
+                            self.push_value(rest);
+                            i = chunk.len();
+                        }
                     }
-                    None => {
-                        self.push_value(&chunk[i..]);
-                        i = chunk.len();
-                    }
-                },
+                }
                 State::FieldStart => {
-                    let b = chunk[i];
+                    let Some(first @ &[b]) = chunk.get(i..=i) else {
+                        break;
+                    };
                     i += 1;
                     self.record_has_bytes = true;
                     if b == b'"' {
@@ -470,15 +497,17 @@ impl<'a> Parser<'a> {
                         self.state = State::Quoted;
                     } else {
                         self.state = State::Unquoted;
-                        if self.special[usize::from(b)] {
+                        if self.special.contains(b) {
                             self.unquoted_special(b);
                         } else {
-                            self.push_value(&chunk[i - 1..i]);
+                            self.push_value(first);
                         }
                     }
                 }
                 State::QuoteInQuoted => {
-                    let b = chunk[i];
+                    let Some(&b) = chunk.get(i) else {
+                        break;
+                    };
                     i += 1;
                     match b {
                         b'"' => {
@@ -503,7 +532,9 @@ impl<'a> Parser<'a> {
                     }
                 }
                 State::AfterCr => {
-                    let b = chunk[i];
+                    let Some(&b) = chunk.get(i) else {
+                        break;
+                    };
                     if b == b'\n' {
                         i += 1;
                     } else {
@@ -581,10 +612,10 @@ impl<'a> Parser<'a> {
             Ok(_) => (self.value.len(), None),
             Err(e) => match e.error_len() {
                 None => (e.valid_up_to(), None),
-                Some(_) => (self.value.len(), Some(self.value[e.valid_up_to()])),
+                Some(_) => (self.value.len(), self.value.get(e.valid_up_to()).copied()),
             },
         };
-        let text = String::from_utf8_lossy(&self.value[..valid_upto]);
+        let text = String::from_utf8_lossy(self.value.get(..valid_upto).unwrap_or_default());
         let spill = self.spill.get_or_insert(Spill {
             leading_ws: text.starts_with(char::is_whitespace),
             trailing_ws: false,
@@ -650,7 +681,11 @@ impl<'a> Parser<'a> {
             result => {
                 let bad = spill
                     .and_then(|s| s.invalid_utf8)
-                    .or_else(|| result.err().map(|e| bytes[e.valid_up_to()]))
+                    .or_else(|| {
+                        result
+                            .err()
+                            .and_then(|e| bytes.get(e.valid_up_to()).copied())
+                    })
                     .unwrap_or(0);
                 let message = match windows_1250_text(bytes) {
                     Some(decoded) => format!(
@@ -995,7 +1030,7 @@ fn windows_1250_text(bytes: &[u8]) -> Option<String> {
 /// `d.m.yyyy`, `dd.mm.yyyy`, optionally with spaces around the dots.
 fn looks_like_czech_date(t: &[u8]) -> bool {
     // Cheap rejections first: this runs on every value of a file without metadata.
-    if !(8..=16).contains(&t.len()) || !t[0].is_ascii_digit() {
+    if !(8..=16).contains(&t.len()) || !t.first().is_some_and(u8::is_ascii_digit) {
         return false;
     }
     let mut parts = t.split(|&b| b == b'.').map(<[u8]>::trim_ascii);
@@ -1015,10 +1050,10 @@ fn looks_like_czech_date(t: &[u8]) -> bool {
 /// `-12,5` and the like.
 fn looks_like_decimal_comma(t: &[u8]) -> bool {
     let t = t.strip_prefix(b"-").unwrap_or(t);
-    let Some(comma) = t.iter().position(|&b| b == b',') else {
+    let mut parts = t.splitn(2, |&b| b == b',');
+    let (Some(int), Some(frac)) = (parts.next(), parts.next()) else {
         return false;
     };
-    let (int, frac) = (&t[..comma], &t[comma + 1..]);
     !int.is_empty()
         && !frac.is_empty()
         && int.iter().all(u8::is_ascii_digit)

@@ -494,18 +494,19 @@ fn is_ascii_space(b: u8) -> bool {
 #[inline(never)]
 fn decoded_space(bytes: &[u8], at_start: bool) -> bool {
     let decoded = if at_start {
-        let head = &bytes[..bytes.len().min(4)];
+        let head = bytes.get(..4).unwrap_or(bytes);
         head.utf8_chunks()
             .next()
             .and_then(|chunk| chunk.valid().chars().next())
     } else {
-        // The last character starts at most three continuation bytes before the end.
-        let start = (bytes.len().saturating_sub(4)..bytes.len())
-            .rev()
-            .find(|&i| bytes[i] & 0xC0 != 0x80)
-            .unwrap_or(0);
-        std::str::from_utf8(&bytes[start..])
-            .ok()
+        // The last character starts at most three continuation bytes before the end (in
+        // valid UTF-8 one of the last four bytes is not a continuation byte).
+        let last_four = bytes.get(bytes.len().saturating_sub(4)..).unwrap_or(bytes);
+        last_four
+            .iter()
+            .rposition(|&b| b & 0xC0 != 0x80)
+            .and_then(|start| last_four.get(start..))
+            .and_then(|tail| std::str::from_utf8(tail).ok())
             .and_then(|tail| tail.chars().next_back())
     };
     decoded.is_some_and(char::is_whitespace)
@@ -523,7 +524,11 @@ fn format_date(date: NaiveDate) -> [u8; 10] {
                                 8081828384858687888990919293949596979899";
     let pair = |v: u32| {
         let i = (v % 100) as usize * 2;
-        [PAIRS[i], PAIRS[i + 1]]
+        // i + 1 ≤ 199: the lookup cannot miss (and the check compiles away).
+        match PAIRS.get(i..i + 2) {
+            Some(&[tens, ones]) => [tens, ones],
+            _ => *b"00",
+        }
     };
     let year = match u32::try_from(date.year()) {
         Ok(year) if year <= 9999 => year,
