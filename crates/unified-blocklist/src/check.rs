@@ -220,10 +220,22 @@ pub fn published_list(out: &Path, date: NaiveDate) -> Result<UnifiedList, CheckE
 }
 
 /// One question to the resolver.
-struct Probe {
-    trigger: Option<usize>,
-    removed: Option<usize>,
+struct Probe<'a> {
+    subject: Subject<'a>,
     name: String,
+}
+
+/// What a probe checks.
+enum Subject<'a> {
+    /// That the zone's `index`-th trigger is applied; `first` is its earliest row (the one a
+    /// failure is reported with).
+    Trigger {
+        index: usize,
+        trigger: &'a blocklist_model::RpzTrigger<'a>,
+        first: &'a blocklist_model::Entry,
+    },
+    /// That a removed row is no longer blocked.
+    Removed(&'a blocklist_model::Entry),
 }
 
 /// A random label (per process and probe), so the answer cannot come from a cache filled by
@@ -274,24 +286,33 @@ pub fn check_resolver(
     };
     let seed = std::collections::hash_map::RandomState::new();
     let mut probes = Vec::with_capacity(triggers.len() * 3 + removed.len());
-    for (i, t) in triggers.iter().enumerate() {
+    // Every trigger has a row (rpz_triggers makes triggers from rows); one without would
+    // go unprobed and so be counted as not blocked.
+    let mut probed_triggers = 0usize;
+    for (index, trigger) in triggers.iter().enumerate() {
+        let Some(&first) = trigger.entries.first() else {
+            continue;
+        };
+        probed_triggers += 1;
         for name in [
-            t.host.to_owned(),
-            format!("www.{}", t.host),
-            format!("{}.{}", random_label(&seed, i), t.host),
+            trigger.host.to_owned(),
+            format!("www.{}", trigger.host),
+            format!("{}.{}", random_label(&seed, index), trigger.host),
         ] {
             probes.push(Probe {
-                trigger: Some(i),
-                removed: None,
+                subject: Subject::Trigger {
+                    index,
+                    trigger,
+                    first,
+                },
                 name,
             });
         }
     }
-    for (i, e) in removed.iter().enumerate() {
+    for &entry in &removed {
         probes.push(Probe {
-            trigger: None,
-            removed: Some(i),
-            name: e.host().unwrap_or_default().to_owned(),
+            subject: Subject::Removed(entry),
+            name: entry.host().unwrap_or_default().to_owned(),
         });
     }
     let qtype = match rpz.action {
@@ -327,55 +348,60 @@ pub fn check_resolver(
         tcp_retries: tcp_retries.load(Ordering::Relaxed),
         elapsed_secs: 0.0,
     };
-    let mut failed = vec![false; triggers.len()];
+    // The triggers with a probe that was not blocked.
+    let mut failed = BTreeSet::new();
     for (probe, observed) in probes.iter().zip(&answers) {
-        if let Some(i) = probe.trigger {
-            let t = &triggers[i];
-            if !is_blocked(&t.answer, observed) {
-                failed[i] = true;
-                let first = t.entries[0];
-                report.not_blocked.push(NotBlocked {
-                    host: t.host.to_owned(),
-                    name: probe.name.clone(),
-                    answer: observed.to_string(),
-                    entry_date: first.entered(),
-                    authority: first.authority().to_owned(),
-                    dataset: first.dataset().to_owned(),
-                });
+        match probe.subject {
+            Subject::Trigger {
+                index,
+                trigger: t,
+                first,
+            } => {
+                if !is_blocked(&t.answer, observed) {
+                    failed.insert(index);
+                    report.not_blocked.push(NotBlocked {
+                        host: t.host.to_owned(),
+                        name: probe.name.clone(),
+                        answer: observed.to_string(),
+                        entry_date: first.entered(),
+                        authority: first.authority().to_owned(),
+                        dataset: first.dataset().to_owned(),
+                    });
+                }
             }
-        } else if let Some(i) = probe.removed {
-            let e = removed[i];
-            let as_blocked = match observed {
-                Observed::Nxdomain => rpz.action == blocklist_model::RpzAction::Nxdomain,
-                Observed::Nodata => rpz.action == blocklist_model::RpzAction::Nodata,
-                Observed::Cname(target) => match &rpz.action {
-                    blocklist_model::RpzAction::LandingCname(names) => names
-                        .by_authority
-                        .values()
-                        .chain(&names.default)
-                        .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(target)),
+            Subject::Removed(e) => {
+                let as_blocked = match observed {
+                    Observed::Nxdomain => rpz.action == blocklist_model::RpzAction::Nxdomain,
+                    Observed::Nodata => rpz.action == blocklist_model::RpzAction::Nodata,
+                    Observed::Cname(target) => match &rpz.action {
+                        blocklist_model::RpzAction::LandingCname(names) => names
+                            .by_authority
+                            .values()
+                            .chain(&names.default)
+                            .any(|n| n.trim_end_matches('.').eq_ignore_ascii_case(target)),
+                        _ => false,
+                    },
                     _ => false,
-                },
-                _ => false,
-            };
-            if as_blocked {
-                report.removed_still_blocked.push(StillBlocked {
-                    host: probe.name.clone(),
-                    answer: observed.to_string(),
-                    removal_date: e.removed().unwrap_or(e.entered()),
-                    authority: e.authority().to_owned(),
-                });
+                };
+                if as_blocked {
+                    report.removed_still_blocked.push(StillBlocked {
+                        host: probe.name.clone(),
+                        answer: observed.to_string(),
+                        removal_date: e.removed().unwrap_or(e.entered()),
+                        authority: e.authority().to_owned(),
+                    });
+                }
             }
         }
     }
-    report.blocked = failed.iter().filter(|f| !**f).count();
+    report.blocked = probed_triggers.saturating_sub(failed.len());
     report.elapsed_secs = started.elapsed().as_secs_f64();
     Ok(report)
 }
 
 /// Asks every probe, in order of the returned vector, within the limits.
 async fn ask_all(
-    probes: &[Probe],
+    probes: &[Probe<'_>],
     qtype: RecordType,
     options: &CheckOptions,
     tcp_retries: Arc<AtomicUsize>,
@@ -398,6 +424,10 @@ async fn ask_all(
     let mut last_progress = Instant::now();
     for (i, probe) in probes.iter().enumerate() {
         ticker.tick().await;
+        #[expect(
+            clippy::expect_used,
+            reason = "the semaphore is local to this function and never closed"
+        )]
         let permit = Arc::clone(&permits)
             .acquire_owned()
             .await
@@ -437,8 +467,11 @@ async fn ask_all(
     }
     let mut answers = vec![Observed::Timeout; probes.len()];
     while let Some(joined) = tasks.join_next().await {
-        if let Ok((i, observed)) = joined {
-            answers[i] = observed;
+        if let Some((slot, observed)) = joined
+            .ok()
+            .and_then(|(i, observed)| Some((answers.get_mut(i)?, observed)))
+        {
+            *slot = observed;
         }
         if last_progress.elapsed() > Duration::from_millis(250) {
             progress(done.load(Ordering::Relaxed), probes.len());

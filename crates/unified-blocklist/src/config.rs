@@ -357,7 +357,7 @@ impl Config {
                     ),
                 ));
             }
-            if self.sources[..i].iter().any(|s| s.id == source.id) {
+            if self.sources.iter().take(i).any(|s| s.id == source.id) {
                 return Err(value(
                     "sources.id",
                     format!("{:?} is used twice", source.id),

@@ -159,8 +159,8 @@ fn contact_point(settings: &DcatSettings) -> Value {
         "typ": "Organizace",
         "jméno": { "cs": settings.publisher_name },
     });
-    if let Some(email) = &settings.contact_email {
-        contact["e-mail"] = json!(format!("mailto:{email}"));
+    if let (Some(email), Some(contact)) = (&settings.contact_email, contact.as_object_mut()) {
+        contact.insert("e-mail".to_owned(), json!(format!("mailto:{email}")));
     }
     contact
 }
@@ -188,8 +188,8 @@ pub fn dataset_jsonld(settings: &DcatSettings) -> String {
                 "typ_média": format!("{MEDIA_TYPE}{}", d.media_type),
                 "název": { "cs": d.title_cs, "en": d.title_en },
             });
-            if let Some(schema) = d.schema {
-                value["schéma"] = json!(format!("{base}{schema}"));
+            if let (Some(schema), Some(value)) = (d.schema, value.as_object_mut()) {
+                value.insert("schéma".to_owned(), json!(format!("{base}{schema}")));
             }
             value
         })

@@ -156,29 +156,29 @@ pub fn locate_all<'a>(
         d.publisher.as_ref().is_some_and(|p| p.iri == publisher)
     };
     // Pass 1: the pinned IRI, else the title.
-    for (i, spec) in specs.iter().enumerate() {
+    for ((spec, found), notes) in specs.iter().zip(&mut found).zip(&mut notes) {
         if let Some(iri) = &spec.dataset_iri {
             match datasets.iter().find(|d| d.iri == *iri) {
-                Some(d) => found[i] = Some((d, MatchedBy::DatasetIri)),
-                None => notes[i].push(format!(
+                Some(d) => *found = Some((d, MatchedBy::DatasetIri)),
+                None => notes.push(format!(
                     "the configured dataset {iri} is not in the catalogue; looked for among the publisher's datasets"
                 )),
             }
         }
-        if found[i].is_none() {
-            found[i] = datasets
+        if found.is_none() {
+            *found = datasets
                 .iter()
                 .filter(|d| !claimed.contains(d.iri.as_str()) && of_publisher(spec, d))
                 .find(|d| title_matches(d, &spec.title))
                 .map(|d| (d, MatchedBy::Title));
         }
-        if let Some((d, _)) = found[i] {
+        if let Some((d, _)) = *found {
             claimed.insert(&d.iri);
         }
     }
     // Pass 2: a keyword, then the decree's columns, among what is left.
-    for (i, spec) in specs.iter().enumerate() {
-        if found[i].is_some() {
+    for ((spec, found), notes) in specs.iter().zip(&mut found).zip(&mut notes) {
+        if found.is_some() {
             continue;
         }
         let own: Vec<&'a Dataset> = datasets
@@ -191,7 +191,7 @@ pub fn locate_all<'a>(
             .filter(|d| keyword_matches(d, &spec.keywords))
             .collect();
         // Several datasets with the keyword: the one whose CSV has the decree's columns.
-        found[i] = match by_keyword.as_slice() {
+        *found = match by_keyword.as_slice() {
             [one] => Some((*one, MatchedBy::Keyword)),
             [] => None,
             many => many
@@ -204,10 +204,10 @@ pub fn locate_all<'a>(
                 .find(|d| has_decree_csv(d, probe))
                 .map(|d| (*d, MatchedBy::DecreeColumns))
         });
-        match found[i] {
+        match *found {
             Some((d, matched_by)) => {
                 claimed.insert(&d.iri);
-                notes[i].push(format!(
+                notes.push(format!(
                     "dataset {} found by {} (its title in the catalogue is {:?}, the configured one {:?})",
                     d.iri,
                     matched_by.name(),
@@ -221,7 +221,7 @@ pub fn locate_all<'a>(
                     .filter_map(|d| d.title.best())
                     .map(|t| format!("{t:?}"))
                     .collect();
-                notes[i].push(format!(
+                notes.push(format!(
                     "no dataset of publisher {} has the title {:?}{} or a CSV with the columns URL, DATUM_ZAPISU and DATUM_VYMAZU (its other datasets: {})",
                     nkod_client::publisher_iri(&spec.publisher_ico),
                     spec.title,

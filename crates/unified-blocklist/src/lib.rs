@@ -4,6 +4,17 @@
     doc = "The daily service that builds, publishes and serves the Czech unified list of blocked websites."
 )]
 #![doc(test(attr(deny(warnings))))]
+// Library code answers bad input with an error naming the file, row and rule and never panics
+// on it; the few places that cannot fail carry an `#[expect]` with the reason. Tests may unwrap.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod build;
 pub mod changes;

@@ -126,9 +126,8 @@ impl LookupIndex {
                 entry.dataset().to_owned(),
                 entry.entered(),
             );
-            match position.get(&key) {
-                Some(&i) => {
-                    let r = &mut self.records[i];
+            match position.get(&key).and_then(|&i| self.records.get_mut(i)) {
+                Some(r) => {
                     if published >= r.last_published {
                         r.removed = entry.removed();
                         r.dns_blockable = entry.dns_blockable();
@@ -201,7 +200,8 @@ impl LookupIndex {
             let field = |n: usize| row.get(n).unwrap_or("");
             let date = |n: usize| {
                 NaiveDate::parse_from_str(field(n), "%Y-%m-%d").map_err(|_| {
-                    invalid(line, format!("{}: {:?} is not a date", HEADER[n], field(n)))
+                    let column = HEADER.get(n).copied().unwrap_or_default();
+                    invalid(line, format!("{column}: {:?} is not a date", field(n)))
                 })
             };
             let record = IndexRecord {
@@ -222,7 +222,7 @@ impl LookupIndex {
             latest = Some(latest.map_or(record.last_published, |l| l.max(record.last_published)));
             records.push(record);
         }
-        if records.windows(2).any(|w| w[0] > w[1]) {
+        if !records.is_sorted() {
             return Err(invalid(0, "records are not sorted".into()));
         }
         Ok(Self { records, latest })
@@ -304,8 +304,10 @@ impl LookupIndex {
             let start = self
                 .records
                 .partition_point(|r| r.host.as_str() < candidate.as_str());
-            for r in self.records[start..]
+            for r in self
+                .records
                 .iter()
+                .skip(start)
                 .take_while(|r| r.host == candidate)
             {
                 let entry_path = path_of(&r.url);

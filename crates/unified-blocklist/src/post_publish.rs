@@ -127,7 +127,9 @@ pub fn run(
         }
     };
     let stderr = reader.join().unwrap_or_default();
-    let tail = &stderr[stderr.len().saturating_sub(2000)..];
+    let tail = stderr
+        .get(stderr.len().saturating_sub(2000)..)
+        .unwrap_or_default();
     let stderr = String::from_utf8_lossy(tail).trim().to_owned();
     match status {
         Ok(status) if status.success() => outcome(true, None, stderr),

@@ -65,6 +65,8 @@ fn io_err<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) ->
 pub struct Publisher {
     out: PathBuf,
     store: PathBuf,
+    /// The store's file name, which the link points to relative to its own directory.
+    store_name: String,
 }
 
 /// A publication being assembled; nothing is visible until [`Publisher::commit`].
@@ -154,8 +156,13 @@ impl Publisher {
             .file_name()
             .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
         let parent = out.parent().map(Path::to_path_buf).unwrap_or_default();
-        let store = parent.join(format!(".{name}.publications"));
-        Self { out, store }
+        let store_name = format!(".{name}.publications");
+        let store = parent.join(&store_name);
+        Self {
+            out,
+            store,
+            store_name,
+        }
     }
 
     /// The output path.
@@ -270,11 +277,7 @@ impl Publisher {
     }
 
     fn swap_link(&self, id: &str) -> Result<(), PublishError> {
-        let store_name = self
-            .store
-            .file_name()
-            .expect("the store path has a file name");
-        let target = Path::new(store_name).join(id);
+        let target = Path::new(&self.store_name).join(id);
         let parent = self.out.parent().unwrap_or(Path::new(""));
         let tmp_link = parent.join(format!(
             ".{}.link-{}",
@@ -312,7 +315,7 @@ impl Publisher {
         }
         published.sort();
         let excess = published.len().saturating_sub(KEEP_OLDER);
-        for name in &published[..excess] {
+        for name in published.iter().take(excess) {
             let _ = fs::remove_dir_all(self.store.join(name));
         }
     }

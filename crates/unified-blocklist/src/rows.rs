@@ -76,18 +76,26 @@ pub fn read_decree_csv(bytes: &[u8]) -> Result<Vec<ListRow>, RowsError> {
             record: record_no,
             message: e.to_string(),
         })?;
-        if record.len() != 5 {
+        let mut fields = record.iter();
+        let (Some(url), Some(entered), Some(removed), Some(source), Some(dataset), None) = (
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+            fields.next(),
+        ) else {
             return Err(RowsError {
                 record: record_no,
                 message: format!("{} fields, expected 5", record.len()),
             });
-        }
+        };
         rows.push(ListRow {
-            url: record[0].to_owned(),
-            entered: record[1].to_owned(),
-            removed: record[2].to_owned(),
-            source: record[3].to_owned(),
-            dataset: record[4].to_owned(),
+            url: url.to_owned(),
+            entered: entered.to_owned(),
+            removed: removed.to_owned(),
+            source: source.to_owned(),
+            dataset: dataset.to_owned(),
         });
     }
     Ok(rows)

@@ -30,7 +30,11 @@ pub fn next_run(after: DateTime<Utc>, at: NaiveTime, zone: Tz) -> DateTime<Utc> 
         if instant > after {
             return instant;
         }
-        day = day.succ_opt().expect("dates stay far from chrono's limits");
+        let Some(next_day) = day.succ_opt() else {
+            // No later day is representable (chrono ends in the year 262143): never.
+            return DateTime::<Utc>::MAX_UTC;
+        };
+        day = next_day;
     }
 }
 

@@ -204,6 +204,6 @@ fn first_difference(a: &[u8], b: &[u8]) -> String {
         .zip(b)
         .position(|(x, y)| x != y)
         .unwrap_or(a.len().min(b.len()));
-    let line = a[..at].iter().filter(|&&c| c == b'\n').count() + 1;
+    let line = a.iter().take(at).filter(|&&c| c == b'\n').count() + 1;
     format!("; first difference at byte {at}, line {line}")
 }
