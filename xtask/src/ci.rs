@@ -3,8 +3,10 @@
 use crate::tiers;
 use crate::util::{cargo, exec};
 use anyhow::Result;
+use std::time::Instant;
 
-/// fmt check, clippy with `-D warnings`, all tests (with every tier), docs with `-D warnings`.
+/// fmt check, clippy with `-D warnings`, all tests (with every tier), `cargo package
+/// --workspace` with verification, docs with `-D warnings`.
 pub(crate) fn run() -> Result<()> {
     exec(cargo().args(["fmt", "--all", "--", "--check"]))?;
     exec(cargo().args([
@@ -17,6 +19,18 @@ pub(crate) fn run() -> Result<()> {
         "warnings",
     ]))?;
     test_all()?;
+    // After the tests: the verification builds reuse the dependencies `cargo test` built
+    // (same target directory and profile), so only what a crate's own features change and
+    // the packaged crates themselves are compiled again.
+    eprintln!(
+        "== ci: cargo package --workspace, each crate built from its .crate (cargo xtask package)"
+    );
+    let started = Instant::now();
+    package()?;
+    eprintln!(
+        "== ci: cargo package --workspace verified in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     exec(
         cargo()
             .args(["doc", "--workspace", "--no-deps", "--locked"])
@@ -31,7 +45,8 @@ pub(crate) fn package() -> Result<()> {
     let target = crate::util::target_dir();
     // The verification builds share the workspace's target directory (explicitly: an
     // ephemeral workspace would otherwise build every dependency again under
-    // target/package/<crate>/target, once per crate).
+    // target/package/<crate>/target, once per crate) and, through .cargo/config.toml, its
+    // dev profile, so the dependencies the workspace's own builds compiled are reused.
     exec(
         cargo()
             // xtask and testsuite are `publish = false`: never packaged.

@@ -31,7 +31,7 @@ cargo xtask <task>
 
 Tasks:
   setup            install the system tools the test tiers need (apt, npm, Python venv); idempotent
-  ci               the gate: fmt check, clippy -D warnings, all tests, doc -D warnings, every tier
+  ci               the gate: fmt check, clippy -D warnings, all tests, every tier, package, doc -D warnings
   test             all tests: cargo test --workspace, then every tier
   tier NAME...     run the named test tiers (each starts and stops its own servers)
   tiers            list the test tiers
@@ -44,7 +44,7 @@ Tasks:
                    polling newsroom (content validators vs whole-document tags), SSE delay from cut
                    to event, Retry-After/max-age against the grid, ingest CPU [--speed N] [--batches N]
   bench-dns        unified-blocklist: update -> NXDOMAIN at Unbound and BIND, IXFR bytes for k changes, check-resolver rate
-  package          cargo package --workspace with verification (part of ci)
+  package          cargo package --workspace with verification (a step of ci)
   release          target/release-artifacts/: binaries, man pages, completions, Debian packages (lintian), SBOM, SHA256SUMS, notes
   csvw-suite [-v]  run the W3C CSVW test suite offline; passed/failed per manifest, EARL report
   csvw-bench       csv2json/validation throughput vs Python csvw [--size-mb N] [--skip-python]
