@@ -219,17 +219,17 @@ fn lintian(deb: &Path) -> Result<()> {
 }
 
 /// One CycloneDX JSON SBOM per binary package: every crate compiled into the binary, with
-/// versions, licences and checksums. cargo-cyclonedx writes `<package>.cdx.json` beside each
-/// manifest; they are moved into the artifacts.
+/// versions, licences and checksums. cargo-cyclonedx writes `<package>.cdx.json` beside the
+/// manifest of every workspace member at once; the binaries' SBOMs are moved into the
+/// artifacts and the others removed, so the release leaves nothing in the source tree.
 fn sbom(dir: &Path) -> Result<()> {
     let root = project_root();
+    exec(
+        cargo()
+            .args(["cyclonedx", "--format", "json", "--manifest-path"])
+            .arg(root.join("Cargo.toml")),
+    )?;
     for (package, _) in TOOLS {
-        let manifest = root.join("crates").join(package).join("Cargo.toml");
-        exec(
-            cargo()
-                .args(["cyclonedx", "--format", "json", "--manifest-path"])
-                .arg(&manifest),
-        )?;
         let written = root
             .join("crates")
             .join(package)
@@ -239,7 +239,49 @@ fn sbom(dir: &Path) -> Result<()> {
             format!("cannot move {} to {}", written.display(), target.display())
         })?;
     }
+    for member in workspace_member_dirs()? {
+        let entries =
+            fs::read_dir(&member).with_context(|| format!("cannot list {}", member.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            if path.is_file()
+                && path
+                    .file_name()
+                    .is_some_and(|name| name.to_string_lossy().ends_with(".cdx.json"))
+            {
+                fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+    }
     Ok(())
+}
+
+/// The directory of every workspace member (`cargo metadata --no-deps`: each package's
+/// `"manifest_path"`; JSON-escaped characters do not occur in this checkout's paths).
+fn workspace_member_dirs() -> Result<Vec<PathBuf>> {
+    let output = cargo()
+        .args(["metadata", "--no-deps", "--format-version", "1", "--locked"])
+        .output()
+        .context("cannot run cargo metadata")?;
+    if !output.status.success() {
+        bail!(
+            "cargo metadata: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let json = String::from_utf8(output.stdout).context("cargo metadata printed non-UTF-8")?;
+    const KEY: &str = "\"manifest_path\":\"";
+    let dirs: Vec<PathBuf> = json
+        .split(KEY)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter_map(|manifest| Path::new(manifest).parent().map(Path::to_path_buf))
+        .collect();
+    if dirs.is_empty() {
+        bail!("cargo metadata listed no workspace member");
+    }
+    Ok(dirs)
 }
 
 fn git(args: &[&str]) -> Result<String> {
