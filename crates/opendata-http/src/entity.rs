@@ -38,6 +38,9 @@ const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 pub struct Entity {
     identity: Bytes,
     gzip: Option<OnceLock<Bytes>>,
+    /// The large representations' sendfile mirrors.
+    #[cfg(target_os = "linux")]
+    mirrors: crate::mirror::Mirrors,
     tag: Box<str>,
     /// The tag is weak (`W/"…"`): the representation is identified by its meaning, not its
     /// bytes (RFC 9110 §8.8.1).
@@ -133,6 +136,8 @@ impl Entity {
             weak,
             identity,
             gzip,
+            #[cfg(target_os = "linux")]
+            mirrors: crate::mirror::Mirrors::default(),
             last_modified_value: HeaderValue::from_str(&httpdate::fmt_http_date(last_modified))
                 .unwrap_or(HeaderValue::from_static("")),
             last_modified,
@@ -304,6 +309,8 @@ impl Entity {
             .headers_mut()
             .insert(header::CONTENT_LENGTH, HeaderValue::from(sent.len()));
         if method != Method::HEAD {
+            #[cfg(target_os = "linux")]
+            self.mirrors.note_answer(usize::from(gzip.is_some()), body);
             *response.body_mut() = Full::new(sent);
         }
         response

@@ -26,6 +26,8 @@ mod entity;
 pub mod files;
 #[cfg(feature = "server")]
 pub mod forwarded;
+#[cfg(all(feature = "server", target_os = "linux"))]
+mod mirror;
 #[cfg(feature = "server")]
 pub mod negotiate;
 #[cfg(feature = "server")]

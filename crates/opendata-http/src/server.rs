@@ -247,6 +247,7 @@ pub struct Stats {
     refused: AtomicU64,
     evicted: AtomicU64,
     timed_out: AtomicU64,
+    sent_from_mirrors: AtomicU64,
 }
 
 impl Stats {
@@ -269,6 +270,11 @@ impl Stats {
     /// Connections closed by a timeout (idle, header, stalled transfer).
     pub fn timed_out(&self) -> u64 {
         self.timed_out.load(Ordering::Relaxed)
+    }
+    /// Body bytes sent with `sendfile(2)` from their mirrors rather than copied (Linux; large
+    /// [`Entity`](crate::Entity) bodies).
+    pub fn sent_from_mirrors(&self) -> u64 {
+        self.sent_from_mirrors.load(Ordering::Relaxed)
     }
 }
 
@@ -730,6 +736,7 @@ async fn serve_connection<H: Handler>(
     let io = hyper_util::rt::TokioIo::new(TrackedStream {
         inner: stream,
         tracker: Arc::clone(&tracker),
+        stats: Arc::clone(&guard.stats),
     });
     let service = ConnectionService {
         handler,
@@ -864,10 +871,12 @@ async fn watchdog(tracker: &Tracker, limits: &Limits) {
     }
 }
 
-/// The socket, noting reads and writes for the tracker.
+/// The socket, noting reads and writes for the tracker. Body slices that lie in a
+/// [`mirror`](crate::mirror) go out with `sendfile(2)`; everything else is written as given.
 struct TrackedStream {
     inner: tokio::net::TcpStream,
     tracker: Arc<Tracker>,
+    stats: Arc<Stats>,
 }
 
 impl AsyncRead for TrackedStream {
@@ -885,13 +894,95 @@ impl AsyncRead for TrackedStream {
     }
 }
 
+impl TrackedStream {
+    /// Writes a prefix of `bufs`: up to the first slice in a mirror, or that slice from its
+    /// mirror when it comes first.
+    #[cfg(target_os = "linux")]
+    fn write_slices(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut data_before = false;
+        for (i, buf) in bufs.iter().enumerate() {
+            if buf.is_empty() {
+                continue;
+            }
+            if let Some(found) = crate::mirror::find(buf) {
+                return match (data_before, bufs.get(..i)) {
+                    (false, _) => self.send_mirrored(cx, &found, buf.len()),
+                    // The head goes out corked, so it shares segments with the body after it.
+                    (true, Some(head)) => self.poll_raw(cx, |socket| {
+                        rustix::net::sendmsg(
+                            socket,
+                            head,
+                            &mut rustix::net::SendAncillaryBuffer::default(),
+                            rustix::net::SendFlags::MORE,
+                        )
+                    }),
+                    (true, None) => Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
+                };
+            }
+            data_before = true;
+        }
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn write_slices(
+        &mut self,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn send_mirrored(
+        &mut self,
+        cx: &mut Context<'_>,
+        found: &crate::mirror::Found,
+        len: usize,
+    ) -> Poll<std::io::Result<usize>> {
+        let polled = self.poll_raw(cx, |socket| {
+            let mut offset = found.offset;
+            rustix::fs::sendfile(socket, &*found.file, Some(&mut offset), len)
+        });
+        if let Poll::Ready(Ok(n)) = polled {
+            self.stats
+                .sent_from_mirrors
+                .fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    /// Runs a non-blocking system call on the socket when it is writable, as tokio's own
+    /// writes do.
+    #[cfg(target_os = "linux")]
+    fn poll_raw(
+        &self,
+        cx: &mut Context<'_>,
+        mut call: impl FnMut(&tokio::net::TcpStream) -> rustix::io::Result<usize>,
+    ) -> Poll<std::io::Result<usize>> {
+        loop {
+            std::task::ready!(self.inner.poll_write_ready(cx))?;
+            match self.inner.try_io(tokio::io::Interest::WRITABLE, || {
+                call(&self.inner).map_err(std::io::Error::from)
+            }) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+}
+
 impl AsyncWrite for TrackedStream {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        let polled = self.write_slices(cx, &[std::io::IoSlice::new(buf)]);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.tracker.wrote_some();
         }
@@ -903,7 +994,7 @@ impl AsyncWrite for TrackedStream {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        let polled = self.write_slices(cx, bufs);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.tracker.wrote_some();
         }

@@ -66,7 +66,9 @@ struct Cache {
     bytes: usize,
 }
 
-/// Cached bodies are dropped wholesale beyond this size (publications are a few MB).
+/// Cached bodies are dropped wholesale beyond this size (publications are a few MB). Each
+/// body is counted twice: a large one that is answered again is also held in its sendfile
+/// mirror (`opendata_http::Entity`).
 const CACHE_LIMIT: usize = 256 << 20;
 
 /// The request handler serving `options.out` (see [`start`]).
@@ -315,7 +317,7 @@ fn cached(
     // Compress now, off the next request's path.
     let gzip_len = file.entity.gzip_body().map_or(0, |b| b.len());
     if let Ok(mut cache) = state.cache.write() {
-        let size = file.entity.body().len() + gzip_len;
+        let size = 2 * (file.entity.body().len() + gzip_len);
         if cache.bytes + size > CACHE_LIMIT {
             cache.files.clear();
             cache.bytes = 0;
