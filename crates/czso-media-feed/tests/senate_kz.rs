@@ -266,6 +266,62 @@ fn kz_regions_and_replaced_precincts() {
     );
 }
 
+/// One Senate district's figures as ČSÚ published them, for [`district_document`].
+struct PublishedDistrict<'a> {
+    number: u32,
+    name: &'a str,
+    okrsky: u32,
+    /// Precincts counted so far.
+    counted: u32,
+    surnames: &'a [&'a str],
+    votes: &'a [u64],
+    /// `UCAST_OKRSEK` attributes: the district's published turnout figures.
+    turnout: &'a str,
+    processed_at: &'a str,
+}
+
+/// The `vysledky.xml` of a one-district Senate election at `district`'s published state: its
+/// figures carried by the first counted precinct row, the other counted rows empty.
+fn district_document(district: &PublishedDistrict<'_>) -> String {
+    let mut def = senate();
+    def.obce[0].okrsky = district.okrsky;
+    def.obvody[0].number = district.number;
+    def.obvody[0].name = district.name.into();
+    def.obvody[0].okrsky = district.okrsky;
+    def.obvody[0].candidates = (1..)
+        .zip(district.surnames)
+        .map(|(n, surname)| candidate(n, surname))
+        .collect();
+    let def = Arc::new(def);
+    let index = Arc::new(GeoIndex::new(&def));
+    let hlasy: String = (1..)
+        .zip(district.votes)
+        .map(|(n, v)| format!("<HLASY_OKRSEK PORADOVE_CISLO=\"{n}\" HLASY=\"{v}\"/>"))
+        .collect();
+    let row = |okrsek: u32, turnout: &str, hlasy: &str| {
+        format!(
+            "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{okrsek}\" CIS_OBVOD=\"{}\" KOLO=\"1\" PORADI_ZPRAC=\"{okrsek}\" \
+             DATUM_CAS_ZPRAC=\"{}\" OPAKOVANE=\"0\"><UCAST_OKRSEK {turnout}/>{hlasy}</OKRSEK>",
+            district.number, district.processed_at
+        )
+    };
+    let mut rows = vec![row(1, district.turnout, &hlasy)];
+    for okrsek in 2..=district.counted {
+        rows.push(row(
+            okrsek,
+            "ZAPSANI_VOLICI=\"0\" VYDANE_OBALKY=\"0\" ODEVZDANE_OBALKY=\"0\" PLATNE_HLASY=\"0\"",
+            "",
+        ));
+    }
+    let parsed = prepare(&def, &index, &batch("senat", &rows), "obvod.xml", 1).unwrap();
+    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
+    for (seq, p) in parsed.precincts.into_iter().enumerate() {
+        results.apply(seq as i64 + 1, p);
+    }
+    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
+    String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap()
+}
+
 /// The Senate `vysledky.xml` as ČSÚ writes it. Source: ČSÚ's live Senate 2026 document
 /// `https://volby.gov.cz/appdata/senat/20261009/odata/vysledky.xml` of 10 Oct 2026 15:34,
 /// as kept in LenaOnTransit/ElectionAtlas `scripts/czech-senate-2026-update/results.xml`
@@ -280,48 +336,17 @@ fn kz_regions_and_replaced_precincts() {
 #[test]
 fn senate_document_as_csu_2026() {
     let names = ["Plevný", "Keblúšek", "Hojda", "Tsoukernik", "Černá", "Reis"];
-    let mut def = senate();
-    def.obce[0].okrsky = 172;
-    def.obvody[0].number = 3;
-    def.obvody[0].name = "Cheb".into();
-    def.obvody[0].okrsky = 172;
-    def.obvody[0].candidates = (1..=6)
-        .map(|n| candidate(n, names[n as usize - 1]))
-        .collect();
-    let def = Arc::new(def);
-    let index = Arc::new(GeoIndex::new(&def));
     let votes = [301u64, 68, 24, 306, 80, 73];
-    let hlasy: String = votes
-        .iter()
-        .enumerate()
-        .map(|(i, v)| format!("<HLASY_OKRSEK PORADOVE_CISLO=\"{}\" HLASY=\"{v}\"/>", i + 1))
-        .collect();
-    // ČSÚ's figures for the 15 precincts, carried by the first row; 14 empty rows.
-    let row = |okrsek: u32, ucast: &str, hlasy: &str| {
-        format!(
-            "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{okrsek}\" CIS_OBVOD=\"3\" KOLO=\"1\" PORADI_ZPRAC=\"{okrsek}\" \
-             DATUM_CAS_ZPRAC=\"2026-10-10T15:30:00\" OPAKOVANE=\"0\"><UCAST_OKRSEK {ucast}/>{hlasy}</OKRSEK>"
-        )
-    };
-    let mut rows = vec![row(
-        1,
-        "ZAPSANI_VOLICI=\"2232\" VYDANE_OBALKY=\"866\" VOLICSKE_PRUKAZY=\"2\" ODEVZDANE_OBALKY=\"866\" PLATNE_HLASY=\"852\"",
-        &hlasy,
-    )];
-    for okrsek in 2..=15 {
-        rows.push(row(
-            okrsek,
-            "ZAPSANI_VOLICI=\"0\" VYDANE_OBALKY=\"0\" ODEVZDANE_OBALKY=\"0\" PLATNE_HLASY=\"0\"",
-            "",
-        ));
-    }
-    let parsed = prepare(&def, &index, &batch("senat", &rows), "cheb.xml", 1).unwrap();
-    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
-    for (seq, p) in parsed.precincts.into_iter().enumerate() {
-        results.apply(seq as i64 + 1, p);
-    }
-    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
-    let xml = String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap();
+    let xml = district_document(&PublishedDistrict {
+        number: 3,
+        name: "Cheb",
+        okrsky: 172,
+        counted: 15,
+        surnames: &names,
+        votes: &votes,
+        turnout: "ZAPSANI_VOLICI=\"2232\" VYDANE_OBALKY=\"866\" VOLICSKE_PRUKAZY=\"2\" ODEVZDANE_OBALKY=\"866\" PLATNE_HLASY=\"852\"",
+        processed_at: "2026-10-10T15:30:00",
+    });
     for (i, (v, share)) in votes
         .iter()
         .zip(["35.32", "7.98", "2.81", "35.91", "9.38", "8.56"])
@@ -404,48 +429,17 @@ fn senate_decided_district_as_csu_2026() {
         "Galia",
         "Kazík",
     ];
-    let mut def = senate();
-    def.obce[0].okrsky = 105;
-    def.obvody[0].number = 75;
-    def.obvody[0].name = "Karviná".into();
-    def.obvody[0].okrsky = 105;
-    def.obvody[0].candidates = (1..=7)
-        .map(|n| candidate(n, names[n as usize - 1]))
-        .collect();
-    let def = Arc::new(def);
-    let index = Arc::new(GeoIndex::new(&def));
     let votes = [3316u64, 3361, 2961, 593, 8009, 2170, 3411];
-    let hlasy: String = votes
-        .iter()
-        .enumerate()
-        .map(|(i, v)| format!("<HLASY_OKRSEK PORADOVE_CISLO=\"{}\" HLASY=\"{v}\"/>", i + 1))
-        .collect();
-    let row = |okrsek: u32, ucast: &str, hlasy: &str| {
-        format!(
-            "<OKRSEK CIS_OBEC=\"500054\" CIS_OKRSEK=\"{okrsek}\" CIS_OBVOD=\"75\" KOLO=\"1\" PORADI_ZPRAC=\"{okrsek}\" \
-             DATUM_CAS_ZPRAC=\"2026-10-10T20:50:00\" OPAKOVANE=\"0\"><UCAST_OKRSEK {ucast}/>{hlasy}</OKRSEK>"
-        )
-    };
-    // ČSÚ's district totals carried by the first row; 104 empty rows complete the count.
-    let mut rows = vec![row(
-        1,
-        "ZAPSANI_VOLICI=\"84234\" VYDANE_OBALKY=\"24859\" VOLICSKE_PRUKAZY=\"15\" ODEVZDANE_OBALKY=\"24458\" PLATNE_HLASY=\"23821\"",
-        &hlasy,
-    )];
-    for okrsek in 2..=105 {
-        rows.push(row(
-            okrsek,
-            "ZAPSANI_VOLICI=\"0\" VYDANE_OBALKY=\"0\" ODEVZDANE_OBALKY=\"0\" PLATNE_HLASY=\"0\"",
-            "",
-        ));
-    }
-    let parsed = prepare(&def, &index, &batch("senat", &rows), "karvina.xml", 1).unwrap();
-    let mut results = ElectionResults::new(Arc::clone(&def), Arc::clone(&index));
-    for (seq, p) in parsed.precincts.into_iter().enumerate() {
-        results.apply(seq as i64 + 1, p);
-    }
-    let feeds = czso_media_feed::feeds::generate(&results, None, chrono::Utc::now());
-    let xml = String::from_utf8(feeds.docs["vysledky.xml"].body.to_vec()).unwrap();
+    let xml = district_document(&PublishedDistrict {
+        number: 75,
+        name: "Karviná",
+        okrsky: 105,
+        counted: 105,
+        surnames: &names,
+        votes: &votes,
+        turnout: "ZAPSANI_VOLICI=\"84234\" VYDANE_OBALKY=\"24859\" VOLICSKE_PRUKAZY=\"15\" ODEVZDANE_OBALKY=\"24458\" PLATNE_HLASY=\"23821\"",
+        processed_at: "2026-10-10T20:50:00",
+    });
     let published = [
         "HLASY_1KOLO=\"3316\" HLASY_PROC_1KOLO=\"13.92\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
         "HLASY_1KOLO=\"3361\" HLASY_PROC_1KOLO=\"14.10\" ZVOLEN_1KOLO=\"NEZVOLEN\"/>",
