@@ -911,13 +911,14 @@ impl TrackedStream {
             if let Some(found) = crate::mirror::find(buf) {
                 return match (data_before, bufs.get(..i)) {
                     (false, _) => self.send_mirrored(cx, &found, buf.len()),
-                    // The head goes out corked, so it shares segments with the body after it.
+                    // The head goes out corked, so it shares segments with the body after it;
+                    // MSG_NOSIGNAL as std's own `send` uses.
                     (true, Some(head)) => self.poll_raw(cx, |socket| {
                         rustix::net::sendmsg(
                             socket,
                             head,
                             &mut rustix::net::SendAncillaryBuffer::default(),
-                            rustix::net::SendFlags::MORE,
+                            rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL,
                         )
                     }),
                     (true, None) => Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
