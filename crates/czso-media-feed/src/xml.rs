@@ -130,9 +130,53 @@ fn precinct_label(key: PrecinctKey) -> String {
     s
 }
 
+/// The error for a malformed or repeated attribute of `e`, naming the element, the precinct
+/// it belongs to and, for a repeated one, the attribute.
+fn attribute_error(
+    e: &BytesStart<'_>,
+    err: &quick_xml::events::attributes::AttrError,
+    element: &str,
+    source: &str,
+    owner: Option<PrecinctKey>,
+    reader_pos: u64,
+) -> Error {
+    let context = owner
+        .map(|k| format!("{}: ", precinct_label(k)))
+        .unwrap_or_default();
+    if let quick_xml::events::attributes::AttrError::Duplicated(at, _) = *err {
+        // `at` is where the repeated name starts in the element's text.
+        let text: &str = e;
+        let name: String = text
+            .get(at..)
+            .unwrap_or_default()
+            .chars()
+            .take_while(|c| *c != '=' && !c.is_whitespace())
+            .take(60)
+            .collect();
+        return Error::syntax(
+            source,
+            format!(
+                "byte {reader_pos}: {context}{element} has the attribute {name} twice \
+                 (an attribute may appear once per element)"
+            ),
+        );
+    }
+    Error::syntax(
+        source,
+        format!("byte {reader_pos}: {context}{element}: {err}"),
+    )
+}
+
 impl<'e, const N: usize> Attrs<'e, N> {
     /// Reads the attributes of `e` named in `names`; every attribute is checked (well
     /// formed, not repeated, entities known), the others are not kept.
+    ///
+    /// quick-xml's own check for repeated attributes keeps a list of every name per element
+    /// (an allocation and a scan each): the common element, whose attributes are all in
+    /// `names` and each there once, is checked here by the slot it fills instead. An
+    /// element with any other attribute, or a name filled twice, is read again with
+    /// quick-xml's check, which decides exactly as before (a repeated name is an error; the
+    /// same local name under two prefixes is not).
     fn read(
         e: &'e BytesStart<'_>,
         names: [&'static str; N],
@@ -141,15 +185,39 @@ impl<'e, const N: usize> Attrs<'e, N> {
         owner: Option<PrecinctKey>,
         reader_pos: u64,
     ) -> Result<Self> {
-        let mut values = std::array::from_fn(|_| None);
-        for a in e.attributes() {
-            let a = a.map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
-            let value = a
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+        let mut values: [Option<Cow<'e, str>>; N] = std::array::from_fn(|_| None);
+        let mut attributes = e.attributes();
+        attributes.with_checks(false);
+        let mut every_name_once = true;
+        for a in attributes {
+            let a =
+                a.map_err(|err| attribute_error(e, &err, element, source, owner, reader_pos))?;
             let key = a.key.local_name().into_inner();
-            if let Some(i) = names.iter().position(|n| *n == key) {
-                values[i] = Some(value);
+            match names.iter().position(|n| *n == key) {
+                Some(i) if values[i].is_none() => {
+                    let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
+                        Error::syntax(source, format!("byte {reader_pos}: {err}"))
+                    })?;
+                    values[i] = Some(value);
+                }
+                _ => {
+                    every_name_once = false;
+                    break;
+                }
+            }
+        }
+        if !every_name_once {
+            values = std::array::from_fn(|_| None);
+            for a in e.attributes() {
+                let a =
+                    a.map_err(|err| attribute_error(e, &err, element, source, owner, reader_pos))?;
+                let value = a
+                    .normalized_value(XmlVersion::Implicit1_0)
+                    .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
+                let key = a.key.local_name().into_inner();
+                if let Some(i) = names.iter().position(|n| *n == key) {
+                    values[i] = Some(value);
+                }
             }
         }
         Ok(Self {
@@ -787,5 +855,98 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("c.xml"), "{err}");
+    }
+
+    /// XML allows an attribute once per element; the fast path of `Attrs::read` (no list of
+    /// names kept by quick-xml) must refuse a repeat as quick-xml's own check does, whether
+    /// the name is one the reader keeps or not, and name the attribute and the precinct.
+    #[test]
+    fn a_repeated_attribute_is_refused_and_named() {
+        let doc = |okrsek: &str, hlasy: &str| {
+            format!(
+                r#"<VYSLEDKY_OKRSKY xmlns="http://www.volby.cz/ps/"><OKRSEK {okrsek} PORADI_ZPRAC="1" DATUM_CAS_ZPRAC="2025-10-04T14:00:00"><UCAST_OKRSEK ZAPSANI_VOLICI="10" VYDANE_OBALKY="5" ODEVZDANE_OBALKY="5" PLATNE_HLASY="5"/><HLASY_OKRSEK {hlasy}/></OKRSEK></VYSLEDKY_OKRSKY>"#
+            )
+        };
+        let good = doc(
+            r#"CIS_OBEC="500011" CIS_OKRSEK="1""#,
+            r#"KSTRANA="1" HLASY="5""#,
+        );
+        assert_eq!(
+            parse_batch(good.as_bytes(), "ok.xml", 1).unwrap().precincts[0].votes,
+            [(1, 5)]
+        );
+        for (bad, attribute, owner) in [
+            // A name the reader keeps, repeated with another value (the later one must
+            // not silently win) and with the same value.
+            (
+                doc(
+                    r#"CIS_OBEC="500011" CIS_OKRSEK="1""#,
+                    r#"KSTRANA="1" HLASY="5" HLASY="7""#,
+                ),
+                "HLASY",
+                "OKRSEK CIS_OBEC=500011 CIS_OKRSEK=1: HLASY_OKRSEK",
+            ),
+            (
+                doc(
+                    r#"CIS_OBEC="500011" CIS_OKRSEK="1" CIS_OBEC="500011""#,
+                    r#"KSTRANA="1" HLASY="5""#,
+                ),
+                "CIS_OBEC",
+                "OKRSEK has",
+            ),
+            // A name the reader does not keep.
+            (
+                doc(
+                    r#"CIS_OBEC="500011" CIS_OKRSEK="1" X="1" X="1""#,
+                    r#"KSTRANA="1" HLASY="5""#,
+                ),
+                "X",
+                "OKRSEK has",
+            ),
+            // The same name with the same prefix is the same attribute.
+            (
+                doc(
+                    r#"CIS_OBEC="500011" CIS_OKRSEK="1""#,
+                    r#"KSTRANA="1" a:HLASY="5" a:HLASY="5""#,
+                ),
+                "a:HLASY",
+                "HLASY_OKRSEK",
+            ),
+        ] {
+            let err = parse_batch(bad.as_bytes(), "dup.xml", 1)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("dup.xml")
+                    && err.contains(&format!("attribute {attribute} twice"))
+                    && err.contains(owner),
+                "{err}"
+            );
+        }
+        // The same local name under two prefixes is two attributes: read as before (the
+        // last one the reader sees counts), not refused.
+        let two_prefixes = doc(
+            r#"CIS_OBEC="500011" CIS_OKRSEK="1""#,
+            r#"KSTRANA="1" a:HLASY="5" b:HLASY="6""#,
+        );
+        assert_eq!(
+            parse_batch(two_prefixes.as_bytes(), "p.xml", 1)
+                .unwrap()
+                .precincts[0]
+                .votes,
+            [(1, 6)]
+        );
+        // Still well-formedness errors on the fast path, named with their element.
+        let unquoted = doc(
+            r#"CIS_OBEC="500011" CIS_OKRSEK="1""#,
+            r#"KSTRANA="1" HLASY=5"#,
+        );
+        let err = parse_batch(unquoted.as_bytes(), "q.xml", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("q.xml") && err.contains("HLASY_OKRSEK"),
+            "{err}"
+        );
     }
 }
