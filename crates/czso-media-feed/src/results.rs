@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Definition, ElectionKind, PrecinctKey, PrecinctResult};
 use crate::store::BatchCut;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -127,13 +128,18 @@ impl CouncilTally {
 #[derive(Debug)]
 pub struct GeoIndex {
     /// Obec code → where it is.
-    pub obec: HashMap<u32, Place>,
+    ///
+    /// The maps of this index are looked up for every vote of every row: they hash with
+    /// FxHash, a few instructions per integer key instead of SipHash's rounds. Their keys
+    /// come from the definition, never from requests (rows only look them up), so a flood
+    /// of colliding keys cannot be planted in them.
+    pub obec: FxHashMap<u32, Place>,
     /// Precincts per obec (a city with boroughs: the sum of its boroughs').
     pub obec_total: Vec<u32>,
     /// Party number → index.
-    pub party: HashMap<u32, usize>,
+    pub party: FxHashMap<u32, usize>,
     /// Senate obvod number → (index, candidate number → index).
-    pub obvod: HashMap<u32, (usize, HashMap<u32, usize>)>,
+    pub obvod: FxHashMap<u32, (usize, FxHashMap<u32, usize>)>,
     /// Precincts per kraj.
     pub kraj_total: Vec<u32>,
     /// Precincts per okres.
@@ -141,7 +147,7 @@ pub struct GeoIndex {
     /// Obce per okres (indices, in definition order).
     pub okres_obce: Vec<Vec<usize>>,
     /// (kraj number, party number) → index into the definition's candidate lists.
-    pub list: HashMap<(u32, u32), usize>,
+    pub list: FxHashMap<(u32, u32), usize>,
     /// Per kraj, the parties that stand there (indices, ballot order): those with a candidate
     /// list in it, or every party when the definition has no lists.
     pub stands: Vec<Vec<usize>>,
@@ -167,7 +173,7 @@ impl GeoIndex {
         let mut kraj_total = vec![0; def.kraje.len()];
         let mut okres_total = vec![0; def.okresy.len()];
         let mut okres_obce = vec![Vec::new(); def.okresy.len()];
-        let mut obec = HashMap::with_capacity(def.obce.len());
+        let mut obec = FxHashMap::with_capacity_and_hasher(def.obce.len(), FxBuildHasher);
         let position: HashMap<u32, usize> = def
             .obce
             .iter()
@@ -219,7 +225,7 @@ impl GeoIndex {
                 )
             })
             .collect();
-        let list: HashMap<(u32, u32), usize> = def
+        let list: FxHashMap<(u32, u32), usize> = def
             .lists
             .iter()
             .enumerate()
