@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{PrecinctKey, PrecinctResult, Turnout};
+use rusqlite::config::DbConfig;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use std::collections::HashMap;
@@ -49,6 +50,11 @@ impl Channel {
 pub fn open_database(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(10))?;
+    // The same plan whatever the bound values: without it, SQLite's planner marks the
+    // parameters compared in a WHERE (`election=?1`) and re-prepares a cached statement
+    // whenever one is bound to another value — several times per ingest, ~3 % of its CPU.
+    // Every query here is an equality or rowid range on a key, planned alike for any value.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
