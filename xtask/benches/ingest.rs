@@ -5,7 +5,9 @@
 //!
 //! `cargo xtask bench-volby` and `bench-volby-live` run it (a process of its own, so the peak
 //! memory is the ingest's): `cargo bench -p xtask --bench ingest -- --dir SIM --scratch DIR`,
-//! where SIM is written by `czso-media-feed simulate`.
+//! where SIM is written by `czso-media-feed simulate`. `--write DIR` also writes every
+//! generated document there (after the measurement), to compare two builds' output with
+//! `diff -r` (their `DATUM_CAS_GENEROVANI` differ).
 #![allow(clippy::print_stdout)]
 
 #[path = "../src/procstat.rs"]
@@ -21,15 +23,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> Result<()> {
-    let (mut dir, mut scratch) = (None, None);
+    let (mut dir, mut scratch, mut write) = (None, None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--dir" => dir = args.next().map(PathBuf::from),
             "--scratch" => scratch = args.next().map(PathBuf::from),
+            "--write" => write = args.next().map(PathBuf::from),
             // Added by `cargo bench` to every benchmark's arguments.
             "--bench" => {}
-            other => bail!("unknown argument `{other}`; usage: --dir SIM --scratch DIR"),
+            other => {
+                bail!("unknown argument `{other}`; usage: --dir SIM --scratch DIR [--write OUT]")
+            }
         }
     }
     let (Some(dir), Some(scratch)) = (dir, scratch) else {
@@ -97,5 +102,26 @@ fn main() -> Result<()> {
         wall0.elapsed().as_secs_f64(),
         peak_rss_kib(None)? as f64 / 1024.0
     );
+    if let Some(out) = write {
+        for (name, doc) in &set.docs {
+            let path = out.join(name.trim_start_matches('/'));
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::write(&path, &doc.body)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        for (round, batches) in set.batches.iter().enumerate() {
+            let dir = out.join(format!("batches-round-{}", round + 1));
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            for (number, doc) in batches {
+                let path = dir.join(format!("{number:05}.xml"));
+                std::fs::write(&path, &doc.body)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+    }
     Ok(())
 }
