@@ -653,11 +653,15 @@ fn report(
     let mut doc_delays = Vec::new();
     let mut ahead = Vec::new();
     let mut names: BTreeMap<&str, usize> = BTreeMap::new();
+    // Each `davka` event: its batch number and delay, to tell whether late ones cluster.
+    let mut per_batch: Vec<(Option<u64>, i64)> = Vec::new();
     for e in events {
         *names.entry(e.name.as_str()).or_default() += 1;
         match e.name.as_str() {
             "davka" => {
-                batch_delays.push(e.at_ms - slot_start(e.at_ms, cut_ms));
+                let delay = e.at_ms - slot_start(e.at_ms, cut_ms);
+                batch_delays.push(delay);
+                per_batch.push((json_number(&e.data, "PORADI_DAVKY"), delay));
                 if let Some(n) = json_number(&e.data, "PORADI_DAVKY")
                     && let Some(seen) = u32::try_from(n).ok().and_then(|n| b.seen_ms.get(&n))
                 {
@@ -672,6 +676,24 @@ fn report(
     println!(
         "SSE davka, from the cut (grid instant) to the event at the client: {}",
         median_p95_max(batch_delays)
+    );
+    let late: Vec<String> = per_batch
+        .iter()
+        .filter(|(_, delay)| *delay >= 50)
+        .map(|(n, delay)| {
+            format!(
+                "{}: {delay} ms",
+                n.map_or("?".to_owned(), |n| n.to_string())
+            )
+        })
+        .collect();
+    println!(
+        "SSE davka events 50 ms or later (batch: delay): {}",
+        if late.is_empty() {
+            "none".to_owned()
+        } else {
+            late.join(", ")
+        }
     );
     println!(
         "SSE dokument, from the regeneration (grid instant) to the event at the client: {}",
