@@ -4,6 +4,18 @@
     doc = "ČSÚ election results XML server for registered media."
 )]
 #![doc(test(attr(deny(warnings))))]
+// Library code answers bad input with an error naming the batch, precinct and rule and never
+// panics on it; the few places that cannot fail carry an `#[expect]` with the reason. Tests
+// may unwrap. The modules marked below still index with `[]` and are being converted.
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 
 pub mod access;
 pub mod admin;
@@ -11,21 +23,27 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod feeds;
 pub mod hook;
 pub mod logs;
 pub mod manifest;
 pub mod model;
 pub mod phase;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 mod public;
 pub mod registry;
 pub mod rehearsal;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod results;
 pub mod seats;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod server;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod simulate;
 pub mod store;
 pub mod time;
+#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod xml;
 
 pub use error::{Error, Result};

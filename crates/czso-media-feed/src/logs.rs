@@ -199,17 +199,12 @@ impl Buffers {
             }
             self.untracked = self.untracked.saturating_add(1);
             return false;
-        } else {
-            self.windows.insert(
-                key,
-                Window {
-                    start: now,
-                    written: 0,
-                    suppressed: 0,
-                },
-            );
         }
-        let w = self.windows.get_mut(&key).expect("inserted above");
+        let w = self.windows.entry(key).or_insert(Window {
+            start: now,
+            written: 0,
+            suppressed: 0,
+        });
         if w.written < limit {
             w.written += 1;
             true
@@ -415,7 +410,10 @@ impl LogFile {
             let take = if bytes.len() <= room {
                 bytes.len()
             } else {
-                match bytes[..room].iter().rposition(|&b| b == b'\n') {
+                match bytes
+                    .get(..room)
+                    .and_then(|fits| fits.iter().rposition(|&b| b == b'\n'))
+                {
                     Some(end) => end + 1,
                     // One line longer than a whole file: it goes into a file of its own.
                     None if self.size == 0 => bytes
@@ -433,13 +431,14 @@ impl LogFile {
             } else {
                 take
             };
+            let (lines, rest) = bytes.split_at_checked(take).unwrap_or((bytes, &[]));
             if let Some(f) = &mut self.file
-                && let Err(e) = f.write_all(&bytes[..take])
+                && let Err(e) = f.write_all(lines)
             {
                 tracing::error!("access log {}: {e}", self.path.display());
             }
-            self.size = self.size.saturating_add(take as u64);
-            bytes = &bytes[take..];
+            self.size = self.size.saturating_add(lines.len() as u64);
+            bytes = rest;
         }
     }
 }

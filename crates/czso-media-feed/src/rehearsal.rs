@@ -175,8 +175,9 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
         }
     };
     let mut gaps: Vec<f64> = times
-        .windows(2)
-        .filter_map(|w| Some((w[1]? - w[0]?).num_milliseconds() as f64 / 1000.0))
+        .iter()
+        .zip(times.iter().skip(1))
+        .filter_map(|(&before, &after)| Some((after? - before?).num_milliseconds() as f64 / 1000.0))
         .filter(|g| *g > 0.0)
         .collect();
     gaps.sort_by(f64::total_cmp);
@@ -199,12 +200,14 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
         std::collections::BTreeSet::new()
     };
     // Precincts seen in file i or later: a re-send must not be overtaken by the source's own.
-    let mut later: Vec<HashSet<PrecinctKey>> = vec![HashSet::new(); n + 1];
-    for i in (0..n).rev() {
-        let mut keys = later[i + 1].clone();
-        keys.extend(parsed[i].precincts.iter().map(PrecinctResult::key));
-        later[i] = keys;
+    let mut later: Vec<HashSet<PrecinctKey>> = Vec::with_capacity(n + 1);
+    let mut seen = HashSet::new();
+    later.push(seen.clone());
+    for doc in parsed.iter().rev() {
+        seen.extend(doc.precincts.iter().map(PrecinctResult::key));
+        later.push(seen.clone());
     }
+    later.reverse();
     let mut next_sequence = parsed
         .iter()
         .flat_map(|p| p.precincts.iter().map(|r| r.sequence))
@@ -217,60 +220,86 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
     let mut late_keys = HashSet::new();
     if has(Fault::LateCandidates) {
         let first = usize::from(n > 2);
-        if let Some((j, held)) = (first..n.saturating_sub(1)).find_map(|j| {
-            let held = held_back_preferences(&parsed[j], &later[j + 1]);
+        let found = (first..n.saturating_sub(1)).find_map(|j| {
+            let held = held_back_preferences(parsed.get(j)?, later.get(j + 1)?);
             (!held.is_empty()).then_some((j, held))
-        }) {
-            let generated = parsed[j + 1].generated.as_deref();
+        });
+        // File j sends the rows without their preferential votes, file j + 1 re-sends them.
+        if let Some((j, held)) = found
+            && let (
+                Some([this, next, ..]),
+                Some([source, next_source, ..]),
+                Some([_, next_doc, ..]),
+            ) = (changes.get_mut(j..), sources.get(j..), parsed.get(j..))
+        {
+            let generated = next_doc.generated.as_deref();
             let labels: Vec<String> = held.iter().map(PrecinctResult::label).collect();
             for row in held {
                 late_keys.insert(row.key());
-                changes[j].without_preferences.insert(row.key());
+                this.without_preferences.insert(row.key());
                 let mut late = row;
                 next_sequence += 1;
                 mark_resent(&mut late, next_sequence, generated);
-                changes[j + 1].appended.push(late);
+                next.appended.push(late);
             }
-            changes[j + 1].notes.push((
+            next.notes.push((
                 Fault::LateCandidates,
                 format!(
                     "late-candidates: {} sends {} without their preferential votes (KANDIDAT); \
                      {} re-sends them with the votes, OPAKOVANE=\"1\" and a higher \
                      PORADI_ZPRAC: {}",
-                    sources[j].name,
+                    source.name,
                     labels.len(),
-                    sources[j + 1].name,
+                    next_source.name,
                     labels.join("; ")
                 ),
             ));
         }
     }
     let late_injected = !late_keys.is_empty();
+    // File i re-sends corrected rows of file i - 1 (i >= 1 by construction of resend_at).
     for &i in &resend_at {
-        let mut exclude = later[i].clone();
+        let Some(before) = i.checked_sub(1) else {
+            continue;
+        };
+        let (
+            Some(later_keys),
+            Some([earlier_doc, doc, ..]),
+            Some([earlier_source, source, ..]),
+            Some(change),
+        ) = (
+            later.get(i),
+            parsed.get(before..),
+            sources.get(before..),
+            changes.get_mut(i),
+        )
+        else {
+            continue;
+        };
+        let mut exclude = later_keys.clone();
         exclude.extend(late_keys.iter().copied());
         let resent = corrected_resends(
-            &parsed[i - 1],
+            earlier_doc,
             &exclude,
-            parsed[i].generated.as_deref(),
+            doc.generated.as_deref(),
             &mut next_sequence,
         );
         if resent.is_empty() {
             continue;
         }
         let labels: Vec<String> = resent.iter().map(PrecinctResult::label).collect();
-        changes[i].notes.push((
+        change.notes.push((
             Fault::Resend,
             format!(
                 "resend: {} re-sends {} of {} corrected (one vote moved between two lists) \
                  with OPAKOVANE=\"1\" and a higher PORADI_ZPRAC: {}",
-                sources[i].name,
+                source.name,
                 resent.len(),
-                sources[i - 1].name,
+                earlier_source.name,
                 labels.join("; ")
             ),
         ));
-        changes[i].appended.extend(resent);
+        change.appended.extend(resent);
     }
 
     let mut steps = Vec::new();
@@ -294,10 +323,10 @@ pub fn plan(sources: &[Source], options: &Options) -> Result<Vec<Step>> {
         });
     }
     for (i, ((source, doc), change)) in sources.iter().zip(&parsed).zip(&changes).enumerate() {
-        if i > 0
-            && let (Some(prev), Some(now)) = (times[i - 1], times[i])
+        if let Some(before) = i.checked_sub(1)
+            && let (Some(Some(prev)), Some(Some(now))) = (times.get(before), times.get(i))
         {
-            let gap = compress((now - prev).num_milliseconds().max(0) as f64 / 1000.0);
+            let gap = compress((*now - *prev).num_milliseconds().max(0) as f64 / 1000.0);
             if gap > 0.0 {
                 steps.push(Step {
                     action: Action::Wait(Duration::from_secs_f64(gap)),
@@ -428,15 +457,26 @@ fn corrected_resends(
             continue;
         }
         let mut fixed = row.clone();
-        let strongest = (0..fixed.votes.len())
-            .max_by_key(|&k| (fixed.votes[k].1, std::cmp::Reverse(k)))
-            .unwrap_or(0);
-        if fixed.votes[strongest].1 == 0 {
+        let strongest = fixed
+            .votes
+            .iter()
+            .enumerate()
+            .max_by_key(|&(k, v)| (v.1, std::cmp::Reverse(k)))
+            .map_or(0, |(k, _)| k);
+        let other = usize::from(strongest == 0);
+        let from = fixed.votes.get(strongest).map_or(0, |v| v.1);
+        let Some(to) = fixed.votes.get(other).and_then(|v| v.1.checked_add(1)) else {
+            continue;
+        };
+        if from == 0 {
             continue;
         }
-        let other = usize::from(strongest == 0);
-        fixed.votes[strongest].1 -= 1;
-        fixed.votes[other].1 += 1;
+        if let Some(v) = fixed.votes.get_mut(strongest) {
+            v.1 = from - 1;
+        }
+        if let Some(v) = fixed.votes.get_mut(other) {
+            v.1 = to;
+        }
         *next_sequence += 1;
         mark_resent(&mut fixed, *next_sequence, generated);
         out.push(fixed);

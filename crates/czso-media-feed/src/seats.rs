@@ -54,8 +54,9 @@ pub fn compute(results: &ElectionResults) -> Option<Seats> {
                             .index
                             .list
                             .get(&(k.number, p.number))
-                            .map_or(0, |&li| {
-                                u32::try_from(def.lists[li].candidates.len()).unwrap_or(u32::MAX)
+                            .and_then(|&li| def.lists.get(li))
+                            .map_or(0, |list| {
+                                u32::try_from(list.candidates.len()).unwrap_or(u32::MAX)
                             })
                     })
                     .collect()
@@ -82,11 +83,15 @@ pub fn compute(results: &ElectionResults) -> Option<Seats> {
             let mut region_seats = vec![0; kraje];
             let mut seats = vec![vec![0; parties]; kraje];
             let mut lots = Vec::new();
-            for (k, kraj) in def.kraje.iter().enumerate() {
+            let rows = region_seats.iter_mut().zip(seats.iter_mut()).zip(&votes);
+            for (k, (kraj, ((region_size, kraj_seats), kraj_votes))) in
+                def.kraje.iter().zip(rows).enumerate()
+            {
                 let Some(size) = kraj.seats else { continue };
-                region_seats[k] = size;
-                if let Ok(r) = regional(&votes[k], caps.as_ref().map(|c| c[k].as_slice()), size) {
-                    seats[k] = r.seats;
+                *region_size = size;
+                let kraj_caps = caps.as_ref().and_then(|c| c.get(k)).map(Vec::as_slice);
+                if let Ok(r) = regional(kraj_votes, kraj_caps, size) {
+                    *kraj_seats = r.seats;
                     lots.extend(r.lots.into_iter().map(|mut l| {
                         l.constituency = Some(k);
                         l
@@ -97,26 +102,32 @@ pub fn compute(results: &ElectionResults) -> Option<Seats> {
         }
     };
     let totals = (0..parties)
-        .map(|j| seats.iter().map(|row| row[j]).sum())
+        .map(|j| seats.iter().filter_map(|row| row.get(j)).sum())
         .collect();
     let mut elected = HashMap::new();
     if let Some(rule) = rules.preference {
-        for (k, kraj) in def.kraje.iter().enumerate() {
-            for (j, party) in def.parties.iter().enumerate() {
-                let s = seats[k][j];
-                let Some(&li) = results.index.list.get(&(kraj.number, party.number)) else {
-                    continue;
-                };
+        for (k, (kraj, (kraj_seats, kraj_votes))) in
+            def.kraje.iter().zip(seats.iter().zip(&votes)).enumerate()
+        {
+            for (j, (party, (&s, &list_votes))) in def
+                .parties
+                .iter()
+                .zip(kraj_seats.iter().zip(kraj_votes))
+                .enumerate()
+            {
                 if s == 0 {
                     continue;
                 }
-                let withdrawn: Vec<bool> = def.lists[li]
-                    .candidates
-                    .iter()
-                    .map(|c| c.withdrawn)
-                    .collect();
-                let order =
-                    CandidateOrder::without(votes[k][j], &round.preferences[li], &withdrawn, rule);
+                let Some(&li) = results.index.list.get(&(kraj.number, party.number)) else {
+                    continue;
+                };
+                let (Some(list), Some(preferences)) =
+                    (def.lists.get(li), round.preferences.get(li))
+                else {
+                    continue;
+                };
+                let withdrawn: Vec<bool> = list.candidates.iter().map(|c| c.withdrawn).collect();
+                let order = CandidateOrder::without(list_votes, preferences, &withdrawn, rule);
                 elected.insert((k, j), order.elected_in_ballot_order(s));
             }
         }
@@ -171,14 +182,14 @@ pub fn council(
     let rule = volby_mandaty::PreferenceRule::AboveListAverage { percent: 110 };
     let mut seats = std::collections::BTreeMap::new();
     let mut members = std::collections::BTreeMap::new();
-    for (i, l) in lists.iter().enumerate() {
-        seats.insert(l.number, r.seats[i]);
+    for ((l, &list_seats), &list_votes) in lists.iter().zip(&r.seats).zip(&votes) {
+        seats.insert(l.number, list_seats);
         let cand_votes: Vec<u64> = (1..=l.candidates.len() as u32)
             .map(|p| tally.candidates.get(&(l.number, p)).copied().unwrap_or(0))
             .collect();
         let withdrawn: Vec<bool> = l.candidates.iter().map(|c| c.withdrawn).collect();
-        let order = CandidateOrder::without(votes[i], &cand_votes, &withdrawn, rule);
-        let (elected, substitutes) = order.split(r.seats[i]);
+        let order = CandidateOrder::without(list_votes, &cand_votes, &withdrawn, rule);
+        let (elected, substitutes) = order.split(list_seats);
         members.insert(l.number, (elected.to_vec(), substitutes.to_vec()));
     }
     Some(CouncilSeats {
