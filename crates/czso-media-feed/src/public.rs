@@ -15,7 +15,7 @@ use crate::feeds::{self, Document, FeedSet};
 use crate::manifest::{MANIFEST_JSON, MANIFEST_XML};
 use crate::model::{Definition, ElectionKind};
 use crate::phase::Phase;
-use crate::server::{Answer, Freshness, SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared, channel_index};
+use crate::server::{Answer, ElectionState, Freshness, SOURCE_HEADER, SOURCE_HEADER_VALUE, Shared};
 use crate::store::Channel;
 use crate::time::prague_local;
 use chrono::Utc;
@@ -81,18 +81,24 @@ fn handle(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<Incoming>) -> Re
                 .iter()
                 .find(|(k, _)| k == "datum_voleb" || k == "datumvoleb")
                 .map(|(_, v)| v);
-            list.iter()
-                .copied()
-                .find(|&i| date.is_none_or(|d| *d == shared.elections[i].def.election_date))
+            list.iter().copied().find(|&i| {
+                date.is_none_or(|d| {
+                    shared
+                        .elections
+                        .get(i)
+                        .is_some_and(|e| *d == e.def.election_date)
+                })
+            })
         }),
         None => None,
     };
+    let election = election.and_then(|i| shared.elections.get(i));
     let phase = match election {
-        Some(i) => shared
+        Some(e) => shared
             .schedule
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .phase_at(&shared.elections[i].def.id, Utc::now()),
+            .phase_at(&e.def.id, Utc::now()),
         // Unknown URL: registered addresses learn it does not exist, others are refused.
         None => Phase::Test,
     };
@@ -129,10 +135,9 @@ fn handle(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<Incoming>) -> Re
         return finish(r, 0);
     }
     let not_found = || response::text_static(StatusCode::NOT_FOUND, "Nenalezeno (not found)\n");
-    let Some(ei) = election else {
+    let Some(e) = election else {
         return finish(not_found(), 0);
     };
-    let e = &shared.elections[ei];
     let channel = if phase == Phase::Test {
         Channel::Test
     } else {
@@ -148,11 +153,7 @@ fn handle(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<Incoming>) -> Re
             0,
         );
     }
-    let set = Arc::clone(
-        &e.feeds[channel_index(channel)]
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    let set = e.published(channel);
     if let Some(Target::Static {
         path: EVENTS_PATH, ..
     }) = target
@@ -166,7 +167,7 @@ fn handle(shared: &Arc<Shared>, peer: SocketAddr, req: &Request<Incoming>) -> Re
             0,
             "events",
         );
-        return event_stream(shared, ei, channel, client, method, headers, &set);
+        return event_stream(shared, e, channel, client, method, headers, &set);
     }
     let (doc, status) = match target {
         Some(Target::Static { path, .. }) => match set.docs.get(path) {
@@ -210,17 +211,16 @@ fn moves_at_cuts(target: Option<&Target<'_>>, params: &[(String, &str)]) -> bool
     }
 }
 
-/// The event stream of election `ei`'s data set `channel` for `client` (see [`crate::events`]).
+/// The event stream of election `e`'s data set `channel` for `client` (see [`crate::events`]).
 fn event_stream(
     shared: &Arc<Shared>,
-    ei: usize,
+    e: &Arc<ElectionState>,
     channel: Channel,
     client: IpAddr,
     method: &Method,
     headers: &HeaderMap,
     set: &FeedSet,
 ) -> Response<PublicBody> {
-    let e = &shared.elections[ei];
     let mut response = Response::new(PublicBody::from(Full::empty()));
     let h = response.headers_mut();
     h.insert(
