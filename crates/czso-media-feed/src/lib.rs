@@ -48,7 +48,6 @@ pub mod server;
 pub mod simulate;
 pub mod store;
 pub mod time;
-#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod xml;
 
 pub use error::{Error, Result};

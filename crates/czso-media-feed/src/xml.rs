@@ -49,7 +49,7 @@ pub struct ParsedBatch {
 /// A document declared ISO-8859-2 whose bytes are valid UTF-8 with non-ASCII characters is
 /// read as UTF-8: clients re-encoded ČSÚ files without fixing the declaration.
 pub fn decode<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, str>> {
-    let head = &bytes[..bytes.len().min(200)];
+    let head = bytes.get(..200).unwrap_or(bytes);
     let head = String::from_utf8_lossy(head);
     let label = head.find("encoding=").and_then(|i| {
         let rest = &head[i + 9..];
@@ -86,7 +86,7 @@ pub fn decode<'a>(bytes: &'a [u8], source: &str) -> Result<Cow<'a, str>> {
                         } else {
                             "taken as (no declaration)"
                         },
-                        body[at]
+                        body.get(at).copied().unwrap_or_default()
                     ),
                 ))
             }
@@ -193,12 +193,16 @@ impl<'e, const N: usize> Attrs<'e, N> {
             let a =
                 a.map_err(|err| attribute_error(e, &err, element, source, owner, reader_pos))?;
             let key = a.key.local_name().into_inner();
-            match names.iter().position(|n| *n == key) {
-                Some(i) if values[i].is_none() => {
+            match names
+                .iter()
+                .position(|n| *n == key)
+                .and_then(|i| values.get_mut(i))
+            {
+                Some(slot @ None) => {
                     let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
                         Error::syntax(source, format!("byte {reader_pos}: {err}"))
                     })?;
-                    values[i] = Some(value);
+                    *slot = Some(value);
                 }
                 _ => {
                     every_name_once = false;
@@ -215,8 +219,12 @@ impl<'e, const N: usize> Attrs<'e, N> {
                     .normalized_value(XmlVersion::Implicit1_0)
                     .map_err(|err| Error::syntax(source, format!("byte {reader_pos}: {err}")))?;
                 let key = a.key.local_name().into_inner();
-                if let Some(i) = names.iter().position(|n| *n == key) {
-                    values[i] = Some(value);
+                if let Some(slot) = names
+                    .iter()
+                    .position(|n| *n == key)
+                    .and_then(|i| values.get_mut(i))
+                {
+                    *slot = Some(value);
                 }
             }
         }
@@ -238,7 +246,7 @@ impl<'e, const N: usize> Attrs<'e, N> {
     fn get(&self, name: &str) -> Option<&str> {
         let i = self.names.iter().position(|n| *n == name);
         debug_assert!(i.is_some(), "{name} is not read from {}", self.element);
-        self.values[i?].as_deref()
+        self.values.get(i?)?.as_deref()
     }
     fn required(&self, name: &str) -> Result<&str> {
         self.get(name).ok_or_else(|| {
@@ -538,18 +546,19 @@ pub fn push_escaped(out: &mut String, value: &str) {
 /// formatting machinery (batch documents are made of little else).
 pub fn push_number(out: &mut String, value: impl Into<u64>) {
     let mut value: u64 = value.into();
+    // Filled from the right; u64::MAX has 20 digits.
     let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
+    let mut len = 0;
+    for slot in digits.iter_mut().rev() {
         // `value % 10` is a single digit.
-        digits[at] = b'0' + (value % 10) as u8;
+        *slot = b'0' + (value % 10) as u8;
+        len += 1;
         value /= 10;
         if value == 0 {
             break;
         }
     }
-    for &d in &digits[at..] {
+    for &d in digits.iter().skip(digits.len() - len) {
         out.push(char::from(d));
     }
 }
@@ -752,6 +761,25 @@ pub fn write_not_yet(kind: ElectionKind, generated: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_number_writes_what_display_writes() {
+        for value in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            4_294_967_295,
+            10_000_000_000_000_000_000,
+            u64::MAX,
+        ] {
+            let mut out = String::from("x");
+            push_number(&mut out, value);
+            assert_eq!(out, format!("x{value}"));
+        }
+    }
 
     #[test]
     fn percentages_round_half_up() {
