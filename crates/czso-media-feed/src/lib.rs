@@ -33,7 +33,6 @@ pub mod phase;
 mod public;
 pub mod registry;
 pub mod rehearsal;
-#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod results;
 pub mod seats;
 #[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)

@@ -57,7 +57,9 @@ impl Tally {
         step(&mut self.valid_votes, t.valid_votes);
         step(&mut self.voter_cards, t.voter_cards.unwrap_or(0));
         for &(i, v) in vote_index {
-            step(&mut self.votes[i], v);
+            if let Some(acc) = self.votes.get_mut(i) {
+                step(acc, v);
+            }
         }
     }
 }
@@ -182,14 +184,30 @@ impl GeoIndex {
             .collect();
         let mut obec_total: Vec<u32> = def.obce.iter().map(|o| o.okrsky).collect();
         for (i, o) in def.obce.iter().enumerate() {
-            let oi = okres_pos[o.okres.as_str()];
-            let ki = kraj_pos[&def.okresy[oi].kraj];
-            kraj_total[ki] += o.okrsky;
-            okres_total[oi] += o.okrsky;
-            okres_obce[oi].push(i);
+            // `check` refuses an obec of an unknown okres or kraj; were one here anyway, it is
+            // left out of the index and its rows are refused as outside the geography.
+            let Some(&oi) = okres_pos.get(o.okres.as_str()) else {
+                continue;
+            };
+            let Some(&ki) = def
+                .okresy
+                .get(oi)
+                .and_then(|okres| kraj_pos.get(&okres.kraj))
+            else {
+                continue;
+            };
+            if let Some(total) = kraj_total.get_mut(ki) {
+                *total = o.okrsky.saturating_add(*total);
+            }
+            if let Some(total) = okres_total.get_mut(oi) {
+                *total = o.okrsky.saturating_add(*total);
+            }
+            if let Some(obce) = okres_obce.get_mut(oi) {
+                obce.push(i);
+            }
             let city = o.city.and_then(|c| position.get(&c).copied());
-            if let Some(c) = city {
-                obec_total[c] += o.okrsky;
+            if let Some(total) = city.and_then(|c| obec_total.get_mut(c)) {
+                *total = o.okrsky.saturating_add(*total);
             }
             obec.insert(
                 o.code,
@@ -235,11 +253,13 @@ impl GeoIndex {
             .kraje
             .iter()
             .map(|k| {
-                (0..def.parties.len())
-                    .filter(|&j| {
-                        def.lists.is_empty()
-                            || list.contains_key(&(k.number, def.parties[j].number))
+                def.parties
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| {
+                        def.lists.is_empty() || list.contains_key(&(k.number, p.number))
                     })
+                    .map(|(j, _)| j)
                     .collect()
             })
             .collect();
@@ -289,7 +309,10 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
         ));
     }
     if let Some(place) = index.obec.get(&r.obec)
-        && def.obce[place.obec].typ == crate::model::TypObec::ObecSMcmo
+        && def
+            .obce
+            .get(place.obec)
+            .is_some_and(|o| o.typ == crate::model::TypObec::ObecSMcmo)
         && def.kind != ElectionKind::Kv
     {
         return Some(format!(
@@ -300,8 +323,9 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
     if r.okrsek == 0 {
         return Some("CIS_OKRSEK must be at least 1".into());
     }
-    if let Some(place) = index.obec.get(&r.obec) {
-        let obec = &def.obce[place.obec];
+    if let Some(place) = index.obec.get(&r.obec)
+        && let Some(obec) = def.obce.get(place.obec)
+    {
         // Precincts are numbered 1, 2, …; Prague's boroughs (and other cities') may number
         // theirs after the borough: Praha 10 has 10001, 10002, …
         let within = |n: u32| (1..=obec.okrsky).contains(&n);
@@ -357,11 +381,11 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
                 };
                 if let Some(ki) = kraj
                     && v > 0
-                    && !index.stands[ki].contains(&j)
+                    && index.stands.get(ki).is_some_and(|s| !s.contains(&j))
                 {
                     return Some(format!(
                         "KSTRANA {k} has {v} votes but no candidate list in kraj {}",
-                        def.kraje[ki].number
+                        def.kraje.get(ki).map_or(0, |kraj| kraj.number)
                     ));
                 }
             }
@@ -442,7 +466,7 @@ pub fn check_row(def: &Definition, index: &GeoIndex, r: &PrecinctResult) -> Opti
 fn has_repeats<K: Ord>(keys: impl Iterator<Item = K>) -> bool {
     let mut keys: Vec<K> = keys.collect();
     keys.sort_unstable();
-    keys.windows(2).any(|w| w[0] == w[1])
+    keys.iter().zip(keys.iter().skip(1)).any(|(a, b)| a == b)
 }
 
 /// The largest count a precinct row may carry (voters, envelopes, votes). A precinct has a
@@ -541,10 +565,14 @@ fn check_preferences(
     if r.preferences.is_empty() {
         return Ok(());
     }
-    let Some(place) = index.obec.get(&r.obec) else {
+    let Some(kraj) = index
+        .obec
+        .get(&r.obec)
+        .and_then(|place| def.kraje.get(place.kraj))
+        .map(|k| k.number)
+    else {
         return Err("preferential votes of a precinct outside the defined geography".into());
     };
-    let kraj = def.kraje[place.kraj].number;
     // Which candidate comes twice is looked for only when one does.
     let repeats = has_repeats(r.preferences.iter().map(|&(p, c, _)| (p, c)));
     let mut seen = std::collections::HashSet::new();
@@ -554,10 +582,10 @@ fn check_preferences(
                 "KANDIDAT KSTRANA={party}: no candidate list of that party in kraj {kraj}"
             ));
         };
-        if candidate == 0 || candidate as usize > def.lists[li].candidates.len() {
+        let listed = def.lists.get(li).map_or(0, |l| l.candidates.len());
+        if candidate == 0 || candidate as usize > listed {
             return Err(format!(
-                "KANDIDAT KSTRANA={party} PORCISLO={candidate}: the list has {} candidates",
-                def.lists[li].candidates.len()
+                "KANDIDAT KSTRANA={party} PORCISLO={candidate}: the list has {listed} candidates"
             ));
         }
         if repeats && !seen.insert((party, candidate)) {
@@ -689,6 +717,12 @@ impl ElectionResults {
         }
     }
 
+    /// The index of round `round` (1-based; a later round than the election has counts as
+    /// its last).
+    fn round_index(&self, round: u8) -> usize {
+        usize::from(round.saturating_sub(1)).min(self.rounds.len().saturating_sub(1))
+    }
+
     /// Applies one stored log row: replaces the precinct's previous row in every aggregate.
     ///
     /// A row whose counts are out of range (stored by a version that did not check them) is
@@ -701,8 +735,14 @@ impl ElectionResults {
         }
         let r = Arc::new(r);
         let key = r.key();
-        let ri = usize::from(key.round.saturating_sub(1)).min(self.rounds.len() - 1);
-        let old = self.rounds[ri].current.get(&key).cloned();
+        let ri = self.round_index(key.round);
+        let Some(old) = self
+            .rounds
+            .get(ri)
+            .map(|round| round.current.get(&key).cloned())
+        else {
+            return;
+        };
         if let Some(old) = &old
             && old.sequence >= r.sequence
         {
@@ -727,31 +767,41 @@ impl ElectionResults {
                 None => Vec::new(),
             }
         };
-        let round = &mut self.rounds[ri];
+        let kraj = geo.and_then(|place| self.def.kraje.get(place.kraj).map(|k| k.number));
+        let Some(round) = self.rounds.get_mut(ri) else {
+            return;
+        };
         let mut update = |p: &PrecinctResult, votes: &[(usize, u64)], add: bool| {
             round.cr.apply(p, votes, add);
             if let Some(place) = geo {
-                round.obce[place.obec].apply(p, votes, add);
-                if let Some(city) = place.city {
-                    round.obce[city].apply(p, votes, add);
+                // The obec, and the city a borough belongs to.
+                for i in std::iter::once(place.obec).chain(place.city) {
+                    if let Some(tally) = round.obce.get_mut(i) {
+                        tally.apply(p, votes, add);
+                    }
                 }
-                round.okresy[place.okres].apply(p, votes, add);
-                round.kraje[place.kraj].apply(p, votes, add);
+                if let Some(tally) = round.okresy.get_mut(place.okres) {
+                    tally.apply(p, votes, add);
+                }
+                if let Some(tally) = round.kraje.get_mut(place.kraj) {
+                    tally.apply(p, votes, add);
+                }
             }
         };
         if let (Some(old), Some(ov)) = (&old, &old_votes) {
             update(old, ov, false);
         }
         update(&r, &new_votes, true);
-        if let Some(place) = geo {
-            let kraj = self.def.kraje[place.kraj].number;
+        if let Some(kraj) = kraj {
             let mut prefs = |p: &PrecinctResult, add: bool| {
                 for &(party, candidate, v) in &p.preferences {
                     let Some(&li) = self.index.list.get(&(kraj, party)) else {
                         continue;
                     };
-                    if let Some(slot) =
-                        round.preferences[li].get_mut((candidate as usize).wrapping_sub(1))
+                    if let Some(slot) = round
+                        .preferences
+                        .get_mut(li)
+                        .and_then(|list| list.get_mut((candidate as usize).wrapping_sub(1)))
                     {
                         *slot = if add {
                             slot.saturating_add(v)
@@ -774,13 +824,13 @@ impl ElectionResults {
             }
             tally.apply(&r, true);
         }
-        if let Some((i, _)) = obvod {
+        if let Some(tally) = obvod.and_then(|(i, _)| round.obvody.get_mut(i)) {
             if let Some(old) = &old {
                 let v = obvod_votes(old);
-                round.obvody[i].apply(old, &v, false);
+                tally.apply(old, &v, false);
             }
             let v = obvod_votes(&r);
-            round.obvody[i].apply(&r, &v, true);
+            tally.apply(&r, &v, true);
         }
         round.current.insert(key, Arc::clone(&r));
         round.pending.push((seq, r));
@@ -800,8 +850,10 @@ impl ElectionResults {
 
     /// Applies a batch cut: moves the pending rows with `seq <= last_seq` into it.
     pub fn apply_cut(&mut self, cut: BatchCut) {
-        let ri = usize::from(cut.round.saturating_sub(1)).min(self.rounds.len() - 1);
-        let round = &mut self.rounds[ri];
+        let ri = self.round_index(cut.round);
+        let Some(round) = self.rounds.get_mut(ri) else {
+            return;
+        };
         if round
             .batches
             .last()
