@@ -87,14 +87,14 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
             bail!("the packages do not install {expected}");
         }
     }
-    for user in ["unified-blocklist", "czso-media-feed"] {
-        check_system_user(user)?;
+    for package in ["unified-blocklist", "czso-media-feed"] {
+        check_system_user(package)?;
     }
 
     // The main job, as the service would run it, on the bundled catalogue.
     checked(Command::new("runuser").args([
         "-u",
-        "unified-blocklist",
+        "_unified-blocklist",
         "--",
         "/usr/bin/unified-blocklist",
         "--config",
@@ -112,7 +112,7 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
     }
     checked(Command::new("runuser").args([
         "-u",
-        "unified-blocklist",
+        "_unified-blocklist",
         "--",
         "/usr/bin/unified-blocklist",
         "--config",
@@ -139,11 +139,15 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// The account a package's postinst made (`adduser --system --group`), as Debian practice
-/// has it: a UID from the dynamically allocated system range 100–999 (Policy 9.2.2), a
-/// group of its own as primary group, home in `/var/lib/<user>` (the service's state), the
-/// shell `/usr/sbin/nologin` and no password (locked in /etc/shadow), so nobody logs in as it.
-fn check_system_user(user: &str) -> Result<()> {
+/// The account `package`'s postinst made (`adduser --system --group`), as Debian practice
+/// has it: named `_<package>` (Policy 9.2.1: a package's new user name starts with an
+/// underscore, so it cannot collide with a local account), a UID from the dynamically
+/// allocated system range 100–999 (Policy 9.2.2), a group of its own as primary group, home
+/// in `/var/lib/<package>` (the service's state), the shell `/usr/sbin/nologin` and no
+/// password (locked in /etc/shadow), so nobody logs in as it.
+fn check_system_user(package: &str) -> Result<()> {
+    let user = format!("_{package}");
+    let user = user.as_str();
     let passwd = checked(Command::new("getent").args(["passwd", user]))
         .with_context(|| format!("the package did not create the system user {user}"))?;
     let passwd = String::from_utf8_lossy(&passwd.stdout).trim().to_owned();
@@ -157,7 +161,7 @@ fn check_system_user(user: &str) -> Result<()> {
     if !(100..=999).contains(&uid) {
         bail!("{user}: UID {uid} is outside the system range 100-999 ({passwd})");
     }
-    let expected_home = format!("/var/lib/{user}");
+    let expected_home = format!("/var/lib/{package}");
     if *home != expected_home || *shell != "/usr/sbin/nologin" || *password != "x" {
         bail!(
             "{user}: expected home {expected_home}, shell /usr/sbin/nologin and the password in \
