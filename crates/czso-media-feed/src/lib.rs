@@ -35,7 +35,6 @@ pub mod registry;
 pub mod rehearsal;
 pub mod results;
 pub mod seats;
-#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod server;
 #[cfg_attr(
     not(test),

@@ -104,10 +104,9 @@ impl ElectionState {
 
     /// Regenerates every document of `channel` now (reusing unchanged batch documents).
     pub fn regenerate(&self, channel: Channel) -> Arc<FeedSet> {
-        let ci = channel_index(channel);
-        let results = lock(&self.results[ci]);
+        let results = lock(of(&self.results, channel));
         let current = Arc::clone(
-            &self.feeds[ci]
+            &of(&self.feeds, channel)
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
@@ -118,7 +117,7 @@ impl ElectionState {
             self.charset(channel),
         ));
         // Installed under the results lock: sets are published in the order they were made.
-        self.install(ci, Arc::clone(&set));
+        self.install(channel, Arc::clone(&set));
         drop(results);
         set
     }
@@ -154,30 +153,30 @@ impl ElectionState {
 
     /// The announcements of `channel`.
     pub(crate) fn events(&self, channel: Channel) -> &EventLog {
-        &self.events[channel_index(channel)]
+        of(&self.events, channel)
     }
 
     /// The published documents of `channel`.
     pub fn published(&self, channel: Channel) -> Arc<FeedSet> {
         Arc::clone(
-            &self.feeds[channel_index(channel)]
+            &of(&self.feeds, channel)
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
     }
 
-    /// Publishes `set` as data set `ci` and announces what changed. Called with the data
-    /// set's results locked, so sets are installed (and announced) in the order they were
-    /// generated.
-    fn install(&self, ci: usize, set: Arc<FeedSet>) {
+    /// Publishes `set` as data set `channel` and announces what changed. Called with the
+    /// data set's results locked, so sets are installed (and announced) in the order they
+    /// were generated.
+    fn install(&self, channel: Channel, set: Arc<FeedSet>) {
         let announced = Arc::clone(&set);
         let old = std::mem::replace(
-            &mut *self.feeds[ci]
+            &mut *of(&self.feeds, channel)
                 .write()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
             set,
         );
-        crate::events::announce(&self.events[ci], &old, &announced);
+        crate::events::announce(of(&self.events, channel), &old, &announced);
     }
 
     /// The encoding documents of `channel` are generated in.
@@ -189,10 +188,24 @@ impl ElectionState {
     }
 }
 
-pub(crate) fn channel_index(c: Channel) -> usize {
-    match c {
-        Channel::Test => 0,
-        Channel::Live => 1,
+/// The two data sets, in the order of the per-channel pairs (`[test, live]`).
+const CHANNELS: [Channel; 2] = [Channel::Test, Channel::Live];
+
+/// Data set `channel`'s entry of a per-channel pair `[test, live]`.
+fn of<T>(pair: &[T; 2], channel: Channel) -> &T {
+    let [test, live] = pair;
+    match channel {
+        Channel::Test => test,
+        Channel::Live => live,
+    }
+}
+
+/// Data set `channel`'s entry of a per-channel pair `[test, live]`, to change.
+fn of_mut<T>(pair: &mut [T; 2], channel: Channel) -> &mut T {
+    let [test, live] = pair;
+    match channel {
+        Channel::Test => test,
+        Channel::Live => live,
     }
 }
 
@@ -518,45 +531,48 @@ fn sync_election(db: &mut Connection, e: &ElectionState, upto: Option<i64>) -> R
     // One read transaction, so rows and cuts come from the same snapshot.
     let tx = db.transaction()?;
     let mut rebuilt: [Option<Vec<store::LogRow>>; 2] = [None, None];
-    for channel in [Channel::Test, Channel::Live] {
-        let ci = channel_index(channel);
+    for channel in CHANNELS {
         let generation = store::reset_generation(&tx, &e.def.id, channel)?;
-        if generation != generations[ci] {
+        let known = of_mut(&mut generations, channel);
+        if generation != *known {
             // The data set was reset (here or by another process): rebuild it from what
             // is left of its log.
-            rebuilt[ci] = Some(store::read_channel_log(&tx, &e.def.id, channel, *applied)?);
-            generations[ci] = generation;
+            *of_mut(&mut rebuilt, channel) =
+                Some(store::read_channel_log(&tx, &e.def.id, channel, *applied)?);
+            *known = generation;
         }
     }
     // Cuts from the last one applied in every round (all of them in a data set rebuilt).
     let mut from = [0i64; 2];
-    for (ci, bound) in from.iter_mut().enumerate() {
-        if rebuilt[ci].is_none() {
-            *bound = lock(&e.results[ci]).applied_cut_seq();
+    for channel in CHANNELS {
+        if of(&rebuilt, channel).is_none() {
+            *of_mut(&mut from, channel) = lock(of(&e.results, channel)).applied_cut_seq();
         }
     }
     let rows = store::read_log(&tx, &e.def.id, *applied, upto)?;
     let cuts = store::read_batches_from(&tx, &e.def.id, from)?;
     tx.commit()?;
-    let mut results = [lock(&e.results[0]), lock(&e.results[1])];
-    for (ci, rows) in rebuilt.into_iter().enumerate() {
-        if let Some(rows) = rows {
-            results[ci].reset();
+    let [test, live] = &e.results;
+    let mut results = [lock(test), lock(live)];
+    for channel in CHANNELS {
+        if let Some(rows) = of_mut(&mut rebuilt, channel).take() {
+            let tallies = of_mut(&mut results, channel);
+            tallies.reset();
             for row in rows {
-                results[ci].apply(row.seq, row.result);
+                tallies.apply(row.seq, row.result);
             }
         }
     }
     for row in rows {
         *applied = (*applied).max(row.seq);
-        results[channel_index(row.channel)].apply(row.seq, row.result);
+        of_mut(&mut results, row.channel).apply(row.seq, row.result);
     }
     // A cut beyond `upto` covers rows not applied yet: it waits for the next call.
     for cut in cuts
         .into_iter()
         .filter(|c| upto.is_none_or(|u| c.last_seq <= u))
     {
-        results[channel_index(cut.channel)].apply_cut(cut);
+        of_mut(&mut results, cut.channel).apply_cut(cut);
     }
     Ok(())
 }
@@ -588,11 +604,11 @@ fn ingest_and_apply(
     sync_election(db.connection(), e, Some(ingested.log_end_before))?;
     {
         let mut applied = lock(&e.applied_seq);
-        let mut results = lock(&e.results[channel_index(channel)]);
+        let mut results = lock(of(&e.results, channel));
         let mut rows: Vec<Option<crate::model::PrecinctResult>> =
             precincts.into_iter().map(Some).collect();
         for &(seq, i) in &ingested.stored {
-            if let Some(row) = rows[i].take() {
+            if let Some(row) = rows.get_mut(i).and_then(Option::take) {
                 results.apply(seq, row);
                 *applied = (*applied).max(seq);
             }
@@ -721,18 +737,14 @@ fn publish(shared: &Shared, force: bool) {
             continue;
         }
         let mut published = false;
-        for ci in 0..2 {
-            let results = lock(&e.results[ci]);
+        for channel in CHANNELS {
+            let results = lock(of(&e.results, channel));
             let current = Arc::clone(
-                &e.feeds[ci]
+                &of(&e.feeds, channel)
                     .read()
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
-            let charset = e.charset(if ci == 0 {
-                Channel::Test
-            } else {
-                Channel::Live
-            });
+            let charset = e.charset(channel);
             if !force
                 && current.version == results.version
                 && current.charset == charset
@@ -741,7 +753,7 @@ fn publish(shared: &Shared, force: bool) {
                 continue;
             }
             let set = feeds::generate_in(&results, Some(&current), Utc::now(), charset);
-            e.install(ci, Arc::new(set));
+            e.install(channel, Arc::new(set));
             drop(results);
             published = true;
         }
@@ -754,10 +766,10 @@ fn publish(shared: &Shared, force: bool) {
 /// Publishes the batches cut since the last publication of `e`, at once (the other
 /// documents keep their cache period).
 fn publish_batches(e: &ElectionState) {
-    for ci in 0..2 {
-        let results = lock(&e.results[ci]);
+    for channel in CHANNELS {
+        let results = lock(of(&e.results, channel));
         let current = Arc::clone(
-            &e.feeds[ci]
+            &of(&e.feeds, channel)
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
@@ -769,7 +781,7 @@ fn publish_batches(e: &ElectionState) {
             continue;
         }
         let set = feeds::with_new_batches(&results, &current, Utc::now());
-        e.install(ci, Arc::new(set));
+        e.install(channel, Arc::new(set));
         drop(results);
     }
 }
@@ -804,8 +816,10 @@ fn admin_error(e: &Error) -> Response {
         StatusCode::INTERNAL_SERVER_ERROR
     };
     let mut body = serde_json::json!({ "error": e.to_json() });
-    if let Error::InconsistentRows { problems, .. } = e {
-        body["rows"] = serde_json::json!(problems);
+    if let Error::InconsistentRows { problems, .. } = e
+        && let Some(fields) = body.as_object_mut()
+    {
+        fields.insert("rows".into(), serde_json::json!(problems));
     }
     let body = body.to_string();
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
@@ -815,7 +829,7 @@ fn find_election<'a>(shared: &'a Shared, id: &str) -> Result<&'a Arc<ElectionSta
     shared
         .by_id
         .get(id)
-        .map(|&i| &shared.elections[i])
+        .and_then(|&i| shared.elections.get(i))
         .ok_or_else(|| Error::invalid(id, "no such election is configured"))
 }
 
@@ -1132,7 +1146,7 @@ async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
             let channels: Vec<_> = [Channel::Test, Channel::Live]
                 .iter()
                 .map(|&c| {
-                    let r = lock(&e.results[channel_index(c)]);
+                    let r = lock(of(&e.results, c));
                     let mine = kept.iter().filter(|q| q.channel == c.as_str());
                     serde_json::json!({
                         "channel": c.as_str(),
