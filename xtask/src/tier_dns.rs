@@ -9,7 +9,10 @@
 //!   stand-in root zone whose wildcard answers every other name (there is no internet);
 //! - Unbound as an RPZ secondary (`rpz:` with `primary:` and `allow-notify:`);
 //! - BIND 9 as a recursive resolver with `response-policy` over a secondary zone, transferring
-//!   from 127.0.0.3 so the primary's log tells its transfers from Unbound's.
+//!   from 127.0.0.3 so the primary's log tells its transfers from Unbound's. The alternate
+//!   transfer source is 127.0.0.3 too: BIND 9.18 switches to it after a failed refresh (its
+//!   first SOA query can meet the primary before the zone exists: SERVFAIL), and its default
+//!   lets the kernel pick 127.0.0.1, Unbound's address.
 //!
 //! Then runs `unified-blocklist`'s `dns` tier tests, which publish, change lists and query
 //! both resolvers (see `crates/unified-blocklist/tests/dns.rs`).
@@ -240,7 +243,7 @@ fn start(name: &str) -> Result<Deployment> {
              \x20 listen-on port {bind_port} {{ 127.0.0.1; }};\n  listen-on-v6 port {bind_port} {{ ::1; }};\n\
              \x20 recursion yes;\n  allow-recursion {{ 127.0.0.0/8; ::1; }};\n  allow-query {{ 127.0.0.0/8; ::1; }};\n\
              \x20 dnssec-validation no;\n  forwarders {{ 127.0.0.1 port {knot_port}; }};\n  forward only;\n\
-             \x20 transfer-source 127.0.0.3;\n\
+             \x20 transfer-source 127.0.0.3;\n  alt-transfer-source 127.0.0.3;\n\
              \x20 response-policy {{ zone \"{RPZ_ORIGIN}\"; }} qname-wait-recurse no min-update-interval 0;\n}};\n\
              logging {{\n  channel out {{ stderr; severity info; print-time yes; print-category yes; }};\n  category default {{ out; }};\n}};\n\
              zone \"{RPZ_ORIGIN}\" {{\n  type secondary;\n  primaries {{ 127.0.0.1 port {knot_port}; }};\n  file \"rpz.db\";\n  allow-query {{ localhost; }};\n}};\n"

@@ -242,14 +242,32 @@ fn transfers() -> Vec<Transfer> {
     done
 }
 
+/// The first transfer to `address` (of a serial ending in `serial`, if given) among the
+/// primary's log entries after the first `before`. Polled: a secondary can load the zone and
+/// answer from it a moment before Knot has written the transfer's `finished` line.
+fn transfer_to(before: usize, address: &str, serial: Option<&str>) -> Transfer {
+    let start = Instant::now();
+    loop {
+        let log = transfers();
+        let found = log
+            .get(before..)
+            .unwrap_or_default()
+            .iter()
+            .find(|t| t.remote == address && serial.is_none_or(|s| t.serial.ends_with(s)));
+        if let Some(t) = found {
+            return t.clone();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no transfer to {address} (serial {serial:?}) after entry {before} within 10 s: {log:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The first transfer to `address` among the primary's log entries after the first `before`.
 fn transfer_after(before: usize, address: &str) -> Transfer {
-    let log = transfers();
-    log[before..]
-        .iter()
-        .find(|t| t.remote == address)
-        .cloned()
-        .unwrap_or_else(|| panic!("no transfer to {address} after entry {before}: {log:?}"))
+    transfer_to(before, address, None)
 }
 
 /// Wire size of the NXDOMAIN records of `hosts` (see [`nxdomain_records_wire_size`]).
@@ -343,14 +361,11 @@ fn zone_transfer_to_real_resolvers() {
             "{name}"
         );
     }
-    let axfr: Vec<Transfer> = transfers();
     for (name, address) in SECONDARIES {
-        let t = axfr
-            .iter()
-            .find(|t| t.remote == address && t.serial.ends_with(&first.to_string()))
-            .unwrap_or_else(|| panic!("no transfer of serial {first} to {name}: {axfr:?}"));
+        let t = transfer_to(0, address, Some(&first.to_string()));
         assert_eq!(t.kind, "AXFR", "{name}: {t:?}");
     }
+    let axfr: Vec<Transfer> = transfers();
     let axfr_bytes = axfr.iter().find(|t| t.kind == "AXFR").unwrap().bytes;
 
     // 2. A change adding 10 entries and removing 5: an IXFR to each resolver, NXDOMAIN for the
