@@ -2,7 +2,7 @@
 
 use crate::model::Candidate;
 use crate::model::{Definition, ElectionKind};
-use crate::results::{ElectionResults, RoundResults, Tally};
+use crate::results::{ElectionResults, Tally};
 use crate::seats::Seats;
 use crate::time::prague_local;
 use crate::xml::{
@@ -78,30 +78,57 @@ pub enum Media {
     Json,
 }
 
+/// What an index past a table reads: nothing counted. The tables are built from the
+/// definition, so a checked definition never gets here; the lints ask for an answer anyway.
+static NO_TALLY: Tally = Tally {
+    processed: 0,
+    registered: 0,
+    envelopes_issued: 0,
+    envelopes_returned: 0,
+    valid_votes: 0,
+    voter_cards: 0,
+    votes: Vec::new(),
+};
+
+/// Tally `i` of a per-area table.
+fn tally(tallies: &[Tally], i: usize) -> &Tally {
+    tallies.get(i).unwrap_or(&NO_TALLY)
+}
+
+/// Count `i` of a per-area or per-party table (0 past its end).
+fn count<T: Copy + Default>(values: &[T], i: usize) -> T {
+    values.get(i).copied().unwrap_or_default()
+}
+
+/// Entry `i` of a table of index lists (empty past its end).
+fn indices(lists: &[Vec<usize>], i: usize) -> &[usize] {
+    lists.get(i).map_or(&[], Vec::as_slice)
+}
+
 /// The attribute that carries the generation time on every root element.
 const GENERATED_ATTRIBUTE: &[u8] = b" DATUM_CAS_GENEROVANI=\"";
 
 /// SHA-256 (first 128 bits, hex) of `body` without the value of its root's
 /// `DATUM_CAS_GENEROVANI`.
 pub fn content_tag(body: &[u8]) -> String {
-    let head = &body[..body.len().min(4096)];
+    let head = body.get(..4096).unwrap_or(body);
     let value = head
         .windows(GENERATED_ATTRIBUTE.len())
         .position(|w| w == GENERATED_ATTRIBUTE)
         .map(|i| i + GENERATED_ATTRIBUTE.len())
         .and_then(|start| {
-            let len = body[start..].iter().position(|&b| b == b'"')?;
+            let len = body.get(start..)?.iter().position(|&b| b == b'"')?;
             Some((start, start + len))
         });
     let mut hash = Sha256::new();
     match value {
         Some((start, end)) => {
-            hash.update(&body[..start]);
-            hash.update(&body[end..]);
+            hash.update(body.get(..start).unwrap_or_default());
+            hash.update(body.get(end..).unwrap_or_default());
         }
         None => hash.update(body),
     }
-    hex::encode(&hash.finalize()[..16])
+    hex::encode(hash.finalize().get(..16).unwrap_or_default())
 }
 
 impl Document {
@@ -157,7 +184,7 @@ impl Document {
         } else {
             let digest = Sha256::digest(&body);
             let _ = sha256.set(hex::encode(digest));
-            hex::encode(&digest[..16])
+            hex::encode(digest.get(..16).unwrap_or_default())
         };
         Self {
             entity: Entity::with_tag(
@@ -501,11 +528,9 @@ impl FeedSet {
                 );
                 map.insert(batch.cut.number, doc);
             }
-            if let Some(last) = round.batches.last() {
-                self.docs.insert(
-                    batch_path(round_no, None),
-                    Arc::clone(&map[&last.cut.number]),
-                );
+            if let Some(latest) = round.batches.last().and_then(|b| map.get(&b.cut.number)) {
+                self.docs
+                    .insert(batch_path(round_no, None), Arc::clone(latest));
             }
             self.batches.push(map);
         }
@@ -630,22 +655,28 @@ fn elected<'a>(
     let li = results
         .index
         .list
-        .get(&(def.kraje[k].number, def.parties[j].number))
+        .get(&(
+            def.kraje.get(k).map_or(0, |kraj| kraj.number),
+            def.parties.get(j).map_or(0, |party| party.number),
+        ))
         .copied();
     let positions = seats.and_then(|s| s.elected.get(&(k, j)));
     positions.into_iter().flatten().filter_map(move |&pos| {
         let li = li?;
-        let c = def.lists[li].candidates.get(pos)?;
-        let prefs = results.rounds[0].preferences[li]
-            .get(pos)
-            .copied()
-            .unwrap_or(0);
+        let c = def.lists.get(li)?.candidates.get(pos)?;
+        let prefs = results
+            .rounds
+            .first()
+            .and_then(|round| round.preferences.get(li))
+            .map_or(0, |prefs| count(prefs, pos));
         Some((c, prefs))
     })
 }
 
 fn write_strana_open(out: &mut String, def: &Definition, j: usize) {
-    let p = &def.parties[j];
+    let Some(p) = def.parties.get(j) else {
+        return;
+    };
     let _ = write!(out, "<STRANA KSTRANA=\"{}\" NAZ_STR=\"", p.number);
     push_escaped(out, &p.name);
     out.push('"');
@@ -677,7 +708,9 @@ fn write_vysledky(
     seats: Option<&Seats>,
     stamp: &str,
 ) -> String {
-    let round: &RoundResults = &results.rounds[0];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
     let mut out = String::with_capacity(160 * 1024);
     open_root(&mut out, def.kind, "VYSLEDKY", "vysledky", stamp);
     let (el, num, name) = kraj_names(def.kind);
@@ -686,20 +719,27 @@ fn write_vysledky(
         let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
         push_escaped(&mut out, &kraj.name);
         out.push('"');
-        let region_seats = seats.map_or(0, |s| s.region_seats[k]);
+        let region_seats = seats.map_or(0, |s| count(&s.region_seats, k));
         if region_seats > 0 {
             let _ = write!(out, " POCMANDATU=\"{region_seats}\"");
         }
         out.push_str(">\n");
-        let t = &round.kraje[k];
-        write_ucast(&mut out, index[k], t);
+        let t = tally(&round.kraje, k);
+        write_ucast(&mut out, count(index, k), t);
         // Only the lists that stand in the region, as ČSÚ's files have them.
-        for &j in &results.index.stands[k] {
+        for &j in indices(&results.index.stands, k) {
             write_strana_open(&mut out, def, j);
-            let s = seats.map_or(0, |s| s.seats[k][j]);
-            write_hodnoty(&mut out, t.votes[j], t.valid_votes, s, region_seats);
+            let s = seats.map_or(0, |s| s.seats.get(k).map_or(0, |row| count(row, j)));
+            write_hodnoty(&mut out, count(&t.votes, j), t.valid_votes, s, region_seats);
             for (c, prefs) in elected(def, results, seats, k, j) {
-                write_elected(&mut out, def.kind, kraj.number, c, prefs, t.votes[j]);
+                write_elected(
+                    &mut out,
+                    def.kind,
+                    kraj.number,
+                    c,
+                    prefs,
+                    count(&t.votes, j),
+                );
             }
             out.push_str("</STRANA>\n");
         }
@@ -711,10 +751,10 @@ fn write_vysledky(
         let total_seats = seats.map_or(0, |s| s.region_seats.iter().sum());
         for &j in &results.index.stands_anywhere {
             write_strana_open(&mut out, def, j);
-            let s = seats.map_or(0, |s| s.totals[j]);
+            let s = seats.map_or(0, |s| count(&s.totals, j));
             write_hodnoty(
                 &mut out,
-                round.cr.votes[j],
+                count(&round.cr.votes, j),
                 round.cr.valid_votes,
                 s,
                 total_seats,
@@ -724,7 +764,13 @@ fn write_vysledky(
             let mut all: Vec<(u32, u32, &Candidate, u64, u64)> = Vec::new();
             for (k, kraj) in def.kraje.iter().enumerate() {
                 for (c, prefs) in elected(def, results, seats, k, j) {
-                    all.push((c.number, kraj.number, c, prefs, round.kraje[k].votes[j]));
+                    all.push((
+                        c.number,
+                        kraj.number,
+                        c,
+                        prefs,
+                        count(&tally(&round.kraje, k).votes, j),
+                    ));
                 }
             }
             all.sort_by_key(|e| (e.0, e.1));
@@ -742,7 +788,9 @@ fn write_vysledky(
 /// and the preferential votes of every candidate (`KANDIDATI/KANDIDAT`), as in ČSÚ's PS
 /// file (ps2013test). For KZ the same shape under `KRZAST` (no real KZ file was available).
 fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
-    let round = &results.rounds[0];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
     let mut out = String::with_capacity(256 * 1024);
     open_root(
         &mut out,
@@ -756,14 +804,21 @@ fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> Str
         let _ = write!(out, "<{el} {num}=\"{}\" {name}=\"", kraj.number);
         push_escaped(&mut out, &kraj.name);
         out.push_str("\">\n");
-        write_ucast(&mut out, results.index.kraj_total[k], &round.kraje[k]);
+        write_ucast(
+            &mut out,
+            count(&results.index.kraj_total, k),
+            tally(&round.kraje, k),
+        );
         out.push_str("<STRANY>\n");
-        for &j in &results.index.stands[k] {
-            let p = &def.parties[j];
+        for &j in indices(&results.index.stands, k) {
+            let Some(p) = def.parties.get(j) else {
+                continue;
+            };
             let _ = writeln!(
                 out,
                 "<STRANA KSTRANA=\"{}\" POC_HLASU=\"{}\"/>",
-                p.number, round.kraje[k].votes[j]
+                p.number,
+                count(&tally(&round.kraje, k).votes, j)
             );
         }
         out.push_str("</STRANY>\n<KANDIDATI>\n");
@@ -771,7 +826,10 @@ fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> Str
             let Some(&li) = results.index.list.get(&(kraj.number, p.number)) else {
                 continue;
             };
-            for (c, v) in def.lists[li].candidates.iter().zip(&round.preferences[li]) {
+            let (Some(list), Some(prefs)) = (def.lists.get(li), round.preferences.get(li)) else {
+                continue;
+            };
+            for (c, v) in list.candidates.iter().zip(prefs) {
                 if c.withdrawn {
                     continue;
                 }
@@ -791,7 +849,9 @@ fn write_kandid(def: &Definition, results: &ElectionResults, stamp: &str) -> Str
 /// `vysledky_krajmesta.xml`: per kraj its capital (`OBEC`; a city with boroughs adds them
 /// up) and the kraj total (`CELKEM`), as in ČSÚ's PS file (ps2013test).
 fn write_krajmesta(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
-    let round = &results.rounds[0];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
     let mut out = String::with_capacity(64 * 1024);
     open_root(
         &mut out,
@@ -804,27 +864,37 @@ fn write_krajmesta(def: &Definition, results: &ElectionResults, stamp: &str) -> 
         let _ = write!(out, "<KRAJ CIS_KRAJ=\"{}\" NAZ_KRAJ=\"", kraj.number);
         push_escaped(&mut out, &kraj.name);
         out.push_str("\">\n");
-        if let Some(place) = kraj.capital.and_then(|c| results.index.obec.get(&c)) {
-            let obec = &def.obce[place.obec];
+        if let Some(place) = kraj.capital.and_then(|c| results.index.obec.get(&c))
+            && let Some(obec) = def.obce.get(place.obec)
+        {
             let _ = write!(out, "<OBEC CIS_OBEC=\"{}\" NAZ_OBEC=\"", obec.code);
             push_escaped(&mut out, &obec.name);
             out.push_str("\">\n");
             write_ucast(
                 &mut out,
-                results.index.obec_total[place.obec],
-                &round.obce[place.obec],
+                count(&results.index.obec_total, place.obec),
+                tally(&round.obce, place.obec),
             );
             write_hlasy_strana(
                 &mut out,
                 def,
-                &results.index.stands[k],
-                &round.obce[place.obec],
+                indices(&results.index.stands, k),
+                tally(&round.obce, place.obec),
             );
             out.push_str("</OBEC>\n");
         }
         out.push_str("<CELKEM>\n");
-        write_ucast(&mut out, results.index.kraj_total[k], &round.kraje[k]);
-        write_hlasy_strana(&mut out, def, &results.index.stands[k], &round.kraje[k]);
+        write_ucast(
+            &mut out,
+            count(&results.index.kraj_total, k),
+            tally(&round.kraje, k),
+        );
+        write_hlasy_strana(
+            &mut out,
+            def,
+            indices(&results.index.stands, k),
+            tally(&round.kraje, k),
+        );
         out.push_str("</CELKEM>\n</KRAJ>\n");
     }
     out.push_str("</VYSLEDKY_KRAJMESTA>\n");
@@ -837,7 +907,9 @@ fn write_krajmesta(def: &Definition, results: &ElectionResults, stamp: &str) -> 
 /// element names follow what public clients read (`VYSLEDKY_ZAHRANICI` → `…/CELKEM/UCAST`,
 /// `//STAT` with `UCAST` and `HLASY_STRANA`).
 fn write_zahranici(def: &Definition, results: &ElectionResults, stamp: &str) -> String {
-    let round = &results.rounds[0];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
     let mut out = String::with_capacity(16 * 1024);
     open_root(
         &mut out,
@@ -853,24 +925,34 @@ fn write_zahranici(def: &Definition, results: &ElectionResults, stamp: &str) -> 
         .and_then(|oi| {
             def.kraje
                 .iter()
-                .position(|k| k.number == def.okresy[oi].kraj)
+                .position(|k| def.okresy.get(oi).is_some_and(|o| o.kraj == k.number))
         })
-        .map_or(&results.index.stands_anywhere, |k| &results.index.stands[k]);
+        .map_or(&results.index.stands_anywhere, |k| {
+            indices(&results.index.stands, k)
+        });
     if let Some(oi) = okres {
-        for &bi in &results.index.okres_obce[oi] {
+        for &bi in indices(&results.index.okres_obce, oi) {
             out.push_str("<STAT NAZ_STAT=\"");
-            push_escaped(&mut out, &def.obce[bi].name);
+            push_escaped(&mut out, def.obce.get(bi).map_or("", |o| o.name.as_str()));
             out.push_str("\">\n");
-            write_ucast(&mut out, results.index.obec_total[bi], &round.obce[bi]);
-            write_hlasy_strana(&mut out, def, standing, &round.obce[bi]);
+            write_ucast(
+                &mut out,
+                count(&results.index.obec_total, bi),
+                tally(&round.obce, bi),
+            );
+            write_hlasy_strana(&mut out, def, standing, tally(&round.obce, bi));
             out.push_str("</STAT>\n");
         }
     }
     out.push_str("<CELKEM>\n");
     match okres {
         Some(oi) => {
-            write_ucast(&mut out, results.index.okres_total[oi], &round.okresy[oi]);
-            write_hlasy_strana(&mut out, def, standing, &round.okresy[oi]);
+            write_ucast(
+                &mut out,
+                count(&results.index.okres_total, oi),
+                tally(&round.okresy, oi),
+            );
+            write_hlasy_strana(&mut out, def, standing, tally(&round.okresy, oi));
         }
         None => {
             let empty = Tally {
@@ -893,20 +975,27 @@ fn write_hlasy_strana(out: &mut String, def: &Definition, standing: &[usize], t:
         return;
     }
     for &i in standing {
+        let Some(party) = def.parties.get(i) else {
+            continue;
+        };
         out.push_str("<HLASY_STRANA KSTRANA=\"");
-        push_number(out, def.parties[i].number);
+        push_number(out, party.number);
         out.push_str("\" HLASY=\"");
-        push_number(out, t.votes[i]);
+        push_number(out, count(&t.votes, i));
         out.push_str("\" PROC_HLASU=\"");
-        push_percent_truncated(out, t.votes[i], t.valid_votes);
+        push_percent_truncated(out, count(&t.votes, i), t.valid_votes);
         out.push_str("\"/>\n");
     }
 }
 
 /// `okresy/vysledky_okres_{NUTS}.xml`: the district and its municipalities.
 fn write_okres(def: &Definition, results: &ElectionResults, oi: usize, stamp: &str) -> String {
-    let round = &results.rounds[0];
-    let okres = &def.okresy[oi];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
+    let Some(okres) = def.okresy.get(oi) else {
+        return String::new();
+    };
     let mut out = String::with_capacity(64 * 1024);
     open_root(
         &mut out,
@@ -925,17 +1014,29 @@ fn write_okres(def: &Definition, results: &ElectionResults, oi: usize, stamp: &s
         .kraje
         .iter()
         .position(|k| k.number == okres.kraj)
-        .map_or(&results.index.stands_anywhere, |k| &results.index.stands[k]);
-    write_ucast(&mut out, results.index.okres_total[oi], &round.okresy[oi]);
-    write_hlasy_strana(&mut out, def, standing, &round.okresy[oi]);
+        .map_or(&results.index.stands_anywhere, |k| {
+            indices(&results.index.stands, k)
+        });
+    write_ucast(
+        &mut out,
+        count(&results.index.okres_total, oi),
+        tally(&round.okresy, oi),
+    );
+    write_hlasy_strana(&mut out, def, standing, tally(&round.okresy, oi));
     out.push_str("</OKRES>\n");
-    for &bi in &results.index.okres_obce[oi] {
-        let obec = &def.obce[bi];
+    for &bi in indices(&results.index.okres_obce, oi) {
+        let Some(obec) = def.obce.get(bi) else {
+            continue;
+        };
         let _ = write!(out, "<OBEC CIS_OBEC=\"{}\" NAZ_OBEC=\"", obec.code);
         push_escaped(&mut out, &obec.name);
         let _ = writeln!(out, "\" TYP_OBEC=\"{}\">", obec.typ.as_str());
-        write_ucast(&mut out, results.index.obec_total[bi], &round.obce[bi]);
-        write_hlasy_strana(&mut out, def, standing, &round.obce[bi]);
+        write_ucast(
+            &mut out,
+            count(&results.index.obec_total, bi),
+            tally(&round.obce, bi),
+        );
+        write_hlasy_strana(&mut out, def, standing, tally(&round.obce, bi));
         out.push_str("</OBEC>\n");
     }
     out.push_str("</VYSLEDKY_OKRES>\n");
@@ -959,7 +1060,9 @@ fn write_council(
     stamp: &str,
 ) -> String {
     let def = &results.def;
-    let round = &results.rounds[0];
+    let Some(round) = results.rounds.first() else {
+        return String::new();
+    };
     let mut out = String::with_capacity(8 * 1024);
     open_root(&mut out, def.kind, "VYSLEDKY_OBEC", "vysledky_obec", stamp);
     let seats_total: u32 = council.districts.iter().map(|d| d.seats).sum();
@@ -1027,7 +1130,9 @@ fn write_council(
                 percent(u64::from(won), u64::from(d.seats))
             );
             let person = |out: &mut String, el: &str, extra: &str, pos: usize| {
-                let c = &l.candidates[pos];
+                let Some(c) = l.candidates.get(pos) else {
+                    return;
+                };
                 let v = t
                     .candidates
                     .get(&(l.number, c.number))
@@ -1086,8 +1191,13 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
     let mut out = String::with_capacity(64 * 1024);
     open_root(&mut out, def.kind, "VYSLEDKY", "vysledky", stamp);
     for (oi, obvod) in def.obvody.iter().enumerate() {
-        let r1 = &results.rounds[0].obvody[oi];
-        let r2 = &results.rounds[1].obvody[oi];
+        let obvod_of = |ri: usize| {
+            results
+                .rounds
+                .get(ri)
+                .map_or(&NO_TALLY, |r| tally(&r.obvody, oi))
+        };
+        let (r1, r2) = (obvod_of(0), obvod_of(1));
         let done1 = r1.processed >= obvod.okrsky && obvod.okrsky > 0;
         let done2 = r2.processed >= obvod.okrsky && obvod.okrsky > 0;
         // Round one once every precinct is in (zákon 247/1995 Sb., § 75–76): more than half
@@ -1110,8 +1220,8 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             _ => None,
         };
         let winner2 = runoff.filter(|_| done2).and_then(|c| {
-            let votes: Vec<u64> = c.iter().map(|&i| r2.votes[i]).collect();
-            round_two(&votes).ok().map(|(w, _)| c[w])
+            let votes: Vec<u64> = c.iter().map(|&i| count(&r2.votes, i)).collect();
+            round_two(&votes).ok().and_then(|(w, _)| c.get(w).copied())
         });
         let _ = write!(out, "<OBVOD CISLO=\"{}\" NAZEV=\"", obvod.number);
         push_escaped(&mut out, &obvod.name);
@@ -1130,8 +1240,8 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             let _ = write!(
                 out,
                 "\" HLASY_1KOLO=\"{}\" HLASY_PROC_1KOLO=\"{}\"",
-                r1.votes[ci],
-                percent_truncated(r1.votes[ci], r1.valid_votes)
+                count(&r1.votes, ci),
+                percent_truncated(count(&r1.votes, ci), r1.valid_votes)
             );
             if let Some(outcome) = &first {
                 let verdict = match outcome {
@@ -1145,14 +1255,14 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
             // until its precincts come in, as ČSÚ's 2026 document has Karviná's pair).
             let in_runoff = match runoff {
                 Some(c) => c.contains(&ci),
-                None => r2.processed > 0 && r2.votes[ci] > 0,
+                None => r2.processed > 0 && count(&r2.votes, ci) > 0,
             };
             if in_runoff {
                 let _ = write!(
                     out,
                     " HLASY_2KOLO=\"{}\" HLASY_PROC_2KOLO=\"{}\"",
-                    r2.votes[ci],
-                    percent_truncated(r2.votes[ci], r2.valid_votes)
+                    count(&r2.votes, ci),
+                    percent_truncated(count(&r2.votes, ci), r2.valid_votes)
                 );
                 if let Some(w) = winner2 {
                     let verdict = if w == ci { "ZVOLEN" } else { "NEZVOLEN" };
@@ -1174,11 +1284,13 @@ fn write_senat(def: &Definition, results: &ElectionResults, stamp: &str) -> Stri
     // two adds up the districts holding a run-off (our reading; no round-two document read).
     out.push_str("<CELKEM>\n");
     for kolo in [1u8, 2] {
-        let round = &results.rounds[usize::from(kolo - 1)];
+        let Some(round) = results.rounds.get(usize::from(kolo - 1)) else {
+            continue;
+        };
         let mut total = Tally::default();
         let mut precincts = 0u32;
         for (oi, obvod) in def.obvody.iter().enumerate() {
-            let t = &round.obvody[oi];
+            let t = tally(&round.obvody, oi);
             if kolo == 2 && t.processed == 0 {
                 continue;
             }

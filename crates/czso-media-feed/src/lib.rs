@@ -23,7 +23,6 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod events;
-#[cfg_attr(not(test), allow(clippy::indexing_slicing))] // conversion pending (issue 17)
 pub mod feeds;
 pub mod hook;
 pub mod logs;
