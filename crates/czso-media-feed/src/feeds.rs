@@ -955,12 +955,8 @@ fn write_zahranici(def: &Definition, results: &ElectionResults, stamp: &str) -> 
             write_hlasy_strana(&mut out, def, standing, tally(&round.okresy, oi));
         }
         None => {
-            let empty = Tally {
-                votes: vec![0; def.parties.len()],
-                ..Tally::default()
-            };
-            write_ucast(&mut out, 0, &empty);
-            write_hlasy_strana(&mut out, def, standing, &empty);
+            write_ucast(&mut out, 0, &NO_TALLY);
+            write_hlasy_strana(&mut out, def, standing, &NO_TALLY);
         }
     }
     out.push_str("</CELKEM>\n</ZAHRANICI>\n</VYSLEDKY_ZAHRANICI>\n");

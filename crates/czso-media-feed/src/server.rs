@@ -627,7 +627,7 @@ fn cut_all(shared: &Shared) -> Result<()> {
     {
         let mut db = lock(&shared.db);
         for e in &shared.elections {
-            for channel in [Channel::Test, Channel::Live] {
+            for channel in CHANNELS {
                 for round in 1..=e.def.kind.rounds() {
                     db.cut_batch(&e.def.id, channel, round, None, now)?;
                 }
@@ -1143,7 +1143,7 @@ async fn status_handler(State(shared): State<Arc<Shared>>) -> Response {
         .iter()
         .zip(&quarantine)
         .map(|(e, kept)| {
-            let channels: Vec<_> = [Channel::Test, Channel::Live]
+            let channels: Vec<_> = CHANNELS
                 .iter()
                 .map(|&c| {
                     let r = lock(of(&e.results, c));

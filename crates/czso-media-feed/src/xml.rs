@@ -130,6 +130,13 @@ fn precinct_label(key: PrecinctKey) -> String {
     s
 }
 
+/// "precinct: " to put before a message about one of the precinct's elements ("" outside one).
+fn owner_context(owner: Option<PrecinctKey>) -> String {
+    owner
+        .map(|k| format!("{}: ", precinct_label(k)))
+        .unwrap_or_default()
+}
+
 /// The error for a malformed or repeated attribute of `e`, naming the element, the precinct
 /// it belongs to and, for a repeated one, the attribute.
 fn attribute_error(
@@ -140,9 +147,7 @@ fn attribute_error(
     owner: Option<PrecinctKey>,
     reader_pos: u64,
 ) -> Error {
-    let context = owner
-        .map(|k| format!("{}: ", precinct_label(k)))
-        .unwrap_or_default();
+    let context = owner_context(owner);
     if let quick_xml::events::attributes::AttrError::Duplicated(at, _) = *err {
         // `at` is where the repeated name starts in the element's text.
         let text: &str = e;
@@ -238,9 +243,7 @@ impl<'e, const N: usize> Attrs<'e, N> {
     }
 
     fn context(&self) -> String {
-        self.owner
-            .map(|k| format!("{}: ", precinct_label(k)))
-            .unwrap_or_default()
+        owner_context(self.owner)
     }
 
     fn get(&self, name: &str) -> Option<&str> {

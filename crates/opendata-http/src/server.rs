@@ -903,30 +903,27 @@ impl TrackedStream {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        let mut data_before = false;
-        for (i, buf) in bufs.iter().enumerate() {
-            if buf.is_empty() {
-                continue;
-            }
-            if let Some(found) = crate::mirror::find(buf) {
-                return match (data_before, bufs.get(..i)) {
-                    (false, _) => self.send_mirrored(cx, &found, buf.len()),
-                    // The head goes out corked, so it shares segments with the body after it;
-                    // MSG_NOSIGNAL as std's own `send` uses.
-                    (true, Some(head)) => self.poll_raw(cx, |socket| {
-                        rustix::net::sendmsg(
-                            socket,
-                            head,
-                            &mut rustix::net::SendAncillaryBuffer::default(),
-                            rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL,
-                        )
-                    }),
-                    (true, None) => Pin::new(&mut self.inner).poll_write_vectored(cx, bufs),
-                };
-            }
-            data_before = true;
+        let first_mirrored = bufs
+            .iter()
+            .enumerate()
+            .find_map(|(i, buf)| crate::mirror::find(buf).map(|found| (i, found, buf.len())));
+        let Some((i, found, len)) = first_mirrored else {
+            return Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        };
+        let head = bufs.get(..i).unwrap_or_default();
+        if head.iter().all(|buf| buf.is_empty()) {
+            return self.send_mirrored(cx, &found, len);
         }
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        // The head goes out corked, so it shares segments with the body after it;
+        // MSG_NOSIGNAL as std's own `send` uses.
+        self.poll_raw(cx, |socket| {
+            rustix::net::sendmsg(
+                socket,
+                head,
+                &mut rustix::net::SendAncillaryBuffer::default(),
+                rustix::net::SendFlags::MORE | rustix::net::SendFlags::NOSIGNAL,
+            )
+        })
     }
 
     #[cfg(not(target_os = "linux"))]

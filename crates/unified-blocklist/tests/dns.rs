@@ -265,11 +265,6 @@ fn transfer_to(before: usize, address: &str, serial: Option<&str>) -> Transfer {
     }
 }
 
-/// The first transfer to `address` among the primary's log entries after the first `before`.
-fn transfer_after(before: usize, address: &str) -> Transfer {
-    transfer_to(before, address, None)
-}
-
 /// Wire size of the NXDOMAIN records of `hosts` (see [`nxdomain_records_wire_size`]).
 fn records_wire_size<'a>(hosts: impl IntoIterator<Item = &'a String>, origin: &str) -> u64 {
     hosts
@@ -418,7 +413,7 @@ fn zone_transfer_to_real_resolvers() {
     );
     let changed_wire = records_wire_size(added.iter().chain(&to_remove), &origin);
     for (name, address) in SECONDARIES {
-        let t = transfer_after(before, address);
+        let t = transfer_to(before, address, None);
         assert_eq!(t.kind, "IXFR", "{name} got a full transfer: {t:?}");
         assert_eq!(t.serial, format!("{first} -> {second}"), "{name}");
         assert!(
@@ -866,7 +861,7 @@ fn bench_propagation_transfer_size_and_check_rate() {
         });
         let changed = records_wire_size(&added, &origin);
         for (name, address) in SECONDARIES {
-            let t = transfer_after(before, address);
+            let t = transfer_to(before, address, None);
             eprintln!(
                 "BENCH k={k}: {name} got {} of {} bytes in {} messages; changed records {changed} bytes; ratio {:.2}; {:.4} of the AXFR",
                 t.kind,
