@@ -165,17 +165,7 @@ pub(crate) async fn guard(State(guard): State<Guard>, request: Request, next: Ne
         );
     }
     if request.method() == axum::http::Method::POST {
-        let media = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            });
+        let media = opendata_http::negotiate::content_media_type(request.headers());
         let has_body = request
             .headers()
             .get(header::CONTENT_LENGTH)

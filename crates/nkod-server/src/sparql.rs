@@ -15,8 +15,9 @@ use sparesults::{QueryResultsFormat, QueryResultsSerializer};
 use spargebra::algebra::GraphPattern;
 use spargebra::term::{NamedNodePattern, TermPattern, TriplePattern};
 
-use crate::http_util::{negotiate, text_error};
+use crate::http_util::text_error;
 use crate::server::AppState;
+use opendata_http::negotiate::{choose_media_type, content_media_type};
 
 /// The parameters of one SPARQL protocol request.
 #[derive(Debug, Default)]
@@ -69,15 +70,7 @@ pub(crate) async fn handle_post(
     params.absorb(url::form_urlencoded::parse(
         raw.unwrap_or_default().as_bytes(),
     ));
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = content_media_type(&headers).unwrap_or_default();
     match content_type.as_str() {
         "application/x-www-form-urlencoded" => params.absorb(url::form_urlencoded::parse(&body)),
         "application/sparql-query" => match std::str::from_utf8(&body) {
@@ -428,23 +421,25 @@ enum Output {
     Rdf(RdfFormat),
 }
 
-const RESULTS_OFFERS: &[(&str, f32)] = &[
-    ("application/sparql-results+json", 1.0),
-    ("application/sparql-results+xml", 0.9),
-    ("text/csv", 0.8),
-    ("text/tab-separated-values", 0.7),
-    ("application/json", 0.6),
-    ("application/xml", 0.5),
+/// Query result formats, with the server's preference in thousandths.
+const RESULTS_OFFERS: &[(&str, u16)] = &[
+    ("application/sparql-results+json", 1000),
+    ("application/sparql-results+xml", 900),
+    ("text/csv", 800),
+    ("text/tab-separated-values", 700),
+    ("application/json", 600),
+    ("application/xml", 500),
 ];
 
-const GRAPH_OFFERS: &[(&str, f32)] = &[
-    ("text/turtle", 1.0),
-    ("application/n-triples", 0.9),
-    ("application/rdf+xml", 0.8),
-    ("application/ld+json", 0.7),
-    ("application/trig", 0.6),
-    ("application/n-quads", 0.5),
-    ("text/plain", 0.4),
+/// Graph formats (CONSTRUCT, DESCRIBE), with the server's preference in thousandths.
+const GRAPH_OFFERS: &[(&str, u16)] = &[
+    ("text/turtle", 1000),
+    ("application/n-triples", 900),
+    ("application/rdf+xml", 800),
+    ("application/ld+json", 700),
+    ("application/trig", 600),
+    ("application/n-quads", 500),
+    ("text/plain", 400),
 ];
 
 fn results_format(name: &str) -> Option<QueryResultsFormat> {
@@ -494,7 +489,7 @@ fn choose_output(
     } else {
         (RESULTS_OFFERS, "results")
     };
-    let media = negotiate(headers, offers).ok_or_else(|| {
+    let media = choose_media_type(headers, offers).ok_or_else(|| {
         Box::new(text_error(
             StatusCode::NOT_ACCEPTABLE,
             format!(

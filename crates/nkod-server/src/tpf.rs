@@ -16,8 +16,9 @@ use oxigraph::model::{
 };
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::http_util::{negotiate, text_error};
+use crate::http_util::text_error;
 use crate::server::AppState;
+use opendata_http::negotiate::choose_media_type;
 
 /// Triples per fragment page, as in @ldf/server.
 pub const TPF_PAGE_SIZE: usize = 100;
@@ -48,14 +49,15 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
-const OFFERS: &[(&str, f32)] = &[
-    ("application/trig", 0.9),
-    ("application/ld+json", 0.8),
-    ("application/json", 0.8),
-    ("application/n-quads", 0.7),
-    ("text/turtle", 0.6),
-    ("text/n3", 0.6),
-    ("application/n-triples", 0.5),
+/// The RDF formats a fragment is sent in, with the server's preference in thousandths.
+const OFFERS: &[(&str, u16)] = &[
+    ("application/trig", 900),
+    ("application/ld+json", 800),
+    ("application/json", 800),
+    ("application/n-quads", 700),
+    ("text/turtle", 600),
+    ("text/n3", 600),
+    ("application/n-triples", 500),
 ];
 
 /// A triple pattern plus optional graph, each position `None` for a variable.
@@ -74,7 +76,7 @@ pub(crate) async fn handle(
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let Some(media) = negotiate(&headers, OFFERS) else {
+    let Some(media) = choose_media_type(&headers, OFFERS) else {
         return text_error(
             StatusCode::NOT_ACCEPTABLE,
             "available: application/trig, application/ld+json, application/n-quads, text/turtle, application/n-triples",

@@ -1,4 +1,5 @@
-//! Content coding (`Accept-Encoding`, RFC 9110 §12.5.3) and byte ranges (`Range`, §14).
+//! Content coding (`Accept-Encoding`, RFC 9110 §12.5.3), media types (`Accept`, §12.5.1, and a
+//! request's `Content-Type`, §8.3) and byte ranges (`Range`, §14).
 
 use http::{HeaderMap, header};
 
@@ -37,20 +38,17 @@ struct Weights {
     any: Option<u16>,
 }
 
-fn weights(headers: &HeaderMap) -> Option<Weights> {
-    let mut values = headers.get_all(header::ACCEPT_ENCODING).iter().peekable();
-    values.peek()?;
-    let mut w = Weights {
-        gzip: None,
-        identity: None,
-        any: None,
-    };
-    for value in values {
+/// The members of every `name` line of a weighted list header (`Accept`, `Accept-Encoding`;
+/// RFC 9110 §12.4.2): each member without its parameters, and its weight in thousandths (1000
+/// without `q`). A member with a broken weight says nothing usable and is left out.
+fn weighted_members(headers: &HeaderMap, name: header::HeaderName) -> Vec<(&str, u16)> {
+    let mut members = Vec::new();
+    for value in headers.get_all(name) {
         let Ok(text) = value.to_str() else { continue };
         for member in text.split(',') {
             let mut parts = member.split(';');
-            let coding = parts.next().unwrap_or("").trim_matches([' ', '\t']);
-            if coding.is_empty() {
+            let token = parts.next().unwrap_or("").trim_matches([' ', '\t']);
+            if token.is_empty() {
                 continue;
             }
             let mut q = Some(1000);
@@ -62,20 +60,34 @@ fn weights(headers: &HeaderMap) -> Option<Weights> {
                     q = qvalue(value.trim_start());
                 }
             }
-            // A member with a broken weight says nothing usable.
-            let Some(q) = q else { continue };
-            let slot =
-                if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-                    &mut w.gzip
-                } else if coding.eq_ignore_ascii_case("identity") {
-                    &mut w.identity
-                } else if coding == "*" {
-                    &mut w.any
-                } else {
-                    continue;
-                };
-            *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
+            if let Some(q) = q {
+                members.push((token, q));
+            }
         }
+    }
+    members
+}
+
+fn weights(headers: &HeaderMap) -> Option<Weights> {
+    if !headers.contains_key(header::ACCEPT_ENCODING) {
+        return None;
+    }
+    let mut w = Weights {
+        gzip: None,
+        identity: None,
+        any: None,
+    };
+    for (coding, q) in weighted_members(headers, header::ACCEPT_ENCODING) {
+        let slot = if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            &mut w.gzip
+        } else if coding.eq_ignore_ascii_case("identity") {
+            &mut w.identity
+        } else if coding == "*" {
+            &mut w.any
+        } else {
+            continue;
+        };
+        *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
     }
     Some(w)
 }
@@ -96,6 +108,58 @@ pub fn choose_coding(headers: &HeaderMap) -> Coding {
     } else {
         Coding::Identity
     }
+}
+
+/// The media type of a request's `Content-Type` (RFC 9110 §8.3.1): `type/subtype`, lower-cased,
+/// without parameters. `None` without the header, or when it is not visible ASCII or empty.
+pub fn content_media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    let media = value.split(';').next()?.trim_matches([' ', '\t']);
+    (!media.is_empty()).then(|| media.to_ascii_lowercase())
+}
+
+/// Proactive negotiation of a media type (`Accept`, RFC 9110 §12.5.1).
+///
+/// `offers` are `(media type, server preference)`, the type lower-case and the preference in
+/// thousandths. Each offer's client weight comes from the most specific range that matches
+/// it (`type/subtype` over `type/*` over `*/*`), and the offer with the highest product of
+/// weight and preference wins, the earlier one on a tie (as @ldf/server weighs its formats).
+/// Without a usable `Accept` the first offer wins. `None` when the client accepts none of
+/// them (406). A member with a broken weight says nothing, as in [`choose_coding`].
+pub fn choose_media_type<'a>(headers: &HeaderMap, offers: &[(&'a str, u16)]) -> Option<&'a str> {
+    let ranges: Vec<(String, u16)> = weighted_members(headers, header::ACCEPT)
+        .into_iter()
+        .map(|(range, q)| (range.to_ascii_lowercase(), q))
+        .collect();
+    if ranges.is_empty() {
+        return offers.first().map(|(media, _)| *media);
+    }
+    let mut best: Option<(&'a str, u32)> = None;
+    for (offer, preference) in offers {
+        let major = offer.split_once('/').map_or(*offer, |(major, _)| major);
+        let mut weight: Option<(u8, u16)> = None;
+        for (range, q) in &ranges {
+            let specificity = if range == offer {
+                3
+            } else if range.strip_suffix("/*") == Some(major) {
+                2
+            } else if range == "*/*" {
+                1
+            } else {
+                continue;
+            };
+            if weight.is_none_or(|(s, _)| specificity > s) {
+                weight = Some((specificity, *q));
+            }
+        }
+        if let Some((_, q)) = weight {
+            let score = u32::from(q) * u32::from(*preference);
+            if score > 0 && best.is_none_or(|(_, b)| score > b) {
+                best = Some((offer, score));
+            }
+        }
+    }
+    best.map(|(media, _)| media)
 }
 
 /// What a `Range` header asks of a representation of a given length.
@@ -193,6 +257,49 @@ mod tests {
 
     fn coding(values: &[&str]) -> Coding {
         choose_coding(&with(&header::ACCEPT_ENCODING, values))
+    }
+
+    fn media(values: &[&str]) -> Option<&'static str> {
+        const OFFERS: &[(&str, u16)] = &[
+            ("application/trig", 900),
+            ("text/turtle", 600),
+            ("application/n-triples", 500),
+        ];
+        choose_media_type(&with(&header::ACCEPT, values), OFFERS)
+    }
+
+    #[test]
+    fn media_types_by_weight_preference_and_specificity() {
+        assert_eq!(media(&[]), Some("application/trig"));
+        assert_eq!(media(&[" "]), Some("application/trig"));
+        assert_eq!(media(&["text/turtle"]), Some("text/turtle"));
+        assert_eq!(media(&["Text/Turtle"]), Some("text/turtle"));
+        // 0.5 × 0.6 < 1 × 0.5
+        assert_eq!(
+            media(&["text/turtle;q=0.5, application/n-triples"]),
+            Some("application/n-triples")
+        );
+        assert_eq!(media(&["*/*"]), Some("application/trig"));
+        assert_eq!(media(&["image/png"]), None);
+        assert_eq!(media(&["text/*"]), Some("text/turtle"));
+        // The most specific range decides: text/turtle is refused although text/* is not.
+        assert_eq!(media(&["text/*, text/turtle;q=0"]), None);
+        assert_eq!(media(&["*/*;q=0.1", "text/turtle"]), Some("text/turtle"));
+        // A broken weight says nothing: the first offer, as without the header.
+        assert_eq!(media(&["text/turtle;q=2"]), Some("application/trig"));
+        assert_eq!(media(&["application/trig;q=0"]), None);
+    }
+
+    #[test]
+    fn the_media_type_of_a_request_body() {
+        let ct = |v: &str| content_media_type(&with(&header::CONTENT_TYPE, &[v]));
+        assert_eq!(
+            ct("Application/X-WWW-Form-Urlencoded; charset=UTF-8").as_deref(),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(ct("text/xml").as_deref(), Some("text/xml"));
+        assert_eq!(ct(" ; charset=utf-8"), None);
+        assert_eq!(content_media_type(&HeaderMap::new()), None);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use opendata_http::negotiate::content_media_type;
 use serde_json::Value as Json;
 
 pub(crate) use catalog::GraphqlCatalog;
@@ -175,15 +176,7 @@ pub(crate) async fn handle_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
+    let content_type = content_media_type(&headers).unwrap_or_default();
     let (mut query, mut variables, mut operation) = (None, None, None);
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         if k == "query" {
