@@ -48,6 +48,8 @@ struct Options {
     batches: usize,
     /// A czso-media-feed binary built already (else a release build of the package).
     bin: Option<PathBuf>,
+    /// Where to keep the server's debug log (its per-cut timing lines).
+    server_log: Option<PathBuf>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options> {
@@ -55,6 +57,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
         speed: 60.0,
         batches: 0,
         bin: None,
+        server_log: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -63,8 +66,9 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--speed" => options.speed = value()?.parse().context("--speed")?,
             "--batches" => options.batches = value()?.parse().context("--batches")?,
             "--bin" => options.bin = Some(PathBuf::from(value()?)),
+            "--server-log" => options.server_log = Some(PathBuf::from(value()?)),
             other => bail!(
-                "unknown option {other}; options: --speed N (60), --batches N (all), --bin PATH"
+                "unknown option {other}; options: --speed N (60), --batches N (all), --bin PATH, --server-log PATH"
             ),
         }
     }
@@ -469,10 +473,18 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     if options.batches > 0 {
         files.truncate(options.batches);
     }
+    // The server's debug lines: one per scheduled cut (where its time went) and one per
+    // `davka` frame handed to a connection.
+    let server_log = work.join("server.log");
     let mut server_cmd = Command::new(&bin);
     server_cmd
         .args(["serve", "--config", config.to_str().unwrap_or_default()])
-        .stdout(Stdio::null());
+        .env(
+            "RUST_LOG",
+            "info,czso_media_feed::cut=debug,czso_media_feed::events=debug",
+        )
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&server_log)?);
     let server = ServerProcess::spawn("czso-media-feed", &mut server_cmd)?;
     let public: SocketAddr = format!("127.0.0.1:{public_port}").parse()?;
     let admin: SocketAddr = format!("127.0.0.1:{admin_port}").parse()?;
@@ -582,6 +594,13 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         cpu_replay,
     );
     println!("load average at the end: {load_after}");
+    let log = std::fs::read_to_string(&server_log).unwrap_or_default();
+    report_server(&log, &events, cut_ms);
+    if let Some(keep) = &options.server_log {
+        std::fs::copy(&server_log, keep)
+            .with_context(|| format!("copying the server log to {}", keep.display()))?;
+        println!("server log: {}", keep.display());
+    }
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
@@ -708,6 +727,109 @@ fn report(
             "poll errors: {} (first: {})",
             polls.errors.len(),
             polls.errors[0]
+        );
+    }
+}
+
+/// The `key=value` fields of a log line.
+fn log_fields(line: &str) -> BTreeMap<&str, &str> {
+    line.split_whitespace()
+        .filter_map(|word| word.split_once('='))
+        .collect()
+}
+
+fn log_number(fields: &BTreeMap<&str, &str>, name: &str) -> Option<i64> {
+    fields.get(name).and_then(|v| v.parse().ok())
+}
+
+/// The server's side of the `davka` delays, from its debug lines: when the maintenance loop
+/// woke after the grid instant, how long the cut's commit took (and whether the database
+/// file was written meanwhile: a WAL checkpoint), when the batch was announced, how long
+/// the frame waited for its connection; and those figures for each late event.
+fn report_server(log: &str, events: &[Received], cut_ms: i64) {
+    let mut cuts: BTreeMap<i64, BTreeMap<&str, &str>> = BTreeMap::new();
+    let mut frames: BTreeMap<i64, i64> = BTreeMap::new();
+    for line in log.lines() {
+        let fields = log_fields(line);
+        if line.contains("scheduled cut") {
+            if let Some(due) = log_number(&fields, "due_ms") {
+                cuts.insert(due, fields);
+            }
+        } else if line.contains("davka frame")
+            && let (Some(at), Some(us)) = (
+                log_number(&fields, "at_ms"),
+                log_number(&fields, "after_publication_us"),
+            )
+        {
+            frames.insert(slot_start(at, cut_ms), us);
+        }
+    }
+    // Only cuts that announced a batch (a frame was sent in their slot).
+    let with_batch: Vec<&BTreeMap<&str, &str>> = cuts
+        .iter()
+        .filter(|(due, _)| frames.contains_key(due))
+        .map(|(_, f)| f)
+        .collect();
+    if with_batch.is_empty() {
+        println!("server timing: no per-cut lines in the server's log");
+        return;
+    }
+    let figure = |name: &str| -> Vec<i64> {
+        with_batch
+            .iter()
+            .filter_map(|f| log_number(f, name))
+            .collect()
+    };
+    for (name, what) in [
+        (
+            "woke_late_ms",
+            "maintenance loop woke after the grid instant",
+        ),
+        ("reload_ms", "reload before the cut"),
+        ("commit_ms", "cut transactions (commit included)"),
+        (
+            "announced_late_ms",
+            "batch announced after the grid instant",
+        ),
+        ("regenerate_ms", "regeneration after the cut"),
+    ] {
+        println!("server, {what}: {}", median_p95_max(figure(name)));
+    }
+    let written = with_batch
+        .iter()
+        .filter(|f| f.get("database_written") == Some(&"true"))
+        .count();
+    println!(
+        "server, cuts during which the database file was written (a WAL checkpoint): {written} of {}",
+        with_batch.len()
+    );
+    println!(
+        "server, davka frame handed to the connection after its publication (µs): {}",
+        median_p95_max(frames.values().copied().collect()).replace(" ms", " µs")
+    );
+    for e in events.iter().filter(|e| e.name == "davka") {
+        let due = slot_start(e.at_ms, cut_ms);
+        let delay = e.at_ms - due;
+        if delay < 50 {
+            continue;
+        }
+        let cut = cuts.get(&due);
+        let get = |name: &str| {
+            cut.and_then(|f| f.get(name).copied())
+                .unwrap_or("?")
+                .to_owned()
+        };
+        println!(
+            "late davka {} ({delay} ms): woke +{} ms, reload {} ms, commit {} ms (database written: {}, WAL {} → {} bytes), announced +{} ms, frame {} µs after publication",
+            json_number(&e.data, "PORADI_DAVKY").map_or("?".to_owned(), |n| n.to_string()),
+            get("woke_late_ms"),
+            get("reload_ms"),
+            get("commit_ms"),
+            get("database_written"),
+            get("wal_before"),
+            get("wal_after"),
+            get("announced_late_ms"),
+            frames.get(&due).map_or("?".to_owned(), |us| us.to_string()),
         );
     }
 }

@@ -12,7 +12,7 @@ use czso_media_feed::rehearsal;
 use czso_media_feed::simulate::{self, Params};
 use czso_media_feed::store::Channel;
 use czso_media_feed::time::{parse_prague, prague_local};
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -346,6 +346,17 @@ fn main() -> ExitCode {
     if let Some(code) = opendata_cli::generate_docs_if_asked(Cli::command) {
         return code;
     }
+    // The library's log (the maintenance loop's errors, the admin token's creation) on
+    // stderr, where systemd's journal takes it; `RUST_LOG=czso_media_feed::cut=debug` adds a
+    // line per scheduled batch cut with where its time went.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{Server, cli, wait_until, without_timestamp};
+use common::{Server, cli, wait_for_log_line, wait_until, without_timestamp};
 
 /// One request from source address `from` (a 127.0.0.x address), on a new connection.
 fn get_from(from: Ipv4Addr, server: SocketAddr, path: &str, extra: &[(&str, &str)]) -> Reply {
@@ -240,16 +240,22 @@ fn access_control_from_many_source_addresses_and_phases() {
         get_from(ip(11), server.public, VYSLEDKY, &[]).status == 403
     });
 
-    // Access logs per organisation, refused requests apart.
-    std::thread::sleep(Duration::from_millis(700));
-    let org = std::fs::read_to_string(s.root.join("logs/organisation-1.log")).unwrap();
-    assert!(
-        org.contains("127.0.0.13 \"GET /appdata/ps2025/odata/vysledky.xml\" 200"),
-        "{org}"
+    // Access logs per organisation, refused requests apart (written on a timer: each line is
+    // waited for).
+    wait_for_log_line(
+        &s.root.join("logs/organisation-1.log"),
+        "127.0.0.13's GET of vysledky.xml answered 200",
+        |line| line.contains("127.0.0.13 \"GET /appdata/ps2025/odata/vysledky.xml\" 200"),
     );
-    let refused = std::fs::read_to_string(s.root.join("logs/refused.log")).unwrap();
-    assert!(refused.contains("127.0.0.99") && refused.contains("unregistered"));
-    assert!(refused.contains("127.0.0.22") && refused.contains("test-address-live"));
+    let refused = s.root.join("logs/refused.log");
+    wait_for_log_line(&refused, "127.0.0.99 refused as unregistered", |line| {
+        line.contains("127.0.0.99") && line.contains("unregistered")
+    });
+    wait_for_log_line(
+        &refused,
+        "127.0.0.22 refused as a test address in the live phase",
+        |line| line.contains("127.0.0.22") && line.contains("test-address-live"),
+    );
 }
 
 #[test]

@@ -43,6 +43,8 @@ pub struct Event {
     pub name: &'static str,
     /// JSON.
     pub data: String,
+    /// When it was published (for the debug log of its delivery).
+    pub published: std::time::Instant,
 }
 
 /// The events of one election's data set: a ring of recent ones and the live feed.
@@ -91,6 +93,7 @@ impl EventLog {
             number: self.next.fetch_add(1, Ordering::Relaxed),
             name,
             data,
+            published: std::time::Instant::now(),
         });
         if recent.len() == KEPT {
             recent.pop_front();
@@ -247,6 +250,15 @@ impl EventStream {
             }
             match next {
                 Ok(event) => {
+                    if event.name == "davka" {
+                        tracing::debug!(
+                            target: "czso_media_feed::events",
+                            number = event.number,
+                            at_ms = chrono::Utc::now().timestamp_millis(),
+                            after_publication_us = event.published.elapsed().as_micros(),
+                            "davka frame handed to the connection"
+                        );
+                    }
                     let frame = s.log.get().frame(&event);
                     Some((frame, s))
                 }

@@ -465,8 +465,9 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
             _ = quit.wait_for(|v| *v) => break,
         }
         let s = Arc::clone(&shared);
+        let woke_ms = now_ms();
         let due_reload = last_reload.elapsed() >= reload_every;
-        let cut_slot = cut_grid.slot(now_ms());
+        let cut_slot = cut_grid.slot(woke_ms);
         let due_cut = cfg.batch_interval_secs > 0.0 && cut_slot != last_cut_slot;
         if due_reload {
             last_reload = Instant::now();
@@ -475,6 +476,7 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
             last_cut_slot = cut_slot;
         }
         let result = tokio::task::block_in_place(|| -> Result<()> {
+            let started = Instant::now();
             if due_reload {
                 let v = registry.data_version()?;
                 if v != data_version {
@@ -487,10 +489,18 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
                 }
                 sync(&s)?;
             }
-            if due_cut {
-                cut_all(&s)?;
-            }
+            let reloaded = started.elapsed();
+            let cut = if due_cut { Some(cut_all(&s)?) } else { None };
+            let regenerating = Instant::now();
             publish(&s, false);
+            if let Some(cut) = cut {
+                cut.log(
+                    cut_grid.start(cut_slot),
+                    woke_ms,
+                    reloaded,
+                    regenerating.elapsed(),
+                );
+            }
             Ok(())
         });
         if let Err(e) = result {
@@ -622,8 +632,52 @@ fn ingest_and_apply(
     Ok(ingested.report)
 }
 
-fn cut_all(shared: &Shared) -> Result<()> {
+/// How one scheduled cut went, for the debug log (`czso_media_feed::cut`): where the time
+/// between the grid instant and the announcement went.
+struct CutTiming {
+    /// Spent in the cut transactions (their commits included).
+    commit: Duration,
+    /// Whether the database file itself was written while they ran: in WAL mode only a
+    /// checkpoint writes it (one run inside a commit, or another process's).
+    database_written: bool,
+    /// Size of the WAL file before and after.
+    wal_bytes: (u64, u64),
+    /// When the new batches were announced (milliseconds since the epoch).
+    announced_ms: i64,
+}
+
+impl CutTiming {
+    fn log(&self, due_ms: i64, woke_ms: i64, reload: Duration, regenerate: Duration) {
+        tracing::debug!(
+            target: "czso_media_feed::cut",
+            due_ms,
+            woke_late_ms = woke_ms - due_ms,
+            reload_ms = reload.as_millis(),
+            commit_ms = self.commit.as_millis(),
+            database_written = self.database_written,
+            wal_before = self.wal_bytes.0,
+            wal_after = self.wal_bytes.1,
+            announced_late_ms = self.announced_ms - due_ms,
+            regenerate_ms = regenerate.as_millis(),
+            "scheduled cut"
+        );
+    }
+}
+
+/// The modification time and length of a file (`None` when it cannot be read).
+fn file_stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+fn cut_all(shared: &Shared) -> Result<CutTiming> {
     let now = Utc::now().timestamp();
+    let database = &shared.config.database;
+    let mut wal = database.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+    let committing = Instant::now();
+    let (before, wal_before) = (file_stamp(database), file_stamp(&wal));
     {
         let mut db = lock(&shared.db);
         for e in &shared.elections {
@@ -634,7 +688,18 @@ fn cut_all(shared: &Shared) -> Result<()> {
             }
         }
     }
-    sync(shared)
+    let (after, wal_after) = (file_stamp(database), file_stamp(&wal));
+    let commit = committing.elapsed();
+    sync(shared)?;
+    Ok(CutTiming {
+        commit,
+        database_written: before != after,
+        wal_bytes: (
+            wal_before.map_or(0, |(_, len)| len),
+            wal_after.map_or(0, |(_, len)| len),
+        ),
+        announced_ms: now_ms(),
+    })
 }
 
 /// Instants on a wall-clock grid of a period (ČSÚ regenerates every 60 s and cuts batches
@@ -663,6 +728,15 @@ impl Grid {
             at_ms
         } else {
             at_ms.div_euclid(self.period_ms)
+        }
+    }
+
+    /// The instant slot `slot` starts.
+    pub(crate) fn start(self, slot: i64) -> i64 {
+        if self.period_ms == 0 {
+            slot
+        } else {
+            slot.saturating_mul(self.period_ms)
         }
     }
 

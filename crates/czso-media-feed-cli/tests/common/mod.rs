@@ -186,6 +186,29 @@ pub fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// Waits (at most 60 s: a loaded machine is slow) until the log file `path` holds a line
+/// for which `wanted` is true, and returns the file's text. The server writes its logs on a
+/// timer, so a request's line comes some time after its answer.
+pub fn wait_for_log_line(path: &Path, what: &str, wanted: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => panic!("cannot read {}: {e}", path.display()),
+        };
+        if text.lines().any(&wanted) {
+            return text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no line with {what} in {} after 60 s; it holds:\n{text}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// A body without the value of `DATUM_CAS_GENEROVANI`.
 pub fn without_timestamp(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body).into_owned();
