@@ -33,7 +33,8 @@ Tasks:
   setup            install the system tools the test tiers need (apt, npm, Python venv); idempotent
   ci               the gate: fmt check, clippy -D warnings, all tests, every tier, package, doc -D warnings
   test             all tests: cargo test --workspace, then every tier
-  tier NAME...     run the named test tiers (each starts and stops its own servers)
+  tier NAME...     run the named test tiers (each starts and stops its own servers);
+                   XTASK_TIER_RELEASE=1 builds their tests with --release
   tiers            list the test tiers
   interop          = tier interop: nkod-client against Virtuoso and @ldf/server 3 (+ Comunica figures)
   bench-serve      unified-blocklist: update time/memory, no-change requests, serve vs nginx (wrk),

@@ -6,7 +6,7 @@
 //! `xtask/deps/venv`). Every step is idempotent, so CI on a fresh machine and a developer's
 //! machine run the same command.
 
-use crate::util::{exec, have, project_root};
+use crate::util::{as_root, dpkg_installed, exec, have, project_root};
 use anyhow::{Context, Result, bail};
 use std::process::Command;
 
@@ -30,16 +30,8 @@ pub(crate) fn run_apt() -> Result<()> {
     if !have("apt-get") {
         bail!("setup: missing Debian packages {missing:?} and no apt-get to install them");
     }
-    let sudo = !is_root();
     let apt = |args: &[&str]| {
-        let mut cmd = if sudo {
-            Command::new("sudo")
-        } else {
-            Command::new("apt-get")
-        };
-        if sudo {
-            cmd.arg("apt-get");
-        }
+        let mut cmd = as_root("apt-get");
         cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
         cmd
     };
@@ -47,20 +39,6 @@ pub(crate) fn run_apt() -> Result<()> {
     let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
     install.args(&missing);
     exec(&mut install)
-}
-
-fn dpkg_installed(pkg: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", pkg])
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 pub(crate) fn run_npm() -> Result<()> {

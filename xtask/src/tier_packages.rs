@@ -1,10 +1,14 @@
-//! Tier `packages`: the release's Debian packages installed on this machine as a user would.
+//! Tiers `packages` and `packages-release`: the Debian packages installed on this machine as
+//! a user would.
 //!
-//! Builds the release (`cargo xtask release`), then `dpkg -i` every package, runs
+//! `packages` (in the gate) packages the binaries the tests built, with every step of the
+//! release after the build (generated man pages and completions, cargo-deb, lintian, SBOMs,
+//! checksums; see [`release::Binaries::Tested`]); `packages-release` builds and packages the
+//! release itself (`cargo xtask release`). Both then `dpkg -i` every package, run
 //! `unified-blocklist update` as the package's system user with the packaged
-//! `/etc/unified-blocklist.toml` against the embedded catalogue and checks the publication,
-//! checks that `man unified-blocklist` renders (with the exit codes) and that every tool's
-//! `--help` runs, then `dpkg --purge`s them all and checks that nothing is left: no file the
+//! `/etc/unified-blocklist.toml` against the embedded catalogue and check the publication,
+//! check that `man unified-blocklist` renders (with the exit codes) and that every tool's
+//! `--help` runs, then `dpkg --purge` them all and check that nothing is left: no file the
 //! packages installed, and no new path anywhere under /etc, /usr, /var, /lib, /opt or /srv
 //! whose name carries a package's name (configuration, state, logs, systemd state).
 //!
@@ -12,38 +16,50 @@
 //! reused while files of the old owner may remain, e.g. in backups); the tier checks their
 //! /etc/passwd entries while installed.
 //!
-//! Needs root (dpkg) and refuses to touch a machine where one of the packages is already
-//! installed.
+//! Installing needs root: the tier runs dpkg, runuser and the checks that read the services'
+//! state as root, through `sudo` unless it is root already (as `cargo xtask setup` runs
+//! apt-get). It refuses to touch a machine where one of the packages is already installed.
 
-use crate::release::{self, TOOLS};
+use crate::release::{self, Binaries, TOOLS};
+use crate::util::{as_root, capture, dpkg_installed, target_dir};
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Where installed files may be left behind.
 const ROOTS: &[&str] = &["/etc", "/usr", "/var", "/lib", "/opt", "/srv"];
 
+/// Tier `packages`: the packages of the tested binaries.
 pub(crate) fn run() -> Result<()> {
-    if !is_root() {
-        bail!("tier packages installs Debian packages: run it as root (CI does)");
-    }
+    install_and_purge(Binaries::Tested, &target_dir().join("tier-packages"))
+}
+
+/// Tier `packages-release`: the packages of the release build.
+pub(crate) fn run_release() -> Result<()> {
+    install_and_purge(Binaries::Release, &release::artifacts_dir())
+}
+
+fn install_and_purge(binaries: Binaries, out: &Path) -> Result<()> {
     let names: Vec<&str> = TOOLS.iter().map(|(_, binary)| *binary).collect();
     for name in &names {
-        if installed(name) {
-            bail!("the package {name} is already installed here; purge it before the tier");
+        if dpkg_installed(name) {
+            bail!(
+                "the package {name} is installed on this machine; the tier installs and purges \
+                 its own build, so purge it first (dpkg --purge {name}) or run the tier elsewhere"
+            );
         }
     }
-    release::run()?;
+    release::assemble(binaries, out)?;
     let debs = names
         .iter()
-        .map(|name| release::deb_of(name))
+        .map(|name| release::deb_of(out, name))
         .collect::<Result<Vec<_>>>()?;
     let before = paths_named(&names)?;
 
     let result = installed_checks(&names, &debs);
     // Purge whatever was installed, even after a failed check.
-    let mut purge = Command::new("dpkg");
+    let mut purge = as_root("dpkg");
     purge.arg("--purge").args(&names);
     let purged = checked(&mut purge);
     result?;
@@ -61,8 +77,8 @@ pub(crate) fn run() -> Result<()> {
     Ok(())
 }
 
-fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
-    checked(Command::new("dpkg").arg("-i").args(debs))?;
+fn installed_checks(names: &[&str], debs: &[PathBuf]) -> Result<()> {
+    checked(as_root("dpkg").arg("-i").args(debs))?;
     let mut files = BTreeSet::new();
     for name in names {
         let listed = checked(Command::new("dpkg").args(["-L", name]))?;
@@ -92,7 +108,7 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
     }
 
     // The main job, as the service would run it, on the bundled catalogue.
-    checked(Command::new("runuser").args([
+    checked(as_root("runuser").args([
         "-u",
         "_unified-blocklist",
         "--",
@@ -103,14 +119,14 @@ fn installed_checks(names: &[&str], debs: &[std::path::PathBuf]) -> Result<()> {
         "--nkod",
         "embedded",
     ]))?;
+    // As root: the service's state directory is not for other users to read.
     let out = Path::new("/var/lib/unified-blocklist/out");
     for file in ["index.html", "stav.json"] {
         let path = out.join(file);
-        if !path.is_file() {
-            bail!("update published no {}", path.display());
-        }
+        checked(as_root("test").arg("-f").arg(&path))
+            .with_context(|| format!("update published no {}", path.display()))?;
     }
-    checked(Command::new("runuser").args([
+    checked(as_root("runuser").args([
         "-u",
         "_unified-blocklist",
         "--",
@@ -174,7 +190,7 @@ fn check_system_user(package: &str) -> Result<()> {
     if group.split(':').nth(2) != Some(*gid) {
         bail!("{user}: the primary group (GID {gid}) is not the group {user} ({group})");
     }
-    let shadow = checked(Command::new("getent").args(["shadow", user]))?;
+    let shadow = checked(as_root("getent").args(["shadow", user]))?;
     let shadow = String::from_utf8_lossy(&shadow.stdout).trim().to_owned();
     let locked = shadow
         .split(':')
@@ -187,39 +203,16 @@ fn check_system_user(package: &str) -> Result<()> {
     Ok(())
 }
 
+/// [`capture`], with the command printed first as the other steps print theirs.
 fn checked(cmd: &mut Command) -> Result<Output> {
     eprintln!("$ {cmd:?}");
-    let output = cmd
-        .output()
-        .with_context(|| format!("cannot run {cmd:?}"))?;
-    if !output.status.success() {
-        bail!(
-            "{cmd:?} failed with {}:\n{}{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    Ok(output)
-}
-
-fn installed(package: &str) -> bool {
-    Command::new("dpkg-query")
-        .args(["-W", "-f=${Status}", package])
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("installed"))
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+    capture(cmd)
 }
 
 /// Every path under [`ROOTS`] whose name contains one of `names`.
 fn paths_named(names: &[&str]) -> Result<BTreeSet<String>> {
-    let output = Command::new("find")
+    // As root: state and log directories of services are not world-readable.
+    let output = as_root("find")
         .args(ROOTS)
         .args(["-xdev", "-path", "/var/lib/dpkg", "-prune", "-o", "-print"])
         .output()

@@ -54,6 +54,11 @@ pub(crate) const ALL: &[Tier] = &[
         run: crate::tier_units::run,
     },
     Tier {
+        name: "packages",
+        about: "the Debian packages of the tested binaries (the release's steps after the build): lintian, dpkg -i, update with the packaged config, man page, --help, dpkg --purge leaves nothing (as root or through sudo)",
+        run: crate::tier_packages::run,
+    },
+    Tier {
         name: "browser",
         about: "unified-blocklist: the web page in headless Chromium (console, row count, filtering, screenshot)",
         run: crate::tier_browser::run,
@@ -63,9 +68,9 @@ pub(crate) const ALL: &[Tier] = &[
 /// Tiers run only when asked for (`cargo xtask tier NAME`), not by `cargo xtask ci`: they
 /// build the whole release first, which would add a release build of every tool to the gate.
 pub(crate) const ON_DEMAND: &[Tier] = &[Tier {
-    name: "packages",
-    about: "the release's Debian packages: dpkg -i, update with the packaged config, man page, --help, dpkg --purge leaves nothing (builds the release; not in ci)",
-    run: crate::tier_packages::run,
+    name: "packages-release",
+    about: "tier packages on the release build itself (cargo xtask release first; not in ci)",
+    run: crate::tier_packages::run_release,
 }];
 
 /// Runs the tier called `name`.

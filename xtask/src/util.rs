@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -30,10 +30,16 @@ pub(crate) fn cargo() -> Command {
 }
 
 /// `cargo test -p PACKAGE --test TEST -- --ignored`: a tier's tests, which are `#[ignore]`d in
-/// plain `cargo test`. Append further test-harness flags with `.arg(…)`.
+/// plain `cargo test`. Append further test-harness flags with `.arg(…)`. With
+/// `XTASK_TIER_RELEASE=1` they are built in release mode (`--release`), as timing-dependent
+/// tests must pass in both.
 pub(crate) fn tier_tests(package: &str, test: &str) -> Command {
     let mut cmd = cargo();
-    cmd.args(["test", "-p", package, "--test", test, "--", "--ignored"]);
+    cmd.args(["test", "-p", package, "--test", test]);
+    if std::env::var_os("XTASK_TIER_RELEASE").is_some_and(|v| v == "1") {
+        cmd.arg("--release");
+    }
+    cmd.args(["--", "--ignored"]);
     cmd
 }
 
@@ -164,6 +170,51 @@ pub(crate) fn exec(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Runs `cmd` to completion and returns its output; fails naming the command when it cannot
+/// start or exits unsuccessfully, with what it printed.
+pub(crate) fn capture(cmd: &mut Command) -> Result<std::process::Output> {
+    let output = cmd
+        .output()
+        .with_context(|| format!("cannot start `{}`", describe(cmd)))?;
+    if !output.status.success() {
+        bail!(
+            "`{}` failed with {}:\n{}{}",
+            describe(cmd),
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        );
+    }
+    Ok(output)
+}
+
+/// Whether this process runs as root.
+pub(crate) fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// `program` run as root: directly when this process is root (CI), else through `sudo`.
+pub(crate) fn as_root(program: &str) -> Command {
+    if is_root() {
+        Command::new(program)
+    } else {
+        let mut cmd = Command::new("sudo");
+        cmd.arg(program);
+        cmd
+    }
+}
+
+/// Whether the Debian package `package` is installed (`dpkg-query`: "install ok installed").
+pub(crate) fn dpkg_installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+}
+
 /// Whether a program is on `PATH`.
 pub(crate) fn have(program: &str) -> bool {
     std::env::var_os("PATH")
@@ -239,4 +290,39 @@ pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "?".into())
+}
+
+/// The directory of every workspace member (`cargo metadata --no-deps`: each package's
+/// `"manifest_path"`; JSON-escaped characters do not occur in this checkout's paths).
+pub(crate) fn workspace_member_dirs() -> Result<Vec<PathBuf>> {
+    let output =
+        capture(cargo().args(["metadata", "--no-deps", "--format-version", "1", "--locked"]))?;
+    let json = String::from_utf8(output.stdout).context("cargo metadata printed non-UTF-8")?;
+    const KEY: &str = "\"manifest_path\":\"";
+    let dirs: Vec<PathBuf> = json
+        .split(KEY)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .filter_map(|manifest| Path::new(manifest).parent().map(Path::to_path_buf))
+        .collect();
+    if dirs.is_empty() {
+        bail!("cargo metadata listed no workspace member");
+    }
+    Ok(dirs)
+}
+
+/// The name of the package whose manifest is in `dir` (`name = "…"` of its `[package]` table).
+pub(crate) fn package_name(dir: &Path) -> Result<String> {
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))?;
+    text.lines()
+        .skip_while(|line| line.trim() != "[package]")
+        .skip(1)
+        .take_while(|line| !line.trim_start().starts_with('['))
+        .find_map(|line| {
+            let (key, value) = line.split_once('=')?;
+            (key.trim() == "name").then(|| value.trim().trim_matches('"').to_owned())
+        })
+        .with_context(|| format!("{}: no name in [package]", manifest.display()))
 }
