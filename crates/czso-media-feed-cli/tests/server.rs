@@ -938,3 +938,54 @@ fn admin_ingest_takes_a_batch_larger_than_2_mb() {
     assert_eq!(report["accepted"], rows.len());
     assert_eq!(report["batch"], 1);
 }
+
+/// A server that was down at a scheduled cut (or lost the cut with the machine's power: a
+/// scheduled cut is announced before it is synced) makes it before it serves anything, at
+/// the grid instant after the rows, as it would have made it then.
+#[test]
+fn a_restarted_server_makes_the_scheduled_cuts_it_missed_before_serving() {
+    let s = setup(2.0);
+    register(&s.db, "R", "127.0.0.52");
+    // Rows stored straight into the database while no server runs (the test data set, which
+    // the `test` phase serves).
+    let files = batch_files(&s.root);
+    let (ok, out) = cli(&[
+        "ingest",
+        "--direct",
+        "--config",
+        s.config.to_str().unwrap(),
+        "--election",
+        "ps2025",
+        "--channel",
+        "test",
+        files[0].to_str().unwrap(),
+    ]);
+    assert!(ok, "{out}");
+    let grid = czso_media_feed::time::Grid::new(2.0);
+    let instant = grid.next(czso_media_feed::time::now_ms()).unwrap();
+    while czso_media_feed::time::now_ms() <= instant {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let server = Server::start(&s.config);
+    let batch = get_from(
+        ip(52),
+        server.public,
+        "/appdata/ps2025/odata/okrsky/vysledky_okrsky_00001.xml",
+        &[],
+    );
+    assert_eq!(
+        batch.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&batch.body)
+    );
+    // Cut at the grid instant (Prague local time in DATUM_CAS_GENEROVANI), not at start-up.
+    let at = chrono::DateTime::from_timestamp(instant / 1000, 0).unwrap();
+    let stamp = czso_media_feed::time::prague_local(at);
+    let text = String::from_utf8_lossy(&batch.body);
+    assert!(
+        text.contains(&format!("DATUM_CAS_GENEROVANI=\"{stamp}\"")),
+        "expected the cut at {stamp}: {}",
+        &text[..300.min(text.len())]
+    );
+}

@@ -14,7 +14,7 @@ use crate::public::PublicHandler;
 use crate::registry::Registry;
 use crate::results::{ElectionResults, GeoIndex};
 use crate::store::{self, Channel, CutRequest, DocumentRows, IngestReport, Store, Upstream};
-use crate::time::parse_prague;
+use crate::time::{Grid, now_ms, parse_prague};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -363,6 +363,9 @@ pub fn start(config: Config) -> Result<RunningServer> {
         config,
     });
     reload_schedule(&shared, registry.connection())?;
+    if let Some(grid) = shared.cuts {
+        cut_all(&shared, grid)?;
+    }
     sync(&shared)?;
     publish(&shared, true);
 
@@ -445,7 +448,7 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
     );
     let reload_every = seconds(cfg.reload_interval_secs);
     let mut last_reload = Instant::now();
-    let cut_grid = Grid::new(cfg.batch_interval_secs);
+    let cut_grid = shared.cuts.unwrap_or(Grid::new(0.0));
     let mut last_cut_slot = cut_grid.slot(now_ms());
     let registry = Registry::open(&cfg.database);
     let Ok(mut registry) = registry else { return };
@@ -490,7 +493,11 @@ async fn maintenance(shared: Arc<Shared>, quit: &mut tokio::sync::watch::Receive
                 sync(&s)?;
             }
             let reloaded = started.elapsed();
-            let cut = if due_cut { Some(cut_all(&s)?) } else { None };
+            let cut = if due_cut {
+                Some(cut_all(&s, cut_grid)?)
+            } else {
+                None
+            };
             let regenerating = Instant::now();
             publish(&s, false);
             if let Some(cut) = cut {
@@ -670,24 +677,26 @@ fn file_stamp(path: &std::path::Path) -> Option<(std::time::SystemTime, u64)> {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-fn cut_all(shared: &Shared) -> Result<CutTiming> {
-    let now = Utc::now().timestamp();
+/// Makes every scheduled cut that is due, for all elections, data sets and rounds (at
+/// start-up too: cuts missed while the server was down, or lost with the machine's power
+/// before they reached the disk, are made again as they were).
+fn cut_all(shared: &Shared, grid: Grid) -> Result<CutTiming> {
     let database = &shared.config.database;
     let mut wal = database.as_os_str().to_owned();
     wal.push("-wal");
     let wal = std::path::PathBuf::from(wal);
     let committing = Instant::now();
     let (before, wal_before) = (file_stamp(database), file_stamp(&wal));
-    {
-        let mut db = lock(&shared.db);
-        for e in &shared.elections {
-            for channel in CHANNELS {
-                for round in 1..=e.def.kind.rounds() {
-                    db.cut_batch(&e.def.id, channel, round, None, now)?;
-                }
-            }
-        }
-    }
+    let data_sets: Vec<(&str, Channel, u8)> = shared
+        .elections
+        .iter()
+        .flat_map(|e| {
+            CHANNELS.into_iter().flat_map(move |channel| {
+                (1..=e.def.kind.rounds()).map(move |round| (e.def.id.as_str(), channel, round))
+            })
+        })
+        .collect();
+    lock(&shared.db).cut_scheduled(&data_sets, grid, now_ms())?;
     let (after, wal_after) = (file_stamp(database), file_stamp(&wal));
     let commit = committing.elapsed();
     sync(shared)?;
@@ -700,50 +709,6 @@ fn cut_all(shared: &Shared) -> Result<CutTiming> {
         ),
         announced_ms: now_ms(),
     })
-}
-
-/// Instants on a wall-clock grid of a period (ČSÚ regenerates every 60 s and cuts batches
-/// at hh:m0 and hh:m5): a client can tell from the period alone when the next change may
-/// come.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Grid {
-    period_ms: i64,
-}
-
-/// Milliseconds since the Unix epoch, now.
-pub(crate) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-impl Grid {
-    pub(crate) fn new(period_secs: f64) -> Self {
-        Self {
-            period_ms: (period_secs * 1000.0).round().max(0.0) as i64,
-        }
-    }
-
-    /// The slot `at` falls in (every instant its own slot when the period is 0).
-    pub(crate) fn slot(self, at_ms: i64) -> i64 {
-        if self.period_ms == 0 {
-            at_ms
-        } else {
-            at_ms.div_euclid(self.period_ms)
-        }
-    }
-
-    /// The instant slot `slot` starts.
-    pub(crate) fn start(self, slot: i64) -> i64 {
-        if self.period_ms == 0 {
-            slot
-        } else {
-            slot.saturating_mul(self.period_ms)
-        }
-    }
-
-    /// The start of the next slot after `at` (`None` for a period of 0).
-    pub(crate) fn next(self, at_ms: i64) -> Option<i64> {
-        (self.period_ms > 0).then(|| (self.slot(at_ms) + 1) * self.period_ms)
-    }
 }
 
 /// What a public answer is, for its caching headers.

@@ -4,7 +4,9 @@
 //! every stored row of the same key. In-memory results are a pure function of the log and the
 //! batch cuts, so a restart (or another process reading the same file) rebuilds the same
 //! state. A write returns only after SQLite committed it with `synchronous=FULL`, so an
-//! acknowledged ingest survives a crash.
+//! acknowledged ingest survives a crash. The one exception is a scheduled cut
+//! ([`Store::cut_scheduled`]), which is a function of the synced rows and is made again
+//! identically when it was lost.
 
 use crate::error::{Error, Result};
 use crate::model::{PrecinctKey, PrecinctResult, Turnout};
@@ -67,6 +69,18 @@ pub fn open_database(path: &Path) -> Result<Connection> {
         conn.execute_batch(
             "ALTER TABLE batches ADD COLUMN upstream_rows INTEGER; \
              ALTER TABLE batches ADD COLUMN upstream_processed INTEGER;",
+        )?;
+    }
+    // When each row was stored, in milliseconds, for scheduled cuts (`Store::cut_scheduled`);
+    // rows stored before the column existed get it from their RFC 3339 `received_at`.
+    let has_received_ms: bool = conn
+        .prepare("SELECT 1 FROM pragma_table_info('precinct_log') WHERE name='received_ms'")?
+        .exists([])?;
+    if !has_received_ms {
+        conn.execute_batch(
+            "ALTER TABLE precinct_log ADD COLUMN received_ms INTEGER NOT NULL DEFAULT 0; \
+             UPDATE precinct_log SET received_ms = \
+               COALESCE(CAST(unixepoch(received_at, 'subsec') * 1000 AS INTEGER), 0);",
         )?;
     }
     Ok(conn)
@@ -319,10 +333,16 @@ impl Store {
             generations,
         } = self;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let log_end_before: i64 =
-            tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM precinct_log", [], |r| {
-                r.get(0)
-            })?;
+        let (log_end_before, last_received_ms): (i64, i64) = tx
+            .prepare_cached(
+                "SELECT COALESCE(MAX(seq), 0), \
+                 COALESCE((SELECT received_ms FROM precinct_log ORDER BY seq DESC LIMIT 1), 0) \
+                 FROM precinct_log",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        // Read while this transaction holds the write lock and never below the last row's, so
+        // the order of `received_ms` is the order of the commits, which scheduled cuts rely on.
+        let received_ms = crate::time::now_ms().max(last_received_ms);
         if log_end_before < *known_seq {
             // The file was replaced under us: start over.
             latest.clear();
@@ -353,8 +373,8 @@ impl Store {
         };
         {
             let mut insert = tx.prepare_cached(
-                "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO precinct_log(election, channel, round, obec, okrsek, council, sequence, payload, received_at, \
+                 received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             let mut payload_at =
                 tx.prepare_cached("SELECT payload FROM precinct_log WHERE seq=?1")?;
@@ -405,7 +425,8 @@ impl Store {
                             key.council,
                             sequence,
                             &payload[..],
-                            now_utc
+                            now_utc,
+                            received_ms
                         ])?;
                         let seq = tx.last_insert_rowid();
                         added.insert(
@@ -425,9 +446,7 @@ impl Store {
             quarantine_in(&tx, election, channel, source, quarantined, now_utc)?;
         }
         if let Some(c) = cut {
-            out.report.batch = cut_in(
-                &tx, election, channel, c.round, c.number, c.cut_at, c.upstream,
-            )?;
+            out.report.batch = cut_in(&tx, election, channel, &c, None)?;
         }
         crate::hook::reached(crate::hook::HookPoint::BeforeCommit);
         tx.commit()?;
@@ -457,10 +476,129 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let n = cut_in(&tx, election, channel, round, number, cut_at, None)?;
+        let request = CutRequest {
+            round,
+            number,
+            cut_at,
+            upstream: None,
+        };
+        let n = cut_in(&tx, election, channel, &request, None)?;
         tx.commit()?;
         Ok(n)
     }
+
+    /// Makes the scheduled cuts of `data_sets` that are due at `now_ms` on `grid`, in one
+    /// transaction, and returns them in the order made.
+    ///
+    /// A scheduled batch is a function of the stored rows alone: it holds the pending rows
+    /// stored before the first grid instant after the oldest of them, and is cut at that
+    /// instant. So the commit is not synced (`synchronous=NORMAL`) and the batch can be
+    /// announced at once. If the machine loses power before the WAL reaches the disk, the
+    /// cut is lost only together with every write after it (each ingest's synced commit
+    /// syncs the WAL before it, cuts included), so the rows it held are still pending, and
+    /// the next call (a restarted server's first) cuts the same batch again: the same number,
+    /// rows and instant, the same document. Rows stored after an instant but before its cut
+    /// ran wait for the next cut, as they would after such a loss.
+    pub fn cut_scheduled(
+        &mut self,
+        data_sets: &[(&str, Channel, u8)],
+        grid: crate::time::Grid,
+        now_ms: i64,
+    ) -> Result<Vec<ScheduledCut>> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let made = (|| {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut made = Vec::new();
+            for &(election, channel, round) in data_sets {
+                while let Some(cut) = scheduled_cut_in(&tx, election, channel, round, grid, now_ms)?
+                {
+                    made.push(cut);
+                }
+            }
+            tx.commit()?;
+            Ok(made)
+        })();
+        // Every other write is acknowledged only once it is on disk.
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        made
+    }
+}
+
+/// A batch cut by [`Store::cut_scheduled`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledCut {
+    /// Election.
+    pub election: String,
+    /// Data set.
+    pub channel: Channel,
+    /// Round.
+    pub round: u8,
+    /// `PORADI_DAVKY`.
+    pub number: u32,
+    /// The batch's last row.
+    pub last_seq: i64,
+    /// The grid instant it was cut at (milliseconds since the epoch).
+    pub due_ms: i64,
+}
+
+/// The next scheduled cut of one data set, if one is due at `now_ms`, made inside the
+/// caller's transaction.
+fn scheduled_cut_in(
+    tx: &Connection,
+    election: &str,
+    channel: Channel,
+    round: u8,
+    grid: crate::time::Grid,
+    now_ms: i64,
+) -> Result<Option<ScheduledCut>> {
+    let prev_seq: i64 = tx
+        .prepare_cached(
+            "SELECT COALESCE(MAX(last_seq), 0) FROM batches WHERE election=?1 AND channel=?2 \
+             AND round=?3",
+        )?
+        .query_row(params![election, channel.as_str(), round], |r| r.get(0))?;
+    // The oldest pending row: `received_ms` grows with seq (see `ingest_document`).
+    let oldest: Option<i64> = tx
+        .prepare_cached(
+            "SELECT received_ms FROM precinct_log WHERE seq > ?4 \
+             AND +election=?1 AND +channel=?2 AND +round=?3 ORDER BY seq LIMIT 1",
+        )?
+        .query_row(params![election, channel.as_str(), round, prev_seq], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    let Some(due_ms) = oldest.and_then(|received| grid.next(received)) else {
+        return Ok(None);
+    };
+    if due_ms > now_ms {
+        return Ok(None);
+    }
+    let last_seq: i64 = tx
+        .prepare_cached(
+            "SELECT MAX(seq) FROM precinct_log WHERE seq > ?4 AND received_ms < ?5 \
+             AND +election=?1 AND +channel=?2 AND +round=?3",
+        )?
+        .query_row(
+            params![election, channel.as_str(), round, prev_seq, due_ms],
+            |r| r.get(0),
+        )?;
+    let request = CutRequest {
+        round,
+        number: None,
+        cut_at: due_ms.div_euclid(1000),
+        upstream: None,
+    };
+    let number = cut_in(tx, election, channel, &request, Some(last_seq))?;
+    Ok(number.map(|number| ScheduledCut {
+        election: election.to_owned(),
+        channel,
+        round,
+        number,
+        last_seq,
+        due_ms,
+    }))
 }
 
 impl Store {
@@ -678,15 +816,21 @@ fn catch_up(
 /// (`vysledky_okrsky_NNNNN.xml`), and a number never wraps.
 pub const MAX_BATCH_NUMBER: u32 = 99_999;
 
+/// Cuts the batch `request` asks for from the pending rows (those up to `upto_seq` only,
+/// when given) inside the caller's transaction.
 fn cut_in(
     tx: &Connection,
     election: &str,
     channel: Channel,
-    round: u8,
-    number: Option<u32>,
-    cut_at: i64,
-    upstream: Option<Upstream>,
+    request: &CutRequest,
+    upto_seq: Option<i64>,
 ) -> Result<Option<u32>> {
+    let &CutRequest {
+        round,
+        number,
+        cut_at,
+        upstream,
+    } = request;
     let previous: Option<(u32, i64)> = tx
         .prepare_cached(
             "SELECT number, last_seq FROM batches WHERE election=?1 AND channel=?2 AND round=?3 \
@@ -701,12 +845,19 @@ fn cut_in(
     // letting the planner walk the election's part of the unique index (`+` disables it).
     let last_seq: i64 = tx
         .prepare_cached(
-            "SELECT COALESCE(MAX(seq), ?4) FROM precinct_log WHERE seq > ?4 \
+            "SELECT COALESCE(MAX(seq), ?4) FROM precinct_log WHERE seq > ?4 AND seq <= ?5 \
              AND +election=?1 AND +channel=?2 AND +round=?3",
         )?
-        .query_row(params![election, channel.as_str(), round, prev_seq], |r| {
-            r.get(0)
-        })?;
+        .query_row(
+            params![
+                election,
+                channel.as_str(),
+                round,
+                prev_seq,
+                upto_seq.unwrap_or(i64::MAX)
+            ],
+            |r| r.get(0),
+        )?;
     if let Some(n) = number
         && n > MAX_BATCH_NUMBER
     {

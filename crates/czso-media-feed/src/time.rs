@@ -45,6 +45,55 @@ pub fn is_local_timestamp(text: &str) -> bool {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").is_ok()
 }
 
+/// Instants on a wall-clock grid of a period (ČSÚ regenerates every 60 s and cuts batches
+/// at hh:m0 and hh:m5): a client can tell from the period alone when the next change may
+/// come.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    period_ms: i64,
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+impl Grid {
+    /// A grid of `period_secs` seconds (rounded to milliseconds; 0 or less: no grid).
+    pub fn new(period_secs: f64) -> Self {
+        Self {
+            period_ms: (period_secs * 1000.0).round().max(0.0) as i64,
+        }
+    }
+
+    /// The slot `at` falls in (every instant its own slot when the period is 0).
+    pub fn slot(self, at_ms: i64) -> i64 {
+        if self.period_ms == 0 {
+            at_ms
+        } else {
+            at_ms.div_euclid(self.period_ms)
+        }
+    }
+
+    /// The instant slot `slot` starts.
+    pub fn start(self, slot: i64) -> i64 {
+        if self.period_ms == 0 {
+            slot
+        } else {
+            slot.saturating_mul(self.period_ms)
+        }
+    }
+
+    /// The start of the next slot after `at` (`None` for a period of 0).
+    pub fn next(self, at_ms: i64) -> Option<i64> {
+        (self.period_ms > 0).then(|| {
+            self.slot(at_ms)
+                .saturating_add(1)
+                .saturating_mul(self.period_ms)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
