@@ -786,6 +786,7 @@ fn report_server(log: &str, events: &[Received], cut_ms: i64) {
             "maintenance loop woke after the grid instant",
         ),
         ("reload_ms", "reload before the cut"),
+        ("lock_wait_ms", "wait for the database connection"),
         ("commit_ms", "cut transactions (commit included)"),
         (
             "announced_late_ms",
@@ -820,10 +821,11 @@ fn report_server(log: &str, events: &[Received], cut_ms: i64) {
                 .to_owned()
         };
         println!(
-            "late davka {} ({delay} ms): woke +{} ms, reload {} ms, commit {} ms (database written: {}, WAL {} → {} bytes), announced +{} ms, frame {} µs after publication",
+            "late davka {} ({delay} ms): woke +{} ms, reload {} ms, lock wait {} ms, commit {} ms (database written: {}, WAL {} → {} bytes), announced +{} ms, frame {} µs after publication",
             json_number(&e.data, "PORADI_DAVKY").map_or("?".to_owned(), |n| n.to_string()),
             get("woke_late_ms"),
             get("reload_ms"),
+            get("lock_wait_ms"),
             get("commit_ms"),
             get("database_written"),
             get("wal_before"),

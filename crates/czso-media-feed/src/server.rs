@@ -642,7 +642,9 @@ fn ingest_and_apply(
 /// How one scheduled cut went, for the debug log (`czso_media_feed::cut`): where the time
 /// between the grid instant and the announcement went.
 struct CutTiming {
-    /// Spent in the cut transactions (their commits included).
+    /// Spent waiting for the database connection (an ingest or a sync holding it).
+    lock_wait: Duration,
+    /// Spent in the cut transactions once the connection was ours (their commits included).
     commit: Duration,
     /// Whether the database file itself was written while they ran: in WAL mode only a
     /// checkpoint writes it (one run inside a commit, or another process's).
@@ -660,6 +662,7 @@ impl CutTiming {
             due_ms,
             woke_late_ms = woke_ms - due_ms,
             reload_ms = reload.as_millis(),
+            lock_wait_ms = self.lock_wait.as_millis(),
             commit_ms = self.commit.as_millis(),
             database_written = self.database_written,
             wal_before = self.wal_bytes.0,
@@ -685,7 +688,6 @@ fn cut_all(shared: &Shared, grid: Grid) -> Result<CutTiming> {
     let mut wal = database.as_os_str().to_owned();
     wal.push("-wal");
     let wal = std::path::PathBuf::from(wal);
-    let committing = Instant::now();
     let (before, wal_before) = (file_stamp(database), file_stamp(&wal));
     let data_sets: Vec<(&str, Channel, u8)> = shared
         .elections
@@ -696,11 +698,17 @@ fn cut_all(shared: &Shared, grid: Grid) -> Result<CutTiming> {
             })
         })
         .collect();
-    lock(&shared.db).cut_scheduled(&data_sets, grid, now_ms())?;
-    let (after, wal_after) = (file_stamp(database), file_stamp(&wal));
+    let locking = Instant::now();
+    let mut db = lock(&shared.db);
+    let lock_wait = locking.elapsed();
+    let committing = Instant::now();
+    db.cut_scheduled(&data_sets, grid, now_ms())?;
     let commit = committing.elapsed();
+    drop(db);
+    let (after, wal_after) = (file_stamp(database), file_stamp(&wal));
     sync(shared)?;
     Ok(CutTiming {
+        lock_wait,
         commit,
         database_written: before != after,
         wal_bytes: (
