@@ -1,37 +1,13 @@
 //! The real KV 2022 precinct batches ingest durably and re-export to equivalent documents.
 
-use czso_media_feed::model::{Definition, ElectionKind};
+mod common;
+
+use common::{kv2022, testdata};
+use czso_media_feed::model::ElectionKind;
 use czso_media_feed::results::{ElectionResults, GeoIndex};
 use czso_media_feed::store::{self, Channel};
 use czso_media_feed::xml::parse_batch;
-use std::path::PathBuf;
 use std::sync::Arc;
-
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/volby")
-        .join(name)
-}
-
-fn kv2022() -> Definition {
-    Definition {
-        id: "kv2022".into(),
-        legacy_slug: None,
-        kind: ElectionKind::Kv,
-        election_date: "20220923".into(),
-        kraje: vec![],
-        okresy: vec![],
-        obce: vec![],
-        parties: vec![],
-        obvody: vec![],
-        open_geography: true,
-        okrsky_celkem: Some(16854),
-        emit_vstrana: false,
-        lists: vec![],
-        seats: None,
-        councils: vec![],
-    }
-}
 
 const BATCHES: [u32; 10] = [1, 2, 3, 4, 5, 6, 7, 150, 151, 152];
 

@@ -5,38 +5,15 @@
 //! same number, rows and instant, so the same document a client was told about — with real
 //! ČSÚ rows (KV 2022 batches).
 
-use czso_media_feed::model::{Definition, ElectionKind};
+mod common;
+
+use common::{kv2022, testdata};
+use czso_media_feed::model::Definition;
 use czso_media_feed::results::{ElectionResults, GeoIndex};
 use czso_media_feed::store::{self, Channel, ScheduledCut, Store};
 use czso_media_feed::time::{Grid, now_ms};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-
-fn testdata(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../testdata/volby")
-        .join(name)
-}
-
-fn kv2022() -> Definition {
-    Definition {
-        id: "kv2022".into(),
-        legacy_slug: None,
-        kind: ElectionKind::Kv,
-        election_date: "20220923".into(),
-        kraje: vec![],
-        okresy: vec![],
-        obce: vec![],
-        parties: vec![],
-        obvody: vec![],
-        open_geography: true,
-        okrsky_celkem: Some(16854),
-        emit_vstrana: false,
-        lists: vec![],
-        seats: None,
-        councils: vec![],
-    }
-}
 
 /// Stores the rows of ČSÚ's KV 2022 batch `n` as one ingest (synced, as every ingest).
 fn ingest(store: &mut Store, def: &Definition, index: &GeoIndex, n: u32) -> usize {
