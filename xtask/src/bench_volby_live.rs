@@ -552,9 +552,8 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         paths.len(),
         regeneration_ms
     );
-    // Each ingest: how long it took, and when its rows were in the database.
-    let mut acks = Vec::new();
-    let mut stored_at = Vec::new();
+    // Each ingest: when it was sent, and when its rows were in the database.
+    let mut ingests = Vec::new();
     for (k, file) in files.iter().enumerate() {
         let at = start + i64::try_from(k)? * cut_ms + cut_ms / 2;
         sleep_until(at);
@@ -573,9 +572,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
                 file.to_str().unwrap_or_default(),
             ],
         )?;
-        let acked = now_ms();
-        acks.push(acked - sent);
-        stored_at.push(acked);
+        ingests.push((sent, now_ms()));
     }
     // Two more cuts: the last rows cut and published, the pollers caught up.
     sleep_until(start + i64::try_from(files.len())? * cut_ms + 2 * cut_ms);
@@ -589,14 +586,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     let load_after = load_average();
     drop(server);
     let events = std::mem::take(&mut *events.lock().unwrap_or_else(|e| e.into_inner()));
-    report(
-        &polls,
-        &events,
-        (&acks, &stored_at),
-        cut_ms,
-        files.len(),
-        cpu_replay,
-    );
+    report(&polls, &events, &ingests, cut_ms, files.len(), cpu_replay);
     println!("load average at the end: {load_after}");
     let log = std::fs::read_to_string(&server_log).unwrap_or_default();
     report_server(&log, &events, cut_ms);
@@ -612,7 +602,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
 fn report(
     polls: &Polls,
     events: &[Received],
-    (acks, stored_at): (&[i64], &[i64]),
+    ingests: &[(i64, i64)],
     cut_ms: i64,
     files: usize,
     cpu_replay: f64,
@@ -622,7 +612,7 @@ fn report(
     println!(
         "ingest requests: {} (acknowledged: {})",
         files,
-        median_p95_max(acks.to_vec())
+        median_p95_max(ingests.iter().map(|(sent, stored)| stored - sent).collect())
     );
     println!(
         "server CPU during the replay: {cpu_replay:.2} s ({:.3} s per batch)",
@@ -694,7 +684,7 @@ fn report(
     // Documents change at most once per regeneration period, at the server's first tick
     // after new rows reach it (its next reload, as rows from another writer do), so an
     // event's place in its period says little; its delay from the rows being stored does.
-    for &stored in stored_at {
+    for &(_, stored) in ingests {
         if let Some(first) = events
             .iter()
             .find(|e| e.name == "dokument" && e.at_ms >= stored)

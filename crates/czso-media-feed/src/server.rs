@@ -647,7 +647,7 @@ struct CutTiming {
     /// Spent in the cut transactions once the connection was ours (their commits included).
     commit: Duration,
     /// Whether the database file itself was written while they ran: in WAL mode only a
-    /// checkpoint writes it (one run inside a commit, or another process's).
+    /// checkpoint writes it (before an ingest, or another process's).
     database_written: bool,
     /// Size of the WAL file before and after.
     wal_bytes: (u64, u64),

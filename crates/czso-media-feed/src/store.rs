@@ -1492,7 +1492,6 @@ mod tests {
         store
             .ingest("ps2025", Channel::Live, &rows, "a", "t", None)
             .unwrap();
-        store.conn.execute_batch("ANALYZE").unwrap();
         for sql in [OLDEST_PENDING_ROW, LAST_ROW_BEFORE_INSTANT] {
             let mut stmt = store
                 .conn
